@@ -1,0 +1,3 @@
+export * from './errors.ts';
+export * from './reader.ts';
+export * from './writer.ts';
