@@ -96,6 +96,11 @@ export class Reader {
     return out;
   }
 
+  /** A copy of bytes already read, from `start` to the current offset. */
+  consumedSince(start: number): Uint8Array {
+    return this.buf.slice(start, this.pos);
+  }
+
   varBytes(maxLength: number, field = 'bytes'): Uint8Array {
     const n = this.varint(maxLength, field);
     return this.bytes(n, field);

@@ -1,0 +1,39 @@
+import type { Reader } from '../encoding/reader.ts';
+import type { Writer } from '../encoding/writer.ts';
+import { toHex } from '../util/bytes.ts';
+import { HASH_SIZE } from './limits.ts';
+
+/** A reference to output `index` of transaction `txid`. */
+export interface Outpoint {
+  readonly txid: Uint8Array;
+  readonly index: number;
+}
+
+export const OUTPOINT_SIZE = HASH_SIZE + 4;
+
+export function writeOutpoint(w: Writer, outpoint: Outpoint): void {
+  w.bytes(outpoint.txid).u32(outpoint.index);
+}
+
+export function readOutpoint(r: Reader): Outpoint {
+  return { txid: r.bytes(HASH_SIZE, 'outpoint.txid'), index: r.u32('outpoint.index') };
+}
+
+/** The 36-byte key (txid || index LE) under which a coin is stored and cached. */
+export function outpointKey(outpoint: Outpoint): Uint8Array {
+  const key = new Uint8Array(OUTPOINT_SIZE);
+  key.set(outpoint.txid, 0);
+  new DataView(key.buffer).setUint32(HASH_SIZE, outpoint.index, true);
+  return key;
+}
+
+export function outpointFromKey(key: Uint8Array): Outpoint {
+  return {
+    txid: key.slice(0, HASH_SIZE),
+    index: new DataView(key.buffer, key.byteOffset, key.byteLength).getUint32(HASH_SIZE, true),
+  };
+}
+
+export function outpointToString(outpoint: Outpoint): string {
+  return `${toHex(outpoint.txid)}:${outpoint.index}`;
+}
