@@ -91,14 +91,15 @@ export class Reader {
   /** A copy of the next `n` bytes (never a view, so callers may keep it). */
   bytes(n: number, field = 'bytes'): Uint8Array {
     this.need(n, field);
-    const out = this.buf.slice(this.pos, this.pos + n);
+    // Always a plain Uint8Array copy, even when the source is a Node Buffer.
+    const out = new Uint8Array(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
     return out;
   }
 
   /** A copy of bytes already read, from `start` to the current offset. */
   consumedSince(start: number): Uint8Array {
-    return this.buf.slice(start, this.pos);
+    return new Uint8Array(this.buf.subarray(start, this.pos));
   }
 
   varBytes(maxLength: number, field = 'bytes'): Uint8Array {

@@ -1,3 +1,4 @@
+export * from './address.ts';
 export * from './amount.ts';
 export * from './block.ts';
 export * from './coin.ts';

@@ -4,6 +4,11 @@ import { writeOutpoint } from './outpoint.ts';
 import type { Transaction, TxOutput } from './transaction.ts';
 import { writeOutput } from './transaction.ts';
 
+/** What signatures commit to instead of the chain id string itself. */
+export function chainIdHash(chainId: string): Uint8Array {
+  return taggedHash(Tag.chainId, new TextEncoder().encode(chainId));
+}
+
 /**
  * The digest each input's signature signs (docs/protocol.md, "Signature hash").
  *

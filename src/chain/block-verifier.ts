@@ -1,0 +1,285 @@
+import { VerificationError } from '../consensus/errors.ts';
+import { blockSubsidy, type ConsensusParams } from '../consensus/params.ts';
+import type {
+  LocatedSignatureJob,
+  SignatureChecker,
+  SignatureJob,
+} from '../consensus/signatures.ts';
+import { checkTxInputs, checkTxSanity, signatureJobs } from '../consensus/tx-rules.ts';
+import type { ValidatorSet } from '../consensus/validator-set.ts';
+import type { MuHash3072 } from '../crypto/muhash.ts';
+import { sumAmounts } from '../primitives/amount.ts';
+import type { Block } from '../primitives/block.ts';
+import { type Coin, decodeCoin, encodeCoin, utxoElement } from '../primitives/coin.ts';
+import { CommitCertificate } from '../primitives/commit.ts';
+import { outpointFromKey, outpointKey } from '../primitives/outpoint.ts';
+import type { Transaction } from '../primitives/transaction.ts';
+import { bytesEqual, bytesKey, toHex } from '../util/bytes.ts';
+import { EMPTY_STATE_ROOT } from './genesis.ts';
+import type { SpentCoin } from './records.ts';
+import type { CoinSource, CreatedCoin } from './utxo-set.ts';
+
+export interface TipState {
+  readonly height: number;
+  readonly hash: Uint8Array;
+  readonly time: number;
+  readonly utxoState: MuHash3072;
+}
+
+export interface BlockContext {
+  readonly params: ConsensusParams;
+  readonly chainIdHash: Uint8Array;
+  readonly genesisHash: Uint8Array;
+  readonly validators: ValidatorSet;
+  readonly tip: TipState;
+  readonly coins: CoinSource;
+  readonly signatures: SignatureChecker;
+  /** Local clock for the future-time rule; null when re-validating stored blocks. */
+  readonly now: number | null;
+}
+
+/** Everything a valid block changes, ready to be written as one batch. */
+export interface ConnectPlan {
+  readonly block: Block;
+  readonly commit: CommitCertificate;
+  /** Coins that existed before the block and are spent by it (the undo data). */
+  readonly spent: readonly SpentCoin[];
+  /** Coins the block creates that are still unspent after it. */
+  readonly created: readonly CreatedCoin[];
+  readonly utxoState: MuHash3072;
+  readonly fees: bigint;
+}
+
+const fail = (
+  code: ConstructorParameters<typeof VerificationError>[0],
+  reason: string,
+  details = {},
+) => new VerificationError(code, reason, details);
+
+/** Checks that need nothing but the block: size, shape, tx sanity, Merkle root. */
+export function checkBlockSanity(block: Block, params: ConsensusParams): void {
+  if (block.size > params.maxBlockBytes) {
+    throw fail('BLOCK_TOO_LARGE', `${block.size} bytes > ${params.maxBlockBytes}`);
+  }
+  const [coinbase, ...rest] = block.txs;
+  if (coinbase === undefined || !coinbase.isCoinbase)
+    throw fail('BLOCK_NO_COINBASE', 'first transaction is not a coinbase');
+  if (rest.some((tx) => tx.isCoinbase))
+    throw fail('BLOCK_MULTIPLE_COINBASE', 'more than one coinbase');
+  if (coinbase.lockTime !== block.height) {
+    throw fail(
+      'BLOCK_BAD_COINBASE_LOCKTIME',
+      `coinbase lock time ${coinbase.lockTime} != height ${block.height}`,
+    );
+  }
+  const txids = new Set<string>();
+  for (const tx of block.txs) {
+    checkTxSanity(tx, params);
+    const key = bytesKey(tx.txid);
+    if (txids.has(key))
+      throw fail('BLOCK_DUPLICATE_TX', `transaction ${toHex(tx.txid)} appears twice`);
+    txids.add(key);
+  }
+  if (!bytesEqual(block.computeTxRoot(), block.header.txRoot))
+    throw fail('BLOCK_BAD_TX_ROOT', 'Merkle root mismatch');
+}
+
+/**
+ * Full validation of `block` on top of `ctx.tip`, certified final by
+ * `commit`. Cheap checks run first and signatures last; nothing is written.
+ */
+export async function planBlockConnect(
+  block: Block,
+  commit: CommitCertificate,
+  ctx: BlockContext,
+): Promise<ConnectPlan> {
+  const { header } = block;
+  const { tip, params, validators } = ctx;
+  checkBlockSanity(block, params);
+
+  if (header.height !== tip.height + 1)
+    throw fail('BLOCK_BAD_HEIGHT', `height ${header.height} on tip ${tip.height}`);
+  if (!bytesEqual(header.prevHash, tip.hash))
+    throw fail('BLOCK_BAD_PREV', 'does not build on the tip');
+  if (header.time <= tip.time)
+    throw fail('BLOCK_BAD_TIME', `time ${header.time} <= parent time ${tip.time}`);
+  if (ctx.now !== null && header.time > ctx.now + params.maxFutureBlockTimeMs) {
+    throw fail(
+      'BLOCK_TIME_TOO_FAR_AHEAD',
+      `time ${header.time} is ${header.time - ctx.now} ms ahead`,
+    );
+  }
+  if (!bytesEqual(header.validatorSetHash, validators.hash))
+    throw fail('BLOCK_BAD_VALIDATOR_SET', 'validator set hash mismatch');
+  if (validators.indexOf(header.proposer) === -1)
+    throw fail('BLOCK_BAD_PROPOSER', 'proposer is not a validator');
+  if (!bytesEqual(header.stateRoot, EMPTY_STATE_ROOT))
+    throw fail('BLOCK_BAD_STATE_ROOT', 'state root mismatch');
+  if (!bytesEqual(header.lastCommitHash, block.lastCommit.hash))
+    throw fail('BLOCK_BAD_LAST_COMMIT', 'lastCommitHash mismatch');
+
+  let lastCommitJobs: SignatureJob[] = [];
+  if (header.height === 1) {
+    if (!bytesEqual(block.lastCommit.encode(), CommitCertificate.empty(ctx.genesisHash).encode())) {
+      throw fail('BLOCK_BAD_LAST_COMMIT', 'block 1 must carry the empty genesis commit');
+    }
+  } else {
+    lastCommitJobs = validators.commitSignatureJobs(
+      block.lastCommit,
+      tip.height,
+      tip.hash,
+      ctx.chainIdHash,
+    );
+  }
+  let commitJobs: SignatureJob[];
+  try {
+    commitJobs = validators.commitSignatureJobs(commit, header.height, block.hash, ctx.chainIdHash);
+  } catch (error) {
+    if (error instanceof VerificationError) throw fail('BLOCK_BAD_COMMIT', error.reason);
+    throw error;
+  }
+
+  const { spent, created, spentByTx } = await resolveUtxoChanges(
+    block.txs,
+    header.height,
+    ctx.coins,
+  );
+  let fees = 0n;
+  const txJobs: LocatedSignatureJob[] = [];
+  block.txs.forEach((tx, i) => {
+    if (tx.isCoinbase) return;
+    fees += checkTxInputs(tx, spentByTx[i]!, header.height, params);
+    txJobs.push(...signatureJobs(tx, spentByTx[i]!, ctx.chainIdHash));
+  });
+  const coinbaseTotal = sumAmounts(
+    block.txs[0]!.outputs.map((o) => o.amount),
+    'coinbase outputs',
+  );
+  const allowed = blockSubsidy(params, header.height) + fees;
+  if (coinbaseTotal > allowed)
+    throw fail(
+      'BLOCK_COINBASE_TOO_LARGE',
+      `coinbase pays ${coinbaseTotal} > subsidy + fees ${allowed}`,
+    );
+
+  // Signatures are checked in worker threads; the UTXO commitment is computed
+  // on this thread meanwhile, so the two most expensive steps overlap.
+  const signaturesChecked = Promise.all([
+    checkCommitSignatures(ctx.signatures, lastCommitJobs, block.hash, 'BLOCK_BAD_LAST_COMMIT'),
+    checkCommitSignatures(ctx.signatures, commitJobs, block.hash, 'BLOCK_BAD_COMMIT'),
+    ctx.signatures.check(txJobs),
+  ]);
+  const utxoState = applyUtxoChanges(tip.utxoState, { spent, created });
+  const utxoRootMatches = bytesEqual(utxoState.finalize(), header.utxoRoot);
+  await signaturesChecked;
+  if (!utxoRootMatches) {
+    throw fail('BLOCK_BAD_UTXO_ROOT', 'UTXO commitment after the block does not match the header');
+  }
+  return { block, commit, spent, created, utxoState, fees };
+}
+
+async function checkCommitSignatures(
+  checker: SignatureChecker,
+  jobs: SignatureJob[],
+  blockHash: Uint8Array,
+  code: 'BLOCK_BAD_LAST_COMMIT' | 'BLOCK_BAD_COMMIT',
+): Promise<void> {
+  if (jobs.length === 0) return;
+  try {
+    await checker.check(jobs.map((job, inputIndex) => ({ ...job, txid: blockHash, inputIndex })));
+  } catch (error) {
+    if (error instanceof VerificationError)
+      throw fail(code, `signature ${error.details['inputIndex']} is invalid`);
+    throw error;
+  }
+}
+
+/** What a list of transactions does to the UTXO set at `height`. */
+export interface UtxoChanges {
+  readonly spent: SpentCoin[];
+  readonly created: CreatedCoin[];
+  /** For each transaction, the coins its inputs spend, in input order. */
+  readonly spentByTx: Coin[][];
+}
+
+/**
+ * Resolves every input to the coin it spends, in block order: a transaction
+ * may spend an output of an earlier transaction of the same block, never of a
+ * later one. Coins not created in the block are fetched in one batch. The
+ * first transaction is the coinbase: its outputs are flagged as such.
+ */
+export async function resolveUtxoChanges(
+  txs: readonly Transaction[],
+  height: number,
+  coins: CoinSource,
+): Promise<UtxoChanges> {
+  const inputKeys: Uint8Array[] = [];
+  const seen = new Set<string>();
+  for (const tx of txs) {
+    for (const input of tx.inputs) {
+      const key = outpointKey(input.prevout);
+      const k = bytesKey(key);
+      if (seen.has(k))
+        throw fail(
+          'BLOCK_DOUBLE_SPEND',
+          `outpoint ${toHex(input.prevout.txid)}:${input.prevout.index} spent twice`,
+        );
+      seen.add(k);
+      inputKeys.push(key);
+    }
+  }
+  const stored = await coins.getCoins(inputKeys);
+
+  const createdInBlock = new Map<string, CreatedCoin>();
+  const spent: SpentCoin[] = [];
+  const spentByTx: Coin[][] = [];
+  let inputCursor = 0;
+  txs.forEach((tx, txIndex) => {
+    const txCoins: Coin[] = [];
+    for (const _ of tx.inputs) {
+      const key = inputKeys[inputCursor]!;
+      const storedCoin = stored[inputCursor]!;
+      inputCursor++;
+      const k = bytesKey(key);
+      const inBlock = createdInBlock.get(k);
+      if (inBlock !== undefined) {
+        createdInBlock.delete(k);
+        txCoins.push(decodeCoin(inBlock.coin));
+      } else if (storedCoin !== undefined) {
+        spent.push({ key, coin: storedCoin });
+        txCoins.push(decodeCoin(storedCoin));
+      } else {
+        throw fail(
+          'TX_INPUT_MISSING',
+          `transaction ${toHex(tx.txid)} spends a missing or spent output`,
+          {
+            txid: toHex(tx.txid),
+          },
+        );
+      }
+    }
+    spentByTx.push(txCoins);
+    tx.outputs.forEach((output, index) => {
+      const key = outpointKey({ txid: tx.txid, index });
+      const coin = encodeCoin({
+        amount: output.amount,
+        lock: output.lock,
+        height,
+        coinbase: txIndex === 0,
+      });
+      createdInBlock.set(bytesKey(key), { key, coin });
+    });
+  });
+  return { spent, created: [...createdInBlock.values()], spentByTx };
+}
+
+/** The UTXO state after removing `spent` and adding `created` to `before` (not modified). */
+export function applyUtxoChanges(
+  before: MuHash3072,
+  changes: Pick<UtxoChanges, 'spent' | 'created'>,
+): MuHash3072 {
+  const after = before.clone();
+  for (const s of changes.spent) after.remove(utxoElement(outpointFromKey(s.key), s.coin));
+  for (const c of changes.created) after.insert(utxoElement(outpointFromKey(c.key), c.coin));
+  return after;
+}

@@ -1,0 +1,457 @@
+import type { Logger } from 'pino';
+import type { ConsensusParams } from '../consensus/params.ts';
+import type { SignatureChecker } from '../consensus/signatures.ts';
+import type { ValidatorSet } from '../consensus/validator-set.ts';
+import { MuHash3072 } from '../crypto/muhash.ts';
+import { Block } from '../primitives/block.ts';
+import { type Coin, decodeCoin, encodeCoin, utxoElement } from '../primitives/coin.ts';
+import { CommitCertificate } from '../primitives/commit.ts';
+import type { Header } from '../primitives/header.ts';
+import { type Outpoint, outpointFromKey, outpointKey } from '../primitives/outpoint.ts';
+import { chainIdHash } from '../primitives/sighash.ts';
+import type { Transaction } from '../primitives/transaction.ts';
+import { Bucket, bucketKey, heightKey, metaKey, SCHEMA_VERSION } from '../storage/buckets.ts';
+import type { BatchOp, Database } from '../storage/db.ts';
+import { DatabaseError } from '../storage/errors.ts';
+import { bytesEqual, toHex, u32BE } from '../util/bytes.ts';
+import { asError } from '../util/errors.ts';
+import {
+  type BlockContext,
+  type ConnectPlan,
+  planBlockConnect,
+  type TipState,
+} from './block-verifier.ts';
+import { buildGenesisBlock, type Genesis } from './genesis.ts';
+import {
+  type Checkpoint,
+  decodeCheckpoint,
+  decodeTip,
+  decodeTxLocation,
+  decodeUndo,
+  encodeCheckpoint,
+  encodeTip,
+  encodeTxLocation,
+  encodeUndo,
+  type TxLocation,
+} from './records.ts';
+import { type CreatedCoin, UtxoSet } from './utxo-set.ts';
+
+export interface ChainOptions {
+  /** Bytes the in-memory UTXO cache may use. */
+  readonly utxoCacheBytes: number;
+}
+
+export interface ChainModules {
+  readonly db: Database;
+  readonly genesis: Genesis;
+  readonly signatures: SignatureChecker;
+  readonly logger: Logger;
+}
+
+export interface ConnectResult {
+  readonly height: number;
+  readonly hash: Uint8Array;
+  readonly txCount: number;
+  readonly fees: bigint;
+  readonly durationMs: number;
+}
+
+/**
+ * The validated chain on disk: tip, blocks, UTXO set, undo data, commit
+ * certificates and checkpoints. Blocks are final when they arrive (BFT), so
+ * the chain only grows, except when an operator rolls it back on purpose.
+ *
+ * Every connect is one atomic batch; the in-memory tip and cache change only
+ * after that batch is on disk. A process killed at any point therefore opens
+ * at the last block whose batch was written, complete and consistent.
+ */
+export class Chain {
+  readonly params: ConsensusParams;
+  readonly genesis: Genesis;
+  readonly genesisHash: Uint8Array;
+  readonly chainIdHash: Uint8Array;
+  readonly validators: ValidatorSet;
+  readonly utxos: UtxoSet;
+  private readonly db: Database;
+  private readonly signatures: SignatureChecker;
+  private readonly logger: Logger;
+  private tipState: TipState;
+  private tipHeader: Header;
+
+  private constructor(
+    modules: ChainModules & { utxos: UtxoSet; genesisHash: Uint8Array },
+    tip: { state: TipState; header: Header },
+  ) {
+    this.db = modules.db;
+    this.genesis = modules.genesis;
+    this.params = modules.genesis.params;
+    this.validators = modules.genesis.validators;
+    this.chainIdHash = chainIdHash(modules.genesis.chainId);
+    this.genesisHash = modules.genesisHash;
+    this.signatures = modules.signatures;
+    this.logger = modules.logger;
+    this.utxos = modules.utxos;
+    this.tipState = tip.state;
+    this.tipHeader = tip.header;
+  }
+
+  /** Opens the chain in `db`, writing the genesis block first if the database is new. */
+  static async init(opts: ChainOptions, modules: ChainModules): Promise<Chain> {
+    const { db, genesis } = modules;
+    const { block: genesisBlock, utxoState: genesisUtxos } = buildGenesisBlock(genesis);
+    const utxos = new UtxoSet({ cacheBytes: opts.utxoCacheBytes }, { db });
+    const storedGenesis = await db.get(metaKey('genesis'));
+    if (storedGenesis === undefined) {
+      await writeGenesis(db, genesisBlock, genesisUtxos);
+      modules.logger.info(
+        { hash: toHex(genesisBlock.hash), chainId: genesis.chainId },
+        'wrote genesis block',
+      );
+    } else if (!bytesEqual(storedGenesis, genesisBlock.hash)) {
+      throw new DatabaseError(
+        'DB_SCHEMA_MISMATCH',
+        db.path,
+        `database ${db.path} belongs to another chain (genesis ${toHex(storedGenesis)}, expected ${toHex(genesisBlock.hash)})`,
+      );
+    }
+    const schema = await db.get(metaKey('schema'));
+    if (
+      schema === undefined ||
+      new DataView(schema.buffer, schema.byteOffset).getUint32(0) !== SCHEMA_VERSION
+    ) {
+      throw new DatabaseError(
+        'DB_SCHEMA_MISMATCH',
+        db.path,
+        `database ${db.path} has an unknown schema version`,
+      );
+    }
+    const tip = await loadTip(db);
+    return new Chain({ ...modules, utxos, genesisHash: genesisBlock.hash }, tip);
+  }
+
+  get tip(): { readonly height: number; readonly hash: Uint8Array; readonly header: Header } {
+    return { height: this.tipState.height, hash: this.tipState.hash, header: this.tipHeader };
+  }
+
+  get tipHeight(): number {
+    return this.tipState.height;
+  }
+
+  /** The UTXO state at the tip; callers get a copy. */
+  utxoStateAtTip(): MuHash3072 {
+    return this.tipState.utxoState.clone();
+  }
+
+  blockContext(now: number | null): BlockContext {
+    return {
+      params: this.params,
+      chainIdHash: this.chainIdHash,
+      genesisHash: this.genesisHash,
+      validators: this.validators,
+      tip: this.tipState,
+      coins: this.utxos,
+      signatures: this.signatures,
+      now,
+    };
+  }
+
+  /** Validates `block` (final by `commit`) on top of the tip and commits it atomically. */
+  async connectBlock(
+    block: Block,
+    commit: CommitCertificate,
+    options: { now?: number | null } = {},
+  ): Promise<ConnectResult> {
+    const started = performance.now();
+    const plan = await planBlockConnect(
+      block,
+      commit,
+      this.blockContext(options.now === undefined ? Date.now() : options.now),
+    );
+    await this.commitPlan(plan);
+    const result = {
+      height: block.height,
+      hash: block.hash,
+      txCount: block.txs.length,
+      fees: plan.fees,
+      durationMs: performance.now() - started,
+    };
+    return result;
+  }
+
+  private async commitPlan(plan: ConnectPlan): Promise<void> {
+    const { block, commit, spent, created } = plan;
+    const height = block.height;
+    const spentKeys = spent.map((s) => s.key);
+    const ops: BatchOp[] = this.utxos.batchOps(spentKeys, created);
+    ops.push(
+      { type: 'put', key: bucketKey(Bucket.block, block.hash), value: block.encode() },
+      { type: 'put', key: heightKey(Bucket.heightIndex, height), value: block.hash },
+      { type: 'put', key: heightKey(Bucket.undo, height), value: encodeUndo(spent) },
+      { type: 'put', key: heightKey(Bucket.commit, height), value: commit.encode() },
+    );
+    block.txs.forEach((tx, index) => {
+      ops.push({
+        type: 'put',
+        key: bucketKey(Bucket.txIndex, tx.txid),
+        value: encodeTxLocation({ height, index }),
+      });
+    });
+    const utxoState = plan.utxoState.serialize();
+    if (height % this.params.checkpointInterval === 0) {
+      const checkpoint = { height, hash: block.hash, utxoRoot: block.header.utxoRoot, utxoState };
+      ops.push({
+        type: 'put',
+        key: heightKey(Bucket.checkpoint, height),
+        value: encodeCheckpoint(checkpoint),
+      });
+    }
+    ops.push({
+      type: 'put',
+      key: metaKey('tip'),
+      value: encodeTip({ height, hash: block.hash, utxoState }),
+    });
+    await this.db.write(ops);
+    this.utxos.applyCommitted(spentKeys, created);
+    this.tipState = {
+      height,
+      hash: block.hash,
+      time: block.header.time,
+      utxoState: plan.utxoState,
+    };
+    this.tipHeader = block.header;
+  }
+
+  /**
+   * Undoes the tip block in one batch, restoring the coins it spent from its
+   * undo data. Final blocks are never reorganised by consensus: this is the
+   * operator's `utxod rollback`, for recovering from a local fault.
+   */
+  async disconnectTip(): Promise<void> {
+    const height = this.tipState.height;
+    if (height === 0)
+      throw new DatabaseError('DB_IO', this.db.path, 'cannot roll back the genesis block');
+    const block = await this.requireBlockAt(height);
+    const undoBytes = await this.db.get(heightKey(Bucket.undo, height));
+    if (undoBytes === undefined) throw this.corrupt(`undo data of block ${height} is missing`);
+    const spent = decodeUndo(undoBytes);
+    const parent = await this.requireBlockAt(height - 1);
+
+    const created = createdCoins(block);
+    const utxoState = this.tipState.utxoState.clone();
+    for (const c of created) utxoState.remove(utxoElement(outpointFromKey(c.key), c.coin));
+    for (const s of spent) utxoState.insert(utxoElement(outpointFromKey(s.key), s.coin));
+    if (!bytesEqual(utxoState.finalize(), parent.header.utxoRoot)) {
+      throw this.corrupt(
+        `undo data of block ${height} does not restore the UTXO set of block ${height - 1}`,
+      );
+    }
+    const createdKeys = created.map((c) => c.key);
+    const ops: BatchOp[] = this.utxos.batchOps(createdKeys, spent);
+    ops.push(
+      { type: 'del', key: bucketKey(Bucket.block, block.hash) },
+      { type: 'del', key: heightKey(Bucket.heightIndex, height) },
+      { type: 'del', key: heightKey(Bucket.undo, height) },
+      { type: 'del', key: heightKey(Bucket.commit, height) },
+      { type: 'del', key: heightKey(Bucket.checkpoint, height) },
+    );
+    for (const tx of block.txs) ops.push({ type: 'del', key: bucketKey(Bucket.txIndex, tx.txid) });
+    const serialized = utxoState.serialize();
+    ops.push({
+      type: 'put',
+      key: metaKey('tip'),
+      value: encodeTip({ height: height - 1, hash: parent.hash, utxoState: serialized }),
+    });
+    await this.db.write(ops);
+    this.utxos.applyCommitted(createdKeys, spent);
+    this.tipState = { height: height - 1, hash: parent.hash, time: parent.header.time, utxoState };
+    this.tipHeader = parent.header;
+  }
+
+  async getCoins(outpoints: readonly Outpoint[]): Promise<Array<Coin | undefined>> {
+    const raw = await this.utxos.getCoins(outpoints.map(outpointKey));
+    return raw.map((bytes) => (bytes === undefined ? undefined : decodeCoin(bytes)));
+  }
+
+  async getHashAt(height: number): Promise<Uint8Array | undefined> {
+    if (height > this.tipState.height) return undefined;
+    return this.db.get(heightKey(Bucket.heightIndex, height));
+  }
+
+  async getBlockByHash(hash: Uint8Array): Promise<Block | undefined> {
+    const bytes = await this.db.get(bucketKey(Bucket.block, hash));
+    return bytes === undefined ? undefined : Block.decode(bytes);
+  }
+
+  async getBlockAt(height: number): Promise<Block | undefined> {
+    const hash = await this.getHashAt(height);
+    return hash === undefined ? undefined : this.getBlockByHash(hash);
+  }
+
+  /** The certificate that made block `height` final (genesis has the empty one). */
+  async getCommitAt(height: number): Promise<CommitCertificate | undefined> {
+    const bytes = await this.db.get(heightKey(Bucket.commit, height));
+    return bytes === undefined ? undefined : CommitCertificate.decode(bytes);
+  }
+
+  async requireCommitAt(height: number): Promise<CommitCertificate> {
+    const commit = await this.getCommitAt(height);
+    if (commit === undefined)
+      throw this.corrupt(`commit certificate of block ${height} is missing`);
+    return commit;
+  }
+
+  async getTxLocation(txid: Uint8Array): Promise<TxLocation | undefined> {
+    const bytes = await this.db.get(bucketKey(Bucket.txIndex, txid));
+    return bytes === undefined ? undefined : decodeTxLocation(bytes);
+  }
+
+  async getTransaction(
+    txid: Uint8Array,
+  ): Promise<{ tx: Transaction; location: TxLocation } | undefined> {
+    const location = await this.getTxLocation(txid);
+    if (location === undefined) return undefined;
+    const block = await this.requireBlockAt(location.height);
+    const tx = block.txs[location.index];
+    if (tx === undefined || !bytesEqual(tx.txid, txid))
+      throw this.corrupt(`tx index entry for ${toHex(txid)} is wrong`);
+    return { tx, location };
+  }
+
+  /** Checkpoints at or below `maxHeight`, newest first. */
+  async *checkpoints(maxHeight = this.tipState.height): AsyncGenerator<Checkpoint> {
+    for await (const [, value] of this.db.range(
+      heightKey(Bucket.checkpoint, 0),
+      heightKey(Bucket.checkpoint, maxHeight + 1),
+      {
+        reverse: true,
+      },
+    )) {
+      yield decodeCheckpoint(value);
+    }
+  }
+
+  async requireBlockAt(height: number): Promise<Block> {
+    let block: Block | undefined;
+    try {
+      block = await this.getBlockAt(height);
+    } catch (error) {
+      throw this.corrupt(`block ${height} does not decode: ${asError(error).message}`);
+    }
+    if (block === undefined) throw this.corrupt(`block ${height} is missing`);
+    if (block.height !== height)
+      throw this.corrupt(`block stored at height ${height} says height ${block.height}`);
+    return block;
+  }
+
+  private corrupt(what: string): DatabaseError {
+    this.logger.error({ path: this.db.path, problem: what }, 'database corruption detected');
+    return new DatabaseError(
+      'DB_CORRUPT',
+      this.db.path,
+      `database ${this.db.path} is corrupted: ${what}`,
+    );
+  }
+}
+
+/** The coins a block leaves in the UTXO set: its outputs not spent within the block. */
+export function createdCoins(block: Block): CreatedCoin[] {
+  const spentInBlock = new Set<string>();
+  for (const tx of block.txs)
+    for (const input of tx.inputs) spentInBlock.add(toHex(outpointKey(input.prevout)));
+  const created: CreatedCoin[] = [];
+  block.txs.forEach((tx, txIndex) => {
+    tx.outputs.forEach((output, index) => {
+      const key = outpointKey({ txid: tx.txid, index });
+      if (spentInBlock.has(toHex(key))) return;
+      const coinbase = txIndex === 0 && block.height > 0;
+      created.push({
+        key,
+        coin: encodeCoin({
+          amount: output.amount,
+          lock: output.lock,
+          height: block.height,
+          coinbase,
+        }),
+      });
+    });
+  });
+  return created;
+}
+
+async function writeGenesis(db: Database, block: Block, utxoState: MuHash3072): Promise<void> {
+  const created = createdCoins(block);
+  const ops: BatchOp[] = created.map((c) => ({
+    type: 'put',
+    key: bucketKey(Bucket.coin, c.key),
+    value: c.coin,
+  }));
+  const empty = CommitCertificate.empty(block.hash);
+  ops.push(
+    { type: 'put', key: metaKey('schema'), value: u32BE(SCHEMA_VERSION) },
+    { type: 'put', key: metaKey('genesis'), value: block.hash },
+    { type: 'put', key: bucketKey(Bucket.block, block.hash), value: block.encode() },
+    { type: 'put', key: heightKey(Bucket.heightIndex, 0), value: block.hash },
+    { type: 'put', key: heightKey(Bucket.undo, 0), value: encodeUndo([]) },
+    { type: 'put', key: heightKey(Bucket.commit, 0), value: empty.encode() },
+    {
+      type: 'put',
+      key: bucketKey(Bucket.txIndex, block.txs[0]!.txid),
+      value: encodeTxLocation({ height: 0, index: 0 }),
+    },
+    {
+      type: 'put',
+      key: heightKey(Bucket.checkpoint, 0),
+      value: encodeCheckpoint({
+        height: 0,
+        hash: block.hash,
+        utxoRoot: block.header.utxoRoot,
+        utxoState: utxoState.serialize(),
+      }),
+    },
+    {
+      type: 'put',
+      key: metaKey('tip'),
+      value: encodeTip({ height: 0, hash: block.hash, utxoState: utxoState.serialize() }),
+    },
+  );
+  await db.write(ops);
+}
+
+/**
+ * Reads and cross-checks the tip: the record's checksum, the block it names,
+ * and the UTXO commitment, so a damaged database is reported, not used.
+ */
+async function loadTip(db: Database): Promise<{ state: TipState; header: Header }> {
+  const corrupt = (what: string, cause?: unknown) =>
+    new DatabaseError('DB_CORRUPT', db.path, `database ${db.path} is corrupted: ${what}`, cause);
+  const tipBytes = await db.get(metaKey('tip'));
+  if (tipBytes === undefined) throw corrupt('the tip record is missing');
+  let tip: ReturnType<typeof decodeTip>;
+  let utxoState: MuHash3072;
+  try {
+    tip = decodeTip(tipBytes);
+    utxoState = MuHash3072.deserialize(tip.utxoState);
+  } catch (error) {
+    throw corrupt(`the tip record is damaged (${asError(error).message})`, error);
+  }
+  const indexed = await db.get(heightKey(Bucket.heightIndex, tip.height));
+  if (indexed === undefined || !bytesEqual(indexed, tip.hash))
+    throw corrupt(`the height index disagrees with the tip at ${tip.height}`);
+  const blockBytes = await db.get(bucketKey(Bucket.block, tip.hash));
+  if (blockBytes === undefined) throw corrupt(`the tip block ${tip.height} is missing`);
+  let block: Block;
+  try {
+    block = Block.decode(blockBytes);
+  } catch (error) {
+    throw corrupt(`the tip block ${tip.height} does not decode (${asError(error).message})`, error);
+  }
+  if (!bytesEqual(block.hash, tip.hash))
+    throw corrupt(`the tip block ${tip.height} does not match its hash`);
+  if (!bytesEqual(utxoState.finalize(), block.header.utxoRoot)) {
+    throw corrupt(`the UTXO state does not match the commitment of block ${tip.height}`);
+  }
+  return {
+    state: { height: tip.height, hash: tip.hash, time: block.header.time, utxoState },
+    header: block.header,
+  };
+}

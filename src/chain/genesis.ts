@@ -1,0 +1,268 @@
+import { type ConsensusParams, DEVNET_PARAMS, type NetworkName } from '../consensus/params.ts';
+import { ValidatorSet } from '../consensus/validator-set.ts';
+import { NETWORK_HRP } from '../crypto/address.ts';
+import { MuHash3072 } from '../crypto/muhash.ts';
+import { addressToLock, lockToAddress } from '../primitives/address.ts';
+import { isValidAmount, sumAmounts } from '../primitives/amount.ts';
+import { Block } from '../primitives/block.ts';
+import { encodeCoin, utxoElement } from '../primitives/coin.ts';
+import { CommitCertificate } from '../primitives/commit.ts';
+import { HEADER_VERSION, Header } from '../primitives/header.ts';
+import type { Lock } from '../primitives/lock.ts';
+import { merkleRoot } from '../primitives/merkle.ts';
+import { Transaction, TX_VERSION } from '../primitives/transaction.ts';
+import { fromHex, toHex } from '../util/bytes.ts';
+import { UtxodError } from '../util/errors.ts';
+
+export class GenesisError extends UtxodError<'INVALID_GENESIS'> {
+  constructor(field: string, expected: string) {
+    super('INVALID_GENESIS', `genesis: "${field}" must be ${expected}`, { field });
+  }
+}
+
+export interface GenesisAllocation {
+  readonly address: string;
+  readonly lock: Lock;
+  readonly amount: bigint;
+}
+
+/** Everything that defines a chain: the genesis file, parsed and checked. */
+export interface Genesis {
+  readonly chainId: string;
+  readonly time: number;
+  readonly params: ConsensusParams;
+  readonly validators: ValidatorSet;
+  readonly allocations: readonly GenesisAllocation[];
+}
+
+/** The contract state root until contracts exist: all zeros. */
+export const EMPTY_STATE_ROOT = new Uint8Array(32);
+const NO_PROPOSER = new Uint8Array(33);
+
+type Json = Record<string, unknown>;
+
+function field<T>(
+  obj: Json,
+  name: string,
+  check: (v: unknown) => v is T,
+  expected: string,
+  path = name,
+): T {
+  const value = obj[name];
+  if (!check(value)) throw new GenesisError(path, expected);
+  return value;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isObject = (v: unknown): v is Json =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
+const isDecimal = (v: unknown): v is string =>
+  typeof v === 'string' && /^(0|[1-9]\d{0,20})$/.test(v);
+const isPositiveInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
+const NETWORKS: readonly string[] = ['mainnet', 'testnet', 'devnet'];
+
+/** Strictly parses a genesis file: unknown or malformed fields are errors naming the field. */
+export function parseGenesis(text: string): Genesis {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new GenesisError('(file)', `valid JSON (${(error as Error).message})`);
+  }
+  if (!isObject(raw)) throw new GenesisError('(file)', 'a JSON object');
+  const known = new Set(['chainId', 'network', 'time', 'params', 'validators', 'allocations']);
+  for (const key of Object.keys(raw))
+    if (!known.has(key)) throw new GenesisError(key, 'absent (unknown field)');
+
+  const chainId = field(
+    raw,
+    'chainId',
+    (v): v is string => isString(v) && /^[a-z0-9][a-z0-9-]{0,49}$/.test(v),
+    'a lower-case id of 1-50 [a-z0-9-]',
+  );
+  const network = field(
+    raw,
+    'network',
+    (v): v is NetworkName => isString(v) && NETWORKS.includes(v),
+    'one of mainnet, testnet, devnet',
+  );
+  const timeText = field(raw, 'time', isString, 'an ISO-8601 time');
+  const time = Date.parse(timeText);
+  if (!Number.isFinite(time) || new Date(time).toISOString() !== timeText) {
+    throw new GenesisError('time', 'an ISO-8601 UTC time like 2026-01-01T00:00:00.000Z');
+  }
+  const params = parseParams(raw.params, network, chainId);
+  const hrp = NETWORK_HRP[network];
+
+  const validatorList = field(
+    raw,
+    'validators',
+    isArray,
+    'a non-empty array of {publicKey, power}',
+  );
+  const validators = validatorList.map((v, i) => {
+    if (!isObject(v)) throw new GenesisError(`validators[${i}]`, 'an object');
+    const publicKey = field(
+      v,
+      'publicKey',
+      (x): x is string => isString(x) && /^0[23][0-9a-f]{64}$/.test(x),
+      'a 33-byte compressed public key in hex',
+      `validators[${i}].publicKey`,
+    );
+    const power = field(
+      v,
+      'power',
+      isDecimal,
+      'a positive decimal string',
+      `validators[${i}].power`,
+    );
+    return { publicKey: fromHex(publicKey, 33), power: BigInt(power) };
+  });
+  if (validators.length === 0) throw new GenesisError('validators', 'a non-empty array');
+  let validatorSet: ValidatorSet;
+  try {
+    validatorSet = new ValidatorSet(validators);
+  } catch (error) {
+    throw new GenesisError('validators', `a valid set (${(error as Error).message})`);
+  }
+
+  const allocationList = field(raw, 'allocations', isArray, 'an array of {address, amount}');
+  const allocations = allocationList.map((a, i) => {
+    if (!isObject(a)) throw new GenesisError(`allocations[${i}]`, 'an object');
+    const address = field(a, 'address', isString, `a ${hrp} address`, `allocations[${i}].address`);
+    let lock: Lock;
+    try {
+      lock = addressToLock(address, hrp);
+    } catch (error) {
+      throw new GenesisError(
+        `allocations[${i}].address`,
+        `a valid ${hrp} address (${(error as Error).message})`,
+      );
+    }
+    const amountText = field(
+      a,
+      'amount',
+      isDecimal,
+      'a decimal string of base units',
+      `allocations[${i}].amount`,
+    );
+    const amount = BigInt(amountText);
+    if (!isValidAmount(amount))
+      throw new GenesisError(`allocations[${i}].amount`, 'at most MAX_MONEY');
+    return { address, lock, amount };
+  });
+  try {
+    sumAmounts(
+      allocations.map((a) => a.amount),
+      'allocations',
+    );
+  } catch {
+    throw new GenesisError('allocations', 'a total of at most MAX_MONEY');
+  }
+  return { chainId, time, params, validators: validatorSet, allocations };
+}
+
+function parseParams(raw: unknown, network: NetworkName, chainId: string): ConsensusParams {
+  const base = { ...DEVNET_PARAMS, network, chainId };
+  if (raw === undefined) return base;
+  if (!isObject(raw)) throw new GenesisError('params', 'an object');
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(raw)) {
+    switch (key) {
+      case 'coinbaseMaturity':
+      case 'halvingInterval':
+      case 'maxFutureBlockTimeMs':
+      case 'checkpointInterval':
+        if (!isPositiveInt(value)) throw new GenesisError(`params.${key}`, 'a positive integer');
+        out[key] = value;
+        break;
+      case 'maxBlockBytes':
+      case 'maxTxBytes':
+        if (!isPositiveInt(value) || value > base[key]) {
+          throw new GenesisError(`params.${key}`, `a positive integer <= ${base[key]}`);
+        }
+        out[key] = value;
+        break;
+      case 'initialSubsidy':
+        if (!isDecimal(value) || !isValidAmount(BigInt(value))) {
+          throw new GenesisError(
+            'params.initialSubsidy',
+            'a decimal string of base units <= MAX_MONEY',
+          );
+        }
+        out[key] = BigInt(value);
+        break;
+      default:
+        throw new GenesisError(`params.${key}`, 'absent (unknown parameter)');
+    }
+  }
+  return out as unknown as ConsensusParams;
+}
+
+export function serializeGenesis(genesis: Genesis): string {
+  const p = genesis.params;
+  const doc = {
+    chainId: genesis.chainId,
+    network: p.network,
+    time: new Date(genesis.time).toISOString(),
+    params: {
+      coinbaseMaturity: p.coinbaseMaturity,
+      initialSubsidy: p.initialSubsidy.toString(),
+      halvingInterval: p.halvingInterval,
+      maxBlockBytes: p.maxBlockBytes,
+      maxTxBytes: p.maxTxBytes,
+      maxFutureBlockTimeMs: p.maxFutureBlockTimeMs,
+      checkpointInterval: p.checkpointInterval,
+    },
+    validators: genesis.validators.validators.map((v) => ({
+      publicKey: toHex(v.publicKey),
+      power: v.power.toString(),
+    })),
+    allocations: genesis.allocations.map((a) => ({
+      address: lockToAddress(a.lock, NETWORK_HRP[p.network]),
+      amount: a.amount.toString(),
+    })),
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/**
+ * The genesis block: height 0, one transaction (shaped like a coinbase)
+ * creating the allocations. Its outputs are not flagged coinbase, so premined
+ * coins are spendable at once. Genesis is final by definition: no commit.
+ */
+export function buildGenesisBlock(genesis: Genesis): { block: Block; utxoState: MuHash3072 } {
+  const tx = new Transaction({
+    version: TX_VERSION,
+    inputs: [],
+    outputs: genesis.allocations.map((a) => ({ amount: a.amount, lock: a.lock })),
+    lockTime: 0,
+    payload: null,
+    witnesses: [],
+  });
+  const utxoState = new MuHash3072();
+  tx.outputs.forEach((output, index) => {
+    const coin = encodeCoin({
+      amount: output.amount,
+      lock: output.lock,
+      height: 0,
+      coinbase: false,
+    });
+    utxoState.insert(utxoElement({ txid: tx.txid, index }, coin));
+  });
+  const emptyCommit = CommitCertificate.empty(new Uint8Array(32));
+  const header = new Header({
+    version: HEADER_VERSION,
+    height: 0,
+    time: genesis.time,
+    prevHash: new Uint8Array(32),
+    txRoot: merkleRoot([tx.wtxid]),
+    utxoRoot: utxoState.finalize(),
+    stateRoot: EMPTY_STATE_ROOT,
+    validatorSetHash: genesis.validators.hash,
+    lastCommitHash: emptyCommit.hash,
+    proposer: NO_PROPOSER,
+  });
+  return { block: new Block(header, emptyCommit, [tx]), utxoState };
+}

@@ -1,0 +1,118 @@
+import type { KeyPair } from '../crypto/key-file.ts';
+import { sign } from '../crypto/signer.ts';
+import { sumAmounts } from '../primitives/amount.ts';
+import { type Lock, pubkeyHash } from '../primitives/lock.ts';
+import type { Outpoint } from '../primitives/outpoint.ts';
+import { chainIdHash as hashChainId, SighashContext } from '../primitives/sighash.ts';
+import { Transaction, TX_VERSION, type TxOutput, type Witness } from '../primitives/transaction.ts';
+import { bytesEqual, toHex } from '../util/bytes.ts';
+import { UtxodError } from '../util/errors.ts';
+
+export class TxBuildError extends UtxodError<
+  'INSUFFICIENT_FUNDS' | 'NO_KEY_FOR_COIN' | 'INVALID_TX_REQUEST'
+> {}
+
+/** A coin the wallet may spend: where it is, how much, and what lock guards it. */
+export interface SpendableCoin {
+  readonly outpoint: Outpoint;
+  readonly amount: bigint;
+  readonly lock: Lock;
+}
+
+export interface BuildTransactionRequest {
+  readonly chainId: string;
+  readonly coins: readonly SpendableCoin[];
+  readonly outputs: readonly TxOutput[];
+  /** Where change goes. */
+  readonly changeLock: Lock;
+  /** Fee in base units per 1000 bytes of the signed transaction. */
+  readonly feeRate: bigint;
+  readonly keys: readonly KeyPair[];
+  readonly lockTime?: number;
+  readonly memo?: Uint8Array;
+}
+
+const PLACEHOLDER_WITNESS: Witness = {
+  publicKey: new Uint8Array(33),
+  signature: new Uint8Array(64),
+};
+
+/** Fee for `size` bytes at `feeRate` per 1000 bytes, rounded up. */
+export function feeForSize(size: number, feeRate: bigint): bigint {
+  return (BigInt(size) * feeRate + 999n) / 1000n;
+}
+
+/**
+ * Selects coins (largest first), adds change when there is any, and signs
+ * every input. Witnesses have a fixed size, so the fee is exact: the size is
+ * measured on the transaction with placeholder witnesses before signing.
+ */
+export function buildTransaction(req: BuildTransactionRequest): Transaction {
+  if (req.outputs.length === 0)
+    throw new TxBuildError('INVALID_TX_REQUEST', 'a transaction needs at least one output');
+  const target = sumAmounts(
+    req.outputs.map((o) => o.amount),
+    'outputs',
+  );
+  const candidates = [...req.coins].sort((a, b) =>
+    a.amount < b.amount ? 1 : a.amount > b.amount ? -1 : 0,
+  );
+  const selected: SpendableCoin[] = [];
+  let selectedTotal = 0n;
+  for (const coin of candidates) {
+    selected.push(coin);
+    selectedTotal += coin.amount;
+    const withChange = draft(req, selected, [...req.outputs, { amount: 0n, lock: req.changeLock }]);
+    const fee = feeForSize(withChange.size, req.feeRate);
+    if (selectedTotal >= target + fee) {
+      const change = selectedTotal - target - fee;
+      const outputs =
+        change > 0n ? [...req.outputs, { amount: change, lock: req.changeLock }] : [...req.outputs];
+      return signTransaction(draft(req, selected, outputs), selected, req.keys, req.chainId);
+    }
+  }
+  throw new TxBuildError(
+    'INSUFFICIENT_FUNDS',
+    `coins worth ${selectedTotal} cannot pay ${target} plus fees`,
+    {
+      available: selectedTotal.toString(),
+      needed: target.toString(),
+    },
+  );
+}
+
+function draft(
+  req: BuildTransactionRequest,
+  coins: readonly SpendableCoin[],
+  outputs: readonly TxOutput[],
+): Transaction {
+  return new Transaction({
+    version: TX_VERSION,
+    inputs: coins.map((c) => ({ prevout: c.outpoint })),
+    outputs,
+    lockTime: req.lockTime ?? 0,
+    payload: req.memo === undefined ? null : { type: 0, data: req.memo },
+    witnesses: coins.map(() => PLACEHOLDER_WITNESS),
+  });
+}
+
+/** Signs input i of `tx` with the key whose hash matches coins[i]'s lock. */
+export function signTransaction(
+  tx: Transaction,
+  coins: readonly SpendableCoin[],
+  keys: readonly KeyPair[],
+  chainId: string,
+): Transaction {
+  const context = new SighashContext(hashChainId(chainId), tx, coins);
+  const witnesses = coins.map((coin, i) => {
+    const key = keys.find((k) => bytesEqual(pubkeyHash(k.publicKey), coin.lock.hash));
+    if (key === undefined) {
+      throw new TxBuildError(
+        'NO_KEY_FOR_COIN',
+        `no key for coin ${toHex(coin.outpoint.txid)}:${coin.outpoint.index}`,
+      );
+    }
+    return { publicKey: key.publicKey, signature: sign(context.forInput(i), key.privateKey) };
+  });
+  return tx.withWitnesses(witnesses);
+}

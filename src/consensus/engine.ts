@@ -1,0 +1,21 @@
+import type { Block } from '../primitives/block.ts';
+import type { CommitCertificate } from '../primitives/commit.ts';
+
+/**
+ * What a consensus engine needs from the node. The engine decides *when* a
+ * block is final; the host builds proposals and connects final blocks. The
+ * path proposal -> validate -> connect -> mempool update is plain awaits.
+ */
+export interface ConsensusHost {
+  readonly tipHeight: number;
+  /** The block this validator proposes on the tip, or null if there is nothing worth proposing. */
+  proposeBlock(): Promise<Block | null>;
+  /** Validates and connects a block that `commit` proves final. */
+  commitBlock(block: Block, commit: CommitCertificate): Promise<void>;
+}
+
+export interface ConsensusEngine {
+  start(): void;
+  /** Stops proposing; resolves after the block being committed, if any, is on disk. */
+  stop(): Promise<void>;
+}

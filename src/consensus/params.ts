@@ -1,0 +1,37 @@
+import { COIN } from '../primitives/amount.ts';
+import { MAX_BLOCK_BYTES, MAX_TX_BYTES } from '../primitives/limits.ts';
+
+export type NetworkName = 'mainnet' | 'testnet' | 'devnet';
+
+/** Rules every node of one chain must agree on; fixed by the genesis file. */
+export interface ConsensusParams {
+  readonly network: NetworkName;
+  readonly chainId: string;
+  /** Blocks a coinbase output waits before it can be spent. */
+  readonly coinbaseMaturity: number;
+  readonly initialSubsidy: bigint;
+  /** The subsidy halves every this many blocks. */
+  readonly halvingInterval: number;
+  readonly maxBlockBytes: number;
+  readonly maxTxBytes: number;
+  /** A proposed block's time may be at most this far ahead of the local clock. */
+  readonly maxFutureBlockTimeMs: number;
+  /** A checkpoint (height, hash, UTXO commitment) is recorded every this many blocks. */
+  readonly checkpointInterval: number;
+}
+
+export const DEVNET_PARAMS: Omit<ConsensusParams, 'chainId'> = {
+  network: 'devnet',
+  coinbaseMaturity: 10,
+  initialSubsidy: 50n * COIN,
+  halvingInterval: 2_100_000,
+  maxBlockBytes: MAX_BLOCK_BYTES,
+  maxTxBytes: MAX_TX_BYTES,
+  maxFutureBlockTimeMs: 15_000,
+  checkpointInterval: 100,
+};
+
+export function blockSubsidy(params: ConsensusParams, height: number): bigint {
+  const halvings = Math.floor(height / params.halvingInterval);
+  return halvings >= 64 ? 0n : params.initialSubsidy >> BigInt(halvings);
+}

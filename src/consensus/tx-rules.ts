@@ -1,0 +1,134 @@
+import { MAX_MONEY, sumAmounts } from '../primitives/amount.ts';
+import type { Coin } from '../primitives/coin.ts';
+import { LockType, pubkeyHash } from '../primitives/lock.ts';
+import { outpointKey } from '../primitives/outpoint.ts';
+import { SighashContext } from '../primitives/sighash.ts';
+import type { Transaction, TxOutput } from '../primitives/transaction.ts';
+import { bytesEqual, bytesKey, toHex } from '../util/bytes.ts';
+import { VerificationError } from './errors.ts';
+import type { ConsensusParams } from './params.ts';
+import type { LocatedSignatureJob } from './signatures.ts';
+
+/** Payload types with defined meaning; anything else is invalid until a version defines it. */
+export const PayloadType = { memo: 0 } as const;
+export const MAX_MEMO_BYTES = 256;
+
+/**
+ * Stateless checks: everything that can be decided from the transaction alone.
+ * Run before any database lookup, so junk costs the node as little as possible.
+ */
+export function checkTxSanity(tx: Transaction, params: ConsensusParams): void {
+  const id = () => ({ txid: toHex(tx.txid) });
+  if (tx.size > params.maxTxBytes) {
+    throw new VerificationError('TX_TOO_LARGE', `${tx.size} bytes > ${params.maxTxBytes}`, id());
+  }
+  if (tx.outputs.length === 0) throw new VerificationError('TX_NO_OUTPUTS', 'no outputs', id());
+  if (tx.witnesses.length !== tx.inputs.length) {
+    throw new VerificationError(
+      'TX_WITNESS_COUNT',
+      `${tx.witnesses.length} witnesses for ${tx.inputs.length} inputs`,
+      id(),
+    );
+  }
+  try {
+    sumAmounts(
+      tx.outputs.map((o) => o.amount),
+      'outputs',
+    );
+  } catch {
+    throw new VerificationError('TX_OUTPUTS_OUT_OF_RANGE', `outputs sum above ${MAX_MONEY}`, id());
+  }
+  const seen = new Set<string>();
+  for (const input of tx.inputs) {
+    const key = bytesKey(outpointKey(input.prevout));
+    if (seen.has(key))
+      throw new VerificationError('TX_DUPLICATE_INPUT', 'an outpoint is spent twice', id());
+    seen.add(key);
+  }
+  if (tx.payload !== null) {
+    if (tx.payload.type !== PayloadType.memo) {
+      throw new VerificationError('TX_UNKNOWN_PAYLOAD', `payload type ${tx.payload.type}`, id());
+    }
+    if (tx.payload.data.length > MAX_MEMO_BYTES) {
+      throw new VerificationError(
+        'TX_UNKNOWN_PAYLOAD',
+        `memo of ${tx.payload.data.length} bytes`,
+        id(),
+      );
+    }
+  }
+}
+
+/**
+ * Contextual checks of a non-coinbase transaction against the coins it spends
+ * (`spent[i]` for input i) for inclusion at `height`. Returns the fee. Does not
+ * check signatures: see `signatureJobs`, which batches them across a block.
+ */
+export function checkTxInputs(
+  tx: Transaction,
+  spent: readonly Coin[],
+  height: number,
+  params: ConsensusParams,
+): bigint {
+  const id = { txid: toHex(tx.txid) };
+  if (tx.isCoinbase)
+    throw new VerificationError('TX_NO_INPUTS', 'a coinbase outside the first position', id);
+  if (tx.lockTime > height) {
+    throw new VerificationError('TX_NOT_FINAL', `lock time ${tx.lockTime} > height ${height}`, id);
+  }
+  spent.forEach((coin, i) => {
+    if (coin.coinbase && height - coin.height < params.coinbaseMaturity) {
+      throw new VerificationError(
+        'TX_IMMATURE_SPEND',
+        `input ${i} spends a coinbase of height ${coin.height} before height ${coin.height + params.coinbaseMaturity}`,
+        { ...id, inputIndex: i },
+      );
+    }
+    const witness = tx.witnesses[i]!;
+    if (
+      coin.lock.type !== LockType.pubkeyHash ||
+      !bytesEqual(pubkeyHash(witness.publicKey), coin.lock.hash)
+    ) {
+      throw new VerificationError(
+        'TX_WRONG_KEY',
+        `input ${i}: the witness key does not match the lock`,
+        {
+          ...id,
+          inputIndex: i,
+        },
+      );
+    }
+  });
+  const inputTotal = sumAmounts(
+    spent.map((c) => c.amount),
+    'inputs',
+  );
+  const outputTotal = sumAmounts(
+    tx.outputs.map((o) => o.amount),
+    'outputs',
+  );
+  if (inputTotal < outputTotal) {
+    throw new VerificationError(
+      'TX_INPUTS_BELOW_OUTPUTS',
+      `inputs ${inputTotal} < outputs ${outputTotal}`,
+      id,
+    );
+  }
+  return inputTotal - outputTotal;
+}
+
+/** One signature job per input, each over the input's signature hash. */
+export function signatureJobs(
+  tx: Transaction,
+  spent: readonly TxOutput[],
+  chainIdHash: Uint8Array,
+): LocatedSignatureJob[] {
+  const context = new SighashContext(chainIdHash, tx, spent);
+  return tx.witnesses.map((witness, inputIndex) => ({
+    msg: context.forInput(inputIndex),
+    sig: witness.signature,
+    pub: witness.publicKey,
+    txid: tx.txid,
+    inputIndex,
+  }));
+}

@@ -1,0 +1,135 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { KeyPair } from '../crypto/key-file.ts';
+import { sign } from '../crypto/signer.ts';
+import { type VoteType, voteDigest } from '../primitives/commit.ts';
+import { bytesEqual, fromHex, toHex } from '../util/bytes.ts';
+import { UtxodError } from '../util/errors.ts';
+import { writeFileAtomicSync } from '../util/fs.ts';
+
+export class DoubleSignError extends UtxodError<'DOUBLE_SIGN_REFUSED'> {
+  constructor(reason: string, details: Record<string, unknown>) {
+    super('DOUBLE_SIGN_REFUSED', `refusing to sign: ${reason}`, details);
+  }
+}
+
+export class SignerStateError extends UtxodError<'SIGNER_STATE_CORRUPT'> {
+  constructor(path: string, problem: string) {
+    super(
+      'SIGNER_STATE_CORRUPT',
+      `signer state ${path}: ${problem}; refusing to sign until an operator checks it`,
+      { path },
+    );
+  }
+}
+
+/** Height, round and step of the last vote this validator signed. */
+interface LastSigned {
+  readonly height: number;
+  readonly round: number;
+  readonly step: VoteType;
+  readonly digest: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/**
+ * The only code that signs votes with the validator key. It persists the
+ * height/round/step of every vote (fsync + atomic rename) *before* the
+ * signature leaves this object, and refuses to sign anything at or below the
+ * last signed position unless it is the very same vote. So a crash at any
+ * moment can never lead to two different signed votes for one position.
+ */
+export class ValidatorSigner {
+  readonly publicKey: Uint8Array;
+  private readonly privateKey: Uint8Array;
+  private readonly statePath: string;
+  private readonly chainIdHash: Uint8Array;
+  private last: LastSigned | null;
+
+  constructor(opts: { statePath: string; chainIdHash: Uint8Array }, modules: { key: KeyPair }) {
+    this.publicKey = modules.key.publicKey;
+    this.privateKey = modules.key.privateKey;
+    this.statePath = opts.statePath;
+    this.chainIdHash = opts.chainIdHash;
+    this.last = readState(opts.statePath);
+  }
+
+  get lastSignedHeight(): number {
+    return this.last?.height ?? 0;
+  }
+
+  get lastSignedRound(): number {
+    return this.last?.round ?? 0;
+  }
+
+  signVote(type: VoteType, height: number, round: number, blockHash: Uint8Array): Uint8Array {
+    const digest = voteDigest(this.chainIdHash, type, height, round, blockHash);
+    const last = this.last;
+    if (last !== null) {
+      const order = compareHrs(height, round, type, last);
+      if (order === 0) {
+        if (bytesEqual(digest, last.digest)) return last.signature;
+        throw new DoubleSignError('a different vote was already signed at this height/round/step', {
+          height,
+          round,
+          step: type,
+        });
+      }
+      if (order < 0) {
+        throw new DoubleSignError(
+          `height/round/step ${height}/${round}/${type} is below the last signed ${last.height}/${last.round}/${last.step}`,
+          {
+            height,
+            round,
+            step: type,
+          },
+        );
+      }
+    }
+    const signature = sign(digest, this.privateKey);
+    const next: LastSigned = { height, round, step: type, digest, signature };
+    writeState(this.statePath, next);
+    this.last = next;
+    return signature;
+  }
+}
+
+function compareHrs(height: number, round: number, step: number, last: LastSigned): number {
+  if (height !== last.height) return height - last.height;
+  if (round !== last.round) return round - last.round;
+  return step - last.step;
+}
+
+function writeState(path: string, state: LastSigned): void {
+  const doc = {
+    height: state.height,
+    round: state.round,
+    step: state.step,
+    digest: toHex(state.digest),
+    signature: toHex(state.signature),
+  };
+  writeFileAtomicSync(path, `${JSON.stringify(doc)}\n`, 0o600);
+}
+
+function readState(path: string): LastSigned | null {
+  if (!existsSync(path)) return null;
+  try {
+    const doc = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    const { height, round, step, digest, signature } = doc;
+    if (
+      !Number.isSafeInteger(height) ||
+      !Number.isSafeInteger(round) ||
+      (step !== 1 && step !== 2)
+    ) {
+      throw new Error('bad height/round/step');
+    }
+    return {
+      height: height as number,
+      round: round as number,
+      step: step as VoteType,
+      digest: fromHex(String(digest), 32),
+      signature: fromHex(String(signature), 64),
+    };
+  } catch (error) {
+    throw new SignerStateError(path, (error as Error).message);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * One-byte key prefixes. Every record kind lives in its own bucket so a range
+ * scan of one never touches another. Values are never renumbered: a change of
+ * layout bumps SCHEMA_VERSION instead.
+ */
+export const Bucket = {
+  meta: 0x00,
+  coin: 0x01,
+  block: 0x02,
+  heightIndex: 0x03,
+  undo: 0x04,
+  txIndex: 0x05,
+  checkpoint: 0x06,
+  commit: 0x07,
+  signerState: 0x08,
+} as const;
+export type Bucket = (typeof Bucket)[keyof typeof Bucket];
+
+export const SCHEMA_VERSION = 1;
+
+export function bucketKey(bucket: Bucket, ...parts: Uint8Array[]): Uint8Array {
+  let length = 1;
+  for (const part of parts) length += part.length;
+  const key = new Uint8Array(length);
+  key[0] = bucket;
+  let offset = 1;
+  for (const part of parts) {
+    key.set(part, offset);
+    offset += part.length;
+  }
+  return key;
+}
+
+/** Big-endian so that keys of consecutive heights sort in height order. */
+export function heightKey(bucket: Bucket, height: number): Uint8Array {
+  const key = new Uint8Array(5);
+  key[0] = bucket;
+  new DataView(key.buffer).setUint32(1, height, false);
+  return key;
+}
+
+export function metaKey(name: string): Uint8Array {
+  return bucketKey(Bucket.meta, new TextEncoder().encode(name));
+}

@@ -1,0 +1,3 @@
+export * from './buckets.ts';
+export * from './db.ts';
+export * from './errors.ts';
