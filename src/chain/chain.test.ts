@@ -1,24 +1,32 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Level } from 'level';
-import { join } from 'node:path';
-import { genesisCoins, openTestChain, type TestChain, testGenesis, testKey, CHAIN_ID } from '../../test/support/chain-fixture.ts';
+import {
+  CHAIN_ID,
+  genesisCoins,
+  openTestChain,
+  type TestChain,
+  testGenesis,
+  testKey,
+} from '../../test/support/chain-fixture.ts';
 import { buildTransaction } from '../client/tx-builder.ts';
 import { VerificationError } from '../consensus/errors.ts';
+import { SignatureChecker } from '../consensus/signatures.ts';
+import { ParallelVerifier } from '../crypto/verify-pool.ts';
+import { silentLogger } from '../logger/index.ts';
 import { COIN } from '../primitives/amount.ts';
 import { Block } from '../primitives/block.ts';
 import { decodeCoin } from '../primitives/coin.ts';
+import { CommitCertificate } from '../primitives/commit.ts';
 import { Header } from '../primitives/header.ts';
 import { pubkeyLock } from '../primitives/lock.ts';
 import { metaKey } from '../storage/buckets.ts';
 import { Database } from '../storage/db.ts';
 import { DatabaseError } from '../storage/errors.ts';
+import { bytesEqual } from '../util/bytes.ts';
 import { assembleBlock } from './block-assembler.ts';
 import { Chain } from './chain.ts';
-import { silentLogger } from '../logger/index.ts';
-import { SignatureChecker } from '../consensus/signatures.ts';
-import { ParallelVerifier } from '../crypto/verify-pool.ts';
-import { bytesEqual } from '../util/bytes.ts';
 
 const validator = testKey(0);
 const alice = testKey(1);
@@ -27,17 +35,27 @@ const genesis = testGenesis({ validator, funded: [alice, bob] });
 
 function rejects(code: string) {
   return (error: unknown) => {
-    assert.ok(error instanceof VerificationError, `expected VerificationError, got ${String(error)}`);
+    assert.ok(
+      error instanceof VerificationError,
+      `expected VerificationError, got ${String(error)}`,
+    );
     assert.equal(error.code, code, error.message);
     return true;
   };
 }
 
-function withHeader(block: Block, changes: Partial<ConstructorParameters<typeof Header>[0]>): Block {
+function withHeader(
+  block: Block,
+  changes: Partial<ConstructorParameters<typeof Header>[0]>,
+): Block {
   return new Block(new Header({ ...block.header, ...changes }), block.lastCommit, block.txs);
 }
 
-async function nextBlock(t: TestChain, txs = [] as Parameters<typeof assembleBlock>[1]['txs'], fees = 0n) {
+async function nextBlock(
+  t: TestChain,
+  txs = [] as Parameters<typeof assembleBlock>[1]['txs'],
+  fees = 0n,
+) {
   return assembleBlock(t.chain, {
     txs,
     fees,
@@ -115,11 +133,21 @@ describe('chain: connect, spend and reject', () => {
       keys: [bob],
     };
     const tx = buildTransaction(request);
-    const other = buildTransaction({ ...request, outputs: [{ amount: 2n * COIN, lock: pubkeyLock(alice.publicKey) }] });
-    const forged = tx.withWitnesses([{ publicKey: bob.publicKey, signature: other.witnesses[0]!.signature }]);
-    await assert.rejects(t.chain.connectBlock(await nextBlock(t, [forged]), t.commitFor(await nextBlock(t, [forged]))), rejects('TX_BAD_SIGNATURE'));
+    const other = buildTransaction({
+      ...request,
+      outputs: [{ amount: 2n * COIN, lock: pubkeyLock(alice.publicKey) }],
+    });
+    const forged = tx.withWitnesses([
+      { publicKey: bob.publicKey, signature: other.witnesses[0]!.signature },
+    ]);
+    await assert.rejects(
+      t.chain.connectBlock(await nextBlock(t, [forged]), t.commitFor(await nextBlock(t, [forged]))),
+      rejects('TX_BAD_SIGNATURE'),
+    );
 
-    const wrongKey = tx.withWitnesses([{ publicKey: alice.publicKey, signature: tx.witnesses[0]!.signature }]);
+    const wrongKey = tx.withWitnesses([
+      { publicKey: alice.publicKey, signature: tx.witnesses[0]!.signature },
+    ]);
     const b2 = await nextBlock(t, [wrongKey]);
     await assert.rejects(t.chain.connectBlock(b2, t.commitFor(b2)), rejects('TX_WRONG_KEY'));
 
@@ -127,7 +155,13 @@ describe('chain: connect, spend and reject', () => {
     const coinbase = block1.txs[0]!;
     const immature = buildTransaction({
       chainId: CHAIN_ID,
-      coins: [{ outpoint: { txid: coinbase.txid, index: 0 }, amount: coinbase.outputs[0]!.amount, lock: coinbase.outputs[0]!.lock }],
+      coins: [
+        {
+          outpoint: { txid: coinbase.txid, index: 0 },
+          amount: coinbase.outputs[0]!.amount,
+          lock: coinbase.outputs[0]!.lock,
+        },
+      ],
       outputs: [{ amount: COIN, lock: pubkeyLock(alice.publicKey) }],
       changeLock: pubkeyLock(validator.publicKey),
       feeRate: 1000n,
@@ -139,18 +173,30 @@ describe('chain: connect, spend and reject', () => {
 
   it('rejects inflation, a wrong UTXO commitment, a wrong parent and a forged commit', async () => {
     const greedy = await nextBlock(t, [], 1n);
-    await assert.rejects(t.chain.connectBlock(greedy, t.commitFor(greedy)), rejects('BLOCK_COINBASE_TOO_LARGE'));
+    await assert.rejects(
+      t.chain.connectBlock(greedy, t.commitFor(greedy)),
+      rejects('BLOCK_COINBASE_TOO_LARGE'),
+    );
 
     const good = await nextBlock(t);
     const badRoot = withHeader(good, { utxoRoot: new Uint8Array(32).fill(7) });
-    await assert.rejects(t.chain.connectBlock(badRoot, t.commitFor(badRoot)), rejects('BLOCK_BAD_UTXO_ROOT'));
+    await assert.rejects(
+      t.chain.connectBlock(badRoot, t.commitFor(badRoot)),
+      rejects('BLOCK_BAD_UTXO_ROOT'),
+    );
 
     const badPrev = withHeader(good, { prevHash: new Uint8Array(32) });
-    await assert.rejects(t.chain.connectBlock(badPrev, t.commitFor(badPrev)), rejects('BLOCK_BAD_PREV'));
+    await assert.rejects(
+      t.chain.connectBlock(badPrev, t.commitFor(badPrev)),
+      rejects('BLOCK_BAD_PREV'),
+    );
 
     const commit = t.commitFor(good);
-    const forged = { ...commit, signatures: [{ validatorIndex: 0, signature: new Uint8Array(64).fill(1) }] };
-    await assert.rejects(t.chain.connectBlock(good, forged as typeof commit), rejects('BLOCK_BAD_COMMIT'));
+    const forged = new CommitCertificate({
+      ...commit,
+      signatures: [{ validatorIndex: 0, signature: new Uint8Array(64).fill(1) }],
+    });
+    await assert.rejects(t.chain.connectBlock(good, forged), rejects('BLOCK_BAD_COMMIT'));
 
     assert.equal(t.chain.tipHeight, 2, 'no rejected block changed the tip');
   });
@@ -170,7 +216,11 @@ describe('chain: connect, spend and reject', () => {
     while (t.chain.tipHeight > 2) await t.chain.disconnectTip();
     assert.ok(bytesEqual(t.chain.utxoStateAtTip().finalize(), rootAt2));
     const [aliceCoin] = await genesisCoins(t.chain);
-    assert.equal((await t.chain.getCoins([aliceCoin!.outpoint]))[0], undefined, 'block 2 spend still applied');
+    assert.equal(
+      (await t.chain.getCoins([aliceCoin!.outpoint]))[0],
+      undefined,
+      'block 2 spend still applied',
+    );
     await t.chain.disconnectTip();
     await t.chain.disconnectTip();
     const restored = await t.chain.getCoins([aliceCoin!.outpoint]);
@@ -183,7 +233,10 @@ describe('chain: connect, spend and reject', () => {
 describe('chain: damaged databases', () => {
   it('refuses a second opener with DB_LOCKED', async () => {
     const t = await openTestChain({ genesis, validator });
-    await assert.rejects(Database.open({ path: join(t.dir, 'chain'), syncWrites: false }), (e: unknown) => e instanceof DatabaseError && e.code === 'DB_LOCKED');
+    await assert.rejects(
+      Database.open({ path: join(t.dir, 'chain'), syncWrites: false }),
+      (e: unknown) => e instanceof DatabaseError && e.code === 'DB_LOCKED',
+    );
     await t.destroy();
   });
 
@@ -191,7 +244,10 @@ describe('chain: damaged databases', () => {
     const t = await openTestChain({ genesis, validator });
     await t.produce();
     await t.close();
-    const raw = new Level<Uint8Array, Uint8Array>(join(t.dir, 'chain'), { keyEncoding: 'view', valueEncoding: 'view' });
+    const raw = new Level<Uint8Array, Uint8Array>(join(t.dir, 'chain'), {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+    });
     const tip = (await raw.get(metaKey('tip')))!;
     tip[10] = tip[10]! ^ 0xff;
     await raw.put(metaKey('tip'), tip);
@@ -199,8 +255,19 @@ describe('chain: damaged databases', () => {
     const db = await Database.open({ path: join(t.dir, 'chain'), syncWrites: false });
     const verifier = await ParallelVerifier.init({ workers: 0 });
     await assert.rejects(
-      Chain.init({ utxoCacheBytes: 1 << 20 }, { db, genesis, signatures: new SignatureChecker({ verifier, cache: null }), logger: silentLogger() }),
-      (e: unknown) => e instanceof DatabaseError && e.code === 'DB_CORRUPT' && /tip record is damaged/.test(e.message),
+      Chain.init(
+        { utxoCacheBytes: 1 << 20 },
+        {
+          db,
+          genesis,
+          signatures: new SignatureChecker({ verifier, cache: null }),
+          logger: silentLogger(),
+        },
+      ),
+      (e: unknown) =>
+        e instanceof DatabaseError &&
+        e.code === 'DB_CORRUPT' &&
+        /tip record is damaged/.test(e.message),
     );
     await db.close();
     await verifier.close();
@@ -210,7 +277,10 @@ describe('chain: damaged databases', () => {
     const t = await openTestChain({ genesis, validator });
     await t.close();
     const other = testGenesis({ validator, funded: [bob] });
-    await assert.rejects(openTestChain({ genesis: other, validator, dir: t.dir }), /belongs to another chain/);
+    await assert.rejects(
+      openTestChain({ genesis: other, validator, dir: t.dir }),
+      /belongs to another chain/,
+    );
   });
 
   it('decodes stored coins strictly', () => {

@@ -330,6 +330,19 @@ export class Chain {
     }
   }
 
+  /** A height-keyed record as stored (for verification tools). */
+  rawRecord(
+    bucket: typeof Bucket.undo | typeof Bucket.commit,
+    height: number,
+  ): Promise<Uint8Array | undefined> {
+    return this.db.get(heightKey(bucket, height));
+  }
+
+  /** Every record of a bucket, in key order, keys with their bucket prefix. */
+  rawRange(bucket: Bucket): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    return this.db.range(Uint8Array.of(bucket), Uint8Array.of(bucket + 1));
+  }
+
   async requireBlockAt(height: number): Promise<Block> {
     let block: Block | undefined;
     try {

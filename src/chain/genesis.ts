@@ -1,5 +1,5 @@
 import { type ConsensusParams, DEVNET_PARAMS, type NetworkName } from '../consensus/params.ts';
-import { ValidatorSet } from '../consensus/validator-set.ts';
+import { type Validator, ValidatorSet } from '../consensus/validator-set.ts';
 import { NETWORK_HRP } from '../crypto/address.ts';
 import { MuHash3072 } from '../crypto/muhash.ts';
 import { addressToLock, lockToAddress } from '../primitives/address.ts';
@@ -64,6 +64,35 @@ const NETWORKS: readonly string[] = ['mainnet', 'testnet', 'devnet'];
 
 /** Strictly parses a genesis file: unknown or malformed fields are errors naming the field. */
 export function parseGenesis(text: string): Genesis {
+  const doc = parseGenesisDocument(text);
+  if (doc.validators.length === 0)
+    throw new GenesisError('validators', 'a non-empty array of {publicKey, power}');
+  let validators: ValidatorSet;
+  try {
+    validators = new ValidatorSet(doc.validators);
+  } catch (error) {
+    throw new GenesisError('validators', `a valid set (${(error as Error).message})`);
+  }
+  return { ...doc, validators };
+}
+
+/**
+ * A genesis for a new single-validator network from a template (such as
+ * genesis/devnet.json, whose validator list is empty): the template's chain,
+ * parameters and allocations, `validator` as the only validator, `time` now.
+ */
+export function genesisFromTemplate(
+  templateText: string,
+  validator: Uint8Array,
+  time: number,
+): Genesis {
+  const doc = parseGenesisDocument(templateText);
+  return { ...doc, time, validators: new ValidatorSet([{ publicKey: validator, power: 10n }]) };
+}
+
+type GenesisDocument = Omit<Genesis, 'validators'> & { validators: Validator[] };
+
+function parseGenesisDocument(text: string): GenesisDocument {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -119,13 +148,6 @@ export function parseGenesis(text: string): Genesis {
     );
     return { publicKey: fromHex(publicKey, 33), power: BigInt(power) };
   });
-  if (validators.length === 0) throw new GenesisError('validators', 'a non-empty array');
-  let validatorSet: ValidatorSet;
-  try {
-    validatorSet = new ValidatorSet(validators);
-  } catch (error) {
-    throw new GenesisError('validators', `a valid set (${(error as Error).message})`);
-  }
 
   const allocationList = field(raw, 'allocations', isArray, 'an array of {address, amount}');
   const allocations = allocationList.map((a, i) => {
@@ -160,7 +182,7 @@ export function parseGenesis(text: string): Genesis {
   } catch {
     throw new GenesisError('allocations', 'a total of at most MAX_MONEY');
   }
-  return { chainId, time, params, validators: validatorSet, allocations };
+  return { chainId, time, params, validators, allocations };
 }
 
 function parseParams(raw: unknown, network: NetworkName, chainId: string): ConsensusParams {

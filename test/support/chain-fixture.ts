@@ -5,24 +5,24 @@ import { join } from 'node:path';
 import { assembleBlock } from '../../src/chain/block-assembler.ts';
 import { Chain } from '../../src/chain/chain.ts';
 import type { Genesis } from '../../src/chain/genesis.ts';
-import { type KeyPair } from '../../src/crypto/key-file.ts';
-import { getPublicKey, sign } from '../../src/crypto/signer.ts';
-import { sha256 } from '../../src/crypto/hash.ts';
-import { ParallelVerifier } from '../../src/crypto/verify-pool.ts';
-import { SignatureCache } from '../../src/crypto/sig-cache.ts';
+import type { SpendableCoin } from '../../src/client/tx-builder.ts';
 import { DEVNET_PARAMS } from '../../src/consensus/params.ts';
 import { SignatureChecker } from '../../src/consensus/signatures.ts';
 import { ValidatorSet } from '../../src/consensus/validator-set.ts';
 import { ValidatorSigner } from '../../src/consensus/validator-signer.ts';
+import { sha256 } from '../../src/crypto/hash.ts';
+import type { KeyPair } from '../../src/crypto/key-file.ts';
+import { SignatureCache } from '../../src/crypto/sig-cache.ts';
+import { getPublicKey, sign } from '../../src/crypto/signer.ts';
+import { ParallelVerifier } from '../../src/crypto/verify-pool.ts';
 import { silentLogger } from '../../src/logger/index.ts';
 import { COIN } from '../../src/primitives/amount.ts';
 import type { Block } from '../../src/primitives/block.ts';
 import { CommitCertificate, VoteType, voteDigest } from '../../src/primitives/commit.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
+import { chainIdHash } from '../../src/primitives/sighash.ts';
 import type { Transaction } from '../../src/primitives/transaction.ts';
 import { Database } from '../../src/storage/db.ts';
-import { chainIdHash } from '../../src/primitives/sighash.ts';
-import type { SpendableCoin } from '../../src/client/tx-builder.ts';
 
 /** Deterministic test key number `n`. */
 export function testKey(n: number): KeyPair {
@@ -32,11 +32,21 @@ export function testKey(n: number): KeyPair {
 
 export const CHAIN_ID = 'utxod-test';
 
-export function testGenesis(opts: { validator: KeyPair; funded: KeyPair[]; amount?: bigint; coinbaseMaturity?: number }): Genesis {
+export function testGenesis(opts: {
+  validator: KeyPair;
+  funded: KeyPair[];
+  amount?: bigint;
+  coinbaseMaturity?: number;
+}): Genesis {
   return {
     chainId: CHAIN_ID,
     time: Date.UTC(2026, 0, 1),
-    params: { ...DEVNET_PARAMS, chainId: CHAIN_ID, coinbaseMaturity: opts.coinbaseMaturity ?? 3, checkpointInterval: 5 },
+    params: {
+      ...DEVNET_PARAMS,
+      chainId: CHAIN_ID,
+      coinbaseMaturity: opts.coinbaseMaturity ?? 3,
+      checkpointInterval: 5,
+    },
     validators: new ValidatorSet([{ publicKey: opts.validator.publicKey, power: 10n }]),
     allocations: opts.funded.map((key) => ({
       address: '',
@@ -71,8 +81,14 @@ export async function openTestChain(opts: {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'utxod-chain-'));
   const db = await Database.open({ path: join(dir, 'chain'), syncWrites: false });
   const verifier = await ParallelVerifier.init({ workers: 0 });
-  const signatures = new SignatureChecker({ verifier, cache: new SignatureCache({ maxEntries: 10_000 }) });
-  const chain = await Chain.init({ utxoCacheBytes: opts.cacheBytes ?? 1 << 20 }, { db, genesis: opts.genesis, signatures, logger: silentLogger() });
+  const signatures = new SignatureChecker({
+    verifier,
+    cache: new SignatureCache({ maxEntries: 10_000 }),
+  });
+  const chain = await Chain.init(
+    { utxoCacheBytes: opts.cacheBytes ?? 1 << 20 },
+    { db, genesis: opts.genesis, signatures, logger: silentLogger() },
+  );
   const signer = new ValidatorSigner(
     { statePath: join(dir, 'signer-state.json'), chainIdHash: chainIdHash(opts.genesis.chainId) },
     { key: opts.validator },
@@ -88,9 +104,20 @@ export async function openTestChain(opts: {
     commitFor(block, round = 0) {
       // Signed directly, not through the ValidatorSigner: tests certify invalid
       // blocks on purpose, which the signer's double-sign guard would refuse.
-      const digest = voteDigest(chainIdHash(opts.genesis.chainId), VoteType.precommit, block.height, round, block.hash);
+      const digest = voteDigest(
+        chainIdHash(opts.genesis.chainId),
+        VoteType.precommit,
+        block.height,
+        round,
+        block.hash,
+      );
       const signature = sign(digest, opts.validator.privateKey);
-      return new CommitCertificate({ height: block.height, round, blockHash: block.hash, signatures: [{ validatorIndex: 0, signature }] });
+      return new CommitCertificate({
+        height: block.height,
+        round,
+        blockHash: block.hash,
+        signatures: [{ validatorIndex: 0, signature }],
+      });
     },
     async produce(txs = [], fees = 0n) {
       time += 1000;
@@ -124,5 +151,9 @@ export async function openTestChain(opts: {
 export async function genesisCoins(chain: Chain): Promise<SpendableCoin[]> {
   const genesisBlock = await chain.requireBlockAt(0);
   const tx = genesisBlock.txs[0]!;
-  return tx.outputs.map((o, index) => ({ outpoint: { txid: tx.txid, index }, amount: o.amount, lock: o.lock }));
+  return tx.outputs.map((o, index) => ({
+    outpoint: { txid: tx.txid, index },
+    amount: o.amount,
+    lock: o.lock,
+  }));
 }

@@ -1,0 +1,195 @@
+import { VerificationError } from '../consensus/errors.ts';
+import type { SignatureChecker } from '../consensus/signatures.ts';
+import { MuHash3072 } from '../crypto/muhash.ts';
+import { utxoElement } from '../primitives/coin.ts';
+import { outpointFromKey } from '../primitives/outpoint.ts';
+import { Bucket } from '../storage/buckets.ts';
+import { DatabaseError } from '../storage/errors.ts';
+import { bytesEqual, bytesKey, toHex } from '../util/bytes.ts';
+import { planBlockConnect, type TipState } from './block-verifier.ts';
+import { type Chain, createdCoins } from './chain.ts';
+import { buildGenesisBlock } from './genesis.ts';
+import { decodeUndo } from './records.ts';
+import type { CoinSource } from './utxo-set.ts';
+
+export interface VerifyChainOptions {
+  /** Replay from genesis instead of from the last checkpoint. */
+  readonly full: boolean;
+  /** Also recompute the UTXO commitment from every stored coin (O(UTXO set)). */
+  readonly scanUtxos: boolean;
+  /** Must not use a signature cache: every signature is checked again. */
+  readonly signatures: SignatureChecker;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface VerifyChainResult {
+  readonly fromHeight: number;
+  readonly toHeight: number;
+  readonly blocksVerified: number;
+  readonly tipHash: string;
+  readonly utxoRoot: string;
+  readonly coinsScanned: number | null;
+}
+
+/** Coins as of some earlier height: `overlay` first (null = not unspent then), then `base`. */
+class OverlayCoins implements CoinSource {
+  readonly overlay = new Map<string, Uint8Array | null>();
+  private readonly base: CoinSource | null;
+
+  constructor(base: CoinSource | null) {
+    this.base = base;
+  }
+
+  async getCoins(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+    const result: Array<Uint8Array | undefined> = new Array(keys.length);
+    const missing: number[] = [];
+    keys.forEach((key, i) => {
+      const hit = this.overlay.get(bytesKey(key));
+      if (hit === undefined) missing.push(i);
+      else result[i] = hit ?? undefined;
+    });
+    if (missing.length > 0 && this.base !== null) {
+      const fetched = await this.base.getCoins(missing.map((i) => keys[i]!));
+      missing.forEach((keyIndex, j) => {
+        result[keyIndex] = fetched[j];
+      });
+    }
+    return result;
+  }
+}
+
+/**
+ * Re-validates the stored chain. By default it starts from the last checkpoint
+ * below the tip: the UTXO set there is reconstructed from the current set and
+ * the undo data (and must hash to the checkpoint's commitment), then every
+ * later block is validated again with all consensus rules and every signature,
+ * so the work is O(blocks since the checkpoint). With `full`, from genesis.
+ * Throws VerificationError or DatabaseError at the first mismatch.
+ */
+export async function verifyChain(
+  chain: Chain,
+  opts: VerifyChainOptions,
+): Promise<VerifyChainResult> {
+  const tipHeight = chain.tipHeight;
+  const start = opts.full ? null : await lastCheckpointBelow(chain, tipHeight);
+  let coins: OverlayCoins;
+  let state: TipState;
+  if (start === null) {
+    const { block, utxoState } = buildGenesisBlock(chain.genesis);
+    if (!bytesEqual(block.hash, chain.genesisHash))
+      throw mismatch(0, 'genesis block differs from the genesis file');
+    coins = new OverlayCoins(null);
+    for (const c of createdCoins(block)) coins.overlay.set(bytesKey(c.key), c.coin);
+    state = { height: 0, hash: block.hash, time: block.header.time, utxoState };
+  } else {
+    coins = new OverlayCoins(chain.utxos);
+    state = await rewindTo(chain, start, coins);
+  }
+
+  const fromHeight = state.height;
+  const total = tipHeight - fromHeight;
+  for (let height = fromHeight + 1; height <= tipHeight; height++) {
+    const block = await chain.requireBlockAt(height);
+    const commit = await chain.requireCommitAt(height);
+    const plan = await planBlockConnect(block, commit, {
+      params: chain.params,
+      chainIdHash: chain.chainIdHash,
+      genesisHash: chain.genesisHash,
+      validators: chain.validators,
+      tip: state,
+      coins,
+      signatures: opts.signatures,
+      now: null,
+    });
+    for (const s of plan.spent) coins.overlay.set(bytesKey(s.key), null);
+    for (const c of plan.created) coins.overlay.set(bytesKey(c.key), c.coin);
+    state = { height, hash: block.hash, time: block.header.time, utxoState: plan.utxoState };
+    opts.onProgress?.(height - fromHeight, total);
+  }
+
+  const utxoRoot = state.utxoState.finalize();
+  if (
+    !bytesEqual(state.hash, chain.tip.hash) ||
+    !bytesEqual(utxoRoot, chain.utxoStateAtTip().finalize())
+  ) {
+    throw mismatch(tipHeight, 'replayed chain does not end at the stored tip and UTXO state');
+  }
+  let coinsScanned: number | null = null;
+  if (opts.scanUtxos) {
+    const scanned = await scanUtxoSet(chain);
+    if (!bytesEqual(scanned.root, utxoRoot)) {
+      throw mismatch(tipHeight, 'the stored coins do not hash to the UTXO commitment of the tip');
+    }
+    coinsScanned = scanned.count;
+  }
+  return {
+    fromHeight,
+    toHeight: tipHeight,
+    blocksVerified: total,
+    tipHash: toHex(state.hash),
+    utxoRoot: toHex(utxoRoot),
+    coinsScanned,
+  };
+}
+
+async function lastCheckpointBelow(chain: Chain, tipHeight: number) {
+  for await (const checkpoint of chain.checkpoints(Math.max(0, tipHeight - 1))) return checkpoint;
+  return null;
+}
+
+/**
+ * Walks undo data from the tip back to `checkpoint`, recording in `coins` the
+ * UTXO set as it was there, and checks the rewound commitment against both the
+ * checkpoint record and the checkpoint block's header.
+ */
+async function rewindTo(
+  chain: Chain,
+  checkpoint: { height: number; hash: Uint8Array; utxoRoot: Uint8Array; utxoState: Uint8Array },
+  coins: OverlayCoins,
+): Promise<TipState> {
+  const state = chain.utxoStateAtTip();
+  for (let height = chain.tipHeight; height > checkpoint.height; height--) {
+    const block = await chain.requireBlockAt(height);
+    const undoBytes = await chain.rawRecord(Bucket.undo, height);
+    if (undoBytes === undefined)
+      throw new DatabaseError('DB_CORRUPT', '', `undo data of block ${height} is missing`);
+    for (const c of createdCoins(block)) {
+      coins.overlay.set(bytesKey(c.key), null);
+      state.remove(utxoElement(outpointFromKey(c.key), c.coin));
+    }
+    for (const s of decodeUndo(undoBytes)) {
+      coins.overlay.set(bytesKey(s.key), s.coin);
+      state.insert(utxoElement(outpointFromKey(s.key), s.coin));
+    }
+  }
+  const block = await chain.requireBlockAt(checkpoint.height);
+  const root = state.finalize();
+  if (!bytesEqual(block.hash, checkpoint.hash))
+    throw mismatch(checkpoint.height, 'checkpoint hash differs from the stored block');
+  if (!bytesEqual(root, checkpoint.utxoRoot) || !bytesEqual(root, block.header.utxoRoot)) {
+    throw mismatch(
+      checkpoint.height,
+      'undo data does not rewind the UTXO set to the checkpoint commitment',
+    );
+  }
+  if (!bytesEqual(MuHash3072.deserialize(checkpoint.utxoState).finalize(), root)) {
+    throw mismatch(checkpoint.height, 'checkpoint UTXO state does not match its commitment');
+  }
+  return { height: checkpoint.height, hash: block.hash, time: block.header.time, utxoState: state };
+}
+
+async function scanUtxoSet(chain: Chain): Promise<{ root: Uint8Array; count: number }> {
+  const state = new MuHash3072();
+  let count = 0;
+  for await (const [key, coin] of chain.rawRange(Bucket.coin)) {
+    state.insert(utxoElement(outpointFromKey(key.subarray(1)), coin));
+    count++;
+  }
+  return { root: state.finalize(), count };
+}
+
+function mismatch(height: number, what: string): VerificationError {
+  return new VerificationError('BLOCK_CHECKPOINT_MISMATCH', `at height ${height}: ${what}`, {
+    height,
+  });
+}

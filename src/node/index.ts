@@ -1,0 +1,2 @@
+export * from './datadir.ts';
+export * from './node.ts';

@@ -1,0 +1,166 @@
+import type { Logger } from 'pino';
+import { ApiServer } from '../api/server.ts';
+import { Chain } from '../chain/chain.ts';
+import type { NodeConfig } from '../config/index.ts';
+import type { ConsensusEngine } from '../consensus/engine.ts';
+import { SignatureChecker } from '../consensus/signatures.ts';
+import { SingleValidatorEngine } from '../consensus/single-validator-engine.ts';
+import { ValidatorSigner } from '../consensus/validator-signer.ts';
+import { SignatureCache } from '../crypto/sig-cache.ts';
+import { ParallelVerifier } from '../crypto/verify-pool.ts';
+import { Mempool } from '../mempool/mempool.ts';
+import { Database } from '../storage/db.ts';
+import { toHex } from '../util/bytes.ts';
+import { asError } from '../util/errors.ts';
+import { BlockProducer } from './block-producer.ts';
+import { type DataPaths, dataPaths, loadGenesis, loadValidatorKey } from './datadir.ts';
+
+const MB = 1024 * 1024;
+
+interface NodeModules {
+  readonly config: NodeConfig;
+  readonly paths: DataPaths;
+  readonly logger: Logger;
+  readonly db: Database;
+  readonly verifier: ParallelVerifier;
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly engine: ConsensusEngine | null;
+  readonly api: ApiServer;
+}
+
+/**
+ * One utxod process: every subsystem built in dependency order by `init`,
+ * started by `start`, and closed in reverse order by `close`.
+ */
+export class UtxoNode {
+  readonly config: NodeConfig;
+  readonly paths: DataPaths;
+  readonly logger: Logger;
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly api: ApiServer;
+  private readonly db: Database;
+  private readonly verifier: ParallelVerifier;
+  private readonly engine: ConsensusEngine | null;
+  private status: 'ready' | 'started' | 'closing' | 'closed' = 'ready';
+  private rpcAddress: string | null = null;
+
+  private constructor(modules: NodeModules) {
+    this.config = modules.config;
+    this.paths = modules.paths;
+    this.logger = modules.logger;
+    this.db = modules.db;
+    this.verifier = modules.verifier;
+    this.chain = modules.chain;
+    this.mempool = modules.mempool;
+    this.engine = modules.engine;
+    this.api = modules.api;
+  }
+
+  static async init(config: NodeConfig, modules: { logger: Logger }): Promise<UtxoNode> {
+    const { logger } = modules;
+    const paths = dataPaths(config.datadir);
+    const genesis = loadGenesis(paths);
+    // Built in order; if a later step fails, what was built is closed in reverse.
+    const opened: Array<() => Promise<void>> = [];
+    try {
+      const db = await Database.open({ path: paths.chainDb, syncWrites: config.syncWrites });
+      opened.push(() => db.close());
+      const verifier = await ParallelVerifier.init({ workers: config.verifyWorkers });
+      opened.push(() => verifier.close());
+      const cache =
+        config.signatureCacheEntries > 0
+          ? new SignatureCache({ maxEntries: config.signatureCacheEntries })
+          : null;
+      const signatures = new SignatureChecker({ verifier, cache });
+      const chain = await Chain.init(
+        { utxoCacheBytes: config.utxoCacheMb * MB },
+        { db, genesis, signatures, logger: logger.child({ module: 'chain' }) },
+      );
+      const mempool = new Mempool(
+        { maxBytes: config.mempoolMaxMb * MB, minRelayFeeRate: config.minRelayFeeRate },
+        { params: chain.params, chainIdHash: chain.chainIdHash, chain, signatures },
+      );
+      const loaded = await mempool.loadFrom(paths.mempool);
+      if (loaded.found)
+        logger.info({ accepted: loaded.accepted, skipped: loaded.skipped }, 'restored mempool');
+
+      let engine: ConsensusEngine | null = null;
+      const validatorKey = loadValidatorKey(paths);
+      if (validatorKey !== null && chain.validators.indexOf(validatorKey.publicKey) !== -1) {
+        const signer = new ValidatorSigner(
+          { statePath: paths.signerState, chainIdHash: chain.chainIdHash },
+          { key: validatorKey },
+        );
+        const producer = new BlockProducer(
+          { emptyBlocks: config.emptyBlocks, validatorKey: validatorKey.publicKey },
+          { chain, mempool, logger: logger.child({ module: 'producer' }) },
+        );
+        engine = new SingleValidatorEngine(
+          { blockIntervalMs: config.blockIntervalMs },
+          {
+            host: producer,
+            signer,
+            validators: chain.validators,
+            logger: logger.child({ module: 'consensus' }),
+          },
+        );
+      }
+      const api = await ApiServer.init(
+        { host: config.rpcHost, port: config.rpcPort },
+        { chain, mempool, logger },
+      );
+      opened.push(() => api.close());
+      logger.info(
+        {
+          datadir: paths.root,
+          chainId: genesis.chainId,
+          genesis: toHex(chain.genesisHash),
+          height: chain.tipHeight,
+          tip: toHex(chain.tip.hash),
+          validator: engine !== null,
+        },
+        'node initialised',
+      );
+      return new UtxoNode({ config, paths, logger, db, verifier, chain, mempool, engine, api });
+    } catch (error) {
+      for (const close of opened.reverse()) {
+        await close().catch((closeError: unknown) =>
+          logger.error({ err: asError(closeError) }, 'cleanup after failed init'),
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** The address the API listens on, once started. */
+  get rpcUrl(): string | null {
+    return this.rpcAddress;
+  }
+
+  async start(): Promise<void> {
+    if (this.status !== 'ready') return;
+    this.status = 'started';
+    this.rpcAddress = await this.api.listen();
+    this.logger.info({ url: this.rpcAddress }, 'api listening');
+    this.engine?.start();
+  }
+
+  /** Stops block production (finishing the block being committed), saves the mempool, closes the database. */
+  async close(): Promise<void> {
+    if (this.status === 'closing' || this.status === 'closed') return;
+    this.status = 'closing';
+    await this.api.close();
+    await this.engine?.stop();
+    try {
+      await this.mempool.saveTo(this.paths.mempool);
+    } catch (error) {
+      this.logger.error({ err: asError(error) }, 'could not save the mempool');
+    }
+    await this.verifier.close();
+    await this.db.close();
+    this.status = 'closed';
+    this.logger.info({ height: this.chain.tipHeight }, 'node closed');
+  }
+}
