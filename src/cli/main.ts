@@ -1,0 +1,29 @@
+import { Command, CommanderError } from 'commander';
+import { UtxodError } from '../util/errors.ts';
+import { registerInit } from './commands/init.ts';
+import { registerKeys } from './commands/keys.ts';
+import { registerRollback } from './commands/rollback.ts';
+import { registerStart } from './commands/start.ts';
+import { registerVerifyChain } from './commands/verify-chain.ts';
+
+const program = new Command()
+  .name('utxod')
+  .description('utxod: a UTXO blockchain full node')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerInit(program);
+registerStart(program);
+registerVerifyChain(program);
+registerRollback(program);
+registerKeys(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  const code = error instanceof UtxodError ? ` [${error.code}]` : '';
+  process.stderr.write(`utxod: error${code}: ${(error as Error).message ?? String(error)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,44 @@
+import { Chain } from '../chain/chain.ts';
+import { loadConfig, type NodeConfig } from '../config/index.ts';
+import { SignatureChecker } from '../consensus/signatures.ts';
+import { ParallelVerifier } from '../crypto/verify-pool.ts';
+import type { Logger } from '../logger/index.ts';
+import { dataPaths, loadGenesis } from '../node/datadir.ts';
+import { Database } from '../storage/db.ts';
+
+export interface OfflineChain {
+  readonly chain: Chain;
+  readonly config: NodeConfig;
+  /** Checks every signature again: no cache. */
+  readonly signatures: SignatureChecker;
+  close(): Promise<void>;
+}
+
+/** Opens a data directory's chain without starting a node (the node must be stopped). */
+export async function openChainOffline(datadir: string, logger: Logger): Promise<OfflineChain> {
+  const config = loadConfig(datadir);
+  const paths = dataPaths(config.datadir);
+  const genesis = loadGenesis(paths);
+  const db = await Database.open({ path: paths.chainDb, syncWrites: true });
+  const verifier = await ParallelVerifier.init({ workers: config.verifyWorkers });
+  const signatures = new SignatureChecker({ verifier, cache: null });
+  try {
+    const chain = await Chain.init(
+      { utxoCacheBytes: config.utxoCacheMb * 1024 * 1024 },
+      { db, genesis, signatures, logger },
+    );
+    return {
+      chain,
+      config,
+      signatures,
+      async close() {
+        await verifier.close();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await verifier.close();
+    await db.close();
+    throw error;
+  }
+}
