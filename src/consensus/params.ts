@@ -1,7 +1,8 @@
+import type { NetworkName } from '../crypto/address.ts';
 import { COIN } from '../primitives/amount.ts';
 import { MAX_BLOCK_BYTES, MAX_TX_BYTES } from '../primitives/limits.ts';
 
-export type NetworkName = 'mainnet' | 'testnet' | 'devnet';
+export type { NetworkName };
 
 /** Rules every node of one chain must agree on; fixed by the genesis file. */
 export interface ConsensusParams {

@@ -1,5 +1,4 @@
 import { bech32, bech32m } from '@scure/base';
-import type { NetworkName } from '../consensus/params.ts';
 import { UtxodError } from '../util/errors.ts';
 
 /**
@@ -9,6 +8,9 @@ import { UtxodError } from '../util/errors.ts';
  * address from ever being accepted on mainnet; bech32m rather than bech32
  * because bech32's checksum misses insertions before a final 'p'.
  */
+
+/** The networks utxod knows; each has its own address prefix. */
+export type NetworkName = 'mainnet' | 'testnet' | 'devnet';
 
 export const NETWORK_HRP: Readonly<Record<NetworkName, string>> = {
   mainnet: 'utx',
