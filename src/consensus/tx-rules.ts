@@ -3,7 +3,7 @@ import type { Coin } from '../primitives/coin.ts';
 import { LockType, pubkeyHash } from '../primitives/lock.ts';
 import { outpointKey } from '../primitives/outpoint.ts';
 import { SighashContext } from '../primitives/sighash.ts';
-import type { Transaction, TxOutput } from '../primitives/transaction.ts';
+import { type Transaction, TX_VERSION, type TxOutput } from '../primitives/transaction.ts';
 import { bytesEqual, bytesKey, toHex } from '../util/bytes.ts';
 import { VerificationError } from './errors.ts';
 import type { ConsensusParams } from './params.ts';
@@ -19,6 +19,8 @@ export const MAX_MEMO_BYTES = 256;
  */
 export function checkTxSanity(tx: Transaction, params: ConsensusParams): void {
   const id = () => ({ txid: toHex(tx.txid) });
+  if (tx.version !== TX_VERSION)
+    throw new VerificationError('TX_MALFORMED', `version ${tx.version}`, id());
   if (tx.size > params.maxTxBytes) {
     throw new VerificationError('TX_TOO_LARGE', `${tx.size} bytes > ${params.maxTxBytes}`, id());
   }

@@ -16,6 +16,7 @@ import { BlockProducer } from './block-producer.ts';
 import { type DataPaths, dataPaths, loadGenesis, loadValidatorKey } from './datadir.ts';
 
 const MB = 1024 * 1024;
+const MEMPOOL_EXPIRY_CHECK_MS = 60_000;
 
 interface NodeModules {
   readonly config: NodeConfig;
@@ -45,6 +46,7 @@ export class UtxoNode {
   private readonly engine: ConsensusEngine | null;
   private status: 'ready' | 'started' | 'closing' | 'closed' = 'ready';
   private rpcAddress: string | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
 
   private constructor(modules: NodeModules) {
     this.config = modules.config;
@@ -93,6 +95,17 @@ export class UtxoNode {
           { statePath: paths.signerState, chainIdHash: chain.chainIdHash },
           { key: validatorKey },
         );
+        if (signer.lastSignedHeight > chain.tipHeight + 1) {
+          // Happens after `utxod rollback`: the signer will not sign the undone heights again.
+          logger.warn(
+            {
+              event: 'signer-ahead-of-chain',
+              lastSigned: signer.lastSignedHeight,
+              tip: chain.tipHeight,
+            },
+            'the validator already signed blocks above the tip; it will refuse to propose until the chain passes that height',
+          );
+        }
         const producer = new BlockProducer(
           { emptyBlocks: config.emptyBlocks, validatorKey: validatorKey.publicKey },
           { chain, mempool, logger: logger.child({ module: 'producer' }) },
@@ -145,12 +158,18 @@ export class UtxoNode {
     this.rpcAddress = await this.api.listen();
     this.logger.info({ url: this.rpcAddress }, 'api listening');
     this.engine?.start();
+    this.expiryTimer = setInterval(() => {
+      const expired = this.mempool.expire();
+      if (expired > 0) this.logger.info({ expired }, 'expired mempool transactions');
+    }, MEMPOOL_EXPIRY_CHECK_MS);
+    this.expiryTimer.unref();
   }
 
   /** Stops block production (finishing the block being committed), saves the mempool, closes the database. */
   async close(): Promise<void> {
     if (this.status === 'closing' || this.status === 'closed') return;
     this.status = 'closing';
+    if (this.expiryTimer !== null) clearInterval(this.expiryTimer);
     await this.api.close();
     await this.engine?.stop();
     try {
