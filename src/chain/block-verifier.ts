@@ -48,6 +48,8 @@ export interface ConnectPlan {
   readonly created: readonly CreatedCoin[];
   readonly utxoState: MuHash3072;
   readonly fees: bigint;
+  /** For each transaction, the coins its inputs spent (in-block ones included). */
+  readonly spentByTx: readonly (readonly Coin[])[];
 }
 
 const fail = (
@@ -175,7 +177,7 @@ export async function planBlockConnect(
   if (!utxoRootMatches) {
     throw fail('BLOCK_BAD_UTXO_ROOT', 'UTXO commitment after the block does not match the header');
   }
-  return { block, commit, spent, created, utxoState, fees };
+  return { block, commit, spent, created, utxoState, fees, spentByTx };
 }
 
 async function checkCommitSignatures(

@@ -21,6 +21,7 @@ import { decodeCoin } from '../primitives/coin.ts';
 import { CommitCertificate } from '../primitives/commit.ts';
 import { Header } from '../primitives/header.ts';
 import { pubkeyLock } from '../primitives/lock.ts';
+import { outpointKey } from '../primitives/outpoint.ts';
 import { metaKey } from '../storage/buckets.ts';
 import { Database } from '../storage/db.ts';
 import { DatabaseError } from '../storage/errors.ts';
@@ -120,6 +121,26 @@ describe('chain: connect, spend and reject', () => {
     assert.deepEqual(await t.chain.getTxLocation(tx.txid), { height: 2, index: 1 });
 
     await assert.rejects(t.produce([tx], 0n), rejects('TX_INPUT_MISSING'));
+
+    const bobLock = pubkeyLock(bob.publicKey).hash;
+    const bobCoins = await t.chain.addressCoins(bobLock, { limit: 10 });
+    assert.deepEqual(
+      bobCoins.map((c) => c.coin.amount).sort((a, b) => (a < b ? -1 : 1)),
+      [10n * COIN, 1000n * COIN],
+      'genesis allocation and the payment',
+    );
+    const firstPage = await t.chain.addressCoins(bobLock, { limit: 1 });
+    const secondPage = await t.chain.addressCoins(bobLock, { limit: 1, after: outpointKey(firstPage[0]!.outpoint) });
+    assert.equal(secondPage.length, 1);
+    assert.notDeepEqual(secondPage[0]!.outpoint, firstPage[0]!.outpoint);
+    const aliceHistory = await t.chain.addressHistory(pubkeyLock(alice.publicKey).hash, { limit: 10 });
+    assert.deepEqual(
+      aliceHistory.map((h) => h.height),
+      [2, 0],
+      'alice spent at height 2 and was funded at genesis',
+    );
+    assert.ok(bytesEqual(aliceHistory[0]!.txid, tx.txid));
+    assert.equal((await t.chain.addressHistory(pubkeyLock(alice.publicKey).hash, { limit: 10, beforeHeight: 2 })).length, 1);
   });
 
   it('rejects a bad signature, a wrong key and an immature coinbase spend', async () => {
@@ -225,6 +246,11 @@ describe('chain: connect, spend and reject', () => {
     await t.chain.disconnectTip();
     const restored = await t.chain.getCoins([aliceCoin!.outpoint]);
     assert.equal(restored[0]?.amount, 1000n * COIN);
+    assert.equal((await t.chain.addressCoins(pubkeyLock(bob.publicKey).hash, { limit: 10 })).length, 1, 'payment to bob undone');
+    assert.deepEqual(
+      (await t.chain.addressHistory(pubkeyLock(alice.publicKey).hash, { limit: 10 })).map((h) => h.height),
+      [0],
+    );
     t = await t.reopen();
     assert.equal(t.chain.tipHeight, 0);
   });

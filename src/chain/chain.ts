@@ -13,8 +13,14 @@ import type { Transaction } from '../primitives/transaction.ts';
 import { Bucket, bucketKey, heightKey, metaKey, SCHEMA_VERSION } from '../storage/buckets.ts';
 import type { BatchOp, Database } from '../storage/db.ts';
 import { DatabaseError } from '../storage/errors.ts';
-import { bytesEqual, toHex, u32BE } from '../util/bytes.ts';
+import { bytesEqual, bytesKey, toHex, u32BE } from '../util/bytes.ts';
 import { asError } from '../util/errors.ts';
+import {
+  addressCoinKey,
+  addressIndexOps,
+  addressTxKey,
+  outpointKeyFromAddressCoinKey,
+} from './address-index.ts';
 import {
   type BlockContext,
   type ConnectPlan,
@@ -32,6 +38,7 @@ import {
   encodeTip,
   encodeTxLocation,
   encodeUndo,
+  type SpentCoin,
   type TxLocation,
 } from './records.ts';
 import { type CreatedCoin, UtxoSet } from './utxo-set.ts';
@@ -183,6 +190,8 @@ export class Chain {
     const height = block.height;
     const spentKeys = spent.map((s) => s.key);
     const ops: BatchOp[] = this.utxos.batchOps(spentKeys, created);
+    const spentLocks = plan.spentByTx.map((coins) => coins.map((c) => c.lock.hash));
+    ops.push(...addressIndexOps(block, { spent, created }, spentLocks));
     ops.push(
       { type: 'put', key: bucketKey(Bucket.block, block.hash), value: block.encode() },
       { type: 'put', key: heightKey(Bucket.heightIndex, height), value: block.hash },
@@ -247,6 +256,7 @@ export class Chain {
     }
     const createdKeys = created.map((c) => c.key);
     const ops: BatchOp[] = this.utxos.batchOps(createdKeys, spent);
+    ops.push(...addressIndexOps(block, { spent, created }, spentLocksOf(block, spent), true));
     ops.push(
       { type: 'del', key: bucketKey(Bucket.block, block.hash) },
       { type: 'del', key: heightKey(Bucket.heightIndex, height) },
@@ -298,6 +308,57 @@ export class Chain {
     if (commit === undefined)
       throw this.corrupt(`commit certificate of block ${height} is missing`);
     return commit;
+  }
+
+  /**
+   * Unspent coins paid to `lockHash`, in outpoint order, `limit` at a time;
+   * pass the last outpoint key of a page as `after` for the next.
+   */
+  async addressCoins(
+    lockHash: Uint8Array,
+    page: { limit: number; after?: Uint8Array },
+  ): Promise<Array<{ outpoint: Outpoint; coin: Coin }>> {
+    const start =
+      page.after === undefined
+        ? addressCoinKey(lockHash, new Uint8Array(0))
+        : addressCoinKey(lockHash, page.after);
+    const end = bucketKey(
+      Bucket.addressCoin,
+      lockHash,
+      new Uint8Array(36).fill(0xff),
+      Uint8Array.of(0xff),
+    );
+    const keys: Uint8Array[] = [];
+    for await (const [key] of this.db.range(start, end, { limit: page.limit + 1 })) {
+      const outpoint = outpointKeyFromAddressCoinKey(key);
+      if (page.after !== undefined && bytesEqual(outpoint, page.after)) continue;
+      if (keys.length < page.limit) keys.push(new Uint8Array(outpoint));
+    }
+    const coins = await this.utxos.getCoins(keys);
+    return keys.map((key, i) => {
+      const coin = coins[i];
+      if (coin === undefined)
+        throw this.corrupt(`address index lists a coin that is not in the UTXO set`);
+      return { outpoint: outpointFromKey(key), coin: decodeCoin(coin) };
+    });
+  }
+
+  /** Transactions that paid or spent from `lockHash`, newest first, below `beforeHeight` if given. */
+  async addressHistory(
+    lockHash: Uint8Array,
+    page: { limit: number; beforeHeight?: number },
+  ): Promise<Array<{ txid: Uint8Array; height: number; position: number }>> {
+    const start = bucketKey(Bucket.addressTx, lockHash);
+    const end = addressTxKey(lockHash, Math.min(page.beforeHeight ?? 0xffffffff, 0xffffffff), 0);
+    const result: Array<{ txid: Uint8Array; height: number; position: number }> = [];
+    for await (const [key, txid] of this.db.range(start, end, {
+      reverse: true,
+      limit: page.limit,
+    })) {
+      const view = new DataView(key.buffer, key.byteOffset, key.byteLength);
+      result.push({ txid, height: view.getUint32(33, false), position: view.getUint32(37, false) });
+    }
+    return result;
   }
 
   async getTxLocation(txid: Uint8Array): Promise<TxLocation | undefined> {
@@ -391,6 +452,20 @@ export function createdCoins(block: Block): CreatedCoin[] {
   return created;
 }
 
+/** Lock hashes of the coins each transaction of `block` spent, from the block and its undo data. */
+function spentLocksOf(block: Block, undo: readonly SpentCoin[]): Uint8Array[][] {
+  const locks = new Map<string, Uint8Array>();
+  for (const s of undo) locks.set(bytesKey(s.key), decodeCoin(s.coin).lock.hash);
+  for (const tx of block.txs) {
+    tx.outputs.forEach((output, index) =>
+      locks.set(bytesKey(outpointKey({ txid: tx.txid, index })), output.lock.hash),
+    );
+  }
+  return block.txs.map((tx) =>
+    tx.inputs.map((input) => locks.get(bytesKey(outpointKey(input.prevout)))!),
+  );
+}
+
 async function writeGenesis(db: Database, block: Block, utxoState: MuHash3072): Promise<void> {
   const created = createdCoins(block);
   const ops: BatchOp[] = created.map((c) => ({
@@ -399,6 +474,7 @@ async function writeGenesis(db: Database, block: Block, utxoState: MuHash3072): 
     value: c.coin,
   }));
   const empty = CommitCertificate.empty(block.hash);
+  ops.push(...addressIndexOps(block, { spent: [], created }, []));
   ops.push(
     { type: 'put', key: metaKey('schema'), value: u32BE(SCHEMA_VERSION) },
     { type: 'put', key: metaKey('genesis'), value: block.hash },

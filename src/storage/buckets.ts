@@ -13,6 +13,10 @@ export const Bucket = {
   checkpoint: 0x06,
   commit: 0x07,
   signerState: 0x08,
+  /** lock hash (32) + outpoint key (36) -> nothing: an address's unspent coins. */
+  addressCoin: 0x09,
+  /** lock hash (32) + height BE (4) + tx position BE (4) -> txid: an address's history. */
+  addressTx: 0x0a,
 } as const;
 export type Bucket = (typeof Bucket)[keyof typeof Bucket];
 

@@ -1,0 +1,64 @@
+import type { Block } from '../primitives/block.ts';
+import { decodeCoin } from '../primitives/coin.ts';
+import { OUTPOINT_SIZE } from '../primitives/outpoint.ts';
+import { Bucket, bucketKey } from '../storage/buckets.ts';
+import type { BatchOp } from '../storage/db.ts';
+import { bytesKey } from '../util/bytes.ts';
+import type { SpentCoin } from './records.ts';
+import type { CreatedCoin } from './utxo-set.ts';
+
+const EMPTY = new Uint8Array(0);
+
+function u32be(value: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value, false);
+  return out;
+}
+
+/** Lock hash of an encoded coin (its last 32 bytes). */
+function coinLockHash(coin: Uint8Array): Uint8Array {
+  return decodeCoin(coin).lock.hash;
+}
+
+export function addressCoinKey(lockHash: Uint8Array, outpointKey: Uint8Array): Uint8Array {
+  return bucketKey(Bucket.addressCoin, lockHash, outpointKey);
+}
+
+export function addressTxKey(lockHash: Uint8Array, height: number, position: number): Uint8Array {
+  return bucketKey(Bucket.addressTx, lockHash, u32be(height), u32be(position));
+}
+
+/**
+ * Address-index changes of one block, written in the block's own batch so the
+ * index can never disagree with the UTXO set. `undo` reverses them.
+ * A transaction appears in the history of every address it pays or spends from.
+ */
+export function addressIndexOps(
+  block: Block,
+  changes: { spent: readonly SpentCoin[]; created: readonly CreatedCoin[] },
+  spentLocksByTx: ReadonlyArray<readonly Uint8Array[]>,
+  undo = false,
+): BatchOp[] {
+  const ops: BatchOp[] = [];
+  const put = (key: Uint8Array): BatchOp =>
+    undo ? { type: 'del', key } : { type: 'put', key, value: EMPTY };
+  const del = (key: Uint8Array): BatchOp =>
+    undo ? { type: 'put', key, value: EMPTY } : { type: 'del', key };
+  for (const s of changes.spent) ops.push(del(addressCoinKey(coinLockHash(s.coin), s.key)));
+  for (const c of changes.created) ops.push(put(addressCoinKey(coinLockHash(c.coin), c.key)));
+  block.txs.forEach((tx, position) => {
+    const touched = new Map<string, Uint8Array>();
+    for (const output of tx.outputs) touched.set(bytesKey(output.lock.hash), output.lock.hash);
+    for (const lockHash of spentLocksByTx[position] ?? [])
+      touched.set(bytesKey(lockHash), lockHash);
+    for (const lockHash of touched.values()) {
+      const key = addressTxKey(lockHash, block.height, position);
+      ops.push(undo ? { type: 'del', key } : { type: 'put', key, value: tx.txid });
+    }
+  });
+  return ops;
+}
+
+export function outpointKeyFromAddressCoinKey(key: Uint8Array): Uint8Array {
+  return key.subarray(1 + 32, 1 + 32 + OUTPOINT_SIZE);
+}
