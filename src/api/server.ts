@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Chain } from '../chain/chain.ts';
 import type { Mempool } from '../mempool/mempool.ts';
 import { Transaction } from '../primitives/transaction.ts';
@@ -30,7 +31,7 @@ export class ApiServer {
 
   static async init(
     opts: ApiServerOptions,
-    modules: { chain: Chain; mempool: Mempool; logger: Logger },
+    modules: { chain: Chain; mempool: Mempool; metricsRegistry: Registry; logger: Logger },
   ): Promise<ApiServer> {
     const { chain, mempool } = modules;
     const app = Fastify({
@@ -44,6 +45,11 @@ export class ApiServer {
     });
     app.addHook('onSend', async (request, reply) => {
       void reply.header('x-request-id', String(request.id));
+    });
+
+    app.get('/metrics', async (_request, reply) => {
+      void reply.header('content-type', modules.metricsRegistry.contentType);
+      return modules.metricsRegistry.metrics();
     });
 
     app.get('/api/v1/chain/tip', async () => {

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import { assembleBlock } from '../chain/block-assembler.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { ConsensusHost } from '../consensus/engine.ts';
@@ -7,7 +6,7 @@ import type { Block } from '../primitives/block.ts';
 import type { CommitCertificate } from '../primitives/commit.ts';
 import { HEADER_SIZE } from '../primitives/header.ts';
 import { pubkeyLock } from '../primitives/lock.ts';
-import { toHex } from '../util/bytes.ts';
+import type { BlockImporter } from './block-importer.ts';
 
 /** Room left in a block for the header, the parent's commit certificate and the coinbase. */
 const BLOCK_OVERHEAD_BYTES = HEADER_SIZE + 70_000;
@@ -17,16 +16,16 @@ export class BlockProducer implements ConsensusHost {
   private readonly opts: { emptyBlocks: boolean; validatorKey: Uint8Array };
   private readonly chain: Chain;
   private readonly mempool: Mempool;
-  private readonly logger: Logger;
+  private readonly importer: BlockImporter;
 
   constructor(
     opts: { emptyBlocks: boolean; validatorKey: Uint8Array },
-    modules: { chain: Chain; mempool: Mempool; logger: Logger },
+    modules: { chain: Chain; mempool: Mempool; importer: BlockImporter },
   ) {
     this.opts = opts;
     this.chain = modules.chain;
     this.mempool = modules.mempool;
-    this.logger = modules.logger;
+    this.importer = modules.importer;
   }
 
   get tipHeight(): number {
@@ -48,18 +47,6 @@ export class BlockProducer implements ConsensusHost {
   }
 
   async commitBlock(block: Block, commit: CommitCertificate): Promise<void> {
-    const result = await this.chain.connectBlock(block, commit);
-    const removal = await this.mempool.removeForBlock(block);
-    this.logger.info(
-      {
-        height: result.height,
-        hash: toHex(result.hash),
-        txs: result.txCount,
-        fees: result.fees.toString(),
-        durationMs: Number(result.durationMs.toFixed(2)),
-        mempoolConflicts: removal.conflicted,
-      },
-      'committed block',
-    );
+    await this.importer.importBlock(block, commit, 'producer');
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { ApiServer } from '../api/server.ts';
 import { Chain } from '../chain/chain.ts';
 import type { NodeConfig } from '../config/index.ts';
@@ -9,9 +10,15 @@ import { ValidatorSigner } from '../consensus/validator-signer.ts';
 import { SignatureCache } from '../crypto/sig-cache.ts';
 import { ParallelVerifier } from '../crypto/verify-pool.ts';
 import { Mempool } from '../mempool/mempool.ts';
+import {
+  createChainMetrics,
+  createMetricsRegistry,
+  registerStateMetrics,
+} from '../metrics/index.ts';
 import { Database } from '../storage/db.ts';
 import { toHex } from '../util/bytes.ts';
 import { asError } from '../util/errors.ts';
+import { BlockImporter } from './block-importer.ts';
 import { BlockProducer } from './block-producer.ts';
 import { type DataPaths, dataPaths, loadGenesis, loadValidatorKey } from './datadir.ts';
 
@@ -26,6 +33,8 @@ interface NodeModules {
   readonly verifier: ParallelVerifier;
   readonly chain: Chain;
   readonly mempool: Mempool;
+  readonly importer: BlockImporter;
+  readonly metricsRegistry: Registry;
   readonly engine: ConsensusEngine | null;
   readonly api: ApiServer;
 }
@@ -40,6 +49,8 @@ export class UtxoNode {
   readonly logger: Logger;
   readonly chain: Chain;
   readonly mempool: Mempool;
+  readonly importer: BlockImporter;
+  readonly metricsRegistry: Registry;
   readonly api: ApiServer;
   private readonly db: Database;
   private readonly verifier: ParallelVerifier;
@@ -56,6 +67,8 @@ export class UtxoNode {
     this.verifier = modules.verifier;
     this.chain = modules.chain;
     this.mempool = modules.mempool;
+    this.importer = modules.importer;
+    this.metricsRegistry = modules.metricsRegistry;
     this.engine = modules.engine;
     this.api = modules.api;
   }
@@ -84,6 +97,18 @@ export class UtxoNode {
         { maxBytes: config.mempoolMaxMb * MB, minRelayFeeRate: config.minRelayFeeRate },
         { params: chain.params, chainIdHash: chain.chainIdHash, chain, signatures },
       );
+      const metricsRegistry = createMetricsRegistry();
+      registerStateMetrics(metricsRegistry, {
+        mempool,
+        utxoCache: chain.utxos.cache,
+        signatureCache: cache,
+      });
+      const importer = new BlockImporter({
+        chain,
+        mempool,
+        metrics: createChainMetrics(metricsRegistry),
+        logger: logger.child({ module: 'import' }),
+      });
       const loaded = await mempool.loadFrom(paths.mempool);
       if (loaded.found)
         logger.info({ accepted: loaded.accepted, skipped: loaded.skipped }, 'restored mempool');
@@ -108,7 +133,7 @@ export class UtxoNode {
         }
         const producer = new BlockProducer(
           { emptyBlocks: config.emptyBlocks, validatorKey: validatorKey.publicKey },
-          { chain, mempool, logger: logger.child({ module: 'producer' }) },
+          { chain, mempool, importer },
         );
         engine = new SingleValidatorEngine(
           { blockIntervalMs: config.blockIntervalMs },
@@ -122,7 +147,7 @@ export class UtxoNode {
       }
       const api = await ApiServer.init(
         { host: config.rpcHost, port: config.rpcPort },
-        { chain, mempool, logger },
+        { chain, mempool, metricsRegistry, logger },
       );
       opened.push(() => api.close());
       logger.info(
@@ -136,7 +161,19 @@ export class UtxoNode {
         },
         'node initialised',
       );
-      return new UtxoNode({ config, paths, logger, db, verifier, chain, mempool, engine, api });
+      return new UtxoNode({
+        config,
+        paths,
+        logger,
+        db,
+        verifier,
+        chain,
+        mempool,
+        importer,
+        metricsRegistry,
+        engine,
+        api,
+      });
     } catch (error) {
       for (const close of opened.reverse()) {
         await close().catch((closeError: unknown) =>

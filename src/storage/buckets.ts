@@ -17,6 +17,12 @@ export const Bucket = {
   addressCoin: 0x09,
   /** lock hash (32) + height BE (4) + tx position BE (4) -> txid: an address's history. */
   addressTx: 0x0a,
+  /** Hash-chained audit log: sequence u64 BE -> entry. */
+  audit: 0x0b,
+  /** API keys, refresh tokens, revoked token ids, signing keys (src/api/auth). */
+  auth: 0x0c,
+  /** Banned peers with their expiry (src/p2p). */
+  peerBan: 0x0d,
 } as const;
 export type Bucket = (typeof Bucket)[keyof typeof Bucket];
 

@@ -1,0 +1,109 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Chain, ConnectResult } from '../chain/chain.ts';
+import { VerificationError } from '../consensus/errors.ts';
+import type { Mempool } from '../mempool/mempool.ts';
+import type { BlockSource, ChainMetrics } from '../metrics/chain.ts';
+import type { Block } from '../primitives/block.ts';
+import type { CommitCertificate } from '../primitives/commit.ts';
+import { toHex } from '../util/bytes.ts';
+
+export interface BlockImportedEvent {
+  readonly block: Block;
+  readonly commit: CommitCertificate;
+  readonly result: ConnectResult;
+  readonly source: BlockSource;
+}
+
+/** Observer events (metrics, websocket subscribers, gossip relay): never consensus control flow. */
+export interface NodeEvents {
+  block: [BlockImportedEvent];
+}
+
+/**
+ * The one path by which a final block enters the node, whoever produced it:
+ * validate and connect (one atomic batch), update the mempool, count, log,
+ * and only then tell observers. Producer, sync and gossip all call this.
+ */
+export class BlockImporter {
+  readonly events = new EventEmitter<NodeEvents>();
+  private readonly chain: Chain;
+  private readonly mempool: Mempool;
+  private readonly metrics: ChainMetrics | null;
+  private readonly logger: Logger;
+  /** Imports are serialised: a block may only connect on the tip its predecessor left. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(modules: {
+    chain: Chain;
+    mempool: Mempool;
+    metrics: ChainMetrics | null;
+    logger: Logger;
+  }) {
+    this.chain = modules.chain;
+    this.mempool = modules.mempool;
+    this.metrics = modules.metrics;
+    this.logger = modules.logger;
+    this.metrics?.height.set(this.chain.tipHeight);
+  }
+
+  importBlock(
+    block: Block,
+    commit: CommitCertificate,
+    source: BlockSource,
+    options: { now?: number | null } = {},
+  ): Promise<ConnectResult> {
+    const run = this.queue.then(() => this.importNow(block, commit, source, options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async importNow(
+    block: Block,
+    commit: CommitCertificate,
+    source: BlockSource,
+    options: { now?: number | null },
+  ): Promise<ConnectResult> {
+    let result: ConnectResult;
+    try {
+      result = await this.chain.connectBlock(block, commit, options);
+    } catch (error) {
+      if (error instanceof VerificationError) {
+        this.metrics?.blockRejections.inc({ code: error.code });
+        this.logger.warn(
+          {
+            event: 'block-rejected',
+            source,
+            height: block.height,
+            hash: toHex(block.hash),
+            code: error.code,
+            reason: error.reason,
+          },
+          'rejected block',
+        );
+      }
+      throw error;
+    }
+    const removal = await this.mempool.removeForBlock(block);
+    if (this.metrics !== null) {
+      this.metrics.height.set(result.height);
+      this.metrics.blocksConnected.inc({ source });
+      this.metrics.blockConnectSeconds.observe({ source }, result.durationMs / 1000);
+      this.metrics.txsConnected.inc(result.txCount);
+    }
+    this.logger.info(
+      {
+        source,
+        height: result.height,
+        hash: toHex(result.hash),
+        txs: result.txCount,
+        fees: result.fees.toString(),
+        durationMs: Number(result.durationMs.toFixed(2)),
+        mempoolConflicts: removal.conflicted,
+      },
+      'committed block',
+    );
+    this.events.emit('block', { block, commit, result, source });
+    return result;
+  }
+}
