@@ -23,7 +23,12 @@ export function readOutpoint(r: Reader): Outpoint {
 export function outpointKey(outpoint: Outpoint): Uint8Array {
   const key = new Uint8Array(OUTPOINT_SIZE);
   key.set(outpoint.txid, 0);
-  new DataView(key.buffer).setUint32(HASH_SIZE, outpoint.index, true);
+  // Hot path (every input and output of every block): no DataView allocation.
+  const index = outpoint.index;
+  key[32] = index & 0xff;
+  key[33] = (index >>> 8) & 0xff;
+  key[34] = (index >>> 16) & 0xff;
+  key[35] = index >>> 24;
   return key;
 }
 
