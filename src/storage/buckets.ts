@@ -1,3 +1,5 @@
+import { concatBytes } from '../util/bytes.ts';
+
 /**
  * One-byte key prefixes. Every record kind lives in its own bucket so a range
  * scan of one never touches another. Values are never renumbered: a change of
@@ -29,16 +31,7 @@ export type Bucket = (typeof Bucket)[keyof typeof Bucket];
 export const SCHEMA_VERSION = 1;
 
 export function bucketKey(bucket: Bucket, ...parts: Uint8Array[]): Uint8Array {
-  let length = 1;
-  for (const part of parts) length += part.length;
-  const key = new Uint8Array(length);
-  key[0] = bucket;
-  let offset = 1;
-  for (const part of parts) {
-    key.set(part, offset);
-    offset += part.length;
-  }
-  return key;
+  return concatBytes(Uint8Array.of(bucket), ...parts);
 }
 
 /** Big-endian so that keys of consecutive heights sort in height order. */
