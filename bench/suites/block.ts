@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { assembleBlock } from '../../src/chain/block-assembler.ts';
 import { planBlockConnect } from '../../src/chain/block-verifier.ts';
-import { buildTransaction, type SpendableCoin, signTransaction } from '../../src/client/tx-builder.ts';
+import {
+  buildTransaction,
+  type SpendableCoin,
+  signTransaction,
+} from '../../src/client/tx-builder.ts';
 import { SignatureChecker } from '../../src/consensus/signatures.ts';
 import { signatureJobs } from '../../src/consensus/tx-rules.ts';
 import { SignatureCache } from '../../src/crypto/sig-cache.ts';
@@ -19,8 +23,14 @@ import { ParallelVerifier } from '../../src/crypto/verify-pool.ts';
 import { COIN } from '../../src/primitives/amount.ts';
 import type { Block } from '../../src/primitives/block.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
-import { TX_VERSION, Transaction } from '../../src/primitives/transaction.ts';
-import { CHAIN_ID, genesisCoins, openTestChain, testGenesis, testKey } from '../../test/support/chain-fixture.ts';
+import { Transaction, TX_VERSION } from '../../src/primitives/transaction.ts';
+import {
+  CHAIN_ID,
+  genesisCoins,
+  openTestChain,
+  testGenesis,
+  testKey,
+} from '../../test/support/chain-fixture.ts';
 import type { BenchResult } from '../lib.ts';
 
 const INPUTS = 5_000;
@@ -41,7 +51,10 @@ export async function run(): Promise<BenchResult[]> {
     const fanOut = buildTransaction({
       chainId: CHAIN_ID,
       coins: [premine!],
-      outputs: Array.from({ length: INPUTS }, () => ({ amount: each, lock: pubkeyLock(owner.publicKey) })),
+      outputs: Array.from({ length: INPUTS }, () => ({
+        amount: each,
+        lock: pubkeyLock(owner.publicKey),
+      })),
       changeLock: pubkeyLock(owner.publicKey),
       feeRate: 0n,
       keys: [owner],
@@ -51,7 +64,11 @@ export async function run(): Promise<BenchResult[]> {
     for (let start = 0; start < INPUTS; start += INPUTS_PER_TX) {
       const coins: SpendableCoin[] = [];
       for (let index = start; index < start + INPUTS_PER_TX; index++) {
-        coins.push({ outpoint: { txid: fanOut.txid, index }, amount: each, lock: pubkeyLock(owner.publicKey) });
+        coins.push({
+          outpoint: { txid: fanOut.txid, index },
+          amount: each,
+          lock: pubkeyLock(owner.publicKey),
+        });
       }
       const unsigned = new Transaction({
         version: TX_VERSION,
@@ -73,7 +90,9 @@ export async function run(): Promise<BenchResult[]> {
     const commit = t.commitFor(block);
 
     // Baseline: raw single-core native verification of the same signatures.
-    const spentOutputs = txs.map((tx) => tx.inputs.map(() => ({ amount: each, lock: pubkeyLock(owner.publicKey) })));
+    const spentOutputs = txs.map((tx) =>
+      tx.inputs.map(() => ({ amount: each, lock: pubkeyLock(owner.publicKey) })),
+    );
     const jobs = txs.flatMap((tx, i) => signatureJobs(tx, spentOutputs[i]!, t.chain.chainIdHash));
     const native = nativeVerifier;
     if (native === undefined) throw new Error('native libsecp256k1 backend unavailable');
@@ -82,7 +101,12 @@ export async function run(): Promise<BenchResult[]> {
       for (const job of jobs) native.verify(job.msg, job.sig, job.pub);
       return jobs.length / ((performance.now() - started) / 1000);
     });
-    results.push({ suite: 'block', name: 'raw native verify, 1 core (baseline)', value: rawRate, unit: 'sig/s' });
+    results.push({
+      suite: 'block',
+      name: 'raw native verify, 1 core (baseline)',
+      value: rawRate,
+      unit: 'sig/s',
+    });
 
     const validate = (checker: SignatureChecker) => async () => {
       const started = performance.now();
@@ -90,7 +114,10 @@ export async function run(): Promise<BenchResult[]> {
       return INPUTS / ((performance.now() - started) / 1000);
     };
     const inline = await ParallelVerifier.init({ workers: 0 });
-    const inlineRate = await median(3, validate(new SignatureChecker({ verifier: inline, cache: null })));
+    const inlineRate = await median(
+      3,
+      validate(new SignatureChecker({ verifier: inline, cache: null })),
+    );
     await inline.close();
     results.push({
       suite: 'block',
@@ -100,7 +127,10 @@ export async function run(): Promise<BenchResult[]> {
       ratio: inlineRate / rawRate,
       baselineName: 'raw native verify, 1 core',
     });
-    const parallelRate = await median(3, validate(new SignatureChecker({ verifier: pool, cache: null })));
+    const parallelRate = await median(
+      3,
+      validate(new SignatureChecker({ verifier: pool, cache: null })),
+    );
     results.push({
       suite: 'block',
       name: `validate 5,000-input block, ${workers} verify workers`,
@@ -125,9 +155,15 @@ export async function run(): Promise<BenchResult[]> {
 
     // Connect (validate + one atomic batch) vs raw LevelDB batch puts of as many records.
     const connectMs = await connectTimes(t, block, commit);
-    const opsPerBlock = INPUTS + block.txs.reduce((n, tx) => n + tx.outputs.length, 0) + block.txs.length + 5;
+    const opsPerBlock =
+      INPUTS + block.txs.reduce((n, tx) => n + tx.outputs.length, 0) + block.txs.length + 5;
     const rawPutRate = await rawBatchPutRate(opsPerBlock);
-    results.push({ suite: 'block', name: 'raw LevelDB batch put, 36-byte keys (baseline)', value: rawPutRate, unit: 'puts/s' });
+    results.push({
+      suite: 'block',
+      name: 'raw LevelDB batch put, 36-byte keys (baseline)',
+      value: rawPutRate,
+      unit: 'puts/s',
+    });
     const connectRate = opsPerBlock / (connectMs / 1000);
     results.push({
       suite: 'block',
@@ -137,14 +173,23 @@ export async function run(): Promise<BenchResult[]> {
       ratio: connectRate / rawPutRate,
       baselineName: 'raw LevelDB batch put',
     });
-    results.push({ suite: 'block', name: 'connect 5,000-input block (cached sigs), wall time', value: connectMs, unit: 'ms' });
+    results.push({
+      suite: 'block',
+      name: 'connect 5,000-input block (cached sigs), wall time',
+      value: connectMs,
+      unit: 'ms',
+    });
   } finally {
     await pool.close();
     await t.destroy();
   }
   return results;
 
-  async function connectTimes(tc: typeof t, block: Block, commit: ReturnType<typeof t.commitFor>): Promise<number> {
+  async function connectTimes(
+    tc: typeof t,
+    block: Block,
+    commit: ReturnType<typeof t.commitFor>,
+  ): Promise<number> {
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
       const started = performance.now();

@@ -130,17 +130,30 @@ describe('chain: connect, spend and reject', () => {
       'genesis allocation and the payment',
     );
     const firstPage = await t.chain.addressCoins(bobLock, { limit: 1 });
-    const secondPage = await t.chain.addressCoins(bobLock, { limit: 1, after: outpointKey(firstPage[0]!.outpoint) });
+    const secondPage = await t.chain.addressCoins(bobLock, {
+      limit: 1,
+      after: outpointKey(firstPage[0]!.outpoint),
+    });
     assert.equal(secondPage.length, 1);
     assert.notDeepEqual(secondPage[0]!.outpoint, firstPage[0]!.outpoint);
-    const aliceHistory = await t.chain.addressHistory(pubkeyLock(alice.publicKey).hash, { limit: 10 });
+    const aliceHistory = await t.chain.addressHistory(pubkeyLock(alice.publicKey).hash, {
+      limit: 10,
+    });
     assert.deepEqual(
       aliceHistory.map((h) => h.height),
       [2, 0],
       'alice spent at height 2 and was funded at genesis',
     );
     assert.ok(bytesEqual(aliceHistory[0]!.txid, tx.txid));
-    assert.equal((await t.chain.addressHistory(pubkeyLock(alice.publicKey).hash, { limit: 10, beforeHeight: 2 })).length, 1);
+    assert.equal(
+      (
+        await t.chain.addressHistory(pubkeyLock(alice.publicKey).hash, {
+          limit: 10,
+          beforeHeight: 2,
+        })
+      ).length,
+      1,
+    );
   });
 
   it('rejects a bad signature, a wrong key and an immature coinbase spend', async () => {
@@ -246,9 +259,15 @@ describe('chain: connect, spend and reject', () => {
     await t.chain.disconnectTip();
     const restored = await t.chain.getCoins([aliceCoin!.outpoint]);
     assert.equal(restored[0]?.amount, 1000n * COIN);
-    assert.equal((await t.chain.addressCoins(pubkeyLock(bob.publicKey).hash, { limit: 10 })).length, 1, 'payment to bob undone');
+    assert.equal(
+      (await t.chain.addressCoins(pubkeyLock(bob.publicKey).hash, { limit: 10 })).length,
+      1,
+      'payment to bob undone',
+    );
     assert.deepEqual(
-      (await t.chain.addressHistory(pubkeyLock(alice.publicKey).hash, { limit: 10 })).map((h) => h.height),
+      (await t.chain.addressHistory(pubkeyLock(alice.publicKey).hash, { limit: 10 })).map(
+        (h) => h.height,
+      ),
       [0],
     );
     t = await t.reopen();

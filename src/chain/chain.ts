@@ -457,9 +457,9 @@ function spentLocksOf(block: Block, undo: readonly SpentCoin[]): Uint8Array[][] 
   const locks = new Map<string, Uint8Array>();
   for (const s of undo) locks.set(bytesKey(s.key), decodeCoin(s.coin).lock.hash);
   for (const tx of block.txs) {
-    tx.outputs.forEach((output, index) =>
-      locks.set(bytesKey(outpointKey({ txid: tx.txid, index })), output.lock.hash),
-    );
+    tx.outputs.forEach((output, index) => {
+      locks.set(bytesKey(outpointKey({ txid: tx.txid, index })), output.lock.hash);
+    });
   }
   return block.txs.map((tx) =>
     tx.inputs.map((input) => locks.get(bytesKey(outpointKey(input.prevout)))!),
