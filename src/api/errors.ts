@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { VerificationError } from '../consensus/errors.ts';
+import { AddressError } from '../crypto/address.ts';
 import { DecodeError } from '../encoding/errors.ts';
 import { MempoolError } from '../mempool/errors.ts';
 import { HexError } from '../util/bytes.ts';
@@ -15,12 +16,31 @@ export interface ApiErrorBody {
   readonly requestId: string;
 }
 
-export class ApiError extends UtxodError<'NOT_FOUND' | 'VALIDATION_ERROR' | 'INTERNAL_ERROR'> {
+/** Codes the API layer itself raises (consensus, mempool and decoding codes pass through). */
+export const API_ERROR_CODES = {
+  BAD_REQUEST: 400,
+  VALIDATION_ERROR: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  RESULT_TOO_LARGE: 422,
+  INTERNAL_ERROR: 500,
+  NOT_IMPLEMENTED: 501,
+  SERVICE_UNAVAILABLE: 503,
+} as const;
+
+export type ApiErrorCode = keyof typeof API_ERROR_CODES;
+
+export class ApiError extends UtxodError<ApiErrorCode> {
   readonly statusCode: number;
 
   constructor(
     statusCode: number,
-    code: 'NOT_FOUND' | 'VALIDATION_ERROR' | 'INTERNAL_ERROR',
+    code: ApiErrorCode,
     message: string,
     details: Record<string, unknown> = {},
   ) {
@@ -29,43 +49,111 @@ export class ApiError extends UtxodError<'NOT_FOUND' | 'VALIDATION_ERROR' | 'INT
   }
 }
 
+/** Status for each mempool policy code; the rest are 422 (understood, refused). */
 const MEMPOOL_STATUS: Record<string, number> = { MEMPOOL_ALREADY_KNOWN: 409, MEMPOOL_FULL: 503 };
 
-function toBody(error: unknown): {
+/** Fastify's own error codes mapped onto ours, so clients never see FST_* codes. */
+const FASTIFY_CODES: Record<string, ApiErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_RATE_LIMIT: 'RATE_LIMITED',
+};
+
+/** Details must survive JSON: bigints become decimal strings, bytes hex, nothing nested deeper. */
+function jsonSafe(details: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(details)) {
+    if (typeof value === 'bigint') out[key] = value.toString();
+    else if (value instanceof Uint8Array) out[key] = Buffer.from(value).toString('hex');
+    else if (
+      value === null ||
+      typeof value === 'string' ||
+      typeof value === 'number' ||
+      typeof value === 'boolean'
+    )
+      out[key] = value;
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) out[key] = value;
+  }
+  return out;
+}
+
+interface Failure {
   status: number;
   code: string;
   message: string;
   details: Record<string, unknown>;
-} {
+}
+
+export function describeError(error: unknown): Failure {
   if (error instanceof ApiError)
     return {
       status: error.statusCode,
       code: error.code,
       message: error.message,
-      details: { ...error.details },
+      details: jsonSafe(error.details),
     };
+  // A rejected transaction names the exact rule: code, reason, and the peer penalty.
   if (error instanceof VerificationError) {
-    return { status: 422, code: error.code, message: error.reason, details: { ...error.details } };
+    return {
+      status: 422,
+      code: error.code,
+      message: error.reason,
+      details: { ...jsonSafe(error.details), rule: 'consensus', penalty: error.penalty },
+    };
   }
   if (error instanceof MempoolError) {
     return {
       status: MEMPOOL_STATUS[error.code] ?? 422,
       code: error.code,
       message: error.reason,
-      details: { ...error.details },
+      details: { ...jsonSafe(error.details), rule: 'policy' },
     };
   }
-  if (error instanceof DecodeError || error instanceof HexError) {
-    return { status: 400, code: error.code, message: error.message, details: { ...error.details } };
+  // Other layers' refusals (auth) carry their own HTTP status next to the code.
+  if (
+    error instanceof UtxodError &&
+    typeof (error as { statusCode?: unknown }).statusCode === 'number'
+  ) {
+    const status = (error as UtxodError & { statusCode: number }).statusCode;
+    return {
+      status,
+      code: error.code,
+      message: status >= 500 ? 'internal error' : error.message,
+      details: status >= 500 ? {} : jsonSafe(error.details),
+    };
+  }
+  if (error instanceof DecodeError || error instanceof HexError || error instanceof AddressError) {
+    return {
+      status: 400,
+      code: error.code,
+      message: error.message,
+      details: jsonSafe(error.details),
+    };
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation !== undefined) {
-    return { status: 400, code: 'VALIDATION_ERROR', message: fastifyError.message, details: {} };
+    return {
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: fastifyError.message,
+      details: {
+        context: fastifyError.validationContext ?? 'request',
+        issues: fastifyError.validation.map(
+          (v) =>
+            `${v.instancePath === '' ? '(root)' : v.instancePath} ${v.message ?? 'is invalid'}`,
+        ),
+      },
+    };
   }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
+    const mapped = fastifyError.code === undefined ? undefined : FASTIFY_CODES[fastifyError.code];
+    const status = fastifyError.statusCode;
     return {
-      status: fastifyError.statusCode,
-      code: fastifyError.code ?? 'BAD_REQUEST',
+      status,
+      code: mapped ?? (status === 429 ? 'RATE_LIMITED' : 'BAD_REQUEST'),
       message: fastifyError.message,
       details: {},
     };
@@ -73,9 +161,20 @@ function toBody(error: unknown): {
   return { status: 500, code: 'INTERNAL_ERROR', message: 'internal error', details: {} };
 }
 
+export function errorBody(request: FastifyRequest, failure: Failure): ApiErrorBody {
+  return {
+    error: { code: failure.code, message: failure.message, details: failure.details },
+    requestId: String(request.id),
+  };
+}
+
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const { status, code, message, details } = toBody(error);
-  if (status >= 500) request.log.error({ err: error }, 'request failed');
-  const body: ApiErrorBody = { error: { code, message, details }, requestId: String(request.id) };
-  void reply.status(status).send(body);
+  const failure = describeError(error);
+  // The stack goes to the log only: a client learns the request id, never internals.
+  if (failure.code === 'INTERNAL_ERROR') request.log.error({ err: error }, 'request failed');
+  else if (failure.status >= 500)
+    request.log.warn({ code: failure.code, reason: failure.message }, 'request refused');
+  const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
+  void reply.status(failure.status).send(errorBody(request, failure));
 }

@@ -1,2 +1,3 @@
 export * from './errors.ts';
+export * from './metrics-server.ts';
 export * from './server.ts';

@@ -1,136 +1,298 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import Fastify, {
+  type FastifyInstance,
+  type FastifySchemaCompiler,
+  type FastifySchemaValidationError,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { Value } from 'typebox/value';
 import type { Chain } from '../chain/chain.ts';
 import type { Mempool } from '../mempool/mempool.ts';
-import { Transaction } from '../primitives/transaction.ts';
-import { fromHex, toHex } from '../util/bytes.ts';
+import { MAX_TX_BYTES } from '../primitives/limits.ts';
 import { ApiError, errorHandler } from './errors.ts';
+import { httpMetrics } from './http-metrics.ts';
+import { registerAddressRoutes } from './routes/addresses.ts';
+import { registerChainRoutes } from './routes/chain.ts';
+import {
+  type AdminHooks,
+  type ApiApp,
+  type ApiContext,
+  type NodeStatusSource,
+  staticStatus,
+} from './routes/context.ts';
+import { registerMempoolRoutes } from './routes/mempool.ts';
+import { registerHealthRoutes, registerNodeRoutes } from './routes/node.ts';
+import { registerStreamRoute, STREAM_MAX_MESSAGE_BYTES } from './routes/stream.ts';
+import { registerTxRoutes } from './routes/txs.ts';
+import { ErrorBody } from './schemas/common.ts';
+import { type BlockEventSource, StreamHub } from './stream-hub.ts';
+
+export type {
+  AdminHooks,
+  ApiContext,
+  AuthRole,
+  NodeStatusSource,
+  RateLimitClass,
+} from './routes/context.ts';
+
+export const API_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+/** A hex transaction is twice its size; the JSON around it is small. */
+export const DEFAULT_BODY_LIMIT = 2 * MAX_TX_BYTES + 4096;
 
 export interface ApiServerOptions {
   readonly host: string;
   readonly port: number;
-  /** Largest request body accepted, in bytes (a hex transaction is twice its size). */
+  /** Largest request body accepted, in bytes. */
   readonly bodyLimit?: number;
+  /** Origins allowed to call the API from a browser; empty or absent: CORS off. */
+  readonly corsOrigins?: readonly string[];
+  /** /health/ready fails when the tip is older than this; 0 disables the check. */
+  readonly readyMaxTipAgeMs?: number;
+  /** Serve the OpenAPI UI at /api/v1/docs (default true). */
+  readonly docs?: boolean;
 }
 
-const hash32 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+/**
+ * The auth layer (src/api/auth) plugs in here: called on the root instance
+ * after the common hooks and before any route is added, so its onRoute and
+ * onRequest hooks see every route and its `config.auth`.
+ */
+export type ApiAuthPlugin = (app: FastifyInstance) => Promise<void>;
+
+export interface ApiModules {
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly metricsRegistry: Registry;
+  readonly logger: Logger;
+  /** BlockImporter.events: feeds the block/address stream. */
+  readonly blockEvents?: BlockEventSource;
+  /** Sync and peer state from the p2p layer (single-node defaults until it exists). */
+  readonly status?: NodeStatusSource;
+  readonly admin?: AdminHooks;
+  // AUTH HOOK: the auth helper passes its plugin here (see ApiAuthPlugin).
+  readonly auth?: ApiAuthPlugin;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+const HELMET_OPTIONS = {
+  // The docs UI needs its own scripts and styles; @fastify/swagger-ui sets a CSP for them.
+  contentSecurityPolicy: {
+    // Responses are JSON: nothing may load or frame them; helmet's page-oriented defaults add only bytes.
+    useDefaults: false,
+    directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+  },
+  crossOriginResourcePolicy: { policy: 'same-site' as const },
+};
 
 /**
- * The node's HTTP API under /api/v1. This first cut serves what a wallet needs
- * to spend: the tip, transaction submission and status, and coin lookups.
+ * The headers @fastify/helmet sets with HELMET_OPTIONS, captured once from a
+ * throwaway instance. They never vary per request here (no CSP nonces), and
+ * helmet rebuilding them on every request cost a third of a cheap read's time.
+ */
+async function helmetHeaders(): Promise<Record<string, string>> {
+  const probe = Fastify();
+  await probe.register(helmet, HELMET_OPTIONS);
+  probe.get('/', async () => '');
+  const response = await probe.inject({ method: 'GET', url: '/' });
+  await probe.close();
+  const plain = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive']);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers))
+    if (!plain.has(name) && typeof value === 'string') headers[name] = value;
+  return headers;
+}
+
+/**
+ * TypeBox's compiled checks instead of Ajv: URL parts get their defaults and
+ * string-to-number/boolean conversion, bodies are checked exactly as sent
+ * (`{"hex": 12}` is refused, not coerced to "12").
+ */
+const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
+  const check = Compile(schema);
+  return (value: unknown) => {
+    const input =
+      httpPart === 'body'
+        ? value
+        : Value.Convert(schema, Value.Default(schema, Value.Clone(value)));
+    if (check.Check(input)) return { value: input };
+    return { error: [...check.Errors(input)] as unknown as FastifySchemaValidationError[] };
+  };
+};
+
+/**
+ * Builds the Fastify app with every /api/v1 route, without listening. Kept
+ * separate from ApiServer so the OpenAPI generator can build the same routes.
+ */
+export async function buildApiApp(
+  opts: Omit<ApiServerOptions, 'host' | 'port'>,
+  modules: ApiModules,
+): Promise<{ app: ApiApp; hub: StreamHub; context: ApiContext }> {
+  const fastify = Fastify({
+    loggerInstance: modules.logger.child({ module: 'api' }),
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    // A caller's own id is kept (for tracing across services) when it is short and plain.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 200 },
+  });
+  const app = fastify.withTypeProvider() as unknown as ApiApp;
+  app.setValidatorCompiler(validatorCompiler);
+  // JSON only: a text body would otherwise reach validation and fail with a misleading message.
+  app.removeContentTypeParser(['text/plain']);
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request) => {
+    throw new ApiError(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
+  });
+  const securityHeaders = await helmetHeaders();
+  // Callback-style hooks: on the cheapest reads an async hook's extra promise is measurable.
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(securityHeaders);
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  // Routes added by plugins (the docs UI) are public unless they say otherwise.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/v1/docs') && route.config?.auth === undefined) {
+      route.config = { ...route.config, auth: 'public' };
+    }
+  });
+  const metrics = httpMetrics(modules.metricsRegistry);
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? '(unmatched)';
+    metrics.record(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    if (request.log.level === 'debug' || request.log.level === 'trace')
+      request.log.debug(
+        { method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime },
+        'request',
+      );
+    done();
+  });
+
+  const origins = opts.corsOrigins ?? [];
+  if (origins.length > 0) {
+    await app.register(cors, {
+      origin: [...origins],
+      methods: ['GET', 'POST', 'PUT', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+      exposedHeaders: ['x-request-id'],
+      maxAge: 600,
+    });
+  }
+  app.addSchema(ErrorBody);
+  await app.register(swagger, {
+    // Shared schemas keep their $id as the component name (the error shape is referenced by every route).
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json['$id'] === 'string' ? json['$id'] : `def-${i}`,
+    },
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'utxod API',
+        version: API_VERSION,
+        description:
+          'The utxod node API. Amounts are base units as decimal strings; errors use one shape (see docs/api.md).',
+      },
+      servers: [{ url: 'http://127.0.0.1:8645' }],
+      tags: [
+        { name: 'chain' },
+        { name: 'transactions' },
+        { name: 'addresses' },
+        { name: 'mempool' },
+        { name: 'node' },
+        { name: 'stream' },
+        { name: 'health' },
+        { name: 'admin' },
+      ],
+    },
+  });
+  await app.register(websocket, { options: { maxPayload: STREAM_MAX_MESSAGE_BYTES } });
+
+  if (modules.auth !== undefined) await modules.auth(app as unknown as FastifyInstance);
+
+  const hub = new StreamHub({
+    chain: modules.chain,
+    mempool: modules.mempool,
+    logger: modules.logger.child({ module: 'stream' }),
+  });
+  const context: ApiContext = {
+    chain: modules.chain,
+    mempool: modules.mempool,
+    logger: modules.logger,
+    status: modules.status ?? staticStatus,
+    admin: modules.admin ?? {},
+    hub,
+    version: API_VERSION,
+    startedAt: Date.now(),
+    readyMaxTipAgeMs: opts.readyMaxTipAgeMs ?? 0,
+  };
+  registerChainRoutes(app, context);
+  registerTxRoutes(app, context);
+  registerAddressRoutes(app, context);
+  registerMempoolRoutes(app, context);
+  registerNodeRoutes(app, context);
+  registerHealthRoutes(app, context);
+  registerStreamRoute(app, context);
+  if (opts.docs !== false) {
+    await app.register(swaggerUi, { routePrefix: '/api/v1/docs', staticCSP: true });
+  }
+  return { app, hub, context };
+}
+
+/**
+ * The node's HTTP API under /api/v1: chain, transactions, addresses, mempool,
+ * node status, admin, a WebSocket stream and the OpenAPI docs. Metrics are
+ * served by MetricsServer on their own port.
  */
 export class ApiServer {
-  private readonly app: FastifyInstance;
+  readonly app: ApiApp;
+  readonly hub: StreamHub;
   private readonly opts: ApiServerOptions;
+  private readonly unsubscribe: () => void;
 
-  private constructor(opts: ApiServerOptions, app: FastifyInstance) {
+  private constructor(
+    opts: ApiServerOptions,
+    app: ApiApp,
+    hub: StreamHub,
+    unsubscribe: () => void,
+  ) {
     this.opts = opts;
     this.app = app;
+    this.hub = hub;
+    this.unsubscribe = unsubscribe;
   }
 
-  static async init(
-    opts: ApiServerOptions,
-    modules: { chain: Chain; mempool: Mempool; metricsRegistry: Registry; logger: Logger },
-  ): Promise<ApiServer> {
-    const { chain, mempool } = modules;
-    const app = Fastify({
-      loggerInstance: modules.logger.child({ module: 'api' }),
-      bodyLimit: opts.bodyLimit ?? 4 * 1024 * 1024,
-      disableRequestLogging: true,
+  static async init(opts: ApiServerOptions, modules: ApiModules): Promise<ApiServer> {
+    const { app, hub } = await buildApiApp(opts, modules);
+    const onBlock = hub.onBlock.bind(hub);
+    modules.blockEvents?.on('block', onBlock);
+    const unsubscribe = () => modules.blockEvents?.off('block', onBlock);
+    app.addHook('preClose', async () => {
+      unsubscribe();
+      hub.closeAll();
     });
-    app.setErrorHandler(errorHandler);
-    app.setNotFoundHandler((request) => {
-      throw new ApiError(404, 'NOT_FOUND', `no route ${request.method} ${request.url}`);
-    });
-    app.addHook('onSend', async (request, reply) => {
-      void reply.header('x-request-id', String(request.id));
-    });
-
-    app.get('/metrics', async (_request, reply) => {
-      void reply.header('content-type', modules.metricsRegistry.contentType);
-      return modules.metricsRegistry.metrics();
-    });
-
-    app.get('/api/v1/chain/tip', async () => {
-      const { height, hash, header } = chain.tip;
-      return {
-        height,
-        hash: toHex(hash),
-        time: header.time,
-        utxoRoot: toHex(header.utxoRoot),
-        chainId: chain.genesis.chainId,
-      };
-    });
-
-    app.post<{ Body: { hex: string } }>(
-      '/api/v1/txs',
-      {
-        schema: {
-          body: {
-            type: 'object',
-            required: ['hex'],
-            additionalProperties: false,
-            properties: {
-              hex: { type: 'string', minLength: 2, maxLength: 2 * chain.params.maxTxBytes },
-            },
-          },
-        },
-      },
-      async (request, reply) => {
-        const tx = Transaction.decode(fromHex(request.body.hex));
-        const result = await mempool.add(tx);
-        void reply.status(202);
-        return { txid: toHex(tx.txid), status: result.status };
-      },
-    );
-
-    app.get<{ Params: { txid: string } }>(
-      '/api/v1/txs/:txid',
-      { schema: { params: { type: 'object', required: ['txid'], properties: { txid: hash32 } } } },
-      async (request) => {
-        const txid = fromHex(request.params.txid, 32);
-        if (mempool.has(txid)) return { txid: request.params.txid, status: 'mempool' };
-        const location = await chain.getTxLocation(txid);
-        if (location === undefined) return { txid: request.params.txid, status: 'unknown' };
-        return {
-          txid: request.params.txid,
-          status: 'committed',
-          height: location.height,
-          index: location.index,
-        };
-      },
-    );
-
-    app.get<{ Params: { txid: string; index: number } }>(
-      '/api/v1/coins/:txid/:index',
-      {
-        schema: {
-          params: {
-            type: 'object',
-            required: ['txid', 'index'],
-            properties: {
-              txid: hash32,
-              index: { type: 'integer', minimum: 0, maximum: 0xffffffff },
-            },
-          },
-        },
-      },
-      async (request) => {
-        const outpoint = { txid: fromHex(request.params.txid, 32), index: request.params.index };
-        const [coin] = await chain.getCoins([outpoint]);
-        if (coin === undefined)
-          throw new ApiError(404, 'NOT_FOUND', 'no unspent coin at this outpoint');
-        return {
-          amount: coin.amount.toString(),
-          height: coin.height,
-          coinbase: coin.coinbase,
-          lock: { type: coin.lock.type, hash: toHex(coin.lock.hash) },
-          spentInMempool: mempool.spenderOf(outpoint) !== undefined,
-        };
-      },
-    );
-    return new ApiServer(opts, app as unknown as FastifyInstance);
+    await app.ready();
+    return new ApiServer(opts, app, hub, unsubscribe);
   }
 
   /** Starts listening; returns the bound address (port 0 picks a free one). */
@@ -139,10 +301,11 @@ export class ApiServer {
   }
 
   get fastify(): FastifyInstance {
-    return this.app;
+    return this.app as unknown as FastifyInstance;
   }
 
   async close(): Promise<void> {
+    this.unsubscribe();
     await this.app.close();
   }
 }

@@ -1,9 +1,16 @@
 import { Command, CommanderError } from 'commander';
 import { UtxodError } from '../util/errors.ts';
+import { registerAudit } from './commands/audit.ts';
+import { registerBalance } from './commands/balance.ts';
 import { registerInit } from './commands/init.ts';
 import { registerKeys } from './commands/keys.ts';
+import { registerPeers } from './commands/peers.ts';
 import { registerRollback } from './commands/rollback.ts';
+import { registerSend } from './commands/send.ts';
 import { registerStart } from './commands/start.ts';
+import { registerStatus } from './commands/status.ts';
+import { registerToken } from './commands/token.ts';
+import { registerTx } from './commands/tx.ts';
 import { registerVerifyChain } from './commands/verify-chain.ts';
 
 const program = new Command()
@@ -18,6 +25,13 @@ registerStart(program);
 registerVerifyChain(program);
 registerRollback(program);
 registerKeys(program);
+registerPeers(program);
+registerBalance(program);
+registerSend(program);
+registerTx(program);
+registerStatus(program);
+registerToken(program);
+registerAudit(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -60,7 +60,7 @@ describe('config', () => {
       writeFileSync(join(dir, 'utxod.json'), defaultConfigFile());
       const config = loadConfig(dir, {}, {});
       for (const [key, value] of Object.entries(DEFAULT_CONFIG))
-        assert.equal(config[key as keyof typeof config], value, key);
+        assert.deepEqual(config[key as keyof typeof config], value, key);
     });
   });
 

@@ -35,6 +35,49 @@ export interface NodeConfig {
   readonly syncWrites: boolean;
   readonly rpcHost: string;
   readonly rpcPort: number;
+  /** Routes served without a token besides those declaring auth 'public', as "METHOD /url/pattern". */
+  readonly publicRoutes: readonly string[];
+  /** Lifetime of access tokens from POST /api/v1/auth/token and /refresh. */
+  readonly authAccessTokenTtlMs: number;
+  readonly authRefreshTokenTtlMs: number;
+  /** How long a rotated-out token signing key keeps verifying. */
+  readonly authSigningKeyOverlapMs: number;
+  /** Failed API-key or refresh attempts per key id / client IP within the window before a lockout. */
+  readonly authLockoutAttempts: number;
+  readonly authLockoutWindowMs: number;
+  readonly authLockoutDurationMs: number;
+  /** scrypt cost of new API key hashes: N = 2^authScryptLogN. */
+  readonly authScryptLogN: number;
+  readonly rateLimitEnabled: boolean;
+  readonly rateLimitWindowMs: number;
+  /** Requests per window: unauthenticated per IP, then per subject for each role. */
+  readonly rateLimitAnonymous: number;
+  readonly rateLimitReader: number;
+  readonly rateLimitOperator: number;
+  readonly rateLimitAdmin: number;
+  /** Per client on 'submit' routes, and per IP on 'auth' routes. */
+  readonly rateLimitSubmit: number;
+  readonly rateLimitAuth: number;
+  /** The Prometheus /metrics server: its own port, loopback by default. */
+  readonly metricsHost: string;
+  readonly metricsPort: number;
+  /** Browser origins allowed to call the API (CORS); empty: CORS off. */
+  readonly corsOrigins: readonly string[];
+  /** Largest API request body, bytes. */
+  readonly bodyLimit: number;
+  /** /health/ready fails when the tip is older than this; 0 disables the check. */
+  readonly readyMaxTipAgeMs: number;
+  /** Address the p2p host listens on (0.0.0.0: every interface). */
+  readonly p2pHost: string;
+  /** TCP port of the p2p host; 0 picks a free one. */
+  readonly p2pPort: number;
+  /** Peers to dial at start and keep connected: multiaddrs ending in /p2p/<peer id>. */
+  readonly bootstrap: readonly string[];
+  readonly maxConnections: number;
+  /** Most inbound p2p connections from one IP address. */
+  readonly maxInboundPerIp: number;
+  /** How long a misbehaving peer stays banned. */
+  readonly banDurationMs: number;
 }
 
 export const CONFIG_FILE = 'utxod.json';
@@ -56,6 +99,33 @@ export const DEFAULT_CONFIG: Omit<NodeConfig, 'datadir'> = {
   syncWrites: true,
   rpcHost: '127.0.0.1',
   rpcPort: 8645,
+  publicRoutes: [],
+  authAccessTokenTtlMs: 15 * 60_000,
+  authRefreshTokenTtlMs: 7 * 24 * 3_600_000,
+  authSigningKeyOverlapMs: 3_600_000,
+  authLockoutAttempts: 5,
+  authLockoutWindowMs: 15 * 60_000,
+  authLockoutDurationMs: 15 * 60_000,
+  authScryptLogN: 15,
+  rateLimitEnabled: true,
+  rateLimitWindowMs: 60_000,
+  rateLimitAnonymous: 300,
+  rateLimitReader: 600,
+  rateLimitOperator: 1200,
+  rateLimitAdmin: 3000,
+  rateLimitSubmit: 60,
+  rateLimitAuth: 20,
+  metricsHost: '127.0.0.1',
+  metricsPort: 9645,
+  corsOrigins: [],
+  bodyLimit: 2 * 1024 * 1024 + 4096,
+  readyMaxTipAgeMs: 120_000,
+  p2pHost: '0.0.0.0',
+  p2pPort: 8646,
+  bootstrap: [],
+  maxConnections: 50,
+  maxInboundPerIp: 8,
+  banDurationMs: 24 * 3_600_000,
 };
 
 type Parser = (value: unknown, key: string, source: string) => unknown;
@@ -100,6 +170,67 @@ const host: Parser = (value, key, source) => {
   return value;
 };
 
+const origins: Parser = (value, key, source) => {
+  const list = typeof value === 'string' ? value.split(',').map((o) => o.trim()) : value;
+  if (
+    !Array.isArray(list) ||
+    !list.every(
+      (o) => typeof o === 'string' && /^https?:\/\/[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(o),
+    )
+  ) {
+    throw new ConfigError(
+      key,
+      'origins like https://wallet.example (comma-separated)',
+      source,
+      value,
+    );
+  }
+  return list.filter((o) => o !== '');
+};
+
+/** "METHOD /url/pattern" entries (publicRoutes); a string is split on commas (env vars). */
+const routePatterns: Parser = (value, key, source) => {
+  const list = typeof value === 'string' ? value.split(',').map((r) => r.trim()) : value;
+  if (
+    !Array.isArray(list) ||
+    !list.every(
+      (r) => typeof r === 'string' && (r === '' || /^(GET|POST|PUT|PATCH|DELETE) \/\S*$/.test(r)),
+    )
+  ) {
+    throw new ConfigError(
+      key,
+      'routes like "GET /api/v1/blocks/:id" (comma-separated)',
+      source,
+      value,
+    );
+  }
+  return list.filter((r) => r !== '');
+};
+
+/** p2p multiaddrs with a peer id (bootstrap); a string is split on commas (env vars). */
+const peerAddrs: Parser = (value, key, source) => {
+  const list = typeof value === 'string' ? value.split(',').map((a) => a.trim()) : value;
+  if (
+    !Array.isArray(list) ||
+    !list.every(
+      (a) =>
+        typeof a === 'string' &&
+        (a === '' ||
+          /^\/(ip4|ip6|dns|dns4|dns6)\/[A-Za-z0-9.:-]{1,253}\/tcp\/\d{1,5}\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,80}$/.test(
+            a,
+          )),
+    )
+  ) {
+    throw new ConfigError(
+      key,
+      'multiaddrs like /ip4/10.0.0.1/tcp/8646/p2p/12D3KooW... (comma-separated)',
+      source,
+      value,
+    );
+  }
+  return list.filter((a) => a !== '');
+};
+
 const PARSERS: Record<keyof Omit<NodeConfig, 'datadir'>, Parser> = {
   logLevel: oneOf(LOG_LEVELS),
   logFormat: oneOf(['json', 'pretty', 'auto']),
@@ -113,6 +244,33 @@ const PARSERS: Record<keyof Omit<NodeConfig, 'datadir'>, Parser> = {
   syncWrites: bool,
   rpcHost: host,
   rpcPort: int(0, 65_535),
+  publicRoutes: routePatterns,
+  authAccessTokenTtlMs: int(1000, 86_400_000),
+  authRefreshTokenTtlMs: int(60_000, 365 * 86_400_000),
+  authSigningKeyOverlapMs: int(0, 30 * 86_400_000),
+  authLockoutAttempts: int(1, 1000),
+  authLockoutWindowMs: int(1000, 86_400_000),
+  authLockoutDurationMs: int(1000, 86_400_000),
+  authScryptLogN: int(10, 20),
+  rateLimitEnabled: bool,
+  rateLimitWindowMs: int(1000, 86_400_000),
+  rateLimitAnonymous: int(1, 1_000_000),
+  rateLimitReader: int(1, 1_000_000),
+  rateLimitOperator: int(1, 1_000_000),
+  rateLimitAdmin: int(1, 1_000_000),
+  rateLimitSubmit: int(1, 1_000_000),
+  rateLimitAuth: int(1, 1_000_000),
+  metricsHost: host,
+  metricsPort: int(0, 65_535),
+  corsOrigins: origins,
+  bodyLimit: int(1024, 64 * 1024 * 1024),
+  readyMaxTipAgeMs: int(0, 7 * 24 * 3_600_000),
+  p2pHost: host,
+  p2pPort: int(0, 65_535),
+  bootstrap: peerAddrs,
+  maxConnections: int(1, 10_000),
+  maxInboundPerIp: int(1, 10_000),
+  banDurationMs: int(1000, 365 * 86_400_000),
 };
 
 export const CONFIG_KEYS = Object.keys(PARSERS) as Array<keyof typeof PARSERS>;

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { type AuthStack, openAuthStack } from '../api/auth/index.ts';
+import { MetricsServer } from '../api/metrics-server.ts';
 import { ApiServer } from '../api/server.ts';
 import { Chain } from '../chain/chain.ts';
 import type { NodeConfig } from '../config/index.ts';
@@ -15,6 +17,9 @@ import {
   createMetricsRegistry,
   registerStateMetrics,
 } from '../metrics/index.ts';
+import { identityPath, P2PHost } from '../p2p/index.ts';
+import { relayingMempool } from '../p2p/relay.ts';
+import { BlockSyncer, createSyncMetrics, ReqRespPeerSet } from '../p2p/sync/index.ts';
 import { Database } from '../storage/db.ts';
 import { toHex } from '../util/bytes.ts';
 import { asError } from '../util/errors.ts';
@@ -24,8 +29,11 @@ import { type DataPaths, dataPaths, loadGenesis, loadValidatorKey } from './data
 
 const MB = 1024 * 1024;
 const MEMPOOL_EXPIRY_CHECK_MS = 60_000;
+/** Behind the best peer by more than this many blocks: the node reports itself syncing (not ready). */
+const SYNC_READY_LAG_BLOCKS = 10;
 
 interface NodeModules {
+  readonly auth: AuthStack;
   readonly config: NodeConfig;
   readonly paths: DataPaths;
   readonly logger: Logger;
@@ -37,6 +45,9 @@ interface NodeModules {
   readonly metricsRegistry: Registry;
   readonly engine: ConsensusEngine | null;
   readonly api: ApiServer;
+  readonly metricsServer: MetricsServer;
+  readonly p2p: P2PHost;
+  readonly syncer: BlockSyncer;
 }
 
 /**
@@ -52,11 +63,19 @@ export class UtxoNode {
   readonly importer: BlockImporter;
   readonly metricsRegistry: Registry;
   readonly api: ApiServer;
+  readonly metricsServer: MetricsServer;
+  /** libp2p host: gossip, request/response, peers and bans. */
+  readonly p2p: P2PHost;
+  /** Block sync (catch-up from peers); `syncer.status()` is the SyncStatus. */
+  readonly syncer: BlockSyncer;
+  /** API auth service and audit log (tests mint tokens with auth.service.issueAccessToken). */
+  readonly auth: AuthStack;
   private readonly db: Database;
   private readonly verifier: ParallelVerifier;
   private readonly engine: ConsensusEngine | null;
   private status: 'ready' | 'started' | 'closing' | 'closed' = 'ready';
   private rpcAddress: string | null = null;
+  private metricsAddress: string | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
 
   private constructor(modules: NodeModules) {
@@ -71,6 +90,10 @@ export class UtxoNode {
     this.metricsRegistry = modules.metricsRegistry;
     this.engine = modules.engine;
     this.api = modules.api;
+    this.metricsServer = modules.metricsServer;
+    this.p2p = modules.p2p;
+    this.auth = modules.auth;
+    this.syncer = modules.syncer;
   }
 
   static async init(config: NodeConfig, modules: { logger: Logger }): Promise<UtxoNode> {
@@ -98,6 +121,12 @@ export class UtxoNode {
         { params: chain.params, chainIdHash: chain.chainIdHash, chain, signatures },
       );
       const metricsRegistry = createMetricsRegistry();
+      const auth = await openAuthStack(config, {
+        db,
+        logger: logger.child({ module: 'auth' }),
+        metricsRegistry,
+      });
+      opened.push(() => auth.close());
       registerStateMetrics(metricsRegistry, {
         mempool,
         utxoCache: chain.utxos.cache,
@@ -112,6 +141,32 @@ export class UtxoNode {
       const loaded = await mempool.loadFrom(paths.mempool);
       if (loaded.found)
         logger.info({ accepted: loaded.accepted, skipped: loaded.skipped }, 'restored mempool');
+      const p2p = await P2PHost.init(
+        {
+          host: config.p2pHost,
+          port: config.p2pPort,
+          bootstrap: config.bootstrap,
+          maxConnections: config.maxConnections,
+          maxInboundPerIp: config.maxInboundPerIp,
+          banDurationMs: config.banDurationMs,
+          identityPath: identityPath(paths.root),
+        },
+        { logger: logger.child({ module: 'p2p' }), db, chain, mempool, importer, metricsRegistry },
+      );
+      opened.push(() => p2p.close());
+      const syncLogger = logger.child({ module: 'sync' });
+      const syncer: BlockSyncer = new BlockSyncer(
+        {},
+        {
+          chain,
+          importer,
+          peers: new ReqRespPeerSet({}, { client: p2p.reqResp, source: p2p, logger: syncLogger }),
+          signatures,
+          mempool,
+          logger: syncLogger,
+          metrics: createSyncMetrics(metricsRegistry, () => syncer.status()),
+        },
+      );
 
       let engine: ConsensusEngine | null = null;
       const validatorKey = loadValidatorKey(paths);
@@ -146,10 +201,46 @@ export class UtxoNode {
         );
       }
       const api = await ApiServer.init(
-        { host: config.rpcHost, port: config.rpcPort },
-        { chain, mempool, metricsRegistry, logger },
+        {
+          host: config.rpcHost,
+          port: config.rpcPort,
+          bodyLimit: config.bodyLimit,
+          corsOrigins: config.corsOrigins,
+          readyMaxTipAgeMs: config.readyMaxTipAgeMs,
+        },
+        {
+          chain,
+          // Transactions the API admits are relayed to peers.
+          mempool: relayingMempool(mempool, p2p),
+          metricsRegistry,
+          logger,
+          status: {
+            get syncing() {
+              return syncer.isFarBehind(SYNC_READY_LAG_BLOCKS);
+            },
+            get peers() {
+              return p2p.status.peers;
+            },
+            get listenAddrs() {
+              return p2p.listenAddrs;
+            },
+          },
+          blockEvents: importer.events,
+          auth: auth.apiHook,
+          admin: {
+            flushMempool: async () => {
+              await mempool.saveTo(paths.mempool);
+              return { path: paths.mempool, txs: mempool.size };
+            },
+          },
+        },
       );
       opened.push(() => api.close());
+      const metricsServer = await MetricsServer.init(
+        { host: config.metricsHost, port: config.metricsPort },
+        { registry: metricsRegistry, logger },
+      );
+      opened.push(() => metricsServer.close());
       logger.info(
         {
           datadir: paths.root,
@@ -173,6 +264,10 @@ export class UtxoNode {
         metricsRegistry,
         engine,
         api,
+        metricsServer,
+        p2p,
+        auth,
+        syncer,
       });
     } catch (error) {
       for (const close of opened.reverse()) {
@@ -189,11 +284,20 @@ export class UtxoNode {
     return this.rpcAddress;
   }
 
+  /** The address /metrics is served on, once started. */
+  get metricsUrl(): string | null {
+    return this.metricsAddress;
+  }
+
   async start(): Promise<void> {
     if (this.status !== 'ready') return;
     this.status = 'started';
     this.rpcAddress = await this.api.listen();
     this.logger.info({ url: this.rpcAddress }, 'api listening');
+    this.metricsAddress = await this.metricsServer.listen();
+    this.logger.info({ url: this.metricsAddress }, 'metrics listening');
+    await this.p2p.start();
+    this.syncer.start();
     this.engine?.start();
     this.expiryTimer = setInterval(() => {
       const expired = this.mempool.expire();
@@ -208,6 +312,13 @@ export class UtxoNode {
     this.status = 'closing';
     if (this.expiryTimer !== null) clearInterval(this.expiryTimer);
     await this.api.close();
+    await this.metricsServer.close();
+    await this.syncer.stop();
+    try {
+      await this.p2p.close();
+    } catch (error) {
+      this.logger.error({ err: asError(error) }, 'could not stop the p2p host');
+    }
     await this.engine?.stop();
     try {
       await this.mempool.saveTo(this.paths.mempool);
@@ -215,6 +326,7 @@ export class UtxoNode {
       this.logger.error({ err: asError(error) }, 'could not save the mempool');
     }
     await this.verifier.close();
+    await this.auth.close();
     await this.db.close();
     this.status = 'closed';
     this.logger.info({ height: this.chain.tipHeight }, 'node closed');

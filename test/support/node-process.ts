@@ -63,6 +63,10 @@ export class NodeProcess {
         datadir,
         '--rpc-port',
         '0',
+        '--metrics-port',
+        '0',
+        '--p2p-port',
+        '0',
         '--log-format',
         'json',
         '--verify-workers',
@@ -100,6 +104,11 @@ export class NodeProcess {
 
   async url(): Promise<string> {
     const line = await this.waitForLog((l) => l.msg === 'api listening');
+    return String(line['url']);
+  }
+
+  async metricsUrl(): Promise<string> {
+    const line = await this.waitForLog((l) => l.msg === 'metrics listening');
     return String(line['url']);
   }
 

@@ -14,7 +14,12 @@ interface StartFlags {
   logFormat?: string;
   rpcHost?: string;
   rpcPort?: string;
+  metricsHost?: string;
+  metricsPort?: string;
   verifyWorkers?: string;
+  p2pHost?: string;
+  p2pPort?: string;
+  bootstrap?: string[];
 }
 
 export function registerStart(program: Command): void {
@@ -28,7 +33,16 @@ export function registerStart(program: Command): void {
     .option('--log-format <format>', 'json, pretty or auto (pretty on a terminal)')
     .option('--rpc-host <host>', 'address the API listens on')
     .option('--rpc-port <port>', 'port the API listens on (0 picks a free one)')
+    .option('--metrics-host <host>', 'address the Prometheus /metrics server listens on')
+    .option('--metrics-port <port>', 'port of the /metrics server (0 picks a free one)')
     .option('--verify-workers <n>', 'signature verification threads (0 = main thread)')
+    .option('--p2p-host <host>', 'address the p2p host listens on')
+    .option('--p2p-port <port>', 'TCP port of the p2p host (0 picks a free one)')
+    .option(
+      '--bootstrap <multiaddr>',
+      'peer to dial and keep connected, /ip4/.../tcp/.../p2p/<peer id> (repeatable)',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .action(async (flags: StartFlags) => {
       if (!isInitialised(flags.datadir)) initDatadir(flags.datadir);
       const config = loadConfig(flags.datadir, {
@@ -39,7 +53,12 @@ export function registerStart(program: Command): void {
         logFormat: flags.logFormat,
         rpcHost: flags.rpcHost,
         rpcPort: flags.rpcPort,
+        metricsHost: flags.metricsHost,
+        metricsPort: flags.metricsPort,
         verifyWorkers: flags.verifyWorkers,
+        p2pHost: flags.p2pHost,
+        p2pPort: flags.p2pPort,
+        bootstrap: flags.bootstrap,
       });
       const logger = createLogger({ level: config.logLevel, format: config.logFormat });
       const node = await UtxoNode.init(config, { logger });

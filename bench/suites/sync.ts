@@ -1,0 +1,237 @@
+/**
+ * Block sync catch-up rate over the real network layer: a fresh node (in this
+ * process, default configuration: fsync'd batches, 2 verify workers,
+ * signature cache) syncs BLOCKS blocks carrying TXS_PER_BLOCK signed
+ * transfers each from two `utxod start` peer processes over loopback
+ * (libp2p TCP + noise + yamux, req/resp blocks-by-range). Baseline, in the
+ * same run: the same kind of node connecting the same blocks read from a
+ * local copy of the chain's LevelDB (reads pipelined ahead of the imports).
+ */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assembleBlock } from '../../src/chain/block-assembler.ts';
+import { DEVNET_MNEMONIC } from '../../src/cli/commands/keys.ts';
+import { openChainOffline } from '../../src/cli/offline.ts';
+import { buildTransaction, type SpendableCoin } from '../../src/client/tx-builder.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { accountPath, deriveKey, mnemonicToSeed } from '../../src/crypto/hd-keys.ts';
+import { sign } from '../../src/crypto/signer.ts';
+import { silentLogger } from '../../src/logger/index.ts';
+import { dataPaths, loadValidatorKey } from '../../src/node/datadir.ts';
+import { UtxoNode } from '../../src/node/node.ts';
+import { COIN } from '../../src/primitives/amount.ts';
+import type { Block } from '../../src/primitives/block.ts';
+import { CommitCertificate, VoteType, voteDigest } from '../../src/primitives/commit.ts';
+import { pubkeyLock } from '../../src/primitives/lock.ts';
+import type { Transaction } from '../../src/primitives/transaction.ts';
+import { bytesEqual } from '../../src/util/bytes.ts';
+import { NodeProcess, runUtxod } from '../../test/support/node-process.ts';
+import type { BenchResult } from '../lib.ts';
+
+const BLOCKS = 2_500;
+const TXS_PER_BLOCK = 8;
+
+export async function run(): Promise<BenchResult[]> {
+  const root = mkdtempSync(join(tmpdir(), 'utxod-bench-sync-'));
+  const peers: NodeProcess[] = [];
+  try {
+    const sourceDir = join(root, 'source');
+    init(sourceDir);
+    const genesisFile = join(sourceDir, 'genesis.json');
+    const txCount = await seed(sourceDir, BLOCKS, TXS_PER_BLOCK);
+    const localCopy = join(root, 'local-copy');
+    cpSync(join(sourceDir, 'chain'), localCopy, { recursive: true });
+    const peerDir = join(root, 'peer2');
+    cpSync(sourceDir, peerDir, { recursive: true });
+
+    // Baseline: connect the same blocks from local storage.
+    const baselineDir = join(root, 'baseline');
+    init(baselineDir, genesisFile);
+    const localMs = await connectFromLocal(baselineDir, localCopy);
+
+    // Two serving peers (their own processes; no block production).
+    for (const dir of [sourceDir, peerDir]) {
+      peers.push(
+        NodeProcess.start(dir, ['--p2p-host', '127.0.0.1', '--no-empty-blocks']),
+      );
+    }
+    const addrs: string[] = [];
+    for (const peer of peers) {
+      const line = await peer.waitForLog((l) => l.msg === 'p2p listening', 60_000);
+      addrs.push((line['listenAddrs'] as string[])[0]!);
+    }
+    const syncDir = join(root, 'syncing');
+    init(syncDir, genesisFile);
+    const syncMs = await syncFromPeers(syncDir, addrs);
+
+    const localRate = (BLOCKS * 1000) / localMs;
+    const syncRate = (BLOCKS * 1000) / syncMs;
+    const baselineName = `connect ${BLOCKS} blocks x ${TXS_PER_BLOCK} txs from local storage`;
+    return [
+      { suite: 'sync', name: baselineName, value: localRate, unit: 'blocks/s' },
+      {
+        suite: 'sync',
+        name: `catch-up from 2 peer processes over loopback (libp2p)`,
+        value: syncRate,
+        unit: 'blocks/s',
+        ratio: syncRate / localRate,
+        baselineName,
+        goal: { value: 0.8, better: 'higher' },
+      },
+      {
+        suite: 'sync',
+        name: `catch-up transactions (${txCount} txs)`,
+        value: (txCount * 1000) / syncMs,
+        unit: 'tx/s',
+        ratio: (txCount * 1000) / syncMs / ((txCount * 1000) / localMs),
+        baselineName,
+      },
+    ];
+  } finally {
+    for (const peer of peers) peer.child.kill('SIGKILL');
+    await Promise.all(peers.map((p) => p.exited));
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function init(dir: string, genesisFile?: string): void {
+  const args = ['init', '--datadir', dir];
+  if (genesisFile !== undefined) args.push('--genesis', genesisFile);
+  const result = runUtxod(args);
+  if (result.status !== 0) throw new Error(`utxod init failed: ${result.stderr}`);
+}
+
+/** Writes `blocks` blocks of `perBlock` transfers each into the stopped datadir's chain. */
+async function seed(dir: string, blocks: number, perBlock: number): Promise<number> {
+  const key = loadValidatorKey(dataPaths(dir))!;
+  const offline = await openChainOffline(dir, silentLogger());
+  const { chain } = offline;
+  const alice = deriveKey(mnemonicToSeed(DEVNET_MNEMONIC), accountPath(1, 0, 0));
+  const aliceLock = pubkeyLock(alice.publicKey);
+  const chainId = chain.genesis.chainId;
+  let txCount = 0;
+  try {
+    const genesisTx = (await chain.requireBlockAt(0)).txs[0]!;
+    const index = genesisTx.outputs.findIndex((o) => bytesEqual(o.lock.hash, aliceLock.hash));
+    const premine: SpendableCoin = {
+      outpoint: { txid: genesisTx.txid, index },
+      amount: genesisTx.outputs[index]!.amount,
+      lock: aliceLock,
+    };
+    const share = premine.amount / BigInt(perBlock + 1);
+    const fanOut = buildTransaction({
+      chainId,
+      coins: [premine],
+      outputs: Array.from({ length: perBlock }, () => ({ amount: share, lock: aliceLock })),
+      changeLock: aliceLock,
+      feeRate: 0n,
+      keys: [alice],
+    });
+    const coins: SpendableCoin[] = Array.from({ length: perBlock }, (_, i) => ({
+      outpoint: { txid: fanOut.txid, index: i },
+      amount: share,
+      lock: aliceLock,
+    }));
+    const payee = pubkeyLock(deriveKey(mnemonicToSeed(DEVNET_MNEMONIC), accountPath(1, 0, 9)).publicKey);
+    for (let h = 1; h <= blocks; h++) {
+      let txs: Transaction[];
+      if (h === 1) {
+        txs = [fanOut];
+      } else {
+        txs = coins.map((coin, i) => {
+          const tx = buildTransaction({
+            chainId,
+            coins: [coin],
+            outputs: [{ amount: COIN / 1000n, lock: payee }],
+            changeLock: aliceLock,
+            feeRate: 0n,
+            keys: [alice],
+          });
+          const change = tx.outputs.findIndex((o) => bytesEqual(o.lock.hash, aliceLock.hash));
+          coins[i] = { outpoint: { txid: tx.txid, index: change }, amount: tx.outputs[change]!.amount, lock: aliceLock };
+          return tx;
+        });
+      }
+      const block = await assembleBlock(chain, {
+        txs,
+        fees: 0n,
+        proposer: key.publicKey,
+        rewardLock: pubkeyLock(key.publicKey),
+        time: chain.tip.header.time + 1,
+      });
+      const digest = voteDigest(chain.chainIdHash, VoteType.precommit, block.height, 0, block.hash);
+      const commit = new CommitCertificate({
+        height: block.height,
+        round: 0,
+        blockHash: block.hash,
+        signatures: [{ validatorIndex: chain.validators.indexOf(key.publicKey), signature: sign(digest, key.privateKey) }],
+      });
+      await chain.connectBlock(block, commit, { now: null });
+      txCount += txs.length;
+    }
+  } finally {
+    await offline.close();
+  }
+  return txCount;
+}
+
+function nodeConfig(dir: string, bootstrap: string[]) {
+  return loadConfig(dir, {
+    rpcPort: 0,
+    metricsPort: 0,
+    p2pPort: 0,
+    p2pHost: '127.0.0.1',
+    bootstrap,
+    logLevel: 'silent',
+  });
+}
+
+/** Milliseconds for a fresh node to connect every block read from `chainCopy`. */
+async function connectFromLocal(dir: string, chainCopy: string): Promise<number> {
+  const node = await UtxoNode.init(nodeConfig(dir, []), { logger: silentLogger() });
+  const copyDir = join(dir, 'copy-datadir');
+  cpSync(join(dir, 'genesis.json'), join(copyDir, 'genesis.json'));
+  cpSync(join(dir, 'utxod.json'), join(copyDir, 'utxod.json'));
+  cpSync(chainCopy, join(copyDir, 'chain'), { recursive: true });
+  const local = await openChainOffline(copyDir, silentLogger());
+  try {
+    const read = async (h: number): Promise<{ block: Block; commit: CommitCertificate }> => ({
+      block: await local.chain.requireBlockAt(h),
+      commit: await local.chain.requireCommitAt(h),
+    });
+    const started = performance.now();
+    let next = read(1);
+    for (let h = 1; h <= BLOCKS; h++) {
+      const { block, commit } = await next;
+      if (h < BLOCKS) next = read(h + 1);
+      await node.importer.importBlock(block, commit, 'sync');
+    }
+    return performance.now() - started;
+  } finally {
+    await local.close();
+    await node.close();
+  }
+}
+
+/** Milliseconds from start until a fresh node connected to `addrs` has synced every block. */
+async function syncFromPeers(dir: string, addrs: string[]): Promise<number> {
+  const node = await UtxoNode.init(nodeConfig(dir, addrs), { logger: silentLogger() });
+  try {
+    const started = performance.now();
+    await node.start();
+    await new Promise<void>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error(`sync stalled: ${JSON.stringify(node.syncer.status())}`)), 300_000);
+      const poll = setInterval(() => {
+        if (node.chain.tipHeight >= BLOCKS) {
+          clearInterval(poll);
+          clearTimeout(deadline);
+          resolve();
+        }
+      }, 5);
+    });
+    return performance.now() - started;
+  } finally {
+    await node.close();
+  }
+}

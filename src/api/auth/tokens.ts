@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import fastifyJwt, { type JWT } from '@fastify/jwt';
+import Fastify from 'fastify';
+import { AuthError } from './errors.ts';
+import { type AuthContext, isRole, type Role } from './roles.ts';
+import type { SigningKeyStore } from './signing-keys.ts';
+
+/** Tokens issued a little in the future (clock skew between hosts) are still accepted. */
+const MAX_CLOCK_SKEW_S = 60;
+
+export interface IssueRequest {
+  readonly subject: string;
+  readonly role: Role;
+  readonly ttlMs: number;
+  readonly apiKeyId?: string | null;
+  /** The refresh-token family the token was issued through, so revoking the family revokes it. */
+  readonly familyId?: string | null;
+}
+
+export interface IssuedToken {
+  readonly token: string;
+  readonly tokenId: string;
+  readonly keyId: string;
+  /** Seconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+export interface VerifiedToken extends AuthContext {
+  readonly familyId: string | null;
+}
+
+/**
+ * Signs and verifies access tokens (HS256 JWTs, kid in the header) through
+ * @fastify/jwt. Expiry is checked here against the injected clock rather than
+ * by the library, so tests and the offline CLI see one notion of "now".
+ */
+export class TokenCodec {
+  private readonly jwt: JWT;
+  private readonly keys: SigningKeyStore;
+  private readonly now: () => number;
+
+  private constructor(jwt: JWT, keys: SigningKeyStore, now: () => number) {
+    this.jwt = jwt;
+    this.keys = keys;
+    this.now = now;
+  }
+
+  static async create(opts: { now?: () => number }, modules: { keys: SigningKeyStore }) {
+    // A private, never-listening instance: the library's signer and verifier
+    // without tying the codec to one HTTP server (the CLI has none).
+    const app = Fastify({ logger: false });
+    await app.register(fastifyJwt, {
+      // Every call passes its key explicitly; this only answers stray lookups.
+      secret: (_request, _token, cb) => cb(new Error('keys are passed per call'), undefined),
+      sign: { algorithm: 'HS256' },
+      verify: { algorithms: ['HS256'] },
+    });
+    await app.ready();
+    return new TokenCodec(app.jwt, modules.keys, opts.now ?? Date.now);
+  }
+
+  sign(request: IssueRequest): IssuedToken {
+    const key = this.keys.current;
+    const iat = Math.floor(this.now() / 1000);
+    const exp = iat + Math.max(1, Math.ceil(request.ttlMs / 1000));
+    const jti = randomBytes(16).toString('hex');
+    const payload: Record<string, unknown> = {
+      sub: request.subject,
+      role: request.role,
+      jti,
+      iat,
+      exp,
+    };
+    if (request.apiKeyId != null) payload['akid'] = request.apiKeyId;
+    if (request.familyId != null) payload['fam'] = request.familyId;
+    const token = this.jwt.sign(payload, { key: key.secret, kid: key.kid, algorithm: 'HS256' });
+    return { token, tokenId: jti, keyId: key.kid, expiresAt: exp };
+  }
+
+  /** Checks signature, kid, claims and (unless `ignoreExpiry`) expiry; revocation is the caller's. */
+  verify(token: string, opts: { ignoreExpiry?: boolean } = {}): VerifiedToken {
+    let decoded: { header: Record<string, unknown>; payload: unknown };
+    try {
+      if (token.split('.').length !== 3) throw new Error('not three segments');
+      decoded = this.jwt.decode(token, { complete: true }) as typeof decoded;
+    } catch {
+      throw new AuthError('AUTH_TOKEN_MALFORMED', 'the bearer token is not a JWT');
+    }
+    const { header } = decoded;
+    if (header['alg'] !== 'HS256')
+      throw new AuthError('AUTH_TOKEN_INVALID', 'unsupported token algorithm', {
+        reason: 'algorithm',
+      });
+    const kid = header['kid'];
+    if (typeof kid !== 'string')
+      throw new AuthError('AUTH_TOKEN_MALFORMED', 'the token header has no kid');
+    const key = this.keys.find(kid);
+    if (key === undefined)
+      throw new AuthError(
+        'AUTH_TOKEN_INVALID',
+        'the token was signed by an unknown or retired key',
+        {
+          reason: 'unknown-key',
+          kid,
+        },
+      );
+    let payload: Record<string, unknown>;
+    try {
+      payload = this.jwt.verify(token, {
+        key: key.secret,
+        algorithms: ['HS256'],
+        ignoreExpiration: true,
+        ignoreNotBefore: true,
+      }) as Record<string, unknown>;
+    } catch {
+      throw new AuthError('AUTH_TOKEN_INVALID', 'the token signature does not verify', {
+        reason: 'signature',
+      });
+    }
+    const { sub, role, jti, iat, exp, akid, fam } = payload;
+    if (
+      typeof sub !== 'string' ||
+      sub.length === 0 ||
+      !isRole(role) ||
+      typeof jti !== 'string' ||
+      !/^[0-9a-f]{32}$/.test(jti) ||
+      !Number.isSafeInteger(iat) ||
+      !Number.isSafeInteger(exp) ||
+      !(akid === undefined || typeof akid === 'string') ||
+      !(fam === undefined || typeof fam === 'string')
+    ) {
+      throw new AuthError('AUTH_TOKEN_MALFORMED', 'the token lacks required claims');
+    }
+    const nowS = this.now() / 1000;
+    if ((iat as number) > nowS + MAX_CLOCK_SKEW_S)
+      throw new AuthError('AUTH_TOKEN_INVALID', 'the token is issued in the future', {
+        reason: 'issued-in-future',
+      });
+    if (opts.ignoreExpiry !== true && (exp as number) <= nowS)
+      throw new AuthError('AUTH_TOKEN_EXPIRED', 'the token has expired', {
+        expiredAt: exp as number,
+      });
+    return {
+      subject: sub,
+      role,
+      tokenId: jti,
+      keyId: kid,
+      apiKeyId: akid ?? null,
+      familyId: fam ?? null,
+      expiresAt: exp as number,
+    };
+  }
+}

@@ -1,0 +1,95 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { AuditLog } from '../../audit/log.ts';
+import type { Database } from '../../storage/db.ts';
+import { authPlugin } from './plugin.ts';
+import { registerAuthRoutes } from './routes.ts';
+import { AuthService } from './service.ts';
+import { signingKeysPath } from './signing-keys.ts';
+
+/** The configuration keys the auth layer reads (a NodeConfig satisfies it). */
+export interface AuthConfig {
+  readonly datadir: string;
+  readonly publicRoutes: readonly string[];
+  readonly authAccessTokenTtlMs: number;
+  readonly authRefreshTokenTtlMs: number;
+  readonly authSigningKeyOverlapMs: number;
+  readonly authLockoutAttempts: number;
+  readonly authLockoutWindowMs: number;
+  readonly authLockoutDurationMs: number;
+  readonly authScryptLogN: number;
+  readonly rateLimitEnabled: boolean;
+  readonly rateLimitWindowMs: number;
+  readonly rateLimitAnonymous: number;
+  readonly rateLimitReader: number;
+  readonly rateLimitOperator: number;
+  readonly rateLimitAdmin: number;
+  readonly rateLimitSubmit: number;
+  readonly rateLimitAuth: number;
+}
+
+export interface AuthStack {
+  readonly service: AuthService;
+  readonly audit: AuditLog;
+  /**
+   * For ApiModules.auth: registers authPlugin and the auth/admin routes on the
+   * root app, before any other route is added.
+   */
+  readonly apiHook: (app: FastifyInstance) => Promise<void>;
+  /** Stops the purge timer and waits for queued audit entries (call before closing the database). */
+  close(): Promise<void>;
+}
+
+/** Opens the auth service and audit log on the node's database and prepares the API hook. */
+export async function openAuthStack(
+  config: AuthConfig,
+  modules: { db: Database; logger: Logger; metricsRegistry: Registry; now?: () => number },
+): Promise<AuthStack> {
+  const { db, logger, metricsRegistry, now } = modules;
+  const service = await AuthService.open(
+    {
+      signingKeysPath: signingKeysPath(config.datadir),
+      signingKeyOverlapMs: config.authSigningKeyOverlapMs,
+      accessTokenTtlMs: config.authAccessTokenTtlMs,
+      refreshTokenTtlMs: config.authRefreshTokenTtlMs,
+      lockout: {
+        maxAttempts: config.authLockoutAttempts,
+        windowMs: config.authLockoutWindowMs,
+        durationMs: config.authLockoutDurationMs,
+      },
+      scryptLogN: config.authScryptLogN,
+      now,
+    },
+    { db, logger },
+  );
+  const audit = await AuditLog.open({ now }, { db, logger });
+  return {
+    service,
+    audit,
+    apiHook: async (app) => {
+      await app.register(authPlugin, {
+        service,
+        audit,
+        metricsRegistry,
+        publicRoutes: config.publicRoutes,
+        rateLimit: config.rateLimitEnabled
+          ? {
+              windowMs: config.rateLimitWindowMs,
+              anonymous: config.rateLimitAnonymous,
+              reader: config.rateLimitReader,
+              operator: config.rateLimitOperator,
+              admin: config.rateLimitAdmin,
+              submit: config.rateLimitSubmit,
+              auth: config.rateLimitAuth,
+            }
+          : null,
+      });
+      registerAuthRoutes(app);
+    },
+    async close() {
+      service.close();
+      await audit.flush();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Chain } from '../../chain/chain.ts';
+import type { Mempool } from '../../mempool/mempool.ts';
+import type { AccessLevel, RateLimitClass } from '../auth/roles.ts';
+import type { StreamHub } from '../stream-hub.ts';
+
+/**
+ * Who may call a route: the auth plugin (src/api/auth, which declares
+ * `config.auth` and `config.rateLimitClass` on Fastify's route config) reads
+ * it from every route. A route without it is treated as 'admin'.
+ */
+export type AuthRole = AccessLevel;
+export type { RateLimitClass };
+
+export type ApiApp = FastifyInstance<
+  Server,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/**
+ * What the p2p layer knows and the API reports; until networking exists the
+ * node answers with the single-node defaults (`staticStatus`).
+ */
+export interface NodeStatusSource {
+  readonly syncing: boolean;
+  readonly peers: number;
+  readonly listenAddrs: readonly string[];
+}
+
+export const staticStatus: NodeStatusSource = { syncing: false, peers: 0, listenAddrs: [] };
+
+/** Operator actions that need more than the chain and mempool (the node supplies them). */
+export interface AdminHooks {
+  /** Writes the mempool snapshot now; returns where and how many transactions. */
+  flushMempool?(): Promise<{ path: string; txs: number }>;
+}
+
+/**
+ * Removal from the pool is not part of Mempool's API yet; the drop routes use
+ * these methods when the mempool has them and answer NOT_IMPLEMENTED otherwise.
+ */
+export interface MempoolDropper {
+  remove(txid: Uint8Array): number;
+  clear(): number;
+}
+
+export interface ApiContext {
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  /** The root logger: the admin log-level route changes its level (children follow). */
+  readonly logger: Logger;
+  readonly status: NodeStatusSource;
+  readonly admin: AdminHooks;
+  readonly hub: StreamHub;
+  readonly version: string;
+  readonly startedAt: number;
+  /** Not ready when the tip is older than this (0 disables the check). */
+  readonly readyMaxTipAgeMs: number;
+}

@@ -1,0 +1,222 @@
+import type { LevelWithSilent } from 'pino';
+import { fromHex, toHex } from '../../util/bytes.ts';
+import { ApiError } from '../errors.ts';
+import { withErrors } from '../schemas/common.ts';
+import {
+  DropResponse,
+  FlushResponse,
+  LivenessResponse,
+  LogLevelBody,
+  LogLevelResponse,
+  NodeStatusResponse,
+  ReadinessResponse,
+} from '../schemas/node.ts';
+import { TxidParams } from '../schemas/txs.ts';
+import type { ApiApp, ApiContext, MempoolDropper } from './context.ts';
+
+/** A database that does not answer a one-key read within this is not ready. */
+const DB_PROBE_TIMEOUT_MS = 2000;
+
+export function registerNodeRoutes(app: ApiApp, ctx: ApiContext): void {
+  const { chain, mempool } = ctx;
+
+  app.get(
+    '/api/v1/node/status',
+    {
+      config: { auth: 'reader' },
+      schema: {
+        tags: ['node'],
+        summary: 'Version, tip, uptime, sync and peer state',
+        response: withErrors({ 200: NodeStatusResponse }),
+      },
+    },
+    async () => ({
+      version: ctx.version,
+      chainId: chain.genesis.chainId,
+      network: chain.params.network,
+      uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 100) / 10,
+      tip: {
+        height: chain.tip.height,
+        hash: toHex(chain.tip.hash),
+        time: chain.tip.header.time,
+        ageMs: Date.now() - chain.tip.header.time,
+      },
+      syncing: ctx.status.syncing,
+      peers: ctx.status.peers,
+      listenAddrs: [...ctx.status.listenAddrs],
+      mempool: { size: mempool.size, bytes: mempool.bytes },
+    }),
+  );
+
+  // ------------------------------------------------------------ admin
+
+  app.get(
+    '/api/v1/admin/log-level',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Current log level',
+        response: withErrors({ 200: LogLevelResponse }),
+      },
+    },
+    async () => ({ level: ctx.logger.level }),
+  );
+
+  app.put(
+    '/api/v1/admin/log-level',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Change the log level at runtime (not persisted)',
+        body: LogLevelBody,
+        response: withErrors({ 200: LogLevelResponse }),
+      },
+    },
+    async (request) => {
+      const previous = ctx.logger.level;
+      ctx.logger.level = request.body.level as LevelWithSilent;
+      ctx.logger.warn(
+        { event: 'log-level-changed', from: previous, to: request.body.level, reqId: request.id },
+        'log level changed',
+      );
+      return { level: ctx.logger.level };
+    },
+  );
+
+  app.post(
+    '/api/v1/admin/mempool/flush',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Write the mempool snapshot to disk now',
+        response: withErrors({ 200: FlushResponse }, [501]),
+      },
+    },
+    async () => {
+      if (ctx.admin.flushMempool === undefined)
+        throw new ApiError(501, 'NOT_IMPLEMENTED', 'this server has no mempool file to flush to');
+      return ctx.admin.flushMempool();
+    },
+  );
+
+  const dropper = (): MempoolDropper => {
+    const candidate = mempool as unknown as Partial<MempoolDropper>;
+    if (typeof candidate.remove !== 'function' || typeof candidate.clear !== 'function')
+      throw new ApiError(501, 'NOT_IMPLEMENTED', 'this mempool cannot drop transactions yet');
+    return candidate as MempoolDropper;
+  };
+
+  app.delete(
+    '/api/v1/admin/mempool/txs/:txid',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Drop one transaction (and its descendants) from the mempool',
+        params: TxidParams,
+        response: withErrors({ 200: DropResponse }, [404, 501]),
+      },
+    },
+    async (request) => {
+      const txid = fromHex(request.params.txid, 32);
+      if (!mempool.has(txid)) throw new ApiError(404, 'NOT_FOUND', 'not in the mempool');
+      const dropped = dropper().remove(txid);
+      ctx.logger.warn(
+        { event: 'mempool-drop', txid: request.params.txid, dropped, reqId: request.id },
+        'dropped mempool transaction',
+      );
+      return { dropped };
+    },
+  );
+
+  app.delete(
+    '/api/v1/admin/mempool/txs',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Drop every mempool transaction',
+        response: withErrors({ 200: DropResponse }, [501]),
+      },
+    },
+    async (request) => {
+      const dropped = dropper().clear();
+      ctx.logger.warn(
+        { event: 'mempool-clear', dropped, reqId: request.id },
+        'cleared the mempool',
+      );
+      return { dropped };
+    },
+  );
+}
+
+/** Liveness and readiness: registered on the API server and on the metrics server. */
+export function registerHealthRoutes(app: ApiApp, ctx: ApiContext): void {
+  const { chain } = ctx;
+  app.get(
+    '/health/live',
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags: ['health'],
+        summary: 'The process is up and serving requests',
+        response: { 200: LivenessResponse },
+      },
+    },
+    async () => ({ status: 'alive' as const }),
+  );
+
+  app.get(
+    '/health/ready',
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags: ['health'],
+        summary: 'Database open, chain loaded, tip recent, not syncing (503 when not ready)',
+        response: { 200: ReadinessResponse, 503: ReadinessResponse },
+      },
+    },
+    async (_request, reply) => {
+      const components = {
+        database: await probeDatabase(ctx),
+        chain: { ok: true, detail: `loaded at height ${chain.tipHeight}` },
+        tip: tipState(ctx),
+        sync: ctx.status.syncing
+          ? { ok: false, detail: 'syncing from peers' }
+          : { ok: true, detail: `${ctx.status.peers} peers` },
+      };
+      const ready = Object.values(components).every((c) => c.ok);
+      void reply.status(ready ? 200 : 503);
+      return { status: ready ? ('ready' as const) : ('not-ready' as const), components };
+    },
+  );
+}
+
+async function probeDatabase(ctx: ApiContext): Promise<{ ok: boolean; detail: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const hash = await Promise.race([
+      ctx.chain.getHashAt(0),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), DB_PROBE_TIMEOUT_MS);
+      }),
+    ]);
+    return hash === undefined
+      ? { ok: false, detail: 'genesis is missing' }
+      : { ok: true, detail: 'open' };
+  } catch (error) {
+    return { ok: false, detail: `read failed: ${(error as Error).message}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function tipState(ctx: ApiContext): { ok: boolean; detail: string } {
+  const ageMs = Date.now() - ctx.chain.tip.header.time;
+  if (ctx.readyMaxTipAgeMs > 0 && ageMs > ctx.readyMaxTipAgeMs)
+    return { ok: false, detail: `tip is ${ageMs} ms old (limit ${ctx.readyMaxTipAgeMs} ms)` };
+  return { ok: true, detail: `tip is ${ageMs} ms old` };
+}

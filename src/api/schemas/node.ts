@@ -1,0 +1,45 @@
+import { type Static, Type } from 'typebox';
+import { Hash32, Height, Timestamp } from './common.ts';
+
+export const NodeStatusResponse = Type.Object({
+  version: Type.String(),
+  chainId: Type.String(),
+  network: Type.String(),
+  uptimeSeconds: Type.Number({ minimum: 0 }),
+  tip: Type.Object({ height: Height, hash: Hash32, time: Timestamp, ageMs: Type.Integer() }),
+  syncing: Type.Boolean(),
+  peers: Type.Integer({ minimum: 0 }),
+  listenAddrs: Type.Array(Type.String()),
+  mempool: Type.Object({ size: Type.Integer(), bytes: Type.Integer() }),
+});
+export type NodeStatusResponse = Static<typeof NodeStatusResponse>;
+
+const ComponentState = Type.Object({
+  ok: Type.Boolean(),
+  detail: Type.String(),
+});
+
+export const ReadinessResponse = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not-ready')]),
+  components: Type.Object({
+    database: ComponentState,
+    chain: ComponentState,
+    tip: ComponentState,
+    sync: ComponentState,
+  }),
+});
+export type ReadinessResponse = Static<typeof ReadinessResponse>;
+
+export const LivenessResponse = Type.Object({ status: Type.Literal('alive') });
+
+export const LogLevel = Type.Union(
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+);
+export const LogLevelBody = Type.Object({ level: LogLevel }, { additionalProperties: false });
+export const LogLevelResponse = Type.Object({ level: Type.String() });
+export type LogLevelResponse = Static<typeof LogLevelResponse>;
+
+export const FlushResponse = Type.Object({ path: Type.String(), txs: Type.Integer() });
+export type FlushResponse = Static<typeof FlushResponse>;
+export const DropResponse = Type.Object({ dropped: Type.Integer({ minimum: 0 }) });
+export type DropResponse = Static<typeof DropResponse>;

@@ -1,0 +1,267 @@
+import type { BalanceResponse, HistoryResponse, UtxosResponse } from '../api/schemas/addresses.ts';
+import type {
+  BlockResponse,
+  ChainInfoResponse,
+  HeadersResponse,
+  TipResponse,
+  ValidatorsResponse,
+} from '../api/schemas/chain.ts';
+import type { ErrorBody } from '../api/schemas/common.ts';
+import type {
+  FeeEstimateResponse,
+  MempoolEntriesResponse,
+  MempoolSummaryResponse,
+} from '../api/schemas/mempool.ts';
+import type { NodeStatusResponse, ReadinessResponse } from '../api/schemas/node.ts';
+import type { CoinResponse, SubmitTxResponse, TxStatusResponse } from '../api/schemas/txs.ts';
+import type { Transaction } from '../primitives/transaction.ts';
+import { toHex } from '../util/bytes.ts';
+import { UtxodError } from '../util/errors.ts';
+
+export type {
+  BalanceResponse,
+  BlockResponse,
+  ChainInfoResponse,
+  CoinResponse,
+  FeeEstimateResponse,
+  HeadersResponse,
+  HistoryResponse,
+  MempoolEntriesResponse,
+  MempoolSummaryResponse,
+  NodeStatusResponse,
+  ReadinessResponse,
+  SubmitTxResponse,
+  TipResponse,
+  TxStatusResponse,
+  UtxosResponse,
+  ValidatorsResponse,
+};
+
+export const DEFAULT_RPC_URL = 'http://127.0.0.1:8645';
+
+/**
+ * A failed API call. `code` is the API's stable error code (docs/api.md),
+ * or RPC_UNREACHABLE / RPC_BAD_RESPONSE when no API answer arrived.
+ */
+export class RpcError extends UtxodError<string> {
+  /** HTTP status; 0 when the server could not be reached. */
+  readonly status: number;
+  readonly requestId: string | null;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    details: Record<string, unknown> = {},
+    requestId: string | null = null,
+  ) {
+    super(code, message, details);
+    this.status = status;
+    this.requestId = requestId;
+  }
+}
+
+export interface RpcClientOptions {
+  /** Base URL of the node, e.g. http://127.0.0.1:8645 (no /api/v1). */
+  readonly url?: string;
+  /** Bearer token sent with every request when set. */
+  readonly token?: string;
+  readonly timeoutMs?: number;
+  /** Injected for tests; defaults to the global fetch. */
+  readonly fetch?: typeof fetch;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+/** Typed client for the node's /api/v1: one method per route, responses typed from the route schemas. */
+export class RpcClient {
+  readonly url: string;
+  private readonly token: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(opts: RpcClientOptions = {}) {
+    this.url = (opts.url ?? DEFAULT_RPC_URL).replace(/\/+$/, '');
+    this.token = opts.token;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.fetchFn = opts.fetch ?? fetch;
+  }
+
+  // ------------------------------------------------------------ chain
+
+  tip(): Promise<TipResponse> {
+    return this.get('/api/v1/chain/tip');
+  }
+
+  chainInfo(): Promise<ChainInfoResponse> {
+    return this.get('/api/v1/chain/info');
+  }
+
+  block(ref: number | string, opts: { txs?: boolean } = {}): Promise<BlockResponse> {
+    const path =
+      typeof ref === 'number'
+        ? `/api/v1/blocks/height/${ref}`
+        : `/api/v1/blocks/hash/${encodeURIComponent(ref)}`;
+    return this.get(path, { txs: opts.txs });
+  }
+
+  headers(from: number, count?: number): Promise<HeadersResponse> {
+    return this.get('/api/v1/headers', { from, count });
+  }
+
+  validators(): Promise<ValidatorsResponse> {
+    return this.get('/api/v1/validators');
+  }
+
+  // ------------------------------------------------------ transactions
+
+  tx(txid: string, opts: { hex?: boolean } = {}): Promise<TxStatusResponse> {
+    return this.get(`/api/v1/txs/${encodeURIComponent(txid)}`, { hex: opts.hex });
+  }
+
+  submitTx(tx: Transaction | string): Promise<SubmitTxResponse> {
+    const hex = typeof tx === 'string' ? tx : toHex(tx.encode());
+    return this.request('POST', '/api/v1/txs', undefined, { hex });
+  }
+
+  coin(txid: string, index: number): Promise<CoinResponse> {
+    return this.get(`/api/v1/coins/${encodeURIComponent(txid)}/${index}`);
+  }
+
+  /** Polls until the transaction is committed; resolves with its status. */
+  async waitForTx(
+    txid: string,
+    opts: { timeoutMs?: number; intervalMs?: number } = {},
+  ): Promise<TxStatusResponse> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+    for (;;) {
+      const status = await this.tx(txid);
+      if (status.status === 'committed') return status;
+      if (Date.now() > deadline)
+        throw new RpcError(0, 'RPC_TIMEOUT', `transaction ${txid} not committed in time`, {
+          lastStatus: status.status,
+        });
+      await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 250));
+    }
+  }
+
+  // --------------------------------------------------------- addresses
+
+  balance(address: string): Promise<BalanceResponse> {
+    return this.get(`/api/v1/addresses/${encodeURIComponent(address)}/balance`);
+  }
+
+  utxos(address: string, page: { limit?: number; after?: string } = {}): Promise<UtxosResponse> {
+    return this.get(`/api/v1/addresses/${encodeURIComponent(address)}/utxos`, page);
+  }
+
+  /** Every unspent coin of `address`, following the pages. */
+  async allUtxos(address: string): Promise<UtxosResponse['items']> {
+    const items: UtxosResponse['items'] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.utxos(address, {
+        limit: 1000,
+        ...(after === undefined ? {} : { after }),
+      });
+      items.push(...page.items);
+      if (page.next === null) return items;
+      after = page.next;
+    }
+  }
+
+  history(
+    address: string,
+    page: { limit?: number; before?: number } = {},
+  ): Promise<HistoryResponse> {
+    return this.get(`/api/v1/addresses/${encodeURIComponent(address)}/txs`, page);
+  }
+
+  // ----------------------------------------------------------- mempool
+
+  mempool(): Promise<MempoolSummaryResponse> {
+    return this.get('/api/v1/mempool');
+  }
+
+  mempoolTxs(page: { limit?: number; offset?: number } = {}): Promise<MempoolEntriesResponse> {
+    return this.get('/api/v1/mempool/txs', page);
+  }
+
+  feeEstimate(): Promise<FeeEstimateResponse> {
+    return this.get('/api/v1/fees/estimate');
+  }
+
+  // -------------------------------------------------------------- node
+
+  status(): Promise<NodeStatusResponse> {
+    return this.get('/api/v1/node/status');
+  }
+
+  /** Readiness without throwing on 503: the body says which component is not ready. */
+  ready(): Promise<ReadinessResponse> {
+    return this.request('GET', '/health/ready', undefined, undefined, [503]);
+  }
+
+  // ---------------------------------------------------------- plumbing
+
+  private get<T>(path: string, query?: Query): Promise<T> {
+    return this.request('GET', path, query);
+  }
+
+  private async request<T>(
+    method: string,
+    path: string,
+    query?: Query,
+    body?: unknown,
+    okStatuses: readonly number[] = [],
+  ): Promise<T> {
+    const url = new URL(this.url + path);
+    for (const [key, value] of Object.entries(query ?? {}))
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.token !== undefined && this.token !== '')
+      headers['authorization'] = `Bearer ${this.token}`;
+    let response: Response;
+    try {
+      response = await this.fetchFn(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      throw new RpcError(
+        0,
+        'RPC_UNREACHABLE',
+        `cannot reach ${this.url}: ${(error as Error).message}`,
+      );
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      throw new RpcError(
+        response.status,
+        'RPC_BAD_RESPONSE',
+        `${method} ${path}: HTTP ${response.status} with a body that is not JSON`,
+      );
+    }
+    if (response.ok || okStatuses.includes(response.status)) return parsed as T;
+    const error = (parsed as Partial<ErrorBody> | undefined)?.error;
+    if (error === undefined || typeof error.code !== 'string')
+      throw new RpcError(
+        response.status,
+        'RPC_BAD_RESPONSE',
+        `${method} ${path}: HTTP ${response.status}`,
+      );
+    throw new RpcError(
+      response.status,
+      error.code,
+      error.message,
+      (error.details as Record<string, unknown> | undefined) ?? {},
+      (parsed as ErrorBody).requestId ?? response.headers.get('x-request-id'),
+    );
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * What each topic accepts. Every validator bounds the size and decodes
+ * strictly before anything else, then:
+ * - tx: admitted by the mempool -> accept (relay); orphan or already known ->
+ *   ignore; rejected -> reject with the error's penalty (ignore when 0);
+ * - block: imported through the BlockImporter (header, commit certificate and
+ *   every rule checked) -> accept; known, stale or ahead of tip + 1 -> ignore;
+ *   invalid -> reject with the VerificationError's penalty;
+ * - proposal / vote / evidence: decoded, then handed to the consensus handler
+ *   when one is installed (ignored otherwise).
+ */
+import type { Logger } from 'pino';
+import type { ConnectResult } from '../chain/chain.ts';
+import { VerificationError } from '../consensus/errors.ts';
+import { DecodeError } from '../encoding/errors.ts';
+import { MempoolError } from '../mempool/errors.ts';
+import type { AdmissionResult } from '../mempool/mempool.ts';
+import type { Block } from '../primitives/block.ts';
+import type { CommitCertificate } from '../primitives/commit.ts';
+import { MAX_TX_BYTES } from '../primitives/limits.ts';
+import { Transaction } from '../primitives/transaction.ts';
+import { bytesEqual, toHex } from '../util/bytes.ts';
+import { asError } from '../util/errors.ts';
+import {
+  decodeEvidence,
+  decodeProposal,
+  decodeVote,
+  type EvidenceMessage,
+  type ProposalMessage,
+  type VoteMessage,
+} from './consensus-messages.ts';
+import type { GossipValidator, Verdict } from './gossip.ts';
+import { decodeBlockWithCommit } from './messages.ts';
+import type { P2PMetrics } from './metrics.ts';
+import { Penalty } from './scoring.ts';
+import type { TopicKind } from './topics.ts';
+
+export type ConsensusGossip =
+  | { readonly kind: 'proposal'; readonly message: ProposalMessage }
+  | { readonly kind: 'vote'; readonly message: VoteMessage }
+  | { readonly kind: 'evidence'; readonly message: EvidenceMessage };
+
+/** The BFT engine's entry point for gossiped consensus messages. */
+export type ConsensusGossipHandler = (peerId: string, message: ConsensusGossip) => Promise<Verdict>;
+
+export interface ValidatorDeps {
+  readonly chain: {
+    readonly tipHeight: number;
+    getHashAt(height: number): Promise<Uint8Array | undefined>;
+  };
+  readonly mempool: { add(tx: Transaction): Promise<AdmissionResult> };
+  readonly importer: {
+    importBlock(block: Block, commit: CommitCertificate, source: 'gossip'): Promise<ConnectResult>;
+  };
+  readonly logger: Logger;
+  readonly metrics: P2PMetrics | null;
+  penalize(peerId: string, penalty: number, reason: string): void;
+  /** A valid block beyond tip + 1 was gossiped: we are behind. */
+  onBlockAhead(peerId: string, height: number): void;
+  /** Transactions an admission made valid (resolved orphans): relay them too. */
+  relayTransaction(tx: Transaction): void;
+  consensusHandler(): ConsensusGossipHandler | null;
+}
+
+function counted(kind: TopicKind, deps: ValidatorDeps, validate: GossipValidator): GossipValidator {
+  return async (peerId, data) => {
+    let verdict: Verdict;
+    try {
+      verdict = await validate(peerId, data);
+    } catch (error) {
+      deps.logger.warn(
+        { err: asError(error), topic: kind, peer: peerId },
+        'gossip validation failed',
+      );
+      verdict = 'ignore';
+    }
+    deps.metrics?.gossipMessages.inc({ topic: kind, verdict });
+    return verdict;
+  };
+}
+
+function malformed(deps: ValidatorDeps, peerId: string, kind: TopicKind, error: unknown): Verdict {
+  const reason = error instanceof DecodeError ? error.message : String(error);
+  deps.penalize(peerId, Penalty.malformed, `malformed ${kind} gossip: ${reason}`);
+  return 'reject';
+}
+
+/** Maps a rule violation to a verdict; penalty 0 (an honest race) only ignores. */
+function rejected(
+  deps: ValidatorDeps,
+  peerId: string,
+  kind: TopicKind,
+  error: VerificationError | MempoolError,
+): Verdict {
+  if (error.penalty <= 0) return 'ignore';
+  deps.penalize(peerId, error.penalty, `${kind} gossip: ${error.code}`);
+  return 'reject';
+}
+
+export function txValidator(deps: ValidatorDeps): GossipValidator {
+  return counted('tx', deps, async (peerId, data) => {
+    if (data.length > MAX_TX_BYTES) return malformed(deps, peerId, 'tx', 'oversized');
+    let tx: Transaction;
+    try {
+      tx = Transaction.decode(data);
+    } catch (error) {
+      return malformed(deps, peerId, 'tx', error);
+    }
+    let result: AdmissionResult;
+    try {
+      result = await deps.mempool.add(tx);
+    } catch (error) {
+      if (error instanceof MempoolError || error instanceof VerificationError)
+        return rejected(deps, peerId, 'tx', error);
+      throw error;
+    }
+    if (result.status === 'orphan') return 'ignore';
+    for (const resolved of result.resolvedOrphans) deps.relayTransaction(resolved);
+    return 'accept';
+  });
+}
+
+export function blockValidator(deps: ValidatorDeps): GossipValidator {
+  return counted('block', deps, async (peerId, data) => {
+    let item: ReturnType<typeof decodeBlockWithCommit>;
+    try {
+      item = decodeBlockWithCommit(data);
+    } catch (error) {
+      return malformed(deps, peerId, 'block', error);
+    }
+    const { block, commit } = item;
+    const tip = deps.chain.tipHeight;
+    if (block.height <= tip) return 'ignore';
+    if (block.height > tip + 1) {
+      deps.onBlockAhead(peerId, block.height);
+      return 'ignore';
+    }
+    try {
+      await deps.importer.importBlock(block, commit, 'gossip');
+      return 'accept';
+    } catch (error) {
+      // Another path (sync, producer) may have connected this height meanwhile.
+      const known = await deps.chain.getHashAt(block.height);
+      if (known !== undefined) {
+        if (bytesEqual(known, block.hash)) return 'ignore';
+      }
+      if (deps.chain.tipHeight + 1 !== block.height) return 'ignore';
+      if (error instanceof VerificationError) {
+        deps.logger.warn(
+          { peer: peerId, height: block.height, hash: toHex(block.hash), code: error.code },
+          'gossiped block rejected',
+        );
+        return rejected(deps, peerId, 'block', error);
+      }
+      throw error;
+    }
+  });
+}
+
+export function consensusValidator(
+  kind: 'proposal' | 'vote' | 'evidence',
+  deps: ValidatorDeps,
+): GossipValidator {
+  return counted(kind, deps, async (peerId, data) => {
+    let message: ConsensusGossip;
+    try {
+      message =
+        kind === 'proposal'
+          ? { kind, message: decodeProposal(data) }
+          : kind === 'vote'
+            ? { kind, message: decodeVote(data) }
+            : { kind, message: decodeEvidence(data) };
+    } catch (error) {
+      return malformed(deps, peerId, kind, error);
+    }
+    const handler = deps.consensusHandler();
+    if (handler === null) return 'ignore';
+    return handler(peerId, message);
+  });
+}

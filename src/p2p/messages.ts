@@ -1,0 +1,105 @@
+/**
+ * Wire messages shared by gossip and request/response. Same conventions as
+ * docs/protocol.md: little-endian, CompactSize varints, strict decoding
+ * (trailing bytes, non-minimal varints and oversize lengths are errors).
+ * Every decoder checks the total length before reading anything.
+ */
+import { DecodeError } from '../encoding/errors.ts';
+import { decodeExact, type Reader } from '../encoding/reader.ts';
+import { Writer } from '../encoding/writer.ts';
+import { Block } from '../primitives/block.ts';
+import { CommitCertificate, readCommit } from '../primitives/commit.ts';
+import { HASH_SIZE, MAX_BLOCK_BYTES, MAX_COMMIT_SIGNATURES } from '../primitives/limits.ts';
+
+/** Bumped on any incompatible change of a p2p message or protocol. */
+export const P2P_PROTOCOL_VERSION = 1;
+export const MAX_CHAIN_ID_BYTES = 64;
+
+/** Largest encoded commit certificate. */
+export const MAX_COMMIT_BYTES = 4 + 4 + 32 + 3 + MAX_COMMIT_SIGNATURES * (2 + 64);
+/** Largest encoded block + commit message. */
+export const MAX_BLOCK_MESSAGE_BYTES = 5 + MAX_BLOCK_BYTES + MAX_COMMIT_BYTES;
+
+export function checkSize(bytes: Uint8Array, max: number, what: string): void {
+  if (bytes.length > max) throw new DecodeError('too-large', what, { size: bytes.length, max });
+}
+
+/** The handshake: sent by both sides on connect, and on request. */
+export interface StatusMessage {
+  readonly protocolVersion: number;
+  readonly chainId: string;
+  readonly genesisHash: Uint8Array;
+  readonly tipHeight: number;
+  readonly tipHash: Uint8Array;
+}
+
+export const STATUS_MAX_BYTES = 4 + 1 + MAX_CHAIN_ID_BYTES + 32 + 4 + 32;
+
+export function encodeStatus(status: StatusMessage): Uint8Array {
+  const chainId = new TextEncoder().encode(status.chainId);
+  return new Writer(STATUS_MAX_BYTES)
+    .u32(status.protocolVersion)
+    .varBytes(chainId)
+    .bytes(status.genesisHash)
+    .u32(status.tipHeight)
+    .bytes(status.tipHash)
+    .finish();
+}
+
+export function decodeStatus(bytes: Uint8Array): StatusMessage {
+  checkSize(bytes, STATUS_MAX_BYTES, 'status');
+  return decodeExact(bytes, 'status', (r) => {
+    const protocolVersion = r.u32('status.protocolVersion');
+    const chainIdBytes = r.varBytes(MAX_CHAIN_ID_BYTES, 'status.chainId');
+    let chainId: string;
+    try {
+      chainId = new TextDecoder('utf-8', { fatal: true }).decode(chainIdBytes);
+    } catch {
+      throw new DecodeError('invalid-value', r.what, { field: 'status.chainId' });
+    }
+    return {
+      protocolVersion,
+      chainId,
+      genesisHash: r.bytes(HASH_SIZE, 'status.genesisHash'),
+      tipHeight: r.u32('status.tipHeight'),
+      tipHash: r.bytes(HASH_SIZE, 'status.tipHash'),
+    };
+  });
+}
+
+/** A final block with the certificate that made it final (not the one it carries). */
+export interface BlockWithCommit {
+  readonly block: Block;
+  readonly commit: CommitCertificate;
+}
+
+/** `varbytes block, commit`. The commit must certify this block. */
+export function encodeBlockWithCommit(item: BlockWithCommit): Uint8Array {
+  const block = item.block.encode();
+  const w = new Writer(block.length + 64 + item.commit.signatures.length * 66);
+  w.varBytes(block);
+  item.commit.write(w);
+  return w.finish();
+}
+
+export function decodeBlockWithCommit(bytes: Uint8Array): BlockWithCommit {
+  checkSize(bytes, MAX_BLOCK_MESSAGE_BYTES, 'block message');
+  return decodeExact(bytes, 'block message', readBlockWithCommit);
+}
+
+function readBlockWithCommit(r: Reader): BlockWithCommit {
+  const block = Block.decode(r.varBytes(MAX_BLOCK_BYTES, 'block'));
+  const commit = readCommit(r);
+  if (commit.height !== block.height) {
+    throw new DecodeError('invalid-value', r.what, { field: 'commit.height' });
+  }
+  const a = commit.blockHash;
+  const b = block.hash;
+  for (let i = 0; i < HASH_SIZE; i++) {
+    if (a[i] !== b[i])
+      throw new DecodeError('invalid-value', r.what, { field: 'commit.blockHash' });
+  }
+  return { block, commit };
+}
+
+export { CommitCertificate };

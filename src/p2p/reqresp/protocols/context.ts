@@ -1,0 +1,29 @@
+import type { Block } from '../../../primitives/block.ts';
+import type { CommitCertificate } from '../../../primitives/commit.ts';
+import type { Transaction } from '../../../primitives/transaction.ts';
+import type { StatusMessage } from '../../messages.ts';
+
+/** The read-only node state the inbound handlers serve from. */
+export interface HandlerContext {
+  readonly chain: {
+    readonly tipHeight: number;
+    getHashAt(height: number): Promise<Uint8Array | undefined>;
+    getBlockAt(height: number): Promise<Block | undefined>;
+    getBlockByHash(hash: Uint8Array): Promise<Block | undefined>;
+    getCommitAt(height: number): Promise<CommitCertificate | undefined>;
+  };
+  readonly mempool: {
+    get(txid: Uint8Array): { readonly tx: Transaction } | undefined;
+    entries(): Iterable<{ readonly txid: Uint8Array }>;
+  };
+  localStatus(): StatusMessage;
+  /** A requester sent its status: check it (may disconnect the peer). */
+  onRemoteStatus(peerId: string, status: StatusMessage): void;
+}
+
+/** Serves one decoded request: yields the response items in order. */
+export type RequestHandler<Req, Item> = (
+  request: Req,
+  peerId: string,
+  ctx: HandlerContext,
+) => AsyncIterable<Item>;

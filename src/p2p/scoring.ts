@@ -1,0 +1,77 @@
+/**
+ * Peer scores: every peer starts at 0; misbehaviour subtracts a penalty
+ * (0-100, the same scale as VerificationError.penalty); the score recovers
+ * towards 0 with a half-life. At or below BAN_THRESHOLD the peer is banned.
+ */
+
+export const BAN_THRESHOLD = -100;
+export const SCORE_HALF_LIFE_MS = 10 * 60_000;
+
+/** Penalties for network misbehaviour (verification penalties come from the errors themselves). */
+export const Penalty = {
+  /** A gossip message or request that does not decode, or exceeds its size bound. */
+  malformed: 100,
+  /** A request frame larger than the protocol allows. */
+  oversized: 100,
+  /** A response item we did not ask for (wrong height, extra items). */
+  unrequested: 25,
+  /** A request that did not finish in time. */
+  timeout: 5,
+  /** More inbound requests than the protocol's quota. */
+  rateLimited: 5,
+} as const;
+
+interface Entry {
+  score: number;
+  updated: number;
+}
+
+export class PeerScores {
+  private readonly entries = new Map<string, Entry>();
+  private readonly now: () => number;
+
+  constructor(opts: { now?: () => number } = {}) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  score(peerId: string): number {
+    const entry = this.entries.get(peerId);
+    if (entry === undefined) return 0;
+    this.decay(entry);
+    return entry.score;
+  }
+
+  /** Subtracts `penalty`; returns true when the peer has now reached the ban threshold. */
+  penalize(peerId: string, penalty: number): boolean {
+    if (!(penalty > 0)) return false;
+    let entry = this.entries.get(peerId);
+    if (entry === undefined) {
+      entry = { score: 0, updated: this.now() };
+      this.entries.set(peerId, entry);
+    } else {
+      this.decay(entry);
+    }
+    entry.score -= Math.min(penalty, 100);
+    return entry.score <= BAN_THRESHOLD;
+  }
+
+  forget(peerId: string): void {
+    this.entries.delete(peerId);
+  }
+
+  /** Drops entries that have recovered to ~0 (bounded memory). */
+  prune(): void {
+    for (const [peerId, entry] of this.entries) {
+      this.decay(entry);
+      if (entry.score > -1) this.entries.delete(peerId);
+    }
+  }
+
+  private decay(entry: Entry): void {
+    const now = this.now();
+    const elapsed = now - entry.updated;
+    if (elapsed <= 0) return;
+    entry.score *= 0.5 ** (elapsed / SCORE_HALF_LIFE_MS);
+    entry.updated = now;
+  }
+}

@@ -1,0 +1,1096 @@
+/**
+ * Block sync (catch-up): a node behind its peers downloads block ranges from
+ * several peers at once inside a moving window above its tip, checks each
+ * range cheaply (heights, linkage, sanity, commit certificates in one
+ * parallel signature batch), and connects blocks strictly in order through
+ * the node's single import path. A range whose peer stalls, fails, or serves
+ * anything invalid goes back to the queue for another peer; the culprit is
+ * penalised. When the tip reaches the best height peers report, sync hands
+ * over to gossip ('synced'), fetches the mempool from peers, and keeps
+ * polling peer status to step in again if the node falls behind.
+ *
+ * No sockets and no global time in here: peers come through `SyncPeerSet`,
+ * time through `SyncClock`.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { VerificationError } from '../../consensus/errors.ts';
+import type { ConsensusParams } from '../../consensus/params.ts';
+import type { ValidatorSet } from '../../consensus/validator-set.ts';
+import type { Block } from '../../primitives/block.ts';
+import type { CommitCertificate } from '../../primitives/commit.ts';
+import type { Transaction } from '../../primitives/transaction.ts';
+import { bytesEqual, bytesKey, toHex } from '../../util/bytes.ts';
+import { asError } from '../../util/errors.ts';
+import { type SyncClock, type SyncTimer, systemClock } from './clock.ts';
+import { SyncError, SyncPenalty } from './errors.ts';
+import type { SyncMetrics } from './metrics.ts';
+import type { BlockWithCommit, PeerChainStatus, SyncPeer, SyncPeerSet } from './peer-source.ts';
+import { checkRange, type RangeSignatureChecker } from './range-check.ts';
+import type { SyncState, SyncStatus } from './status.ts';
+
+/** The chain as sync reads it (src/chain/chain.ts's Chain fits). */
+export interface SyncChain {
+  readonly tipHeight: number;
+  readonly tip: { readonly height: number; readonly hash: Uint8Array };
+  readonly params: ConsensusParams;
+  readonly validators: ValidatorSet;
+  readonly chainIdHash: Uint8Array;
+}
+
+/** The node's import path (src/node/block-importer.ts's BlockImporter fits). */
+export interface SyncImporter {
+  importBlock(
+    block: Block,
+    commit: CommitCertificate,
+    source: 'sync',
+  ): Promise<{ readonly height: number; readonly txCount: number }>;
+}
+
+/** Where transactions fetched after catch-up go (the Mempool fits). */
+export interface SyncMempool {
+  has(txid: Uint8Array): boolean;
+  add(tx: Transaction): Promise<unknown>;
+}
+
+export interface SyncOptions {
+  /** Blocks per range request. */
+  readonly rangeSize: number;
+  /** Range requests outstanding at once, over all peers. */
+  readonly maxRangesInFlight: number;
+  readonly maxRequestsPerPeer: number;
+  /** How far above the tip ranges are scheduled. */
+  readonly windowBlocks: number;
+  /** No new ranges are scheduled while downloaded, not yet connected blocks hold this many bytes. */
+  readonly maxBufferedBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly statusTimeoutMs: number;
+  readonly statusIntervalMs: number;
+  readonly progressLogIntervalMs: number;
+  /** A peer that stalled or failed gets no new work for this long. */
+  readonly peerCooldownMs: number;
+  /** While synced, a lag up to this many blocks is left to gossip for `followGraceMs`. */
+  readonly followLagBlocks: number;
+  readonly followGraceMs: number;
+  /** Fetch peers' mempools (and transactions announced while syncing) after catch-up. */
+  readonly mempoolSync: boolean;
+  /** Bound on transactions and announcements kept while syncing. */
+  readonly maxDeferredTxs: number;
+}
+
+export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
+  rangeSize: 64,
+  maxRangesInFlight: 8,
+  maxRequestsPerPeer: 2,
+  windowBlocks: 1024,
+  maxBufferedBytes: 256 * 1024 * 1024,
+  requestTimeoutMs: 20_000,
+  statusTimeoutMs: 5_000,
+  statusIntervalMs: 5_000,
+  progressLogIntervalMs: 5_000,
+  peerCooldownMs: 10_000,
+  followLagBlocks: 2,
+  followGraceMs: 2_000,
+  mempoolSync: true,
+  maxDeferredTxs: 10_000,
+};
+
+export interface SyncModules {
+  readonly chain: SyncChain;
+  readonly importer: SyncImporter;
+  readonly peers: SyncPeerSet;
+  /** The node's SignatureChecker (signature cache + parallel verifier); null skips the pre-check. */
+  readonly signatures: RangeSignatureChecker | null;
+  readonly mempool: SyncMempool | null;
+  readonly logger: Logger;
+  readonly metrics: SyncMetrics | null;
+  readonly clock?: SyncClock;
+}
+
+export interface SyncEvents {
+  state: [SyncState];
+  /** A range connected: the new tip height. */
+  progress: [number];
+  /** Mempool sync after catch-up finished: transactions added. */
+  mempoolSynced: [number];
+}
+
+interface PeerState {
+  readonly peer: SyncPeer;
+  /** The height the peer last claimed (null until its status arrives). */
+  height: number | null;
+  inflight: number;
+  statusInFlight: AbortController | null;
+  cooldownUntil: number;
+  /** Served something provably wrong: never used again while connected. */
+  misbehaved: boolean;
+  /** Milliseconds per block served, smoothed; lower is better. */
+  msPerBlock: number;
+}
+
+type RangeState = 'pending' | 'requested' | 'verifying' | 'ready' | 'importing';
+
+interface Range {
+  start: number;
+  count: number;
+  state: RangeState;
+  peerId: string | null;
+  /** Bumped whenever the range is re-queued, so late answers for an old attempt are ignored. */
+  token: number;
+  request: { controller: AbortController; timer: SyncTimer; startedAt: number } | null;
+  readonly excluded: Set<string>;
+  items: BlockWithCommit[] | null;
+  bytes: number;
+}
+
+const RATE_WINDOW_MS = 10_000;
+const TICK_MS = 1_000;
+/** Penalties at or above this stop sync using the peer at all. */
+const MISBEHAVIOUR_THRESHOLD = 50;
+const MEMPOOL_BATCH = 128;
+
+export class BlockSyncer {
+  readonly events = new EventEmitter<SyncEvents>();
+  private readonly opts: SyncOptions;
+  private readonly chain: SyncChain;
+  private readonly importer: SyncImporter;
+  private readonly peerSet: SyncPeerSet;
+  private readonly signatures: RangeSignatureChecker | null;
+  private readonly mempool: SyncMempool | null;
+  private readonly logger: Logger;
+  private readonly metrics: SyncMetrics | null;
+  private readonly clock: SyncClock;
+
+  private readonly peerStates = new Map<string, PeerState>();
+  /** Contiguous, sorted by start, the first one at or below tip + 1. */
+  private ranges: Range[] = [];
+  private bufferedBytes = 0;
+  private running = false;
+  private currentState: SyncState = 'idle';
+  private importLoop: Promise<void> | null = null;
+  private pumpQueued = false;
+  private unsubscribe: Array<() => void> = [];
+  private timers: { tick: SyncTimer | null; status: SyncTimer | null; progress: SyncTimer | null } =
+    { tick: null, status: null, progress: null };
+  private lastStatusRound = Number.NEGATIVE_INFINITY;
+  private lagSince: number | null = null;
+  private backoffUntil = 0;
+  private samples: Array<{ t: number; height: number }> = [];
+  private syncStartedAt: { t: number; height: number } | null = null;
+  private mempoolRun: Promise<void> | null = null;
+  private readonly deferredTxs = new Map<string, { tx: Transaction; peerId: string | null }>();
+  private readonly announced = new Map<string, { txid: Uint8Array; peerId: string }>();
+
+  constructor(opts: Partial<SyncOptions>, modules: SyncModules) {
+    this.opts = { ...DEFAULT_SYNC_OPTIONS, ...opts };
+    this.chain = modules.chain;
+    this.importer = modules.importer;
+    this.peerSet = modules.peers;
+    this.signatures = modules.signatures;
+    this.mempool = modules.mempool;
+    this.logger = modules.logger;
+    this.metrics = modules.metrics;
+    this.clock = modules.clock ?? systemClock;
+    if (
+      this.opts.rangeSize < 1 ||
+      this.opts.maxRangesInFlight < 1 ||
+      this.opts.maxRequestsPerPeer < 1
+    )
+      throw new RangeError('sync range size and request limits must be at least 1');
+  }
+
+  // ---- public surface ------------------------------------------------------
+
+  get state(): SyncState {
+    return this.currentState;
+  }
+
+  get currentHeight(): number {
+    return this.chain.tipHeight;
+  }
+
+  /** Best height a usable peer claims, never below our own tip. */
+  get targetHeight(): number {
+    let target = this.chain.tipHeight;
+    for (const ps of this.peerStates.values()) {
+      if (!ps.misbehaved && ps.height !== null && ps.height > target) target = ps.height;
+    }
+    return target;
+  }
+
+  get blocksPerSecond(): number {
+    const now = this.clock.now();
+    this.trimSamples(now);
+    const first = this.samples[0];
+    const last = this.samples.at(-1);
+    if (first === undefined || last === undefined || last === first) return 0;
+    const span = Math.max(now - first.t, 1);
+    return ((last.height - first.height) * 1000) / span;
+  }
+
+  status(): SyncStatus {
+    const currentHeight = this.chain.tipHeight;
+    const targetHeight = this.targetHeight;
+    const blocksPerSecond = this.blocksPerSecond;
+    const remaining = targetHeight - currentHeight;
+    let etaSeconds: number | null = null;
+    if (remaining <= 0) etaSeconds = 0;
+    else if (blocksPerSecond > 0) etaSeconds = Math.ceil(remaining / blocksPerSecond);
+    let peers = 0;
+    for (const ps of this.peerStates.values()) if (!ps.misbehaved) peers++;
+    return {
+      state: this.currentState,
+      currentHeight,
+      targetHeight,
+      blocksPerSecond: Math.round(blocksPerSecond * 100) / 100,
+      etaSeconds,
+      peers,
+      rangesInFlight: this.ranges.filter((r) => r.state === 'requested').length,
+    };
+  }
+
+  /** For /health/ready: true when peers are known to be more than `thresholdBlocks` ahead. */
+  isFarBehind(thresholdBlocks: number): boolean {
+    return this.targetHeight - this.chain.tipHeight > thresholdBlocks;
+  }
+
+  /** Gossip should hand transactions to `deferTransaction` instead of the mempool while this is true. */
+  get deferringTransactions(): boolean {
+    return this.running && this.currentState === 'syncing';
+  }
+
+  /** A transaction gossip received while syncing: submitted to the mempool after catch-up. */
+  deferTransaction(tx: Transaction, peerId: string | null): void {
+    if (this.deferredTxs.size >= this.opts.maxDeferredTxs) return;
+    this.deferredTxs.set(bytesKey(tx.txid), { tx, peerId });
+  }
+
+  /** A txid announced by `peerId` while syncing: fetched from it after catch-up. */
+  noteTxAnnouncement(txid: Uint8Array, peerId: string): void {
+    if (this.announced.size >= this.opts.maxDeferredTxs) return;
+    this.announced.set(bytesKey(txid), { txid, peerId });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe.push(
+      this.peerSet.onPeerAdded((peer) => this.addPeer(peer)),
+      this.peerSet.onPeerRemoved((id) => this.removePeer(id)),
+    );
+    if (this.peerSet.onPeerStatus !== undefined) {
+      this.unsubscribe.push(
+        this.peerSet.onPeerStatus((id, status) => {
+          const ps = this.peerStates.get(id);
+          if (ps !== undefined) this.acceptStatus(ps, status);
+          this.requestPump();
+        }),
+      );
+    }
+    if (this.peerSet.onAheadHint !== undefined) {
+      this.unsubscribe.push(this.peerSet.onAheadHint((id, height) => this.onAheadHint(id, height)));
+    }
+    for (const peer of this.peerSet.peers()) this.addPeer(peer);
+    this.scheduleTick();
+    this.scheduleStatusRound();
+    this.scheduleProgressLog();
+    this.requestPump();
+  }
+
+  /** Stops downloading; resolves once the block being connected, if any, is on disk. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+    for (const key of ['tick', 'status', 'progress'] as const) {
+      const timer = this.timers[key];
+      if (timer !== null) this.clock.clearTimeout(timer);
+      this.timers[key] = null;
+    }
+    for (const range of this.ranges) this.cancelRequest(range);
+    for (const ps of this.peerStates.values()) ps.statusInFlight?.abort();
+    this.ranges = [];
+    this.bufferedBytes = 0;
+    await this.importLoop;
+    await this.mempoolRun;
+    this.setState('idle');
+  }
+
+  // ---- peers -------------------------------------------------------------
+
+  private addPeer(peer: SyncPeer): void {
+    if (!this.running) return;
+    const old = this.peerStates.get(peer.id);
+    if (old !== undefined) this.removePeer(peer.id);
+    this.peerStates.set(peer.id, {
+      peer,
+      height: null,
+      inflight: 0,
+      statusInFlight: null,
+      cooldownUntil: 0,
+      misbehaved: false,
+      msPerBlock: 0,
+    });
+    this.queryStatus(this.peerStates.get(peer.id)!);
+  }
+
+  private removePeer(peerId: string): void {
+    const ps = this.peerStates.get(peerId);
+    if (ps === undefined) return;
+    ps.statusInFlight?.abort();
+    this.peerStates.delete(peerId);
+    for (const range of this.ranges) {
+      if (range.peerId !== peerId) continue;
+      // Downloaded and checked blocks stay: they are final whoever served them.
+      if (range.state === 'requested') this.requeue(range, null);
+    }
+    this.requestPump();
+  }
+
+  private queryStatus(ps: PeerState): void {
+    if (ps.statusInFlight !== null || !this.running) return;
+    const controller = new AbortController();
+    ps.statusInFlight = controller;
+    const timer = this.clock.setTimeout(() => controller.abort(), this.opts.statusTimeoutMs);
+    let asked: Promise<{ height: number; hash: Uint8Array }>;
+    try {
+      asked = ps.peer.status(controller.signal);
+    } catch (error) {
+      asked = Promise.reject(error);
+    }
+    abortable(asked, controller.signal)
+      .then(
+        (status) => {
+          if (controller.signal.aborted || this.peerStates.get(ps.peer.id) !== ps) return;
+          this.acceptStatus(ps, status);
+        },
+        (error: unknown) => {
+          this.logger.debug(
+            { peer: ps.peer.id, err: asError(error).message },
+            'sync: status request failed',
+          );
+        },
+      )
+      .finally(() => {
+        this.clock.clearTimeout(timer);
+        if (ps.statusInFlight === controller) ps.statusInFlight = null;
+        this.requestPump();
+      });
+  }
+
+  /**
+   * `peerId` relayed a block at `height` above our tip + 1. Gossip only
+   * imports tip + 1, so a missed block stalls it until sync fills the gap:
+   * fetch now rather than after the follow grace. The height is a claim of
+   * the relaying peer (it imported that block); if it cannot serve it, the
+   * empty answer costs it a penalty and the claim.
+   */
+  private onAheadHint(peerId: string, height: number): void {
+    const ps = this.peerStates.get(peerId);
+    if (ps === undefined || ps.misbehaved || !Number.isSafeInteger(height)) return;
+    if (height <= this.chain.tipHeight + 1) return;
+    if (ps.height === null || height > ps.height) ps.height = height;
+    if (this.currentState === 'synced') this.lagSince = Number.NEGATIVE_INFINITY;
+    this.requestPump();
+  }
+
+  private acceptStatus(ps: PeerState, status: PeerChainStatus): void {
+    if (ps.misbehaved) return;
+    if (!Number.isSafeInteger(status.height) || status.height < 0) {
+      this.misbehave(ps, SyncPenalty.violation, 'SYNC_BAD_STATUS', 'status height is not a height');
+      return;
+    }
+    if (status.height === this.chain.tipHeight && !bytesEqual(status.hash, this.chain.tip.hash)) {
+      this.misbehave(
+        ps,
+        SyncPenalty.violation,
+        'SYNC_STATUS_FORK',
+        `status names another block at our tip height ${status.height}`,
+      );
+      return;
+    }
+    ps.height = status.height;
+  }
+
+  private refreshStatuses(): void {
+    this.lastStatusRound = this.clock.now();
+    for (const ps of this.peerStates.values()) if (!ps.misbehaved) this.queryStatus(ps);
+  }
+
+  /** Penalises (when `penalty` > 0) and stops or pauses using the peer. */
+  private misbehave(ps: PeerState, penalty: number, code: string, reason: string): void {
+    if (penalty > 0) {
+      this.metrics?.penalties.inc({ reason: code });
+      this.logger.warn(
+        { event: 'sync-peer-penalized', peer: ps.peer.id, penalty, code, reason },
+        'sync: peer penalised',
+      );
+      try {
+        ps.peer.penalize(penalty, `${code}: ${reason}`);
+      } catch (error) {
+        this.logger.debug({ err: asError(error).message }, 'sync: penalize failed');
+      }
+    } else {
+      this.logger.debug({ peer: ps.peer.id, code, reason }, 'sync: request failed');
+    }
+    if (penalty < MISBEHAVIOUR_THRESHOLD) {
+      ps.cooldownUntil = this.clock.now() + this.opts.peerCooldownMs;
+      return;
+    }
+    ps.misbehaved = true;
+    // Nothing this peer sent and we have not connected yet is used.
+    for (const range of this.ranges) {
+      if (range.peerId !== ps.peer.id) continue;
+      if (range.state === 'requested' || range.state === 'verifying' || range.state === 'ready')
+        this.requeue(range, ps.peer.id);
+    }
+  }
+
+  // ---- scheduling --------------------------------------------------------
+
+  /** Coalesces many triggers into one pass on the next microtask. */
+  private requestPump(): void {
+    if (this.pumpQueued || !this.running) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (!this.running) return;
+    const now = this.clock.now();
+    const tip = this.chain.tipHeight;
+    this.dropObsolete(tip);
+    const target = this.targetHeight;
+    // Pending ranges no usable peer claims any more are forgotten (they come back if one does).
+    while (this.ranges.length > 0) {
+      const last = this.ranges.at(-1)!;
+      if (last.state !== 'pending' || last.start <= target) break;
+      this.ranges.pop();
+    }
+    if (target > tip && this.currentState === 'synced') {
+      this.lagSince ??= now;
+    } else if (target <= tip) {
+      this.lagSince = null;
+    }
+    const following = this.currentState === 'synced' && target - tip <= this.opts.followLagBlocks;
+    const fetch =
+      !following || (this.lagSince !== null && now - this.lagSince >= this.opts.followGraceMs);
+    if (fetch && now >= this.backoffUntil) this.extendWindow(tip, target);
+    this.assignRanges(now);
+    this.updateState(now, tip, target);
+    if (this.importLoop === null && this.ranges[0]?.state === 'ready') {
+      this.importLoop = this.drainImports().finally(() => {
+        this.importLoop = null;
+        this.requestPump();
+      });
+    }
+  }
+
+  /** Forgets ranges wholly at or below the tip (gossip or a previous range got there). */
+  private dropObsolete(tip: number): void {
+    while (this.ranges.length > 0) {
+      const first = this.ranges[0]!;
+      if (first.state === 'importing' || first.start + first.count - 1 > tip) break;
+      this.requeue(first, null);
+      this.ranges.shift();
+    }
+    const first = this.ranges[0];
+    if (first !== undefined && first.state === 'pending' && first.start <= tip) {
+      const end = first.start + first.count;
+      first.start = tip + 1;
+      first.count = end - first.start;
+    }
+  }
+
+  /**
+   * Schedules ranges starting up to the target. Ranges are always full size,
+   * even past the target: near the tip the peers keep producing, and a peer
+   * answers up to its own tip (a prefix), so one request brings everything
+   * it has instead of the few blocks its last status promised.
+   */
+  private extendWindow(tip: number, target: number): void {
+    const limit = Math.min(target, tip + this.opts.windowBlocks);
+    let end = this.ranges.length > 0 ? this.rangeEnd(this.ranges.at(-1)!) : tip + 1;
+    while (end <= limit && this.bufferedBytes < this.opts.maxBufferedBytes) {
+      this.ranges.push(this.newRange(end, this.opts.rangeSize));
+      end += this.opts.rangeSize;
+    }
+  }
+
+  private newRange(start: number, count: number): Range {
+    return {
+      start,
+      count,
+      state: 'pending',
+      peerId: null,
+      token: 0,
+      request: null,
+      excluded: new Set(),
+      items: null,
+      bytes: 0,
+    };
+  }
+
+  private rangeEnd(range: Range): number {
+    return range.start + range.count;
+  }
+
+  private assignRanges(now: number): void {
+    let inFlight = 0;
+    for (const r of this.ranges) if (r.state === 'requested') inFlight++;
+    for (let i = 0; i < this.ranges.length && inFlight < this.opts.maxRangesInFlight; i++) {
+      const range = this.ranges[i]!;
+      if (range.state !== 'pending') continue;
+      const ps = this.pickPeer(range, now);
+      if (ps === null) continue;
+      // A peer that has only the lower part answers with a prefix; the rest is re-queued then.
+      this.request(range, ps);
+      inFlight++;
+    }
+  }
+
+  private pickPeer(range: Range, now: number): PeerState | null {
+    const able: PeerState[] = [];
+    for (const ps of this.peerStates.values()) {
+      if (ps.misbehaved || ps.height === null || ps.height < range.start) continue;
+      able.push(ps);
+    }
+    if (able.length === 0) return null;
+    let fresh = able.filter((ps) => !range.excluded.has(ps.peer.id));
+    if (fresh.length === 0) {
+      // Everyone who has it already failed it once: try again (after their cooldown).
+      range.excluded.clear();
+      fresh = able;
+    }
+    let best: PeerState | null = null;
+    for (const ps of fresh) {
+      if (ps.inflight >= this.opts.maxRequestsPerPeer || now < ps.cooldownUntil) continue;
+      if (
+        best === null ||
+        ps.inflight < best.inflight ||
+        (ps.inflight === best.inflight && ps.msPerBlock < best.msPerBlock)
+      ) {
+        best = ps;
+      }
+    }
+    return best;
+  }
+
+  private request(range: Range, ps: PeerState): void {
+    const controller = new AbortController();
+    const token = ++range.token;
+    const startedAt = this.clock.now();
+    const timer = this.clock.setTimeout(
+      () => this.onRangeTimeout(range, token),
+      this.opts.requestTimeoutMs,
+    );
+    range.state = 'requested';
+    range.peerId = ps.peer.id;
+    range.request = { controller, timer, startedAt };
+    ps.inflight++;
+    const { start, count } = range;
+    let pending: Promise<BlockWithCommit[]>;
+    try {
+      pending = ps.peer.blocksByRange(start, count, controller.signal);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (items) => this.onRangeResponse(range, token, ps, items),
+      (error: unknown) => this.onRangeFailure(range, token, ps, error),
+    );
+  }
+
+  /** Ends the outstanding request of `range`, if any (aborting it on the wire). */
+  private cancelRequest(range: Range): void {
+    const req = range.request;
+    if (req === null) return;
+    range.request = null;
+    this.clock.clearTimeout(req.timer);
+    req.controller.abort();
+    const ps = range.peerId === null ? undefined : this.peerStates.get(range.peerId);
+    if (ps !== undefined) ps.inflight = Math.max(0, ps.inflight - 1);
+  }
+
+  /** Back to pending, for another peer (not `exclude`). Late answers to the old attempt are ignored. */
+  private requeue(range: Range, exclude: string | null): void {
+    this.cancelRequest(range);
+    if (range.state === 'ready') this.bufferedBytes -= range.bytes;
+    range.token++;
+    range.state = 'pending';
+    range.items = null;
+    range.bytes = 0;
+    if (exclude !== null) range.excluded.add(exclude);
+    range.peerId = null;
+  }
+
+  private current(range: Range, token: number): boolean {
+    return this.running && range.token === token && this.ranges.includes(range);
+  }
+
+  private finishRequest(range: Range, ps: PeerState): number {
+    const req = range.request;
+    range.request = null;
+    if (req === null) return 0;
+    this.clock.clearTimeout(req.timer);
+    ps.inflight = Math.max(0, ps.inflight - 1);
+    return this.clock.now() - req.startedAt;
+  }
+
+  private onRangeTimeout(range: Range, token: number): void {
+    if (!this.current(range, token) || range.state !== 'requested') return;
+    const ps = range.peerId === null ? undefined : this.peerStates.get(range.peerId);
+    this.metrics?.requests.inc({ result: 'timeout' });
+    this.logger.info(
+      { peer: range.peerId, start: range.start, count: range.count },
+      'sync: range request timed out; moving it to another peer',
+    );
+    const peerId = range.peerId;
+    this.requeue(range, peerId);
+    if (ps !== undefined)
+      this.misbehave(
+        ps,
+        SyncPenalty.timeout,
+        'SYNC_TIMEOUT',
+        `range ${range.start}+${range.count} timed out`,
+      );
+    this.requestPump();
+  }
+
+  private onRangeFailure(range: Range, token: number, ps: PeerState, error: unknown): void {
+    if (!this.current(range, token) || range.state !== 'requested') return;
+    this.finishRequest(range, ps);
+    this.metrics?.requests.inc({ result: 'failed' });
+    const penalty =
+      error instanceof SyncError || error instanceof VerificationError
+        ? error.penalty
+        : SyncPenalty.requestFailed;
+    const code =
+      error instanceof SyncError || error instanceof VerificationError
+        ? error.code
+        : 'SYNC_REQUEST_FAILED';
+    this.requeue(range, ps.peer.id);
+    if (this.peerStates.get(ps.peer.id) === ps)
+      this.misbehave(
+        ps,
+        penalty,
+        code,
+        `range ${range.start}+${range.count}: ${asError(error).message}`,
+      );
+    this.requestPump();
+  }
+
+  private async onRangeResponse(
+    range: Range,
+    token: number,
+    ps: PeerState,
+    items: BlockWithCommit[],
+  ): Promise<void> {
+    if (!this.current(range, token) || range.state !== 'requested') return;
+    const elapsed = this.finishRequest(range, ps);
+    if (!Array.isArray(items) || items.length === 0) {
+      this.metrics?.requests.inc({ result: 'invalid' });
+      const claimed = ps.height;
+      this.requeue(range, ps.peer.id);
+      ps.height = Math.min(ps.height ?? 0, range.start - 1);
+      this.misbehave(
+        ps,
+        SyncPenalty.emptyRange,
+        'SYNC_EMPTY_RANGE',
+        `no blocks from ${range.start} though its status said ${claimed}`,
+      );
+      this.queryStatus(ps);
+      this.requestPump();
+      return;
+    }
+    range.state = 'verifying';
+    const tip = this.chain.tip;
+    const prevHash = range.start === tip.height + 1 ? tip.hash : null;
+    let result: Awaited<ReturnType<typeof checkRange>>;
+    try {
+      result = await checkRange(
+        items,
+        range.start,
+        range.count,
+        {
+          params: this.chain.params,
+          validators: this.chain.validators,
+          chainIdHash: this.chain.chainIdHash,
+        },
+        prevHash,
+        this.signatures,
+      );
+    } catch (error) {
+      // Not the peer's fault (the verifier pool closed, say): try again later.
+      if (!this.current(range, token)) return;
+      this.logger.error({ err: asError(error) }, 'sync: could not check a block range');
+      this.requeue(range, null);
+      this.backoff();
+      return;
+    }
+    if (!this.current(range, token) || range.state !== 'verifying') return;
+    if (!result.ok) {
+      this.metrics?.requests.inc({ result: 'invalid' });
+      this.requeue(range, ps.peer.id);
+      this.misbehave(ps, result.penalty, result.code, result.reason);
+      this.requestPump();
+      return;
+    }
+    if (items.length < range.count) {
+      this.metrics?.requests.inc({ result: 'partial' });
+      const rest = this.newRange(range.start + items.length, range.count - items.length);
+      range.count = items.length;
+      this.ranges.splice(this.ranges.indexOf(range) + 1, 0, rest);
+    } else {
+      this.metrics?.requests.inc({ result: 'ok' });
+    }
+    const perBlock = elapsed / items.length;
+    ps.msPerBlock = ps.msPerBlock === 0 ? perBlock : ps.msPerBlock * 0.7 + perBlock * 0.3;
+    const last = items.at(-1)!.block.height;
+    if (ps.height !== null && last > ps.height) ps.height = last;
+    range.items = items;
+    range.bytes = items.reduce((sum, item) => sum + item.block.size, 0);
+    this.bufferedBytes += range.bytes;
+    range.state = 'ready';
+    this.requestPump();
+  }
+
+  // ---- import ------------------------------------------------------------
+
+  private async drainImports(): Promise<void> {
+    while (this.running) {
+      const range = this.ranges[0];
+      if (range === undefined || range.state !== 'ready') return;
+      range.state = 'importing';
+      const done = await this.importRange(range);
+      if (done) {
+        this.bufferedBytes -= range.bytes;
+        range.items = null;
+        const index = this.ranges.indexOf(range);
+        if (index !== -1) this.ranges.splice(index, 1);
+        this.events.emit('progress', this.chain.tipHeight);
+      }
+      this.pump();
+    }
+  }
+
+  /** Connects the range's blocks in order; false if it had to be re-queued (or sync stopped). */
+  private async importRange(range: Range): Promise<boolean> {
+    const items = range.items!;
+    const end = range.start + range.count;
+    for (const { block, commit } of items) {
+      if (!this.running) return false;
+      const height = block.height;
+      if (height <= this.chain.tipHeight) continue;
+      if (height !== this.chain.tipHeight + 1) {
+        // The tip moved backwards under us (an operator rollback): start over from it.
+        this.logger.warn({ height, tip: this.chain.tipHeight }, 'sync: tip moved; rescheduling');
+        for (const r of this.ranges) this.requeue(r, null);
+        this.ranges = [];
+        this.bufferedBytes = 0;
+        return false;
+      }
+      try {
+        const result = await this.importer.importBlock(block, commit, 'sync');
+        this.recordImport(result.height, result.txCount);
+      } catch (error) {
+        if (this.chain.tipHeight >= height) continue; // gossip connected it first
+        const peerId = range.peerId;
+        const ps = peerId === null ? undefined : this.peerStates.get(peerId);
+        range.state = 'ready';
+        this.bufferedBytes -= range.bytes;
+        range.bytes = 0;
+        range.start = height;
+        range.count = end - height;
+        if (error instanceof VerificationError) {
+          if (error.code === 'BLOCK_TIME_TOO_FAR_AHEAD') {
+            // Our clock or theirs; the block becomes valid as time passes. Nobody is punished.
+            this.logger.warn(
+              { height, reason: error.reason },
+              'sync: block is ahead of our clock; waiting',
+            );
+            this.requeue(range, null);
+            this.backoff();
+            return false;
+          }
+          this.requeue(range, peerId);
+          if (ps !== undefined)
+            this.misbehave(ps, error.penalty, error.code, `block ${height}: ${error.reason}`);
+          else if (peerId !== null)
+            this.logger.warn(
+              { peer: peerId, height, code: error.code },
+              'sync: invalid block from a departed peer',
+            );
+          return false;
+        }
+        this.logger.error({ err: asError(error), height }, 'sync: could not connect a block');
+        this.requeue(range, null);
+        this.backoff();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private backoff(): void {
+    this.backoffUntil = this.clock.now() + this.opts.peerCooldownMs / 2;
+  }
+
+  private recordImport(height: number, txCount: number): void {
+    const now = this.clock.now();
+    this.samples.push({ t: now, height });
+    this.trimSamples(now);
+    this.metrics?.blocks.inc();
+    this.metrics?.transactions.inc(txCount);
+  }
+
+  private trimSamples(now: number): void {
+    while (this.samples.length > 2 && this.samples[0]!.t < now - RATE_WINDOW_MS)
+      this.samples.shift();
+    if (this.samples.length > 10_000) this.samples.splice(0, this.samples.length - 10_000);
+  }
+
+  // ---- state -------------------------------------------------------------
+
+  private updateState(now: number, tip: number, target: number): void {
+    let known = false;
+    for (const ps of this.peerStates.values())
+      if (!ps.misbehaved && ps.height !== null) known = true;
+    const outstanding = this.ranges.some((r) => r.start <= target);
+    let next: SyncState;
+    if (!known) {
+      next = this.currentState === 'synced' ? 'synced' : 'idle';
+    } else if (tip >= target && !outstanding) {
+      if (this.currentState !== 'synced' && now - this.lastStatusRound > 1_000) {
+        // Before declaring victory, ask everyone once more: they kept producing meanwhile.
+        this.refreshStatuses();
+        return;
+      }
+      next = 'synced';
+    } else if (
+      this.currentState === 'synced' &&
+      target - tip <= this.opts.followLagBlocks &&
+      (this.lagSince === null || now - this.lagSince < this.opts.followGraceMs)
+    ) {
+      next = 'synced';
+    } else {
+      next = 'syncing';
+    }
+    this.setState(next);
+  }
+
+  private setState(next: SyncState): void {
+    if (next === this.currentState) return;
+    const previous = this.currentState;
+    this.currentState = next;
+    const tip = this.chain.tipHeight;
+    if (next === 'syncing') {
+      this.syncStartedAt = { t: this.clock.now(), height: tip };
+      this.logger.info({ height: tip, target: this.targetHeight }, 'sync: catching up');
+    } else if (next === 'synced') {
+      const started = this.syncStartedAt;
+      const seconds = started === null ? 0 : (this.clock.now() - started.t) / 1000;
+      this.logger.info(
+        {
+          height: tip,
+          blocks: started === null ? 0 : tip - started.height,
+          seconds: Math.round(seconds * 10) / 10,
+          from: previous,
+        },
+        'sync: caught up; following gossip',
+      );
+      this.syncStartedAt = null;
+      if (
+        this.opts.mempoolSync &&
+        this.mempool !== null &&
+        this.running &&
+        this.mempoolRun === null
+      ) {
+        this.mempoolRun = this.syncMempool()
+          .catch((error: unknown) =>
+            this.logger.warn({ err: asError(error).message }, 'sync: mempool sync failed'),
+          )
+          .finally(() => {
+            this.mempoolRun = null;
+          });
+      }
+    }
+    this.events.emit('state', next);
+  }
+
+  // ---- timers ------------------------------------------------------------
+
+  private scheduleTick(): void {
+    this.timers.tick = this.clock.setTimeout(() => {
+      this.timers.tick = null;
+      if (!this.running) return;
+      this.pump();
+      this.scheduleTick();
+    }, TICK_MS);
+  }
+
+  private scheduleStatusRound(): void {
+    this.timers.status = this.clock.setTimeout(() => {
+      this.timers.status = null;
+      if (!this.running) return;
+      this.refreshStatuses();
+      this.scheduleStatusRound();
+    }, this.opts.statusIntervalMs);
+  }
+
+  private scheduleProgressLog(): void {
+    this.timers.progress = this.clock.setTimeout(() => {
+      this.timers.progress = null;
+      if (!this.running) return;
+      if (this.currentState === 'syncing') {
+        const s = this.status();
+        this.logger.info(
+          {
+            height: s.currentHeight,
+            target: s.targetHeight,
+            blocksPerSecond: s.blocksPerSecond,
+            etaSeconds: s.etaSeconds,
+            peers: s.peers,
+            rangesInFlight: s.rangesInFlight,
+            bufferedMb: Math.round(this.bufferedBytes / 1024 / 102.4) / 10,
+          },
+          'sync progress',
+        );
+      }
+      this.scheduleProgressLog();
+    }, this.opts.progressLogIntervalMs);
+  }
+
+  // ---- mempool after catch-up ----------------------------------------------
+
+  /**
+   * Transactions gossiped while we could not validate them (deferred), those
+   * announced by id, and every peer's mempool (when the protocol offers the
+   * txid list) go to the mempool once we are at the tip.
+   */
+  private async syncMempool(): Promise<void> {
+    const mempool = this.mempool!;
+    let added = 0;
+    const submit = async (tx: Transaction, ps: PeerState | undefined): Promise<void> => {
+      if (mempool.has(tx.txid)) return;
+      try {
+        await mempool.add(tx);
+        added++;
+      } catch (error) {
+        if (error instanceof VerificationError && error.penalty > 0 && ps !== undefined)
+          this.misbehave(
+            ps,
+            error.penalty,
+            error.code,
+            `transaction ${toHex(tx.txid)}: ${error.reason}`,
+          );
+      }
+    };
+    const deferred = [...this.deferredTxs.values()];
+    this.deferredTxs.clear();
+    for (const { tx, peerId } of deferred) {
+      if (!this.running) return;
+      await submit(tx, peerId === null ? undefined : this.peerStates.get(peerId));
+    }
+    // Which txids to fetch from whom.
+    const wanted = new Map<string, Map<string, Uint8Array>>();
+    const want = (peerId: string, txid: Uint8Array) => {
+      if (mempool.has(txid)) return;
+      let forPeer = wanted.get(peerId);
+      if (forPeer === undefined) {
+        forPeer = new Map();
+        wanted.set(peerId, forPeer);
+      }
+      forPeer.set(bytesKey(txid), txid);
+    };
+    for (const { txid, peerId } of this.announced.values()) want(peerId, txid);
+    this.announced.clear();
+    const sources = [...this.peerStates.values()].filter(
+      (ps) =>
+        !ps.misbehaved &&
+        ps.peer.mempoolTxids !== undefined &&
+        ps.peer.transactionsById !== undefined,
+    );
+    const claimed = new Set<string>();
+    for (const ps of sources.slice(0, 3)) {
+      if (!this.running) return;
+      let txids: Uint8Array[];
+      try {
+        txids = await this.withTimeout((signal) => ps.peer.mempoolTxids!(signal));
+      } catch {
+        continue;
+      }
+      for (const txid of txids.slice(0, this.opts.maxDeferredTxs)) {
+        const key = bytesKey(txid);
+        if (claimed.has(key)) continue;
+        claimed.add(key);
+        want(ps.peer.id, txid);
+      }
+    }
+    for (const [peerId, txids] of wanted) {
+      const ps = this.peerStates.get(peerId);
+      if (ps === undefined || ps.misbehaved || ps.peer.transactionsById === undefined) continue;
+      const list = [...txids.values()];
+      for (let i = 0; i < list.length && this.running; i += MEMPOOL_BATCH) {
+        const batch = list.slice(i, i + MEMPOOL_BATCH);
+        const asked = new Set(batch.map(bytesKey));
+        let txs: Transaction[];
+        try {
+          txs = await this.withTimeout((signal) => ps.peer.transactionsById!(batch, signal));
+        } catch {
+          break;
+        }
+        for (const tx of txs) {
+          if (!asked.has(bytesKey(tx.txid))) {
+            this.misbehave(
+              ps,
+              SyncPenalty.violation,
+              'SYNC_UNASKED_TX',
+              'sent a transaction nobody asked for',
+            );
+            break;
+          }
+          await submit(tx, ps);
+        }
+      }
+    }
+    if (added > 0) this.logger.info({ added }, 'sync: mempool filled from peers');
+    this.events.emit('mempoolSynced', added);
+  }
+
+  private withTimeout<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const timer = this.clock.setTimeout(() => controller.abort(), this.opts.requestTimeoutMs);
+    let started: Promise<T>;
+    try {
+      started = run(controller.signal);
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    return abortable(started, controller.signal).finally(() => this.clock.clearTimeout(timer));
+  }
+}
+
+/** `promise`, or a SYNC_TIMEOUT rejection as soon as `signal` aborts (even if the peer ignores it). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () =>
+      reject(new SyncError('SYNC_TIMEOUT', 'request timed out or was cancelled'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * A bare libp2p peer for tests (fuzzing, handshakes): the same transports,
+ * gossip settings and request/response engine as the node, serving a status
+ * it is told to claim and nothing else.
+ */
+import { noise } from '@chainsafe/libp2p-noise';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import type { GossipSub } from '@libp2p/gossipsub';
+import { identify } from '@libp2p/identify';
+import type { Libp2p, PrivateKey } from '@libp2p/interface';
+import { tcp } from '@libp2p/tcp';
+import { yamux } from '@libp2p/yamux';
+import { createLibp2p } from 'libp2p';
+import type { Logger } from 'pino';
+import { silentLogger } from '../logger/index.ts';
+import { gossipService } from './gossip.ts';
+import type { StatusMessage } from './messages.ts';
+import { ReqResp } from './reqresp/engine.ts';
+import { TOPIC_KINDS, topicName } from './topics.ts';
+
+export interface TestPeer {
+  readonly privateKey: PrivateKey;
+  readonly libp2p: Libp2p<{ identify: unknown; pubsub: GossipSub }>;
+  readonly reqResp: ReqResp;
+  /** Penalties the peer's own engine gave (peer id, reason). */
+  readonly penalties: Array<{ peerId: string; penalty: number; reason: string }>;
+  close(): Promise<void>;
+}
+
+export async function createTestPeer(opts: {
+  status: StatusMessage;
+  /** Subscribe to this chain's topics (so it can publish to them). */
+  subscribe?: boolean;
+  logger?: Logger;
+  /** Reuse an identity (e.g. to check that a banned peer stays refused). */
+  privateKey?: PrivateKey;
+}): Promise<TestPeer> {
+  const chainId = opts.status.chainId;
+  const privateKey = opts.privateKey ?? (await generateKeyPair('Ed25519'));
+  const libp2p = await createLibp2p({
+    privateKey,
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: {
+      identify: identify(),
+      pubsub: gossipService({ allowedTopics: TOPIC_KINDS.map((k) => topicName(chainId, k)) }),
+    },
+  });
+  const penalties: TestPeer['penalties'] = [];
+  const reqResp = new ReqResp({
+    libp2p,
+    logger: opts.logger ?? silentLogger(),
+    metrics: null,
+    penalize: (peerId, penalty, reason) => penalties.push({ peerId, penalty, reason }),
+    context: {
+      chain: {
+        tipHeight: opts.status.tipHeight,
+        getHashAt: async () => undefined,
+        getBlockAt: async () => undefined,
+        getBlockByHash: async () => undefined,
+        getCommitAt: async () => undefined,
+      },
+      mempool: { get: () => undefined, entries: () => [] },
+      localStatus: () => opts.status,
+      onRemoteStatus: () => undefined,
+    },
+  });
+  await reqResp.start();
+  if (opts.subscribe === true) {
+    for (const kind of TOPIC_KINDS) libp2p.services.pubsub.subscribe(topicName(chainId, kind));
+  }
+  return {
+    privateKey,
+    libp2p,
+    reqResp,
+    penalties,
+    async close() {
+      await reqResp.stop();
+      await libp2p.stop();
+    },
+  };
+}
