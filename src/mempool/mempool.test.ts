@@ -525,6 +525,27 @@ describe('mempool: blocks and expiry', () => {
     assert.equal(mempool.has(tx.txid), false);
   });
 
+  it('removes a transaction with its descendants, and clears everything, on operator request', async () => {
+    const { mempool, chain } = testMempool();
+    const parent = spend([chain.fund(alice, 100_000n)], 1000n);
+    accepted(await mempool.add(parent));
+    const child = spend([outputsOf(parent, alice)[0]!], 1000n);
+    const unrelated = spend([chain.fund(bob, 100_000n)], 1000n);
+    for (const tx of [child, unrelated]) accepted(await mempool.add(tx));
+    assert.equal(mempool.remove(new Uint8Array(32)), 0, 'unknown txid');
+    assert.equal(mempool.remove(parent.txid), 2);
+    assert.deepEqual(
+      [...mempool.entries()].map((e) => e.tx),
+      [unrelated],
+    );
+    mempool.checkConsistency();
+    accepted(await mempool.add(parent)); // a removed transaction may come back
+    assert.equal(mempool.clear(), 2);
+    assert.equal(mempool.size, 0);
+    assert.equal(mempool.bytes, 0);
+    mempool.checkConsistency();
+  });
+
   it('expires old entries with their descendants', async () => {
     const day = 24 * 60 * 60 * 1000;
     const { mempool, chain, clock } = testMempool({ expiryMs: 14 * day });

@@ -633,6 +633,23 @@ export class Mempool {
     return removed;
   }
 
+  /**
+   * Operator removal: drops `txid` with its descendants (they would spend
+   * outputs that no longer exist). Returns how many entries left the pool.
+   */
+  remove(txid: Uint8Array): number {
+    const entry = this.byTxid.get(bytesKey(txid));
+    if (entry === undefined) return 0;
+    return this.removeWithDescendants(this.withDescendants([entry])).length;
+  }
+
+  /** Operator removal of every entry and orphan; returns how many entries left the pool. */
+  clear(): number {
+    const removed = this.removeWithDescendants(new Set(this.byTxid.values())).length;
+    this.orphans.clear();
+    return removed;
+  }
+
   // ---------------------------------------------------------- persistence
 
   encodeSnapshot(): Uint8Array {

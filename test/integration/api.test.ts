@@ -354,11 +354,14 @@ describe('api server', () => {
       'body over the limit',
     );
     assertError(
-      await call(f, 'DELETE', '/api/v1/admin/mempool/txs'),
-      501,
-      'NOT_IMPLEMENTED',
-      'drop needs Mempool support',
+      await call(f, 'DELETE', `/api/v1/admin/mempool/txs/${'ab'.repeat(32)}`),
+      404,
+      'NOT_FOUND',
+      'not in the mempool',
     );
+    const cleared = await call(f, 'DELETE', '/api/v1/admin/mempool/txs');
+    assert.equal(cleared.status, 200);
+    assert.equal(typeof (cleared.body as { dropped: number }).dropped, 'number');
     // An unexpected failure: logged with its stack, answered without it.
     Object.defineProperty(f.status, 'peers', {
       configurable: true,

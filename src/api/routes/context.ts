@@ -41,15 +41,6 @@ export interface AdminHooks {
   flushMempool?(): Promise<{ path: string; txs: number }>;
 }
 
-/**
- * Removal from the pool is not part of Mempool's API yet; the drop routes use
- * these methods when the mempool has them and answer NOT_IMPLEMENTED otherwise.
- */
-export interface MempoolDropper {
-  remove(txid: Uint8Array): number;
-  clear(): number;
-}
-
 export interface ApiContext {
   readonly chain: Chain;
   readonly mempool: Mempool;

@@ -12,7 +12,7 @@ import {
   ReadinessResponse,
 } from '../schemas/node.ts';
 import { TxidParams } from '../schemas/txs.ts';
-import type { ApiApp, ApiContext, MempoolDropper } from './context.ts';
+import type { ApiApp, ApiContext } from './context.ts';
 
 /** A database that does not answer a one-key read within this is not ready. */
 const DB_PROBE_TIMEOUT_MS = 2000;
@@ -102,13 +102,6 @@ export function registerNodeRoutes(app: ApiApp, ctx: ApiContext): void {
     },
   );
 
-  const dropper = (): MempoolDropper => {
-    const candidate = mempool as unknown as Partial<MempoolDropper>;
-    if (typeof candidate.remove !== 'function' || typeof candidate.clear !== 'function')
-      throw new ApiError(501, 'NOT_IMPLEMENTED', 'this mempool cannot drop transactions yet');
-    return candidate as MempoolDropper;
-  };
-
   app.delete(
     '/api/v1/admin/mempool/txs/:txid',
     {
@@ -117,13 +110,13 @@ export function registerNodeRoutes(app: ApiApp, ctx: ApiContext): void {
         tags: ['admin'],
         summary: 'Drop one transaction (and its descendants) from the mempool',
         params: TxidParams,
-        response: withErrors({ 200: DropResponse }, [404, 501]),
+        response: withErrors({ 200: DropResponse }, [404]),
       },
     },
     async (request) => {
       const txid = fromHex(request.params.txid, 32);
       if (!mempool.has(txid)) throw new ApiError(404, 'NOT_FOUND', 'not in the mempool');
-      const dropped = dropper().remove(txid);
+      const dropped = mempool.remove(txid);
       ctx.logger.warn(
         { event: 'mempool-drop', txid: request.params.txid, dropped, reqId: request.id },
         'dropped mempool transaction',
@@ -139,11 +132,11 @@ export function registerNodeRoutes(app: ApiApp, ctx: ApiContext): void {
       schema: {
         tags: ['admin'],
         summary: 'Drop every mempool transaction',
-        response: withErrors({ 200: DropResponse }, [501]),
+        response: withErrors({ 200: DropResponse }),
       },
     },
     async (request) => {
-      const dropped = dropper().clear();
+      const dropped = mempool.clear();
       ctx.logger.warn(
         { event: 'mempool-clear', dropped, reqId: request.id },
         'cleared the mempool',
