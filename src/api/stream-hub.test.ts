@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { Chain } from '../chain/chain.ts';
 import { silentLogger } from '../logger/index.ts';
@@ -19,7 +20,11 @@ class FakeSocket implements StreamSocket {
 
 function hub(maxSockets = 2): StreamHub {
   return new StreamHub(
-    { chain: {} as Chain, mempool: {} as Mempool, logger: silentLogger() },
+    {
+      chain: {} as Chain,
+      mempool: { events: new EventEmitter() } as unknown as Mempool,
+      logger: silentLogger(),
+    },
     maxSockets,
   );
 }

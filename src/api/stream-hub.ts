@@ -71,6 +71,8 @@ export class StreamHub {
     this.mempool = modules.mempool;
     this.logger = modules.logger;
     this.maxSockets = maxSockets;
+    // Every admission, whatever its source (API, gossip, sync, resolved orphan).
+    this.mempool.events.on('accepted', ({ tx }) => this.onMempoolTx(tx));
   }
 
   get size(): number {

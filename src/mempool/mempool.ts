@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { VerificationError } from '../consensus/errors.ts';
@@ -134,7 +135,20 @@ const FLOOR_HALF_LIFE_MS = 12 * 60 * 60 * 1000;
  * transactions racing for one outpoint are decided in arrival order; reads
  * and `expire` are synchronous and never see a half-applied change.
  */
+/** Where an admitted transaction came from: relay decisions depend on it. */
+export type TxOrigin = 'local' | 'peer';
+
+export interface MempoolEvents {
+  /**
+   * A transaction entered the pool. `orphan`: it was waiting for a parent that
+   * just arrived. For observers only (relay, streams, metrics).
+   */
+  accepted: [{ readonly tx: Transaction; readonly origin: TxOrigin | 'orphan' }];
+}
+
 export class Mempool {
+  /** Observer events; nothing on the admission path depends on listeners. */
+  readonly events = new EventEmitter<MempoolEvents>();
   private readonly opts: ResolvedMempoolOptions;
   private readonly params: ConsensusParams;
   private readonly chainIdHash: Uint8Array;
@@ -248,13 +262,20 @@ export class Mempool {
    * for consensus (with the penalty the sender earned). Missing inputs are
    * not an error: the transaction waits in the orphan pool.
    */
-  add(tx: Transaction): Promise<AdmissionResult> {
-    return this.lock.run(async () => {
-      const result = await this.admit(tx, { time: this.now(), allowOrphan: true });
-      if (result.status !== 'accepted') return result;
-      const resolvedOrphans = await this.resolveOrphans([bytesKey(result.txid)]);
-      return { ...result, resolvedOrphans };
+  /** Admits `tx`; `origin` says whether this node's user or a peer sent it (default: local). */
+  async add(tx: Transaction, origin: TxOrigin = 'local'): Promise<AdmissionResult> {
+    const result = await this.lock.run(async (): Promise<AdmissionResult> => {
+      const admitted = await this.admit(tx, { time: this.now(), allowOrphan: true });
+      if (admitted.status !== 'accepted') return admitted;
+      const resolvedOrphans = await this.resolveOrphans([bytesKey(admitted.txid)]);
+      return { ...admitted, resolvedOrphans };
     });
+    if (result.status === 'accepted') {
+      this.events.emit('accepted', { tx, origin });
+      for (const orphan of result.resolvedOrphans)
+        this.events.emit('accepted', { tx: orphan, origin: 'orphan' });
+    }
+    return result;
   }
 
   private async admit(tx: Transaction, options: AdmitOptions): Promise<AdmissionResult> {
@@ -612,6 +633,8 @@ export class Mempool {
 
       this.counters.orphansDropped += this.orphans.removeSpending(spentByBlock);
       const resolvedOrphans = await this.resolveOrphans(blockTxids);
+      for (const orphan of resolvedOrphans)
+        this.events.emit('accepted', { tx: orphan, origin: 'orphan' });
       return { confirmed: confirmed.size, conflicted, resolvedOrphans };
     });
   }

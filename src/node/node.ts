@@ -18,7 +18,6 @@ import {
   registerStateMetrics,
 } from '../metrics/index.ts';
 import { identityPath, P2PHost } from '../p2p/index.ts';
-import { relayingMempool } from '../p2p/relay.ts';
 import { BlockSyncer, createSyncMetrics, ReqRespPeerSet } from '../p2p/sync/index.ts';
 import { Database } from '../storage/db.ts';
 import { toHex } from '../util/bytes.ts';
@@ -154,6 +153,11 @@ export class UtxoNode {
         { logger: logger.child({ module: 'p2p' }), db, chain, mempool, importer, metricsRegistry },
       );
       opened.push(() => p2p.close());
+      // Relay what this node's users submit and orphans that just became valid;
+      // transactions from peers are already being relayed by gossipsub itself.
+      mempool.events.on('accepted', ({ tx, origin }) => {
+        if (origin !== 'peer') void p2p.broadcastTransaction(tx);
+      });
       const syncLogger = logger.child({ module: 'sync' });
       const syncer: BlockSyncer = new BlockSyncer(
         {},
@@ -210,8 +214,7 @@ export class UtxoNode {
         },
         {
           chain,
-          // Transactions the API admits are relayed to peers.
-          mempool: relayingMempool(mempool, p2p),
+          mempool,
           metricsRegistry,
           logger,
           status: {

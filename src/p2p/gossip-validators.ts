@@ -14,7 +14,7 @@ import type { ConnectResult } from '../chain/chain.ts';
 import { VerificationError } from '../consensus/errors.ts';
 import { DecodeError } from '../encoding/errors.ts';
 import { MempoolError } from '../mempool/errors.ts';
-import type { AdmissionResult } from '../mempool/mempool.ts';
+import type { AdmissionResult, TxOrigin } from '../mempool/mempool.ts';
 import type { Block } from '../primitives/block.ts';
 import type { CommitCertificate } from '../primitives/commit.ts';
 import { MAX_TX_BYTES } from '../primitives/limits.ts';
@@ -48,7 +48,7 @@ export interface ValidatorDeps {
     readonly tipHeight: number;
     getHashAt(height: number): Promise<Uint8Array | undefined>;
   };
-  readonly mempool: { add(tx: Transaction): Promise<AdmissionResult> };
+  readonly mempool: { add(tx: Transaction, origin: TxOrigin): Promise<AdmissionResult> };
   readonly importer: {
     importBlock(block: Block, commit: CommitCertificate, source: 'gossip'): Promise<ConnectResult>;
   };
@@ -108,7 +108,7 @@ export function txValidator(deps: ValidatorDeps): GossipValidator {
     }
     let result: AdmissionResult;
     try {
-      result = await deps.mempool.add(tx);
+      result = await deps.mempool.add(tx, 'peer');
     } catch (error) {
       if (error instanceof MempoolError || error instanceof VerificationError)
         return rejected(deps, peerId, 'tx', error);

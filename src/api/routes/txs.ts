@@ -16,7 +16,7 @@ import type { ApiApp, ApiContext } from './context.ts';
 import { hrpOf, txJson } from './json.ts';
 
 export function registerTxRoutes(app: ApiApp, ctx: ApiContext): void {
-  const { chain, mempool, hub } = ctx;
+  const { chain, mempool } = ctx;
 
   app.post(
     '/api/v1/txs',
@@ -42,8 +42,6 @@ export function registerTxRoutes(app: ApiApp, ctx: ApiContext): void {
           missingParents: result.missingParents.map(toHex),
         };
       }
-      hub.onMempoolTx(tx);
-      for (const resolved of result.resolvedOrphans) hub.onMempoolTx(resolved);
       return { txid: toHex(tx.txid), status: 'accepted' as const, fee: result.fee.toString() };
     },
   );
