@@ -33,6 +33,12 @@ registerStatus(program);
 registerToken(program);
 registerAudit(program);
 
+// `utxod ... | head`: a closed pipe ends the command quietly instead of crashing it.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

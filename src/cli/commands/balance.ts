@@ -16,7 +16,7 @@ export function registerBalance(program: Command): void {
       if (flags.json === true) return print(JSON.stringify(balance, null, 2));
       print(`address:     ${balance.address}`);
       print(
-        `confirmed:   ${formatCoins(BigInt(balance.confirmed))} (${balance.confirmedCoins} coins)`,
+        `confirmed:   ${formatCoins(BigInt(balance.confirmed))} in ${balance.confirmedCoins} ${balance.confirmedCoins === 1 ? 'output' : 'outputs'}`,
       );
       print(`pending in:  ${formatCoins(BigInt(balance.pendingIn))}`);
       print(`pending out: ${formatCoins(BigInt(balance.pendingOut))}`);
