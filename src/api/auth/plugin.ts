@@ -138,7 +138,11 @@ async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Pr
 
   // Identify first (rate limits are keyed by subject), refuse later (after the
   // rate limiter has counted the request, so guessing tokens is rate limited).
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
+    identify(request);
+    done();
+  });
+  function identify(request: FastifyRequest): void {
     let token: string;
     const header = request.headers.authorization;
     if (header !== undefined) {
@@ -169,7 +173,7 @@ async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Pr
       if (!(error instanceof AuthError)) throw error;
       identifyFailures.set(request, error);
     }
-  });
+  }
 
   if (opts.rateLimit !== null) {
     const limits = opts.rateLimit;
@@ -183,7 +187,7 @@ async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Pr
     await app.register(rateLimit, {
       global: true,
       timeWindow: limits.windowMs,
-      max: async (request) => maxFor(request),
+      max: (request) => maxFor(request),
       keyGenerator: (request) => {
         const cls = routeClass(request);
         // Auth routes are where credentials are guessed: always per address.
@@ -205,7 +209,11 @@ async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Pr
         ),
     });
     // Both header families: X-RateLimit-* (widely parsed) and the IETF draft's RateLimit-*.
-    app.addHook('onSend', async (_request, reply: FastifyReply) => {
+    app.addHook('onSend', (_request, reply: FastifyReply, payload, done) => {
+      copyRateLimitHeaders(reply);
+      done(null, payload);
+    });
+    const copyRateLimitHeaders = (reply: FastifyReply): void => {
       const limit = reply.getHeader('x-ratelimit-limit');
       if (limit === undefined) return;
       void reply.header('ratelimit-limit', limit);
@@ -217,11 +225,16 @@ async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Pr
         'ratelimit-policy',
         `${String(limit)};w=${Math.ceil(limits.windowMs / 1000)}`,
       );
-    });
+    };
   }
 
-  app.addHook('preParsing', async (request, reply) => {
-    if (request.is404) return;
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    const failure = authorize(request, reply);
+    if (failure === null) done(null, payload);
+    else done(failure);
+  });
+  function authorize(request: FastifyRequest, reply: FastifyReply): AuthError | null {
+    if (request.is404) return null;
     const required = requiredAccess(request);
     let failure = identifyFailures.get(request) ?? null;
     if (failure === null && required !== 'public') {
@@ -233,7 +246,7 @@ async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Pr
           role: request.auth.role,
         });
     }
-    if (failure === null) return;
+    if (failure === null) return null;
     denied.add(request);
     metrics.authFailures.inc({ code: failure.code });
     if (failure.statusCode === 401)
@@ -247,8 +260,8 @@ async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Pr
       outcome: 'failure',
       details: { code: failure.code, route: routeKey(request), required, ip: request.ip },
     });
-    throw failure;
-  });
+    return failure;
+  }
 
   // Retry-After for every temporary refusal (lockout, rate limit) that reaches the error handler.
   app.addHook('onError', async (_request, reply, error) => {
@@ -261,7 +274,11 @@ async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Pr
   });
 
   // Every admin action lands in the audit log, whatever route helper defined it.
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
+    recordAdminAction(request, reply);
+    done();
+  });
+  function recordAdminAction(request: FastifyRequest, reply: FastifyReply): void {
     if (request.is404 || denied.has(request) || request.auth === null) return;
     if (requiredAccess(request) !== 'admin') return;
     audit.record({
@@ -277,7 +294,7 @@ async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Pr
         ip: request.ip,
       },
     });
-  });
+  }
 }
 
 // Marked like fastify-plugin does, so the hooks and decorators apply to the
