@@ -32,6 +32,7 @@ import {
 } from './routes/context.ts';
 import { registerMempoolRoutes } from './routes/mempool.ts';
 import { registerHealthRoutes, registerNodeRoutes } from './routes/node.ts';
+import { registerPeerRoutes } from './routes/peers.ts';
 import { registerStreamRoute, STREAM_MAX_MESSAGE_BYTES } from './routes/stream.ts';
 import { registerTxRoutes } from './routes/txs.ts';
 import { ErrorBody } from './schemas/common.ts';
@@ -261,6 +262,7 @@ export async function buildApiApp(
   registerAddressRoutes(app, context);
   registerMempoolRoutes(app, context);
   registerNodeRoutes(app, context);
+  registerPeerRoutes(app, context);
   registerHealthRoutes(app, context);
   registerStreamRoute(app, context);
   if (opts.docs !== false) {

@@ -235,6 +235,7 @@ export class UtxoNode {
               await mempool.saveTo(paths.mempool);
               return { path: paths.mempool, txs: mempool.size };
             },
+            peers: p2p,
           },
         },
       );

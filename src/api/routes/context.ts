@@ -36,9 +36,31 @@ export interface NodeStatusSource {
 export const staticStatus: NodeStatusSource = { syncing: false, peers: 0, listenAddrs: [] };
 
 /** Operator actions that need more than the chain and mempool (the node supplies them). */
+/** What the admin peer routes need from the P2P layer (src/p2p/host.ts P2PHost). */
+export interface PeerAdmin {
+  listPeers(): ReadonlyArray<{
+    peerId: string;
+    remoteAddr: string;
+    direction: 'inbound' | 'outbound';
+    score: number;
+    status: { tipHeight: number; tipHash: string; protocolVersion: number } | null;
+  }>;
+  listBans(): Promise<
+    ReadonlyArray<{ peerId: string; bannedAt: number; expiresAt: number; reason: string }>
+  >;
+  ban(
+    peerId: string,
+    durationMs?: number,
+    reason?: string,
+  ): Promise<{ peerId: string; bannedAt: number; expiresAt: number; reason: string }>;
+  unban(peerId: string): Promise<boolean>;
+}
+
 export interface AdminHooks {
   /** Writes the mempool snapshot now; returns where and how many transactions. */
   flushMempool?(): Promise<{ path: string; txs: number }>;
+  /** Peer listing and bans, when the node runs a P2P layer. */
+  peers?: PeerAdmin;
 }
 
 export interface ApiContext {
