@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,8 @@ export async function generateOpenApi(auth?: ApiAuthPlugin): Promise<Record<stri
     { docs: true },
     {
       chain: {} as Chain,
-      mempool: {} as Mempool,
+      // Only the stream hub touches the mempool at build time (to subscribe).
+      mempool: { events: new EventEmitter() } as unknown as Mempool,
       metricsRegistry: new Registry(),
       logger: silentLogger(),
       ...(auth === undefined ? {} : { auth }),

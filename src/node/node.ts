@@ -227,6 +227,9 @@ export class UtxoNode {
             get listenAddrs() {
               return p2p.listenAddrs;
             },
+            get sync() {
+              return syncer.status();
+            },
           },
           blockEvents: importer.events,
           auth: auth.apiHook,

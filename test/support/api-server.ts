@@ -66,6 +66,7 @@ export async function startApiFixture(
     syncing: false,
     peers: 0,
     listenAddrs: [],
+    sync: null,
   };
   const { auth, ...serverOpts } = opts;
   const api = await ApiServer.init(

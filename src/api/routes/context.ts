@@ -27,15 +27,30 @@ export type ApiApp = FastifyInstance<
  * What the p2p layer knows and the API reports; until networking exists the
  * node answers with the single-node defaults (`staticStatus`).
  */
+/** Block-sync progress as the node-status route reports it (src/p2p/sync SyncStatus). */
+export interface SyncProgress {
+  readonly state: 'idle' | 'syncing' | 'synced';
+  readonly currentHeight: number;
+  readonly targetHeight: number;
+  readonly blocksPerSecond: number;
+  readonly etaSeconds: number | null;
+}
+
 export interface NodeStatusSource {
   readonly syncing: boolean;
   readonly peers: number;
   readonly listenAddrs: readonly string[];
+  /** Null when the node runs no sync (no P2P layer). */
+  readonly sync: SyncProgress | null;
 }
 
-export const staticStatus: NodeStatusSource = { syncing: false, peers: 0, listenAddrs: [] };
+export const staticStatus: NodeStatusSource = {
+  syncing: false,
+  peers: 0,
+  listenAddrs: [],
+  sync: null,
+};
 
-/** Operator actions that need more than the chain and mempool (the node supplies them). */
 /** What the admin peer routes need from the P2P layer (src/p2p/host.ts P2PHost). */
 export interface PeerAdmin {
   listPeers(): ReadonlyArray<{
@@ -56,6 +71,7 @@ export interface PeerAdmin {
   unban(peerId: string): Promise<boolean>;
 }
 
+/** Operator actions that need more than the chain and mempool (the node supplies them). */
 export interface AdminHooks {
   /** Writes the mempool snapshot now; returns where and how many transactions. */
   flushMempool?(): Promise<{ path: string; txs: number }>;

@@ -12,10 +12,17 @@ import {
   ReadinessResponse,
 } from '../schemas/node.ts';
 import { TxidParams } from '../schemas/txs.ts';
-import type { ApiApp, ApiContext } from './context.ts';
+import type { ApiApp, ApiContext, SyncProgress } from './context.ts';
 
 /** A database that does not answer a one-key read within this is not ready. */
 const DB_PROBE_TIMEOUT_MS = 2000;
+
+/** Only the fields the schema promises (SyncStatus has more). */
+function syncProgress(sync: SyncProgress | null): SyncProgress | null {
+  if (sync === null) return null;
+  const { state, currentHeight, targetHeight, blocksPerSecond, etaSeconds } = sync;
+  return { state, currentHeight, targetHeight, blocksPerSecond, etaSeconds };
+}
 
 export function registerNodeRoutes(app: ApiApp, ctx: ApiContext): void {
   const { chain, mempool } = ctx;
@@ -42,6 +49,7 @@ export function registerNodeRoutes(app: ApiApp, ctx: ApiContext): void {
         ageMs: Date.now() - chain.tip.header.time,
       },
       syncing: ctx.status.syncing,
+      sync: syncProgress(ctx.status.sync),
       peers: ctx.status.peers,
       listenAddrs: [...ctx.status.listenAddrs],
       mempool: { size: mempool.size, bytes: mempool.bytes },

@@ -8,6 +8,16 @@ export const NodeStatusResponse = Type.Object({
   uptimeSeconds: Type.Number({ minimum: 0 }),
   tip: Type.Object({ height: Height, hash: Hash32, time: Timestamp, ageMs: Type.Integer() }),
   syncing: Type.Boolean(),
+  sync: Type.Union([
+    Type.Null(),
+    Type.Object({
+      state: Type.Union([Type.Literal('idle'), Type.Literal('syncing'), Type.Literal('synced')]),
+      currentHeight: Height,
+      targetHeight: Height,
+      blocksPerSecond: Type.Number({ minimum: 0 }),
+      etaSeconds: Type.Union([Type.Null(), Type.Number({ minimum: 0 })]),
+    }),
+  ]),
   peers: Type.Integer({ minimum: 0 }),
   listenAddrs: Type.Array(Type.String()),
   mempool: Type.Object({ size: Type.Integer(), bytes: Type.Integer() }),

@@ -3,6 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { SignatureChecker } from '../../consensus/signatures.ts';
 import { Block } from '../../primitives/block.ts';
 import { CommitCertificate } from '../../primitives/commit.ts';
+import { Header } from '../../primitives/header.ts';
+import { merkleRoot } from '../../primitives/merkle.ts';
+import { Transaction } from '../../primitives/transaction.ts';
 import type { BlockWithCommit } from './peer-source.ts';
 import { checkRange, type RangeCheckContext } from './range-check.ts';
 import { buildSourceChain, type SourceChain } from './testing.ts';
@@ -105,5 +108,33 @@ describe('checkRange', () => {
         result.index === 1 &&
         result.penalty === 100,
     );
+  });
+
+  it('verifies transaction signatures whose spent outputs are known, and names the block', async () => {
+    const items = await served(5, 3);
+    const noCoins = async (outpoints: readonly unknown[]) => outpoints.map(() => undefined);
+    assert.deepEqual(await checkRange(items, 5, 3, ctx, null, signatures, noCoins), { ok: true });
+    // Block 7 re-made (valid root, validly certified) with one witness signature broken;
+    // its transaction spends an output created in block 6, in the same range.
+    const block = items[2]!.block;
+    const tx = block.txs[1]!;
+    const witnesses = tx.witnesses.map((w, i) => {
+      if (i !== 0) return w;
+      const signature = w.signature.slice();
+      signature[5] = signature[5]! ^ 1;
+      return { ...w, signature };
+    });
+    const broken = new Transaction({ ...tx, witnesses });
+    const txs = [block.txs[0]!, broken];
+    const header = new Header({ ...block.header, txRoot: merkleRoot(txs.map((t) => t.wtxid)) });
+    const bad = new Block(header, block.lastCommit, txs);
+    const list = [items[0]!, items[1]!, { block: bad, commit: source.t.commitFor(bad) }];
+    assert.deepEqual(await check(list, 5, 3), { ok: true }, 'without coins the shape is fine');
+    const result = await checkRange(list, 5, 3, ctx, null, signatures, noCoins);
+    assert.ok(
+      !result.ok && result.code === 'TX_BAD_SIGNATURE' && result.index === 2,
+      JSON.stringify(result),
+    );
+    assert.equal(result.ok ? 0 : result.penalty, 100);
   });
 });

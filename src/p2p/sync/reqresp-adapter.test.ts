@@ -52,7 +52,7 @@ class FakeNetwork implements ReqRespClient, PeerSource {
   reportPeer(peerId: string, penalty: number, reason: string): void {
     this.reports.push({ peerId, penalty, reason });
   }
-  async request<Req, Item>(): Promise<Item[]> {
+  async request<Item>(): Promise<Item[]> {
     throw new Error('unused');
   }
   async getStatus(peerId: string): Promise<StatusMessage> {

@@ -19,14 +19,15 @@ import type { ConsensusParams } from '../../consensus/params.ts';
 import type { ValidatorSet } from '../../consensus/validator-set.ts';
 import type { Block } from '../../primitives/block.ts';
 import type { CommitCertificate } from '../../primitives/commit.ts';
-import type { Transaction } from '../../primitives/transaction.ts';
+import type { Outpoint } from '../../primitives/outpoint.ts';
+import type { Transaction, TxOutput } from '../../primitives/transaction.ts';
 import { bytesEqual, bytesKey, toHex } from '../../util/bytes.ts';
 import { asError } from '../../util/errors.ts';
 import { type SyncClock, type SyncTimer, systemClock } from './clock.ts';
 import { SyncError, SyncPenalty } from './errors.ts';
 import type { SyncMetrics } from './metrics.ts';
 import type { BlockWithCommit, PeerChainStatus, SyncPeer, SyncPeerSet } from './peer-source.ts';
-import { checkRange, type RangeSignatureChecker } from './range-check.ts';
+import { type CoinReader, checkRange, type RangeSignatureChecker } from './range-check.ts';
 import type { SyncState, SyncStatus } from './status.ts';
 
 /** The chain as sync reads it (src/chain/chain.ts's Chain fits). */
@@ -36,6 +37,11 @@ export interface SyncChain {
   readonly params: ConsensusParams;
   readonly validators: ValidatorSet;
   readonly chainIdHash: Uint8Array;
+  /**
+   * Unspent outputs by outpoint. When present, transaction signatures whose
+   * spent outputs are known are verified in the range's batch, ahead of import.
+   */
+  getCoins?(outpoints: readonly Outpoint[]): Promise<ReadonlyArray<TxOutput | undefined>>;
 }
 
 /** The node's import path (src/node/block-importer.ts's BlockImporter fits). */
@@ -50,7 +56,8 @@ export interface SyncImporter {
 /** Where transactions fetched after catch-up go (the Mempool fits). */
 export interface SyncMempool {
   has(txid: Uint8Array): boolean;
-  add(tx: Transaction): Promise<unknown>;
+  /** `origin` 'peer': these came from the network, not from this node's user. */
+  add(tx: Transaction, origin: 'peer'): Promise<unknown>;
 }
 
 export interface SyncOptions {
@@ -160,6 +167,7 @@ export class BlockSyncer {
   private readonly logger: Logger;
   private readonly metrics: SyncMetrics | null;
   private readonly clock: SyncClock;
+  private readonly readCoins: CoinReader | null;
 
   private readonly peerStates = new Map<string, PeerState>();
   /** Contiguous, sorted by start, the first one at or below tip + 1. */
@@ -191,6 +199,9 @@ export class BlockSyncer {
     this.logger = modules.logger;
     this.metrics = modules.metrics;
     this.clock = modules.clock ?? systemClock;
+    const chain = this.chain;
+    this.readCoins =
+      chain.getCoins === undefined ? null : (outpoints) => chain.getCoins!(outpoints);
     if (
       this.opts.rangeSize < 1 ||
       this.opts.maxRangesInFlight < 1 ||
@@ -723,6 +734,7 @@ export class BlockSyncer {
         },
         prevHash,
         this.signatures,
+        this.readCoins,
       );
     } catch (error) {
       // Not the peer's fault (the verifier pool closed, say): try again later.
@@ -871,11 +883,8 @@ export class BlockSyncer {
         return;
       }
       next = 'synced';
-    } else if (
-      this.currentState === 'synced' &&
-      target - tip <= this.opts.followLagBlocks &&
-      (this.lagSince === null || now - this.lagSince < this.opts.followGraceMs)
-    ) {
+    } else if (this.currentState === 'synced' && target - tip <= this.opts.followLagBlocks) {
+      // Following: a gap this small is filled by gossip, or by a fetch after the grace.
       next = 'synced';
     } else {
       next = 'syncing';
@@ -978,7 +987,7 @@ export class BlockSyncer {
     const submit = async (tx: Transaction, ps: PeerState | undefined): Promise<void> => {
       if (mempool.has(tx.txid)) return;
       try {
-        await mempool.add(tx);
+        await mempool.add(tx, 'peer');
         added++;
       } catch (error) {
         if (error instanceof VerificationError && error.penalty > 0 && ps !== undefined)
