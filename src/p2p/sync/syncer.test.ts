@@ -209,7 +209,9 @@ describe('BlockSyncer', () => {
         { id: 'staller', behaviour: { height: 300, stallFrom: 65 } },
         { id: 'honest', behaviour: { height: 300, delayMs: 2 } },
       ],
-      { requestTimeoutMs: 250, peerCooldownMs: 5_000 },
+      // Real clock: the timeout must be long enough that an honest peer under a
+      // fully loaded CI machine never hits it (exact timing: the ManualClock test below).
+      { requestTimeoutMs: 1_500, peerCooldownMs: 5_000 },
     );
     syncer.start();
     await waitFor(syncer, () => syncer.state === 'synced', 30_000, 'synced');
