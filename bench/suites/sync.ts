@@ -18,16 +18,16 @@ import { openChainOffline } from '../../src/cli/offline.ts';
 import { buildTransaction, type SpendableCoin } from '../../src/client/tx-builder.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { accountPath, deriveKey, mnemonicToSeed } from '../../src/crypto/hd-keys.ts';
-import { sign } from '../../src/crypto/signer.ts';
 import { silentLogger } from '../../src/logger/index.ts';
 import { dataPaths, loadValidatorKey } from '../../src/node/datadir.ts';
 import { UtxoNode } from '../../src/node/node.ts';
 import { COIN } from '../../src/primitives/amount.ts';
 import type { Block } from '../../src/primitives/block.ts';
-import { CommitCertificate, VoteType, voteDigest } from '../../src/primitives/commit.ts';
+import type { CommitCertificate } from '../../src/primitives/commit.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
 import type { Transaction } from '../../src/primitives/transaction.ts';
 import { bytesEqual } from '../../src/util/bytes.ts';
+import { signSoloCommit } from '../../test/support/chain-fixture.ts';
 import { NodeProcess, runUtxod } from '../../test/support/node-process.ts';
 import type { BenchResult } from '../lib.ts';
 
@@ -173,18 +173,12 @@ async function seed(dir: string, blocks: number, perBlock: number): Promise<numb
         rewardLock: pubkeyLock(key.publicKey),
         time: chain.tip.header.time + 1,
       });
-      const digest = voteDigest(chain.chainIdHash, VoteType.precommit, block.height, 0, block.hash);
-      const commit = new CommitCertificate({
-        height: block.height,
-        round: 0,
-        blockHash: block.hash,
-        signatures: [
-          {
-            validatorIndex: chain.validators.indexOf(key.publicKey),
-            signature: sign(digest, key.privateKey),
-          },
-        ],
-      });
+      const commit = signSoloCommit(
+        chain.chainIdHash,
+        block,
+        key,
+        chain.validators.indexOf(key.publicKey),
+      );
       await chain.connectBlock(block, commit, { now: null });
       txCount += txs.length;
     }

@@ -19,7 +19,6 @@ import { assembleBlock } from '../../src/chain/block-assembler.ts';
 import { Chain } from '../../src/chain/chain.ts';
 import { openChainOffline } from '../../src/cli/offline.ts';
 import { SignatureChecker } from '../../src/consensus/signatures.ts';
-import { sign } from '../../src/crypto/signer.ts';
 import { ParallelVerifier } from '../../src/crypto/verify-pool.ts';
 import { silentLogger } from '../../src/logger/index.ts';
 import { Mempool } from '../../src/mempool/mempool.ts';
@@ -27,10 +26,10 @@ import { BlockImporter } from '../../src/node/block-importer.ts';
 import { dataPaths, loadGenesis, loadValidatorKey } from '../../src/node/datadir.ts';
 import { P2PHost } from '../../src/p2p/index.ts';
 import { Block } from '../../src/primitives/block.ts';
-import { CommitCertificate, VoteType, voteDigest } from '../../src/primitives/commit.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
 import { Transaction } from '../../src/primitives/transaction.ts';
 import { Database } from '../../src/storage/db.ts';
+import { signSoloCommit } from '../support/chain-fixture.ts';
 import { getJson, type LogLine, NodeProcess, runUtxod } from '../support/node-process.ts';
 
 const SEEDED = 1200;
@@ -76,18 +75,12 @@ async function seed(dir: string, blocks: number): Promise<void> {
         rewardLock: pubkeyLock(key.publicKey),
         time: chain.tip.header.time + 1,
       });
-      const digest = voteDigest(chain.chainIdHash, VoteType.precommit, block.height, 0, block.hash);
-      const commit = new CommitCertificate({
-        height: block.height,
-        round: 0,
-        blockHash: block.hash,
-        signatures: [
-          {
-            validatorIndex: chain.validators.indexOf(key.publicKey),
-            signature: sign(digest, key.privateKey),
-          },
-        ],
-      });
+      const commit = signSoloCommit(
+        chain.chainIdHash,
+        block,
+        key,
+        chain.validators.indexOf(key.publicKey),
+      );
       await chain.connectBlock(block, commit, { now: null });
     }
   } finally {

@@ -24,6 +24,27 @@ import { chainIdHash } from '../../src/primitives/sighash.ts';
 import type { Transaction } from '../../src/primitives/transaction.ts';
 import { Database } from '../../src/storage/db.ts';
 
+/**
+ * The commit certificate of a one-validator chain, signed directly rather than
+ * through the ValidatorSigner: tests and benches certify blocks (invalid ones
+ * too, on purpose) that the signer's double-sign guard would refuse.
+ */
+export function signSoloCommit(
+  chainIdHashBytes: Uint8Array,
+  block: Block,
+  key: KeyPair,
+  validatorIndex = 0,
+  round = 0,
+): CommitCertificate {
+  const digest = voteDigest(chainIdHashBytes, VoteType.precommit, block.height, round, block.hash);
+  return new CommitCertificate({
+    height: block.height,
+    round,
+    blockHash: block.hash,
+    signatures: [{ validatorIndex, signature: sign(digest, key.privateKey) }],
+  });
+}
+
 /** Deterministic test key number `n`. */
 export function testKey(n: number): KeyPair {
   const privateKey = sha256(new TextEncoder().encode(`utxod test key ${n}`));
@@ -102,22 +123,7 @@ export async function openTestChain(opts: {
     validator: opts.validator,
     verifier,
     commitFor(block, round = 0) {
-      // Signed directly, not through the ValidatorSigner: tests certify invalid
-      // blocks on purpose, which the signer's double-sign guard would refuse.
-      const digest = voteDigest(
-        chainIdHash(opts.genesis.chainId),
-        VoteType.precommit,
-        block.height,
-        round,
-        block.hash,
-      );
-      const signature = sign(digest, opts.validator.privateKey);
-      return new CommitCertificate({
-        height: block.height,
-        round,
-        blockHash: block.hash,
-        signatures: [{ validatorIndex: 0, signature }],
-      });
+      return signSoloCommit(chainIdHash(opts.genesis.chainId), block, opts.validator, 0, round);
     },
     async produce(txs = [], fees = 0n) {
       time += 1000;

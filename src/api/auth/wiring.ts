@@ -2,32 +2,34 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AuditLog } from '../../audit/log.ts';
+import type { NodeConfig } from '../../config/index.ts';
 import type { Database } from '../../storage/db.ts';
 import { authPlugin } from './plugin.ts';
 import { registerAuthRoutes } from './routes.ts';
 import { AuthService } from './service.ts';
 import { signingKeysPath } from './signing-keys.ts';
 
-/** The configuration keys the auth layer reads (a NodeConfig satisfies it). */
-export interface AuthConfig {
-  readonly datadir: string;
-  readonly publicRoutes: readonly string[];
-  readonly authAccessTokenTtlMs: number;
-  readonly authRefreshTokenTtlMs: number;
-  readonly authSigningKeyOverlapMs: number;
-  readonly authLockoutAttempts: number;
-  readonly authLockoutWindowMs: number;
-  readonly authLockoutDurationMs: number;
-  readonly authScryptLogN: number;
-  readonly rateLimitEnabled: boolean;
-  readonly rateLimitWindowMs: number;
-  readonly rateLimitAnonymous: number;
-  readonly rateLimitReader: number;
-  readonly rateLimitOperator: number;
-  readonly rateLimitAdmin: number;
-  readonly rateLimitSubmit: number;
-  readonly rateLimitAuth: number;
-}
+/** The configuration keys the auth layer reads. */
+export type AuthConfig = Pick<
+  NodeConfig,
+  | 'datadir'
+  | 'publicRoutes'
+  | 'authAccessTokenTtlMs'
+  | 'authRefreshTokenTtlMs'
+  | 'authSigningKeyOverlapMs'
+  | 'authLockoutAttempts'
+  | 'authLockoutWindowMs'
+  | 'authLockoutDurationMs'
+  | 'authScryptLogN'
+  | 'rateLimitEnabled'
+  | 'rateLimitWindowMs'
+  | 'rateLimitAnonymous'
+  | 'rateLimitReader'
+  | 'rateLimitOperator'
+  | 'rateLimitAdmin'
+  | 'rateLimitSubmit'
+  | 'rateLimitAuth'
+>;
 
 export interface AuthStack {
   readonly service: AuthService;
