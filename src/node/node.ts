@@ -171,6 +171,8 @@ export class UtxoNode {
           metrics: createSyncMetrics(metricsRegistry, () => syncer.status()),
         },
       );
+      // Transactions gossiped while catching up wait in the syncer, not the orphan pool.
+      p2p.setTransactionDeferral(syncer);
 
       let engine: ConsensusEngine | null = null;
       const validatorKey = loadValidatorKey(paths);

@@ -8,7 +8,6 @@ import type { AdmissionResult } from '../mempool/mempool.ts';
 import { Block } from '../primitives/block.ts';
 import { CommitCertificate } from '../primitives/commit.ts';
 import { Header } from '../primitives/header.ts';
-import type { Transaction } from '../primitives/transaction.ts';
 import { encodeVote } from './consensus-messages.ts';
 import {
   blockValidator,
@@ -20,7 +19,6 @@ import { encodeBlockWithCommit } from './messages.ts';
 
 function deps(over: Partial<ValidatorDeps> = {}) {
   const penalties: Array<[string, number, string]> = [];
-  const relayed: Transaction[] = [];
   const ahead: number[] = [];
   const d: ValidatorDeps = {
     chain: { tipHeight: 4, getHashAt: async () => undefined },
@@ -36,11 +34,11 @@ function deps(over: Partial<ValidatorDeps> = {}) {
     metrics: null,
     penalize: (peer, penalty, reason) => penalties.push([peer, penalty, reason]),
     onBlockAhead: (_peer, height) => ahead.push(height),
-    relayTransaction: (tx) => relayed.push(tx),
     consensusHandler: () => null,
+    txDeferral: () => null,
     ...over,
   };
-  return { d, penalties, relayed, ahead };
+  return { d, penalties, ahead };
 }
 
 const key = new TestKey(3);
@@ -72,7 +70,31 @@ function blockMessage(height: number): Uint8Array {
 }
 
 describe('gossip validators', () => {
-  it('tx: accept on admission and relay resolved orphans; ignore orphans and penalty-0 rejections', async () => {
+  it('tx: while sync defers transactions they go to the syncer, not the mempool', async () => {
+    const deferred: Array<[string, string | null]> = [];
+    let admitted = 0;
+    const deferral = {
+      deferringTransactions: true,
+      deferTransaction: (t: typeof tx, peer: string | null) => deferred.push([t.txid.join(), peer]),
+    };
+    const d = deps({
+      txDeferral: () => deferral,
+      mempool: {
+        add: async () => {
+          admitted++;
+          return { status: 'accepted', txid: tx.txid, fee: 1n, replaced: [], resolvedOrphans: [] };
+        },
+      },
+    });
+    assert.equal(await txValidator(d.d)('p', tx.encode()), 'ignore');
+    assert.deepEqual(deferred, [[tx.txid.join(), 'p']]);
+    assert.equal(admitted, 0);
+    deferral.deferringTransactions = false;
+    assert.equal(await txValidator(d.d)('p', tx.encode()), 'accept');
+    assert.equal(admitted, 1);
+  });
+
+  it('tx: accept on admission; ignore orphans and penalty-0 rejections', async () => {
     const accepted: AdmissionResult = {
       status: 'accepted',
       txid: tx.txid,
@@ -82,7 +104,6 @@ describe('gossip validators', () => {
     };
     const a = deps({ mempool: { add: async () => accepted } });
     assert.equal(await txValidator(a.d)('p', tx.encode()), 'accept');
-    assert.equal(a.relayed.length, 1);
     const o = deps();
     assert.equal(await txValidator(o.d)('p', tx.encode()), 'ignore');
     const known = deps({

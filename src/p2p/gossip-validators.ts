@@ -57,9 +57,19 @@ export interface ValidatorDeps {
   penalize(peerId: string, penalty: number, reason: string): void;
   /** A valid block beyond tip + 1 was gossiped: we are behind. */
   onBlockAhead(peerId: string, height: number): void;
-  /** Transactions an admission made valid (resolved orphans): relay them too. */
-  relayTransaction(tx: Transaction): void;
   consensusHandler(): ConsensusGossipHandler | null;
+  /** Block sync, while it wants gossiped transactions held until catch-up. */
+  txDeferral(): TransactionDeferral | null;
+}
+
+/**
+ * While a node catches up it cannot validate new transactions (their inputs
+ * may be in blocks it has not connected yet); sync holds them and submits them
+ * to the mempool after catch-up (src/p2p/sync BlockSyncer).
+ */
+export interface TransactionDeferral {
+  readonly deferringTransactions: boolean;
+  deferTransaction(tx: Transaction, peerId: string | null): void;
 }
 
 function counted(kind: TopicKind, deps: ValidatorDeps, validate: GossipValidator): GossipValidator {
@@ -106,6 +116,11 @@ export function txValidator(deps: ValidatorDeps): GossipValidator {
     } catch (error) {
       return malformed(deps, peerId, 'tx', error);
     }
+    const deferral = deps.txDeferral();
+    if (deferral?.deferringTransactions === true) {
+      deferral.deferTransaction(tx, peerId);
+      return 'ignore';
+    }
     let result: AdmissionResult;
     try {
       result = await deps.mempool.add(tx, 'peer');
@@ -114,8 +129,9 @@ export function txValidator(deps: ValidatorDeps): GossipValidator {
         return rejected(deps, peerId, 'tx', error);
       throw error;
     }
+    // Orphans this admission resolved are relayed by the node from the
+    // mempool's 'accepted' event (origin 'orphan'), like every other admission.
     if (result.status === 'orphan') return 'ignore';
-    for (const resolved of result.resolvedOrphans) deps.relayTransaction(resolved);
     return 'accept';
   });
 }

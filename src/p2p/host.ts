@@ -39,6 +39,7 @@ import {
   blockValidator,
   type ConsensusGossipHandler,
   consensusValidator,
+  type TransactionDeferral,
   txValidator,
   type ValidatorDeps,
 } from './gossip-validators.ts';
@@ -129,6 +130,7 @@ export class P2PHost implements PeerSource {
   /** Peers of another chain or version: peer id -> refused until. */
   private readonly incompatible = new Map<string, number>();
   private consensusHandler: ConsensusGossipHandler | null = null;
+  private txDeferral: TransactionDeferral | null = null;
   private state: 'ready' | 'started' | 'closing' | 'closed' = 'ready';
   private timers: NodeJS.Timeout[] = [];
   private readonly onBlock = (event: BlockImportedEvent) => {
@@ -257,8 +259,8 @@ export class P2PHost implements PeerSource {
       metrics: this.metrics,
       penalize: (peerId, penalty, reason) => this.reportPeer(peerId, penalty, reason),
       onBlockAhead: (peerId, height) => this.events.emit('block:ahead', { peerId, height }),
-      relayTransaction: (tx) => void this.broadcastTransaction(tx),
       consensusHandler: () => this.consensusHandler,
+      txDeferral: () => this.txDeferral,
     };
     this.gossip.subscribe(this.topic('tx'), txValidator(deps));
     this.gossip.subscribe(this.topic('block'), blockValidator(deps));
@@ -328,6 +330,11 @@ export class P2PHost implements PeerSource {
   }
 
   /** Installs the BFT engine's handler for gossiped consensus messages. */
+  /** Sync registers here to hold gossiped transactions while it catches up. */
+  setTransactionDeferral(deferral: TransactionDeferral | null): void {
+    this.txDeferral = deferral;
+  }
+
   setConsensusHandler(handler: ConsensusGossipHandler | null): void {
     this.consensusHandler = handler;
   }
