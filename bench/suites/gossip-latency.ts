@@ -18,7 +18,7 @@ import { COIN } from '../../src/primitives/amount.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
 import type { Transaction } from '../../src/primitives/transaction.ts';
 import { toHex } from '../../src/util/bytes.ts';
-import { NodeProcess, runUtxod } from '../../test/support/node-process.ts';
+import { initNodeDir, NodeProcess, runUtxod } from '../../test/support/node-process.ts';
 import { type BenchResult, percentile } from '../lib.ts';
 
 const SUITE = 'gossip';
@@ -30,16 +30,14 @@ export async function run(): Promise<BenchResult[]> {
   try {
     const dirA = join(root, 'a');
     const dirB = join(root, 'b');
-    runOk(['init', '--datadir', dirA]);
-    runOk(['init', '--datadir', dirB, '--genesis', join(dirA, 'genesis.json')]);
+    initNodeDir(dirA);
+    initNodeDir(dirB, join(dirA, 'genesis.json'));
     const genesis = parseGenesis(readFileSync(join(dirA, 'genesis.json'), 'utf8'));
     // The bench submits faster than the default anonymous submit limit (60 a minute).
     process.env['UTXOD_RATE_LIMIT_SUBMIT'] = '100000';
     const a = NodeProcess.start(dirA, ['--p2p-host', '127.0.0.1', '--block-interval', '500']);
     nodes.push(a);
-    const addrA = (
-      (await a.waitForLog((l) => l.msg === 'p2p listening'))['listenAddrs'] as string[]
-    )[0]!;
+    const addrA = await a.listenAddr();
     const b = NodeProcess.start(dirB, ['--p2p-host', '127.0.0.1', '--bootstrap', addrA]);
     nodes.push(b);
     const [urlA, urlB] = [await a.url(), await b.url()];

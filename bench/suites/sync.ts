@@ -12,7 +12,6 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assembleBlock } from '../../src/chain/block-assembler.ts';
 import { DEVNET_MNEMONIC } from '../../src/cli/commands/keys.ts';
 import { openChainOffline } from '../../src/cli/offline.ts';
 import { buildTransaction, type SpendableCoin } from '../../src/client/tx-builder.ts';
@@ -27,8 +26,8 @@ import type { CommitCertificate } from '../../src/primitives/commit.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
 import type { Transaction } from '../../src/primitives/transaction.ts';
 import { bytesEqual } from '../../src/util/bytes.ts';
-import { signSoloCommit } from '../../test/support/chain-fixture.ts';
-import { NodeProcess, runUtxod } from '../../test/support/node-process.ts';
+import { connectSoloBlock } from '../../test/support/chain-fixture.ts';
+import { initNodeDir, NodeProcess } from '../../test/support/node-process.ts';
 import type { BenchResult } from '../lib.ts';
 
 const BLOCKS = 2_500;
@@ -40,7 +39,7 @@ export async function run(): Promise<BenchResult[]> {
   const peers: NodeProcess[] = [];
   try {
     const sourceDir = join(root, 'source');
-    init(sourceDir);
+    initNodeDir(sourceDir);
     const genesisFile = join(sourceDir, 'genesis.json');
     const txCount = await seed(sourceDir, BLOCKS, TXS_PER_BLOCK);
     const localCopy = join(root, 'local-copy');
@@ -54,8 +53,7 @@ export async function run(): Promise<BenchResult[]> {
     }
     const addrs: string[] = [];
     for (const peer of peers) {
-      const line = await peer.waitForLog((l) => l.msg === 'p2p listening', 60_000);
-      addrs.push((line['listenAddrs'] as string[])[0]!);
+      addrs.push(await peer.listenAddr(60_000));
     }
     // Alternating rounds, fresh data directories each time; the best of each kind
     // counts (the machine is shared: interference only ever slows a run down).
@@ -63,11 +61,11 @@ export async function run(): Promise<BenchResult[]> {
     let syncMs = Number.POSITIVE_INFINITY;
     for (let round = 0; round < ROUNDS; round++) {
       const baselineDir = join(root, `baseline-${round}`);
-      init(baselineDir, genesisFile);
+      initNodeDir(baselineDir, genesisFile);
       localMs = Math.min(localMs, await connectFromLocal(baselineDir, localCopy));
       rmSync(baselineDir, { recursive: true, force: true });
       const syncDir = join(root, `syncing-${round}`);
-      init(syncDir, genesisFile);
+      initNodeDir(syncDir, genesisFile);
       syncMs = Math.min(syncMs, await syncFromPeers(syncDir, addrs));
       rmSync(syncDir, { recursive: true, force: true });
     }
@@ -100,13 +98,6 @@ export async function run(): Promise<BenchResult[]> {
     await Promise.all(peers.map((p) => p.exited));
     rmSync(root, { recursive: true, force: true });
   }
-}
-
-function init(dir: string, genesisFile?: string): void {
-  const args = ['init', '--datadir', dir];
-  if (genesisFile !== undefined) args.push('--genesis', genesisFile);
-  const result = runUtxod(args);
-  if (result.status !== 0) throw new Error(`utxod init failed: ${result.stderr}`);
 }
 
 /** Writes `blocks` blocks of `perBlock` transfers each into the stopped datadir's chain. */
@@ -166,20 +157,7 @@ async function seed(dir: string, blocks: number, perBlock: number): Promise<numb
           return tx;
         });
       }
-      const block = await assembleBlock(chain, {
-        txs,
-        fees: 0n,
-        proposer: key.publicKey,
-        rewardLock: pubkeyLock(key.publicKey),
-        time: chain.tip.header.time + 1,
-      });
-      const commit = signSoloCommit(
-        chain.chainIdHash,
-        block,
-        key,
-        chain.validators.indexOf(key.publicKey),
-      );
-      await chain.connectBlock(block, commit, { now: null });
+      await connectSoloBlock(chain, key, txs);
       txCount += txs.length;
     }
   } finally {

@@ -18,31 +18,19 @@ import { accountPath, deriveKey, mnemonicToSeed } from '../../src/crypto/hd-keys
 import { COIN } from '../../src/primitives/amount.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
 import { toHex } from '../../src/util/bytes.ts';
-import { getJson, NodeProcess, postJson, runUtxod } from '../support/node-process.ts';
+import { getJson, initNodeDir, NodeProcess, postJson } from '../support/node-process.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'utxod-p2p-'));
 const started: NodeProcess[] = [];
 
 function init(name: string, genesisFile?: string): string {
-  const dir = join(root, name);
-  const args = ['init', '--datadir', dir];
-  if (genesisFile !== undefined) args.push('--genesis', genesisFile);
-  const result = runUtxod(args);
-  assert.equal(result.status, 0, result.stderr);
-  return dir;
+  return initNodeDir(join(root, name), genesisFile);
 }
 
 function start(dir: string, args: string[] = []): NodeProcess {
   const node = NodeProcess.start(dir, ['--p2p-host', '127.0.0.1', ...args]);
   started.push(node);
   return node;
-}
-
-async function listenAddr(node: NodeProcess): Promise<string> {
-  const line = await node.waitForLog((l) => l.msg === 'p2p listening');
-  const addrs = line['listenAddrs'] as string[];
-  assert.ok(addrs[0]?.includes('/p2p/'), JSON.stringify(addrs));
-  return addrs[0]!;
 }
 
 function connectedPeers(node: NodeProcess): number {
@@ -84,11 +72,11 @@ describe('p2p network of node processes', { timeout: 120_000 }, () => {
 
     // Without empty blocks every node is at genesis until the transaction's block.
     const producer = start(producerDir, ['--block-interval', '200', '--no-empty-blocks']);
-    const addrA = await listenAddr(producer);
+    const addrA = await producer.listenAddr();
     const b = start(followerDirs[0]!, ['--bootstrap', addrA]);
     const c = start(followerDirs[1]!, ['--bootstrap', addrA]);
-    const d = start(followerDirs[2]!, ['--bootstrap', await listenAddr(b)]);
-    const e = start(followerDirs[3]!, ['--bootstrap', await listenAddr(d)]);
+    const d = start(followerDirs[2]!, ['--bootstrap', await b.listenAddr()]);
+    const e = start(followerDirs[3]!, ['--bootstrap', await d.listenAddr()]);
     const nodes = [producer, b, c, d, e];
     await waitFor('the handshakes', () =>
       [2, 2, 1, 2, 1].every((n, i) => connectedPeers(nodes[i]!) >= n),

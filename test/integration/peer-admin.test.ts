@@ -55,9 +55,7 @@ describe('peer administration over the API', { timeout: 90_000 }, () => {
       0,
     );
     const producer = start(producerDir);
-    const producerAddr = (
-      (await producer.waitForLog((l) => l.msg === 'p2p listening'))['listenAddrs'] as string[]
-    )[0]!;
+    const producerAddr = await producer.listenAddr();
     const producerId = producerAddr.split('/p2p/')[1]!;
     const follower = start(followerDir, ['--bootstrap', producerAddr]);
     const url = await follower.url();

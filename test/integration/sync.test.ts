@@ -15,7 +15,6 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { assembleBlock } from '../../src/chain/block-assembler.ts';
 import { Chain } from '../../src/chain/chain.ts';
 import { openChainOffline } from '../../src/cli/offline.ts';
 import { SignatureChecker } from '../../src/consensus/signatures.ts';
@@ -26,11 +25,16 @@ import { BlockImporter } from '../../src/node/block-importer.ts';
 import { dataPaths, loadGenesis, loadValidatorKey } from '../../src/node/datadir.ts';
 import { P2PHost } from '../../src/p2p/index.ts';
 import { Block } from '../../src/primitives/block.ts';
-import { pubkeyLock } from '../../src/primitives/lock.ts';
 import { Transaction } from '../../src/primitives/transaction.ts';
 import { Database } from '../../src/storage/db.ts';
-import { signSoloCommit } from '../support/chain-fixture.ts';
-import { getJson, type LogLine, NodeProcess, runUtxod } from '../support/node-process.ts';
+import { connectSoloBlock } from '../support/chain-fixture.ts';
+import {
+  getJson,
+  initNodeDir,
+  type LogLine,
+  NodeProcess,
+  runUtxod,
+} from '../support/node-process.ts';
 
 const SEEDED = 1200;
 const root = mkdtempSync(join(tmpdir(), 'utxod-sync-'));
@@ -42,23 +46,13 @@ let producerAddr = '';
 let seededCopy = '';
 
 function init(name: string, genesisFile?: string): string {
-  const dir = join(root, name);
-  const args = ['init', '--datadir', dir];
-  if (genesisFile !== undefined) args.push('--genesis', genesisFile);
-  const result = runUtxod(args);
-  assert.equal(result.status, 0, result.stderr);
-  return dir;
+  return initNodeDir(join(root, name), genesisFile);
 }
 
 function start(dir: string, args: string[] = []): NodeProcess {
   const node = NodeProcess.start(dir, ['--p2p-host', '127.0.0.1', ...args]);
   started.push(node);
   return node;
-}
-
-async function listenAddr(node: NodeProcess): Promise<string> {
-  const line = await node.waitForLog((l) => l.msg === 'p2p listening');
-  return (line['listenAddrs'] as string[])[0]!;
 }
 
 /** Connects `blocks` empty blocks, certified by the datadir's validator key, while the node is stopped. */
@@ -68,20 +62,7 @@ async function seed(dir: string, blocks: number): Promise<void> {
   const { chain } = offline;
   try {
     for (let i = 0; i < blocks; i++) {
-      const block = await assembleBlock(chain, {
-        txs: [],
-        fees: 0n,
-        proposer: key.publicKey,
-        rewardLock: pubkeyLock(key.publicKey),
-        time: chain.tip.header.time + 1,
-      });
-      const commit = signSoloCommit(
-        chain.chainIdHash,
-        block,
-        key,
-        chain.validators.indexOf(key.publicKey),
-      );
-      await chain.connectBlock(block, commit, { now: null });
+      await connectSoloBlock(chain, key);
     }
   } finally {
     await offline.close();
@@ -133,7 +114,7 @@ describe('block sync between node processes', { timeout: 240_000 }, () => {
     seededCopy = join(root, 'seeded-copy');
     cpSync(join(producerDir, 'chain'), seededCopy, { recursive: true });
     producer = start(producerDir, ['--block-interval', '50']);
-    producerAddr = await listenAddr(producer);
+    producerAddr = await producer.listenAddr();
     await producer.waitForLog((l) => l.msg === 'committed block' && l['source'] === 'producer');
   });
 

@@ -45,6 +45,34 @@ export function signSoloCommit(
   });
 }
 
+/**
+ * Assembles the next block on `chain`'s tip with `txs`, certifies it with the
+ * one validator's `key` and connects it: a block producer in one call, for
+ * seeding chains in tests and benches.
+ */
+export async function connectSoloBlock(
+  chain: Chain,
+  key: KeyPair,
+  txs: readonly Transaction[] = [],
+  opts: { fees?: bigint; time?: number } = {},
+): Promise<Block> {
+  const block = await assembleBlock(chain, {
+    txs,
+    fees: opts.fees ?? 0n,
+    proposer: key.publicKey,
+    rewardLock: pubkeyLock(key.publicKey),
+    time: opts.time ?? chain.tip.header.time + 1,
+  });
+  const commit = signSoloCommit(
+    chain.chainIdHash,
+    block,
+    key,
+    chain.validators.indexOf(key.publicKey),
+  );
+  await chain.connectBlock(block, commit, { now: null });
+  return block;
+}
+
 /** Deterministic test key number `n`. */
 export function testKey(n: number): KeyPair {
   const privateKey = sha256(new TextEncoder().encode(`utxod test key ${n}`));
@@ -127,15 +155,7 @@ export async function openTestChain(opts: {
     },
     async produce(txs = [], fees = 0n) {
       time += 1000;
-      const block = await assembleBlock(chain, {
-        txs,
-        fees,
-        proposer: opts.validator.publicKey,
-        rewardLock: pubkeyLock(opts.validator.publicKey),
-        time,
-      });
-      await chain.connectBlock(block, self.commitFor(block), { now: null });
-      return block;
+      return connectSoloBlock(chain, opts.validator, txs, { fees, time });
     },
     async reopen() {
       await self.close();

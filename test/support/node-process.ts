@@ -21,6 +21,15 @@ export function runUtxod(args: string[]): {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** `utxod init --datadir DIR [--genesis FILE]`; throws with utxod's stderr if it fails. */
+export function initNodeDir(dir: string, genesisFile?: string): string {
+  const args = ['init', '--datadir', dir];
+  if (genesisFile !== undefined) args.push('--genesis', genesisFile);
+  const result = runUtxod(args);
+  if (result.status !== 0) throw new Error(`utxod init failed: ${result.stderr}`);
+  return dir;
+}
+
 export class NodeProcess {
   readonly child: ChildProcess;
   readonly logs: LogLine[] = [];
@@ -100,6 +109,15 @@ export class NodeProcess {
         reject(new Error(`node exited before the log line appeared; stderr: ${this.stderr}`));
       });
     });
+  }
+
+  /** The first libp2p multiaddr (with /p2p/<peer id>) the node logged at start. */
+  async listenAddr(timeoutMs?: number): Promise<string> {
+    const line = await this.waitForLog((l) => l.msg === 'p2p listening', timeoutMs);
+    const addr = (line['listenAddrs'] as string[])[0];
+    if (addr === undefined || !addr.includes('/p2p/'))
+      throw new Error(`no listen address: ${JSON.stringify(line)}`);
+    return addr;
   }
 
   async url(): Promise<string> {
