@@ -119,6 +119,23 @@ describe('chart values schema', () => {
     assert.equal(schema.properties.config.additionalProperties, false);
   });
 
+  it('the chart README documents every value', () => {
+    const readme = readFileSync(join(CHART, 'README.md'), 'utf8');
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Obj;
+    const missing: string[] = [];
+    const walk = (node: unknown, path: string[]): void => {
+      const documented = path.some((_, i) =>
+        readme.includes(`| \`${path.slice(0, i + 1).join('.')}\` |`),
+      );
+      const isMap = node !== null && typeof node === 'object' && !Array.isArray(node);
+      if (isMap && Object.keys(node).length > 0)
+        for (const [k, v] of Object.entries(node)) walk(v, [...path, k]);
+      else if (!documented) missing.push(path.join('.'));
+    };
+    walk(values, []);
+    assert.deepEqual(missing, []);
+  });
+
   it('rejects unknown keys at every level it describes', () => {
     const walk = (node: Obj, path: string): void => {
       if (node['type'] === 'object' && node['properties'] !== undefined)
