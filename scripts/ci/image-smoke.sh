@@ -14,7 +14,7 @@ MET=${UTXOD_SMOKE_METRICS_PORT:-19745}
 containers=()
 cleanup() {
   for c in "${containers[@]}"; do podman rm -f -t 5 "$c" >/dev/null 2>&1 || true; done
-  podman volume rm -f "$tag-data" "$tag-bad" >/dev/null 2>&1 || true
+  podman volume rm -f "$tag-data" "$tag-bad" "$tag-init" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 pass=0
@@ -101,5 +101,41 @@ quiet podman run --rm --read-only --entrypoint chmod -v "$tag-bad:/data" "$IMAGE
 expect_exit "key readable by others" "validator.json: is readable by others" -v "$tag-bad:/data" "$IMAGE" start
 quiet podman run --rm --read-only --entrypoint sh -v "$tag-bad:/data" "$IMAGE" -c 'echo "{" > /data/keys/validator.json && chmod 600 /data/keys/validator.json'
 expect_exit "corrupt key" "validator.json: is not valid JSON" -v "$tag-bad:/data" "$IMAGE" start
+
+# The chart's prepare-datadir init container, rendered by helm for the
+# four-validator values and run in the image as Kubernetes would run it: Secret
+# files root-owned, group 10001, mode 0440; the pod's name picks its keys.
+HELM=${HELM:-node_modules/.cache/utxod-ci/helm}
+if [ -x "$HELM" ]; then
+  script=$("$HELM" template utxod k8s/helm/utxod -n utxod-net -f k8s/helm/utxod/ci/four-validators-values.yaml \
+    --show-only templates/statefulset.yaml | node -e '
+      const s = require("yaml").parse(require("fs").readFileSync(0, "utf8"));
+      process.stdout.write(s.spec.template.spec.initContainers.find((c) => c.name === "prepare-datadir").args[0]);')
+  secrets="$CI_WORK/$tag-secrets"
+  mkdir -p "$secrets" && cp k8s/compose/keys/*.json k8s/compose/keys/*.key "$secrets/"
+  chown root:10001 "$secrets"/* && chmod 0440 "$secrets"/* && chmod 0755 "$secrets"
+  trap 'cleanup; rm -rf "$secrets"' EXIT
+  podman volume create "$tag-init" >/dev/null
+  init_run() { # pod name
+    quiet podman run --rm --read-only --cap-drop=ALL --user 10001:10001 -e POD_NAME="$1" \
+      -v "$tag-init:/data" -v "$PWD/k8s/compose/genesis.json:/genesis/genesis.json:ro" \
+      -v "$secrets:/secrets/validator:ro" --entrypoint /bin/sh "$IMAGE" -ec "$script"
+  }
+  init_run utxod-2 >/dev/null || fail "init container failed for utxod-2"
+  listing=$(quiet podman run --rm --read-only --entrypoint sh -v "$tag-init:/data" "$IMAGE" -c \
+    'stat -c "%a %u %n" /data/keys/validator.json /data/keys/p2p-identity.key; grep -o "\"chainId\": *\"[^\"]*\"" /data/genesis.json; cat /data/keys/validator.json')
+  grep -q '^600 10001 /data/keys/validator.json' <<<"$listing" || fail "validator key not installed 0600: $listing"
+  grep -q '^600 10001 /data/keys/p2p-identity.key' <<<"$listing" || fail "p2p identity not installed 0600"
+  grep -q 'utxod-devnet-4v' <<<"$listing" || fail "genesis not initialised from the ConfigMap"
+  grep -q "$(node -p 'require("./k8s/compose/keys/validator-2.json").publicKey')" <<<"$listing" || fail "pod 2 did not get validator-2.json"
+  ok "chart init container (helm-rendered): pod utxod-2 joined from the genesis and got validator-2's keys, mode 0600"
+  set +e
+  out=$(init_run utxod-7 2>&1)
+  code=$?
+  set -e
+  [ $code -ne 0 ] && grep -q 'Secret utxod-validator-keys has no validator-7.json' <<<"$out" || fail "missing key: exit $code, $out"
+  ok "chart init container: a pod whose key is missing from the Secret fails, naming it"
+  podman volume rm -f "$tag-init" >/dev/null
+fi
 
 echo "$pass passed, 0 failed"

@@ -114,6 +114,15 @@ describe('Helm chart', () => {
 
       it('pods meet Pod Security "restricted" and mount no token', () => {
         assertRestrictedPod(`StatefulSet/${sts.metadata.name}`, pod);
+        // Secret files are root-owned; the non-root init container reads them through fsGroup.
+        const fsGroup = get(pod, 'securityContext', 'fsGroup');
+        for (const volume of list(pod, 'volumes').filter((v) => v['secret'] !== undefined)) {
+          const mode = Number(get(volume, 'secret', 'defaultMode'));
+          assert.ok(
+            fsGroup !== undefined && (mode & 0o040) !== 0 && (mode & 0o007) === 0,
+            `${volume['name']}`,
+          );
+        }
         for (const sa of byKind('ServiceAccount'))
           assert.equal(sa['automountServiceAccountToken'], false, `${sa.metadata.name}`);
       });
