@@ -6,10 +6,12 @@
  * security properties the chart promises, asserted on the rendered objects.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { CONFIG_KEYS, envName, loadConfig } from '../../src/config/index.ts';
 import { CHART, helm, type K8sObject, render } from './helm.ts';
 import { hasSchema, validateObject } from './k8s-schema.ts';
 
@@ -179,6 +181,23 @@ describe('Helm chart', () => {
           );
           assert.deepEqual([...new Set(ports)].sort(), [53, 8646]);
           assert.ok(list(np, 'spec', 'egress').every((r) => list(r, 'ports').length > 0));
+        }
+      });
+
+      it("the node's own config loader accepts the rendered settings", () => {
+        const cm = byKind('ConfigMap').find((c) => c.metadata.name.endsWith('-config'));
+        const env = get(cm, 'data') as Record<string, string>;
+        const known = new Set([...CONFIG_KEYS.map(envName), 'UTXOD_DATADIR']);
+        for (const name of Object.keys(env))
+          assert.ok(known.has(name), `${name} is no node setting`);
+        const dir = mkdtempSync(join(tmpdir(), 'utxod-chart-config-'));
+        try {
+          const config = loadConfig(dir, {}, env);
+          assert.equal(config.rpcHost, '0.0.0.0');
+          assert.equal(config.metricsHost, '0.0.0.0');
+          assert.equal(config.rpcPort, RPC_PORT);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
         }
       });
 
