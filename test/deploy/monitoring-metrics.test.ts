@@ -46,30 +46,7 @@ function panelExpressions(): Expression[] {
     );
 }
 
-describe('dashboards and alert rules query only exported metrics', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'utxod-monitoring-'));
-  let node: NodeProcess;
-  const exported = new Set<string>();
-
-  before(async () => {
-    node = NodeProcess.start(join(dir, 'node'), ['--block-interval', '200']);
-    await node.waitForLog((l) => l.msg === 'committed block' && Number(l['height']) >= 2);
-    const api = await node.url();
-    // Serve a few requests first so the HTTP histograms have samples too.
-    for (const path of ['/health/live', '/health/ready', '/api/v1/no-such-route'])
-      await (await fetch(`${api}${path}`)).arrayBuffer();
-    const text = await (await fetch(`${await node.metricsUrl()}/metrics`)).text();
-    for (const family of parseExposition(text).families.values()) {
-      exported.add(family.name);
-      for (const sample of family.samples) exported.add(sample.name);
-    }
-  });
-
-  after(async () => {
-    await node?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
+describe('metricNames', () => {
   it('finds metric names in PromQL the way the checks below rely on', () => {
     assert.deepEqual(
       [
@@ -84,6 +61,32 @@ describe('dashboards and alert rules query only exported metrics', () => {
       ['utxod_chain_height'],
     );
     assert.deepEqual([...metricNames('up{job=~".*utxod.*"} == 0')], ['up']);
+  });
+});
+
+describe('dashboards and alert rules query only exported metrics', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'utxod-monitoring-'));
+  let node: NodeProcess;
+  const exported = new Set<string>();
+
+  before(async () => {
+    node = NodeProcess.start(join(dir, 'node'), ['--block-interval', '200']);
+    // Generous: on a loaded CI machine a first start (genesis, LevelDB, libp2p) can take tens of seconds.
+    await node.waitForLog((l) => l.msg === 'committed block' && Number(l['height']) >= 2, 120_000);
+    const api = await node.url();
+    // Serve a few requests first so the HTTP histograms have samples too.
+    for (const path of ['/health/live', '/health/ready', '/api/v1/no-such-route'])
+      await (await fetch(`${api}${path}`)).arrayBuffer();
+    const text = await (await fetch(`${await node.metricsUrl()}/metrics`)).text();
+    for (const family of parseExposition(text).families.values()) {
+      exported.add(family.name);
+      for (const sample of family.samples) exported.add(sample.name);
+    }
+  });
+
+  after(async () => {
+    await node?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('the node exports the families the dashboards are built around', () => {
