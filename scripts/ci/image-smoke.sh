@@ -47,7 +47,7 @@ echo "image-smoke: $IMAGE"
 podman volume create "$tag-data" >/dev/null
 run_node "$tag-node"
 t0=$SECONDS
-wait_ready 90
+wait_ready 180
 ok "ready on /health/ready after $((SECONDS - t0)) s"
 [ "$(podman exec "$tag-node" id -u)" = 10001 ] || fail "not running as uid 10001"
 ok "runs as uid 10001"
@@ -71,7 +71,7 @@ ok "SIGTERM: clean shutdown in $((SECONDS - t0)) s, exit 0"
 stopped=$(podman logs "$tag-node" 2>/dev/null | grep '"msg":"node closed"' | grep -o '"height":[0-9]*' | cut -d: -f2)
 
 run_node "$tag-node2"
-wait_ready 90
+wait_ready 180
 again=$(podman logs "$tag-node2" 2>/dev/null | grep '"msg":"node initialised"' | grep -o '"height":[0-9]*' | cut -d: -f2)
 [ "$again" = "$stopped" ] || fail "restart opened at height $again, stopped at $stopped"
 [ "$(genesis_of "$tag-node2")" = "$genesis" ] || fail "genesis changed across restart"
