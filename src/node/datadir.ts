@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type Genesis,
@@ -36,7 +36,33 @@ export function dataPaths(root: string): DataPaths {
   };
 }
 
-export class DatadirError extends UtxodError<'DATADIR_NOT_INITIALISED' | 'DATADIR_EXISTS'> {}
+export class DatadirError extends UtxodError<
+  'DATADIR_NOT_INITIALISED' | 'DATADIR_EXISTS' | 'DATADIR_NOT_WRITABLE'
+> {}
+
+/**
+ * Fails fast, naming the directory and the uid, when the data directory cannot
+ * be written: a read-only or wrongly-owned volume in a container otherwise
+ * surfaces later as a bare ENOENT/EROFS from deep inside LevelDB or init.
+ */
+export function assertWritableDatadir(root: string): void {
+  const probe = join(root, `.write-probe-${process.pid}`);
+  try {
+    mkdirSync(root, { recursive: true });
+    writeFileSync(probe, '');
+    unlinkSync(probe);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    const uid = process.getuid?.() ?? 'unknown';
+    throw new DatadirError(
+      'DATADIR_NOT_WRITABLE',
+      `data directory ${root} is not writable by uid ${uid} (${code}): mount it read-write and owned by that user`,
+      { root, code },
+      { cause: error },
+    );
+  }
+}
 
 export const DEVNET_TEMPLATE = new URL('../../genesis/devnet.json', import.meta.url);
 

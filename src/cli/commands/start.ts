@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../logger/index.ts';
-import { initDatadir, isInitialised } from '../../node/datadir.ts';
+import { assertWritableDatadir, initDatadir, isInitialised } from '../../node/datadir.ts';
 import { UtxoNode } from '../../node/node.ts';
 import { asError } from '../../util/errors.ts';
 import { datadirOption } from '../shared.ts';
@@ -44,6 +44,7 @@ export function registerStart(program: Command): void {
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .action(async (flags: StartFlags) => {
+      assertWritableDatadir(flags.datadir);
       if (!isInitialised(flags.datadir)) initDatadir(flags.datadir);
       const config = loadConfig(flags.datadir, {
         blockIntervalMs: flags.blockInterval,
