@@ -54,6 +54,24 @@ if (wanted.length === 0) {
   process.exit(2);
 }
 
+// Whatever goes wrong in the harness itself, no node process, namespace or rule outlives it.
+let current: { net: ChaosNetwork | null; cluster: ChaosCluster | null } = {
+  net: null,
+  cluster: null,
+};
+function emergencyTeardown(reason: string): never {
+  console.error(`chaos harness aborting: ${reason}`);
+  current.cluster?.killAllNow();
+  current.net?.tearDown();
+  process.exit(1);
+}
+process.on('uncaughtException', (error) => emergencyTeardown(error.stack ?? String(error)));
+process.on('unhandledRejection', (error) =>
+  emergencyTeardown(String((error as Error)?.stack ?? error)),
+);
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => emergencyTeardown(signal));
+
 const results: Array<{ name: string; passed: boolean; dir: string; maxRecoveryMs: number | null }> =
   [];
 for (const scenario of wanted) {
@@ -102,11 +120,13 @@ async function runOne(
   let checker: NodeJS.Timeout | null = null;
   try {
     net = ChaosNetwork.create(scenario.nodes);
+    current = { net, cluster: null };
     report.log(
       'note',
       `network ${net.id}: bridge ${net.bridge}, ${net.nodes.map((n) => `${n.ns}=${n.address}`).join(', ')}`,
     );
     cluster = new ChaosCluster(net, dir, { blockIntervalMs: Number(values['block-interval']) });
+    current = { net, cluster };
     cluster.init();
     cluster.startAll();
     const apis = cluster.nodes.map((n) => new NodeApi(net!, n.rpcUrl, n.token));
@@ -128,7 +148,9 @@ async function runOne(
     const c = cluster;
     checker = setInterval(() => {
       sampleMemory(c, report);
-      void checkNoFork(apis, report, false);
+      checkNoFork(apis, report, false).catch((error: unknown) =>
+        report.log('note', `periodic fork check skipped: ${(error as Error).message}`),
+      );
     }, 2_000);
     await scenario.run({
       net,
@@ -165,6 +187,7 @@ async function runOne(
     net?.tearDown();
     const left = net?.leftovers() ?? [];
     if (left.length > 0) report.check('teardown', false, `left behind: ${left.join('; ')}`);
+    current = { net: null, cluster: null };
   }
   return report.passed;
 }

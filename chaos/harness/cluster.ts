@@ -186,6 +186,14 @@ export class ChaosCluster {
     return node;
   }
 
+  /** Last resort when the harness itself fails: SIGKILL every node now. */
+  killAllNow(): void {
+    for (const node of this.nodes) {
+      node.process?.kill('SIGKILL');
+      node.process = null;
+    }
+  }
+
   async stopAll(): Promise<void> {
     await Promise.all(
       this.nodes.map(async (node) => {

@@ -17,7 +17,19 @@ export async function checkNoFork(
     if (final) report.check('no fork', false, `only ${live.length} nodes answered`);
     return !final;
   }
-  const chains = await Promise.all(live.map((api) => api.headers(1, common)));
+  let chains: Awaited<ReturnType<NodeApi['headers']>>[];
+  try {
+    chains = await Promise.all(live.map((api) => api.headers(1, common)));
+  } catch (error) {
+    // A node went down between the two requests: judge at the next check (the final one needs all).
+    if (final)
+      report.check(
+        'no fork',
+        false,
+        `could not read every node's headers: ${(error as Error).message}`,
+      );
+    return !final;
+  }
   for (let h = 0; h < common; h++) {
     const first = chains[0]![h];
     for (const chain of chains.slice(1)) {
