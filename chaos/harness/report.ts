@@ -18,7 +18,8 @@ export class ScenarioReport {
   readonly timeline: TimelineEntry[] = [];
   readonly invariants: InvariantResult[] = [];
   readonly recoveriesMs: number[] = [];
-  readonly memory: Array<{ atMs: number; rssMb: number[] }> = [];
+  /** Resident memory per node, with each node's process generation (a restart starts a new one). */
+  readonly memory: Array<{ atMs: number; rssMb: number[]; starts: number[] }> = [];
   readonly scenario: string;
   readonly purpose: string;
   private readonly startedAt = Date.now();
