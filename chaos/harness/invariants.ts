@@ -111,7 +111,7 @@ export function sampleMemory(cluster: ChaosCluster, report: ScenarioReport): voi
 }
 
 /**
- * No node's resident memory grew by more than `maxGrowth` between the first
+ * No node's resident memory grew by more than `maxGrowth` between the middle
  * and last third of its longest-lived process (a restart starts from scratch,
  * so samples of different processes are not compared), nor passed `maxMb`.
  */
@@ -137,7 +137,8 @@ export function checkMemory(
     if (longest.length < 9) continue;
     const third = Math.floor(longest.length / 3);
     const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-    const early = avg(longest.slice(0, third));
+    // The first third is start-up (caches and the JIT warming): compare the middle third with the last.
+    const early = avg(longest.slice(third, 2 * third));
     const late = avg(longest.slice(-third));
     judged.push(`node${i} ${early.toFixed(0)} -> ${late.toFixed(0)} MB`);
     if (late > early * (1 + opts.maxGrowth))
