@@ -1,0 +1,156 @@
+/** The invariants every scenario checks, during the run and at its end. */
+import type { NodeApi } from './api.ts';
+import type { ChaosCluster } from './cluster.ts';
+import { sleep } from './load.ts';
+import type { ScenarioReport } from './report.ts';
+
+/** No two nodes hold different blocks (or UTXO roots) at any height they both have. */
+export async function checkNoFork(
+  apis: readonly NodeApi[],
+  report: ScenarioReport,
+  final: boolean,
+): Promise<boolean> {
+  const tips = await Promise.all(apis.map((api) => api.tipHeight().catch(() => -1)));
+  const live = apis.filter((_, i) => tips[i]! >= 0);
+  const common = Math.min(...tips.filter((t) => t >= 0));
+  if (live.length < 2 || common < 1) {
+    if (final) report.check('no fork', false, `only ${live.length} nodes answered`);
+    return !final;
+  }
+  let chains: Awaited<ReturnType<NodeApi['headers']>>[];
+  try {
+    chains = await Promise.all(live.map((api) => api.headers(1, common)));
+  } catch (error) {
+    // A node went down between the two requests: judge at the next check (the final one needs all).
+    if (final)
+      report.check(
+        'no fork',
+        false,
+        `could not read every node's headers: ${(error as Error).message}`,
+      );
+    return !final;
+  }
+  for (let h = 0; h < common; h++) {
+    const first = chains[0]![h];
+    for (const chain of chains.slice(1)) {
+      const other = chain[h];
+      if (
+        first === undefined ||
+        other === undefined ||
+        first.hash !== other.hash ||
+        first.utxoRoot !== other.utxoRoot
+      ) {
+        report.check('no fork', false, `nodes disagree at height ${h + 1}`);
+        return false;
+      }
+    }
+  }
+  if (final) report.check('no fork', true, `${live.length} nodes agree on heights 1..${common}`);
+  return true;
+}
+
+/**
+ * Waits until every node's tip passes the highest tip seen now, and returns
+ * how long that took: the recovery time after a fault ends.
+ */
+export async function awaitProgress(
+  apis: readonly NodeApi[],
+  report: ScenarioReport,
+  boundMs: number,
+  what: string,
+): Promise<number> {
+  const started = Date.now();
+  const tips = await Promise.all(apis.map((api) => api.tipHeight().catch(() => -1)));
+  const target = Math.max(...tips) + 1;
+  while (Date.now() - started < boundMs * 3) {
+    const now = await Promise.all(apis.map((api) => api.tipHeight().catch(() => -1)));
+    if (now.every((t) => t >= target)) {
+      const ms = Date.now() - started;
+      report.recoveriesMs.push(ms);
+      report.check(
+        `progress after ${what}`,
+        ms <= boundMs,
+        `every node passed height ${target - 1} after ${(ms / 1000).toFixed(1)} s (bound ${boundMs / 1000} s)`,
+      );
+      return ms;
+    }
+    await sleep(250);
+  }
+  report.check(
+    `progress after ${what}`,
+    false,
+    `not every node passed height ${target - 1} within ${(boundMs * 3) / 1000} s`,
+  );
+  return Number.POSITIVE_INFINITY;
+}
+
+/** Every transaction seen committed is committed on every node. */
+export async function checkCommittedEverywhere(
+  apis: readonly NodeApi[],
+  txids: ReadonlySet<string>,
+  report: ScenarioReport,
+): Promise<void> {
+  const missing: string[] = [];
+  for (const txid of txids) {
+    const statuses = await Promise.all(apis.map((api) => api.txStatus(txid).catch(() => 'error')));
+    if (statuses.some((s) => s !== 'committed'))
+      missing.push(`${txid.slice(0, 12)}: ${statuses.join('/')}`);
+  }
+  report.check(
+    'acknowledged transactions on every node',
+    missing.length === 0 && txids.size > 0,
+    missing.length === 0
+      ? `${txids.size} committed transactions found on all ${apis.length} nodes`
+      : `missing: ${missing.slice(0, 5).join(', ')}`,
+  );
+}
+
+export function sampleMemory(cluster: ChaosCluster, report: ScenarioReport): void {
+  const rssMb = cluster.nodes.map((n) => Math.round((cluster.rssBytes(n.net.index) ?? 0) / 1e6));
+  report.memory.push({ atMs: report.elapsedMs, rssMb, starts: cluster.nodes.map((n) => n.starts) });
+}
+
+/**
+ * No node's resident memory grew by more than `maxGrowth` between the middle
+ * and last third of its longest-lived process (a restart starts from scratch,
+ * so samples of different processes are not compared), nor passed `maxMb`.
+ */
+export function checkMemory(
+  report: ScenarioReport,
+  opts: { maxGrowth: number; maxMb: number },
+): void {
+  const problems: string[] = [];
+  const judged: string[] = [];
+  const nodes = report.memory[0]?.rssMb.length ?? 0;
+  for (let i = 0; i < nodes; i++) {
+    const lifetimes = new Map<number, number[]>();
+    for (const sample of report.memory) {
+      const rss = sample.rssMb[i] ?? 0;
+      if (rss === 0) continue;
+      const start = sample.starts[i] ?? 0;
+      lifetimes.set(start, [...(lifetimes.get(start) ?? []), rss]);
+    }
+    const all = [...lifetimes.values()].flat();
+    const peak = all.length === 0 ? 0 : Math.max(...all);
+    if (peak > opts.maxMb) problems.push(`node${i} peaked at ${peak} MB`);
+    const longest = [...lifetimes.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+    if (longest.length < 9) continue;
+    const third = Math.floor(longest.length / 3);
+    const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    // The first third is start-up (caches and the JIT warming): compare the middle third with the last.
+    const early = avg(longest.slice(third, 2 * third));
+    const late = avg(longest.slice(-third));
+    judged.push(`node${i} ${early.toFixed(0)} -> ${late.toFixed(0)} MB`);
+    if (late > early * (1 + opts.maxGrowth))
+      problems.push(`node${i} grew ${early.toFixed(0)} -> ${late.toFixed(0)} MB`);
+  }
+  report.check(
+    'memory bounded',
+    problems.length === 0,
+    problems.length > 0
+      ? problems.join('; ')
+      : judged.length > 0
+        ? `${judged.join(', ')} (bound +${opts.maxGrowth * 100}%, ${opts.maxMb} MB)`
+        : `no process lived long enough to judge growth; peaks under ${opts.maxMb} MB`,
+  );
+}

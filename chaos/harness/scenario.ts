@@ -1,0 +1,44 @@
+/** What a scenario file exports, and what it gets to work with. */
+import type { NodeApi } from './api.ts';
+import type { ChaosCluster } from './cluster.ts';
+import type { LoadGenerator } from './load.ts';
+import type { ChaosNetwork } from './netns.ts';
+import type { ScenarioReport } from './report.ts';
+
+export interface ScenarioContext {
+  readonly net: ChaosNetwork;
+  readonly cluster: ChaosCluster;
+  readonly load: LoadGenerator;
+  readonly report: ScenarioReport;
+  /** One API client per node, by index (the node may be down). */
+  readonly apis: readonly NodeApi[];
+  /** Seeded: the same seed replays the same fault schedule. */
+  readonly random: () => number;
+  /** The scenario's length, where it has one (soak), in seconds. */
+  readonly seconds: number;
+  /** Recovery bound after a fault ends (CometBFT's e2e: 20 s). */
+  readonly recoveryBoundMs: number;
+}
+
+export interface Scenario {
+  readonly name: string;
+  /** One line: what it breaks and what must hold. */
+  readonly purpose: string;
+  readonly nodes: number;
+  /** Part of the short subset CI runs. */
+  readonly ci: boolean;
+  readonly defaultSeconds: number;
+  run(ctx: ScenarioContext): Promise<void>;
+}
+
+/** mulberry32: a small seeded generator, so a failing schedule can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
