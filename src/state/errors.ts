@@ -3,6 +3,7 @@ import { UtxodError } from '../util/errors.ts';
 export type StateErrorCode =
   | 'STATE_VALUE_TOO_LARGE'
   | 'STATE_BAD_HEIGHT'
+  | 'STATE_FOREIGN_OVERLAY'
   | 'STATE_ROOT_NOT_RETAINED'
   | 'STATE_NODE_MISSING'
   | 'STATE_UNDO_MISSING'

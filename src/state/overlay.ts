@@ -51,6 +51,11 @@ export class StateOverlay implements StateReader {
     this.staged.set(bytesKey(key), { key, value: null });
   }
 
+  /** True if this overlay sits directly on `reader` (not on another overlay). */
+  isOver(reader: StateReader): boolean {
+    return this.base === reader;
+  }
+
   /** A child overlay: its writes reach this one only through `mergeInto`. */
   fork(): StateOverlay {
     return new StateOverlay(this);

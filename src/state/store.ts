@@ -167,6 +167,12 @@ export class StateStore implements StateReader, NodeLoader {
     if (height !== this.tip.height + 1) {
       throw new StateError('STATE_BAD_HEIGHT', `state update for ${height} on ${this.tip.height}`);
     }
+    if (!overlay.isOver(this)) {
+      throw new StateError(
+        'STATE_FOREIGN_OVERLAY',
+        'prepare takes an overlay made directly on this store',
+      );
+    }
     const staged = overlay.changes();
     const olds = await this.db.getMany(staged.map((s) => valueKey(s.key)));
     const changed: { key: StateKey; old: Uint8Array | null }[] = [];
