@@ -172,11 +172,18 @@ describe('StateStore on LevelDB', () => {
     const old = await t.store.prove(key, { height: h0 });
     assert.deepEqual(old.root, root0);
     assert.ok(verifyProof(root0, key, v('stake 12'), old.proof));
+    const byRoot = await t.store.prove(key, { root: root0 });
+    assert.equal(byRoot.height, h0);
+    assert.deepEqual(byRoot.proof, old.proof);
     const o = newOverlay(t);
     o.put(key, v('changed again'));
     await commitOverlay(t, o);
     await assert.rejects(
       t.store.prove(key, { height: h0 }),
+      (e: unknown) => e instanceof StateError && e.code === 'STATE_ROOT_NOT_RETAINED',
+    );
+    await assert.rejects(
+      t.store.prove(key, { root: root0 }),
       (e: unknown) => e instanceof StateError && e.code === 'STATE_ROOT_NOT_RETAINED',
     );
   });

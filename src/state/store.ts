@@ -7,7 +7,7 @@ import { bytesKey, toHex } from '../util/bytes.ts';
 import { StateError } from './errors.ts';
 import { asStateKey, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES, type StateKey } from './keys.ts';
 import type { StateEntry, StateOverlay, StateReader } from './overlay.ts';
-import { compareHashes, type StateProof } from './proof.ts';
+import { compareHashes, equalBytes, type StateProof } from './proof.ts';
 import {
   decodeNode,
   EMPTY_REF,
@@ -278,9 +278,30 @@ export class StateStore implements StateReader, NodeLoader {
     return undo.root;
   }
 
-  /** Inclusion or exclusion proof of `key` at the tip or at a retained `height`. */
-  async prove(key: StateKey, at: { height?: number } = {}): Promise<StateProofResult> {
-    const height = at.height ?? this.tip.height;
+  /** The newest retained height whose root is `root`, if any (at most retainRoots reads). */
+  async heightOfRoot(root: Uint8Array): Promise<number | undefined> {
+    for (let h = this.tip.height; h >= this.oldestRetained && h >= 0; h--) {
+      if (equalBytes((await this.rootAt(h)).hash, root)) return h;
+    }
+    return undefined;
+  }
+
+  /**
+   * Inclusion or exclusion proof of `key` at the tip, at a retained `height`,
+   * or against a retained `root`.
+   */
+  async prove(
+    key: StateKey,
+    at: { height?: number; root?: Uint8Array } = {},
+  ): Promise<StateProofResult> {
+    let height = at.height ?? this.tip.height;
+    if (at.root !== undefined) {
+      const found = await this.heightOfRoot(at.root);
+      if (found === undefined) {
+        throw new StateError('STATE_ROOT_NOT_RETAINED', `root ${toHex(at.root)} is not retained`);
+      }
+      height = found;
+    }
     const root = await this.rootAt(height);
     const { siblings, terminal, value } = await proveKey(this, root, hashes.key(key));
     return { height, root: root.hash, value, proof: { siblings, terminal } };

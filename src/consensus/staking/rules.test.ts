@@ -5,6 +5,7 @@ import {
   stakingKey,
   TEST_CHAIN_ID_HASH,
 } from '../../../test/support/staking-fixture.ts';
+import { rollbackOne } from '../../../test/support/state-fixture.ts';
 import { sign } from '../../crypto/signer.ts';
 import { nobleVerifier } from '../../crypto/verifier.ts';
 import { COIN } from '../../primitives/amount.ts';
@@ -373,5 +374,33 @@ describe('staking rules on a real state store', () => {
     const after = (await h.setAt(h.height + 2))!;
     assert.equal(powerOf(after, cons(ids[2]!.n).publicKey), 11n);
     assert.equal(powerOf(after, cons(ids[1]!.n).publicKey), undefined);
+  });
+
+  it('a staking block rolls back to the exact previous root', async () => {
+    h = await harness();
+    await h.block(async () => {});
+    const before = h.t.store.root;
+    await h.block(async (b) => {
+      await b.applyTx(tx({ kind: 'unbond', amount: 3n * COIN }), op('a').publicKey);
+      await b.applyEvidence(evidence(cons('b'), 1), h.times[1]!);
+    });
+    assert.notDeepEqual(h.t.store.root, before);
+    assert.deepEqual(await rollbackOne(h.t), before);
+    assert.deepEqual(await h.totals(), { bonded: 150n * COIN, unbonding: 0n, slashed: 0n });
+  });
+
+  it('hands back evidence signatures that fail when forged, and checks the signer flags', async () => {
+    h = await harness();
+    await h.block(async () => {});
+    const forged = { ...evidence(cons('a'), 1), signatureB: evidence(cons('b'), 1).signatureB };
+    const jobs = await h.block((b) => b.applyEvidence(forged, h.times[1]!));
+    assert.deepEqual(
+      jobs.map((j) => nobleVerifier.verify(j.msg, j.sig, j.pub)),
+      [true, false],
+    );
+    await assert.rejects(
+      h.block(async () => {}, { signed: [true] }),
+      RangeError,
+    );
   });
 });
