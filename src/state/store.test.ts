@@ -225,4 +225,19 @@ describe('StateStore on LevelDB', () => {
     }
     assert.equal(await countNodes(t), withFew);
   });
+
+  it('verify() recomputes the root and finds a value changed behind its back', async () => {
+    const ok = await t.store.verify();
+    assert.deepEqual(ok.root, t.store.root);
+    assert.ok(ok.entries > 0);
+    const victim = (await allEntries(t))[0]!;
+    const raw = Uint8Array.of(Bucket.stateValue, ...victim.key);
+    await t.db.write([{ type: 'put', key: raw, value: v('tampered') }]);
+    await assert.rejects(
+      t.store.verify(),
+      (e: unknown) => e instanceof StateError && e.code === 'STATE_CORRUPT',
+    );
+    await t.db.write([{ type: 'put', key: raw, value: victim.value }]);
+    await t.store.verify();
+  });
 });

@@ -66,6 +66,7 @@ describe('state store survives kill -9', () => {
           const entries = [];
           for await (const e of store.entries()) entries.push(e);
           assert.equal(toHex(computeRoot(entries)), toHex(store.root));
+          assert.equal((await store.verify()).entries, entries.length);
           for (let i = 0; i < 200; i += 7) {
             const key = StateKeys.registry(new Uint8Array(32).fill(i));
             const { proof, value } = await store.prove(key);
