@@ -1,4 +1,5 @@
 import { UtxodError } from '../util/errors.ts';
+import { StakingVerificationCodes } from './staking/errors.ts';
 
 /**
  * Consensus rule violations. Each code has a fixed peer penalty (0-100): 100
@@ -42,6 +43,7 @@ export const VerificationCodes = {
   BLOCK_BAD_LAST_COMMIT: 100,
   BLOCK_BAD_COMMIT: 100,
   BLOCK_CHECKPOINT_MISMATCH: 100,
+  ...StakingVerificationCodes,
 } as const;
 
 export type VerificationCode = keyof typeof VerificationCodes;

@@ -61,4 +61,9 @@ export const Tag = {
   genesis: 'utxod/genesis',
   chainId: 'utxod/chain-id',
   utxoSet: 'utxod/utxo-set',
+  stateKey: 'utxod/state-key',
+  stateValue: 'utxod/state-value',
+  stateLeaf: 'utxod/state-leaf',
+  stateNode: 'utxod/state-node',
+  stateEmpty: 'utxod/state-empty',
 } as const;

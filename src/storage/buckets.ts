@@ -25,6 +25,12 @@ export const Bucket = {
   auth: 0x0c,
   /** Banned peers with their expiry (src/p2p). */
   peerBan: 0x0d,
+  /** State tree nodes: version u32 BE + node hash (32) -> node record (src/state). */
+  stateNode: 0x0e,
+  /** Current state values: raw state key -> value (src/state). */
+  stateValue: 0x0f,
+  /** State undo records and roots: height u32 BE -> undo record (src/state). */
+  stateUndo: 0x10,
 } as const;
 export type Bucket = (typeof Bucket)[keyof typeof Bucket];
 
