@@ -4,11 +4,14 @@ import { print } from '../shared.ts';
 
 export function registerStatus(program: Command): void {
   withRpcOptions(
-    program.command('status').description("a running node's version, tip, sync and peers"),
+    program
+      .command('status')
+      .description("a running node's version, tip, sync, peers and the addresses it listens on"),
   )
     .option('--json', 'print the API response as JSON')
     .action(async (flags: RpcFlags & { json?: boolean }) => {
-      const status = await rpcClient(flags).status();
+      const node = await rpcClient(flags);
+      const status = await node.call((api) => api.status());
       if (flags.json === true) return print(JSON.stringify(status, null, 2));
       print(`version: ${status.version}`);
       print(`chain:   ${status.chainId} (${status.network})`);
@@ -17,6 +20,9 @@ export function registerStatus(program: Command): void {
       );
       print(`syncing: ${status.syncing ? 'yes' : 'no'}, peers: ${status.peers}`);
       print(`mempool: ${status.mempool.size} txs, ${status.mempool.bytes} bytes`);
+      print(`api:     ${node.api.url}`);
+      // What another node passes to --bootstrap.
+      for (const addr of status.listenAddrs) print(`p2p:     ${addr}`);
       print(`uptime:  ${status.uptimeSeconds} s`);
     });
 }
