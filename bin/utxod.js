@@ -43,8 +43,10 @@ if (suitable(process.versions.node)) {
     );
     process.exit(1);
   }
-  const child = spawn(node, [main, ...process.argv.slice(2)], { stdio: 'inherit' });
-  // A terminal's Ctrl-C reaches both processes; a `kill PID` reaches only this one.
+  // In a process group of its own, so that a terminal's Ctrl-C (sent to the whole
+  // foreground group) reaches it once, forwarded from here, not twice: a second
+  // signal tells the node to stop without a clean shutdown.
+  const child = spawn(node, [main, ...process.argv.slice(2)], { stdio: 'inherit', detached: true });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
     process.on(signal, () => child.kill(signal));
   child.on('error', (error) => {

@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { RpcClient } from '../client/rpc-client.ts';
-import { CliError, datadirOption } from './shared.ts';
+import { CliError, datadirOption, defaultDatadir, requireDatadir } from './shared.ts';
 
 export const DEFAULT_RPC_URL = 'http://127.0.0.1:8645';
 
@@ -58,6 +59,14 @@ export async function rpcClient(flags: RpcFlags, role: 'reader' | 'operator' | '
   const { readCookie, mintLocalToken } = await import('../api/auth/cookie.ts');
   const { RpcClient } = await import('../client/rpc-client.ts');
   const env = process.env['UTXOD_RPC'];
+  // An explicit --datadir that is not there gets the same answer as in every other command.
+  if (
+    flags.rpc === undefined &&
+    (env === undefined || env === '') &&
+    flags.datadir !== defaultDatadir() &&
+    !existsSync(flags.datadir)
+  )
+    requireDatadir(flags.datadir);
   const cookie = readCookie(flags.datadir);
   const url =
     flags.rpc ??

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, datadirOption, parseCount, print } from '../shared.ts';
+import { CliError, datadirOption, parseCount, print, requireDatadir } from '../shared.ts';
 
 /** The public BIP-39 test mnemonic that funds the devnet (genesis/README.md). */
 export const DEVNET_MNEMONIC =
@@ -47,6 +47,7 @@ export function registerKeys(program: Command): void {
     .action(async (opts: { file?: string; datadir: string }) => {
       const { readKeyFile } = await import('../../crypto/key-file.ts');
       const { dataPaths } = await import('../../node/datadir.ts');
+      if (opts.file === undefined) requireDatadir(opts.datadir);
       const file = opts.file ?? dataPaths(opts.datadir).validatorKey;
       await describeKey(readKeyFile(file).publicKey, opts.datadir, file);
     });

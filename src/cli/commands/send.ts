@@ -64,7 +64,7 @@ export function registerSend(program: Command): void {
     if (amount < dust)
       throw new CliError(
         'AMOUNT_INVALID',
-        `--amount ${flags.amount} is below the dust limit of ${sdk.formatCoins(dust)} coins at ${feeRate} per 1000 bytes: the recipient could not spend it for less than a third of its value`,
+        `--amount ${flags.amount} is below the dust limit of ${sdk.formatCoins(dust)} coins at ${feeRate} per 1000 bytes: spending it would cost more than a third of its value`,
       );
     const coins = sdk.spendableCoins(await node.call((api) => api.allUtxos(fromAddress)), {
       lock: fromLock,
