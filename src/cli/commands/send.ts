@@ -8,6 +8,7 @@ interface SendFlags extends RpcFlags {
   amount: string;
   feeRate?: string;
   wait?: boolean;
+  quiet?: boolean;
 }
 
 export function registerSend(program: Command): void {
@@ -22,7 +23,8 @@ export function registerSend(program: Command): void {
         '--fee-rate <rate>',
         'base units per 1000 bytes (default: the node’s estimate for the next block)',
       )
-      .option('--wait', 'wait until the transaction is committed'),
+      .option('--wait', 'wait until the transaction is committed')
+      .option('-q, --quiet', 'print only the txid (for scripts: txid=$(utxod send ... -q))'),
   ).action(async (flags: SendFlags) => {
     const sdk = await import('../../client/index.ts');
     const { readKeyFile } = await import('../../crypto/key-file.ts');
@@ -95,13 +97,17 @@ export function registerSend(program: Command): void {
     }
     const fee = sdk.transactionFee(tx, coins);
     const result = await node.call((api) => api.submitTx(tx));
-    print(`txid:   ${result.txid}`);
-    print(`status: ${result.status}`);
-    print(`amount: ${sdk.formatCoins(amount)} to ${flags.to}`);
-    print(`fee:    ${sdk.formatCoins(fee)} (${feeRate} per 1000 bytes)`);
+    const quiet = flags.quiet === true;
+    if (!quiet) {
+      print(`txid:   ${result.txid}`);
+      print(`status: ${result.status}`);
+      print(`amount: ${sdk.formatCoins(amount)} to ${flags.to}`);
+      print(`fee:    ${sdk.formatCoins(fee)} (${feeRate} per 1000 bytes)`);
+    }
     if (flags.wait === true) {
       const committed = await node.call((api) => api.waitForTx(result.txid));
-      print(`committed at height ${committed.height}`);
+      if (!quiet) print(`committed at height ${committed.height}`);
     }
+    if (quiet) print(result.txid);
   });
 }
