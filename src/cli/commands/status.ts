@@ -9,10 +9,7 @@ export function registerStatus(program: Command): void {
       .description("a running node's version, tip, sync, peers and the addresses it listens on"),
   )
     .option('--json', 'print the API response as JSON')
-    .option(
-      '--p2p-addr',
-      "print only the node's first p2p address, for another node's --bootstrap",
-    )
+    .option('--p2p-addr', "print only the node's first p2p address, for another node's --bootstrap")
     .action(async (flags: RpcFlags & { json?: boolean; p2pAddr?: boolean }) => {
       const node = await rpcClient(flags);
       const status = await node.call((api) => api.status());
