@@ -7,6 +7,7 @@
 // node_modules, and otherwise says what is needed instead of a stack trace.
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,10 @@ import { fileURLToPath } from 'node:url';
 const MIN = [22, 18];
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'src', 'cli', 'main.ts');
+// V8's compiled code for the sources, kept between runs (Node >= 22.1): a command
+// then starts in about half the CPU time. Beside the installed packages, so only
+// the user who installed them writes it; a read-only install just goes without.
+const compileCache = join(root, 'node_modules', '.cache', 'utxod-compile');
 
 function suitable(version) {
   const [major, minor] = version.split('.').map(Number);
@@ -31,6 +36,7 @@ function executable(file) {
 }
 
 if (suitable(process.versions.node)) {
+  module.enableCompileCache?.(compileCache);
   await import(main);
 } else {
   const candidates = [process.env.UTXOD_NODE, join(root, 'node_modules', 'node', 'bin', 'node')];
@@ -46,7 +52,11 @@ if (suitable(process.versions.node)) {
   // In a process group of its own, so that a terminal's Ctrl-C (sent to the whole
   // foreground group) reaches it once, forwarded from here, not twice: a second
   // signal tells the node to stop without a clean shutdown.
-  const child = spawn(node, [main, ...process.argv.slice(2)], { stdio: 'inherit', detached: true });
+  const child = spawn(node, [main, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    detached: true,
+    env: { NODE_COMPILE_CACHE: compileCache, ...process.env },
+  });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
     process.on(signal, () => child.kill(signal));
   child.on('error', (error) => {

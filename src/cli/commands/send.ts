@@ -26,14 +26,14 @@ export function registerSend(program: Command): void {
       .option('--wait', 'wait until the transaction is committed')
       .option('-q, --quiet', 'print only the txid (for scripts: txid=$(utxod send ... -q))'),
   ).action(async (flags: SendFlags) => {
-    const sdk = await import('../../client/index.ts');
-    const { readKeyFile } = await import('../../crypto/key-file.ts');
-    // Everything the user typed is checked before the node is asked anything.
+    // Everything the user typed is checked before the node is asked anything
+    // (and before the signing code is loaded: a typo answers at once).
+    const { AmountInputError, parseCoinAmount } = await import('../../client/amount.ts');
     let amount: bigint;
     try {
-      amount = sdk.parseCoinAmount(flags.amount);
+      amount = parseCoinAmount(flags.amount);
     } catch (error) {
-      if (error instanceof sdk.AmountInputError)
+      if (error instanceof AmountInputError)
         throw new CliError('AMOUNT_INVALID', `--amount ${error.message}`, { text: flags.amount });
       throw error;
     }
@@ -42,6 +42,8 @@ export function registerSend(program: Command): void {
         'USAGE',
         `--fee-rate must be a whole number of base units per 1000 bytes, got "${flags.feeRate}"`,
       );
+    const sdk = await import('../../client/index.ts');
+    const { readKeyFile } = await import('../../crypto/key-file.ts');
     const key = readKeyFile(flags.fromKey);
     const node = await rpcClient(flags);
     const info = await node.call((api) => api.chainInfo());
