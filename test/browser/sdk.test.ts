@@ -50,6 +50,7 @@ describe('the wallet SDK in headless Chromium', {
   let pageUrl: string;
   let context: BrowserContext;
   let bundleInputs: string[];
+  let nodeUrl: string;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'utxod-browser-'));
@@ -86,7 +87,8 @@ describe('the wallet SDK in headless Chromium', {
     const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
     writeFileSync(configFile, JSON.stringify({ ...config, corsOrigins: [pageUrl] }));
     node = NodeProcess.start(datadir, ['--block-interval', '500']);
-    await node.url();
+    // A loaded CI machine may take longer than NodeProcess's default 20 s to start a node.
+    nodeUrl = String((await node.waitForLog((l) => l.msg === 'api listening', 120_000))['url']);
 
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: chromiumPath!,
@@ -119,7 +121,7 @@ describe('the wallet SDK in headless Chromium', {
   });
 
   test('derives a key, builds, signs and submits a payment, sees it committed', async () => {
-    const url = await node.url();
+    const url = nodeUrl;
     const token = mintLocalToken(join(dir, 'node'), { role: 'reader' });
     assert.ok(token !== null);
     const tab = await context.newPage();
