@@ -13,6 +13,8 @@ import { registerToken } from './commands/token.ts';
 import { registerTx } from './commands/tx.ts';
 import { registerVerifyChain } from './commands/verify-chain.ts';
 
+// Command modules import only commander and ./shared.ts at the top; each action
+// loads what it needs when it runs, so `utxod --help` or a typo answers at once.
 const program = new Command()
   .name('utxod')
   .description('utxod: a UTXO blockchain full node')
@@ -43,7 +45,18 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
-  const code = error instanceof UtxodError ? ` [${error.code}]` : '';
-  process.stderr.write(`utxod: error${code}: ${(error as Error).message ?? String(error)}\n`);
+  process.stderr.write(`${describeFailure(error)}\n`);
   process.exit(1);
+}
+
+/**
+ * A user mistake is one line naming what to change; only an unexpected fault
+ * (not a UtxodError) carries its stack, and then only with UTXOD_DEBUG=1.
+ */
+function describeFailure(error: unknown): string {
+  if (error instanceof UtxodError) return `utxod: error [${error.code}]: ${error.message}`;
+  const err = error instanceof Error ? error : new Error(String(error));
+  const line = `utxod: error: ${err.message}`;
+  if (process.env['UTXOD_DEBUG'] === '1' && err.stack !== undefined) return `${line}\n${err.stack}`;
+  return `${line}\n(an unexpected failure: UTXOD_DEBUG=1 shows where it happened)`;
 }

@@ -5,6 +5,7 @@ import { ParallelVerifier } from '../crypto/verify-pool.ts';
 import type { Logger } from '../logger/index.ts';
 import { dataPaths, loadGenesis } from '../node/datadir.ts';
 import { Database } from '../storage/db.ts';
+import { requireDatadir } from './shared.ts';
 
 export interface OfflineChain {
   readonly chain: Chain;
@@ -16,6 +17,7 @@ export interface OfflineChain {
 
 /** Opens a data directory's chain without starting a node (the node must be stopped). */
 export async function openChainOffline(datadir: string, logger: Logger): Promise<OfflineChain> {
+  requireDatadir(datadir);
   const config = loadConfig(datadir);
   const paths = dataPaths(config.datadir);
   const genesis = loadGenesis(paths);
@@ -41,4 +43,10 @@ export async function openChainOffline(datadir: string, logger: Logger): Promise
     await db.close();
     throw error;
   }
+}
+
+/** The chain database alone (audit log, ban list); LevelDB's lock refuses a second opener. */
+export async function openDatabase(datadir: string): Promise<Database> {
+  requireDatadir(datadir);
+  return Database.open({ path: dataPaths(datadir).chainDb, syncWrites: true });
 }

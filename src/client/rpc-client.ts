@@ -1,41 +1,26 @@
-import type { BalanceResponse, HistoryResponse, UtxosResponse } from '../api/schemas/addresses.ts';
-import type {
-  BlockResponse,
-  ChainInfoResponse,
-  HeadersResponse,
-  TipResponse,
-  ValidatorsResponse,
-} from '../api/schemas/chain.ts';
-import type { ErrorBody } from '../api/schemas/common.ts';
-import type {
-  FeeEstimateResponse,
-  MempoolEntriesResponse,
-  MempoolSummaryResponse,
-} from '../api/schemas/mempool.ts';
-import type { NodeStatusResponse, ReadinessResponse } from '../api/schemas/node.ts';
-import type { CoinResponse, SubmitTxResponse, TxStatusResponse } from '../api/schemas/txs.ts';
 import type { Transaction } from '../primitives/transaction.ts';
 import { toHex } from '../util/bytes.ts';
 import { UtxodError } from '../util/errors.ts';
-
-export type {
+import type {
   BalanceResponse,
   BlockResponse,
   ChainInfoResponse,
   CoinResponse,
+  ErrorBody,
   FeeEstimateResponse,
   HeadersResponse,
   HistoryResponse,
   MempoolEntriesResponse,
   MempoolSummaryResponse,
   NodeStatusResponse,
+  PeerListResponse,
   ReadinessResponse,
   SubmitTxResponse,
   TipResponse,
   TxStatusResponse,
   UtxosResponse,
   ValidatorsResponse,
-};
+} from './types.ts';
 
 export const DEFAULT_RPC_URL = 'http://127.0.0.1:8645';
 
@@ -73,7 +58,7 @@ export interface RpcClientOptions {
 
 type Query = Record<string, string | number | boolean | undefined>;
 
-/** Typed client for the node's /api/v1: one method per route, responses typed from the route schemas. */
+/** Typed client for the node's /api/v1: one method per route (types in ./types.ts). Uses only fetch: runs in browsers too. */
 export class RpcClient {
   readonly url: string;
   private readonly token: string | undefined;
@@ -84,7 +69,8 @@ export class RpcClient {
     this.url = (opts.url ?? DEFAULT_RPC_URL).replace(/\/+$/, '');
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.fetchFn = opts.fetch ?? fetch;
+    // Called through a wrapper: a browser's fetch throws "Illegal invocation" when called as a method of another object.
+    this.fetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
   }
 
   // ------------------------------------------------------------ chain
@@ -197,6 +183,11 @@ export class RpcClient {
     return this.get('/api/v1/node/status');
   }
 
+  /** Connected peers with score and handshake (an admin route). */
+  peers(): Promise<PeerListResponse> {
+    return this.get('/api/v1/admin/peers');
+  }
+
   /** Readiness without throwing on 503: the body says which component is not ready. */
   ready(): Promise<ReadinessResponse> {
     return this.request('GET', '/health/ready', undefined, undefined, [503]);
@@ -242,6 +233,7 @@ export class RpcClient {
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
     } catch {
+      // The body is reported by status, not echoed: it may be an HTML error page.
       throw new RpcError(
         response.status,
         'RPC_BAD_RESPONSE',

@@ -1,7 +1,6 @@
-import type { KeyPair } from '../crypto/key-file.ts';
 import { sign } from '../crypto/signer.ts';
-import { sumAmounts } from '../primitives/amount.ts';
-import { type Lock, pubkeyHash } from '../primitives/lock.ts';
+import { formatCoins, sumAmounts } from '../primitives/amount.ts';
+import { type Lock, LockType, pubkeyHash } from '../primitives/lock.ts';
 import type { Outpoint } from '../primitives/outpoint.ts';
 import { chainIdHash as hashChainId, SighashContext } from '../primitives/sighash.ts';
 import { Transaction, TX_VERSION, type TxOutput, type Witness } from '../primitives/transaction.ts';
@@ -9,8 +8,14 @@ import { bytesEqual, toHex } from '../util/bytes.ts';
 import { UtxodError } from '../util/errors.ts';
 
 export class TxBuildError extends UtxodError<
-  'INSUFFICIENT_FUNDS' | 'NO_KEY_FOR_COIN' | 'INVALID_TX_REQUEST'
+  'INSUFFICIENT_FUNDS' | 'NO_KEY_FOR_COIN' | 'INVALID_TX_REQUEST' | 'DUST_OUTPUT'
 > {}
+
+/** A secp256k1 key pair (33-byte compressed public key). */
+export interface KeyPair {
+  readonly publicKey: Uint8Array;
+  readonly privateKey: Uint8Array;
+}
 
 /** A coin the wallet may spend: where it is, how much, and what lock guards it. */
 export interface SpendableCoin {
@@ -42,6 +47,38 @@ export function feeForSize(size: number, feeRate: bigint): bigint {
   return (BigInt(size) * feeRate + 999n) / 1000n;
 }
 
+/** The relay minimum of the mempool (base units per 1000 bytes): dust is judged at no less. */
+export const MIN_RELAY_FEE_RATE = 1000n;
+
+let spendBytes: number | null = null;
+
+/** Bytes one more pubkey-locked input (outpoint and witness) adds to a transaction. */
+function inputSpendBytes(): number {
+  if (spendBytes === null) {
+    const lock: Lock = { type: LockType.pubkeyHash, hash: new Uint8Array(32) };
+    const coin = (index: number): SpendableCoin => ({
+      outpoint: { txid: new Uint8Array(32), index },
+      amount: 1n,
+      lock,
+    });
+    const one = draft({}, [coin(0)], [{ amount: 1n, lock }]).size;
+    const two = draft({}, [coin(0), coin(1)], [{ amount: 1n, lock }]).size;
+    spendBytes = two - one;
+  }
+  return spendBytes;
+}
+
+/**
+ * The smallest output worth creating at `feeRate`: below it, spending the
+ * output later would cost more than a third of its value (Bitcoin Core's dust
+ * rule), so a payment that small is refused before any fee is paid, and change
+ * that small is left to the fee instead of making an unspendable coin.
+ */
+export function dustLimit(feeRate: bigint): bigint {
+  const rate = feeRate > MIN_RELAY_FEE_RATE ? feeRate : MIN_RELAY_FEE_RATE;
+  return 3n * feeForSize(inputSpendBytes(), rate);
+}
+
 /**
  * Selects coins (largest first), adds change when there is any, and signs
  * every input. Witnesses have a fixed size, so the fee is exact: the size is
@@ -54,35 +91,53 @@ export function buildTransaction(req: BuildTransactionRequest): Transaction {
     req.outputs.map((o) => o.amount),
     'outputs',
   );
+  const dust = dustLimit(req.feeRate);
+  for (const output of req.outputs)
+    if (output.amount < dust)
+      throw new TxBuildError(
+        'DUST_OUTPUT',
+        `an output of ${formatCoins(output.amount)} coins is below the dust limit of ${formatCoins(dust)} coins: spending it would cost more than a third of its value`,
+        { amount: output.amount.toString(), dustLimit: dust.toString() },
+      );
   const candidates = [...req.coins].sort((a, b) =>
     a.amount < b.amount ? 1 : a.amount > b.amount ? -1 : 0,
   );
   const selected: SpendableCoin[] = [];
   let selectedTotal = 0n;
+  let lastFee = 0n;
   for (const coin of candidates) {
     selected.push(coin);
     selectedTotal += coin.amount;
     const withChange = draft(req, selected, [...req.outputs, { amount: 0n, lock: req.changeLock }]);
     const fee = feeForSize(withChange.size, req.feeRate);
+    lastFee = fee;
     if (selectedTotal >= target + fee) {
       const change = selectedTotal - target - fee;
       const outputs =
-        change > 0n ? [...req.outputs, { amount: change, lock: req.changeLock }] : [...req.outputs];
+        change >= dust
+          ? [...req.outputs, { amount: change, lock: req.changeLock }]
+          : [...req.outputs];
       return signTransaction(draft(req, selected, outputs), selected, req.keys, req.chainId);
     }
   }
+  if (lastFee === 0n)
+    lastFee = feeForSize(
+      draft(req, [], [...req.outputs, { amount: 0n, lock: req.changeLock }]).size,
+      req.feeRate,
+    );
   throw new TxBuildError(
     'INSUFFICIENT_FUNDS',
-    `coins worth ${selectedTotal} cannot pay ${target} plus fees`,
+    `insufficient funds: ${formatCoins(selectedTotal)} coins available, ${formatCoins(target)} coins plus a fee of ${formatCoins(lastFee)} needed`,
     {
       available: selectedTotal.toString(),
       needed: target.toString(),
+      fee: lastFee.toString(),
     },
   );
 }
 
 function draft(
-  req: BuildTransactionRequest,
+  req: Pick<BuildTransactionRequest, 'lockTime' | 'memo'>,
   coins: readonly SpendableCoin[],
   outputs: readonly TxOutput[],
 ): Transaction {

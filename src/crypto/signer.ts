@@ -9,13 +9,14 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as secp from '@noble/secp256k1';
 import { UtxodError } from '../util/errors.ts';
-import { DIGEST_BYTES } from './verifier.ts';
 
 // noble ships only async (WebCrypto) hashes; the sync `sign` needs these.
 secp.hashes.sha256 = sha256;
 secp.hashes.hmacSha256 = (key, msg) => hmac(sha256, key, msg);
 
 export const PRIVATE_KEY_BYTES = 32;
+/** verifier.ts's DIGEST_BYTES, not imported from there: the verifier loads native code, and the wallet SDK (browsers) signs. */
+const DIGEST_BYTES = 32;
 
 /** Not 32 bytes, or not a scalar in [1, n-1]. The key itself is never put in the error. */
 export class InvalidPrivateKeyError extends UtxodError<'INVALID_PRIVATE_KEY'> {

@@ -91,17 +91,20 @@ export class BlockImporter {
       this.metrics.blockConnectSeconds.observe({ source }, result.durationMs / 1000);
       this.metrics.txsConnected.inc(result.txCount);
     }
+    // One info line per block (height, hash, txs, duration); the rest at debug.
     this.logger.info(
       {
-        source,
         height: result.height,
         hash: toHex(result.hash),
         txs: result.txCount,
-        fees: result.fees.toString(),
         durationMs: Number(result.durationMs.toFixed(2)),
-        mempoolConflicts: removal.conflicted,
+        source,
       },
       'committed block',
+    );
+    this.logger.debug(
+      { height: result.height, fees: result.fees.toString(), mempoolConflicts: removal.conflicted },
+      'committed block details',
     );
     this.events.emit('block', { block, commit, result, source });
     return result;

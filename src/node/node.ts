@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { removeCookie, writeCookie } from '../api/auth/cookie.ts';
 import { type AuthStack, openAuthStack } from '../api/auth/index.ts';
 import { MetricsServer } from '../api/metrics-server.ts';
 import { ApiServer } from '../api/server.ts';
@@ -303,6 +304,7 @@ export class UtxoNode {
     this.status = 'started';
     this.rpcAddress = await this.api.listen();
     this.logger.info({ url: this.rpcAddress }, 'api listening');
+    writeCookie(this.paths.root, { url: this.rpcAddress });
     this.metricsAddress = await this.metricsServer.listen();
     this.logger.info({ url: this.metricsAddress }, 'metrics listening');
     await this.p2p.start();
@@ -321,6 +323,7 @@ export class UtxoNode {
     this.status = 'closing';
     if (this.expiryTimer !== null) clearInterval(this.expiryTimer);
     await this.api.close();
+    removeCookie(this.paths.root);
     await this.metricsServer.close();
     await this.syncer.stop();
     try {

@@ -8,9 +8,21 @@ export class HexError extends UtxodError<'INVALID_HEX'> {
 
 const HEX_RE = /^(?:[0-9a-f]{2})*$/;
 
+/**
+ * Node's Buffer where there is one (native speed on the validation paths);
+ * the plain versions below serve the wallet SDK in a browser.
+ */
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+const HEX_DIGITS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /** Lower-case hex without prefix. */
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  if (NodeBuffer === undefined) {
+    let out = '';
+    for (const byte of bytes) out += HEX_DIGITS[byte];
+    return out;
+  }
+  return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 /** Strict: lower-case, even length, no prefix; `expectedLength` in bytes if given. */
@@ -19,7 +31,12 @@ export function fromHex(hex: string, expectedLength?: number): Uint8Array {
   if (expectedLength !== undefined && hex.length !== expectedLength * 2) {
     throw new HexError(`expected ${expectedLength} bytes, got ${hex.length / 2}`);
   }
-  return new Uint8Array(Buffer.from(hex, 'hex'));
+  if (NodeBuffer === undefined) {
+    const out = new Uint8Array(hex.length / 2);
+    for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+    return out;
+  }
+  return new Uint8Array(NodeBuffer.from(hex, 'hex'));
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
@@ -36,16 +53,23 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+  if (NodeBuffer === undefined) return a.every((byte, i) => byte === b[i]);
+  return NodeBuffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).compare(b);
+  if (NodeBuffer === undefined) {
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+    return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+  }
+  return NodeBuffer.from(a.buffer, a.byteOffset, a.byteLength).compare(b);
 }
 
 /** A string usable as a Map key for small binary ids (one char per byte). */
 export function bytesKey(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  if (NodeBuffer === undefined) return String.fromCharCode(...bytes);
+  return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 export function u32BE(value: number): Uint8Array {

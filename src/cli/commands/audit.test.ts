@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AuditLog, auditKey } from '../../audit/log.ts';
-import { dataPaths } from '../../node/datadir.ts';
+import { dataPaths, initDatadir } from '../../node/datadir.ts';
 import { Database } from '../../storage/db.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/utxod.js', import.meta.url));
@@ -20,6 +20,7 @@ describe('utxod audit verify', () => {
   let datadir: string;
   before(async () => {
     datadir = mkdtempSync(join(tmpdir(), 'utxod-audit-cli-'));
+    initDatadir(datadir);
     const db = await Database.open({ path: dataPaths(datadir).chainDb, syncWrites: false });
     const log = await AuditLog.open({}, { db });
     for (let i = 0; i < 4; i++)
@@ -53,6 +54,10 @@ describe('utxod audit verify', () => {
   test('refuses a directory without a database', () => {
     const run = utxod('audit', 'verify', '--datadir', join(datadir, 'nothing-here'));
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /does not exist/);
+    assert.match(
+      run.stderr,
+      /^utxod: error \[DATADIR_MISSING\]: data directory \S+nothing-here does not exist: run `utxod init --datadir \S+nothing-here` \(or `utxod start`\) first/,
+    );
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
   });
 });

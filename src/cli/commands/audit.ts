@@ -1,9 +1,5 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { verifyAuditLog } from '../../audit/log.ts';
-import { dataPaths } from '../../node/datadir.ts';
-import { Database } from '../../storage/db.ts';
-import { datadirOption, print } from '../shared.ts';
+import { datadirOption, print, requireDatadir } from '../shared.ts';
 
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('the hash-chained audit log of the API');
@@ -14,12 +10,10 @@ export function registerAudit(program: Command): void {
     )
     .addOption(datadirOption())
     .action(async (opts: { datadir: string }) => {
-      const paths = dataPaths(opts.datadir);
-      if (!existsSync(paths.chainDb))
-        throw new Error(
-          `${paths.chainDb} does not exist: is ${opts.datadir} a utxod data directory?`,
-        );
-      const db = await Database.open({ path: paths.chainDb, syncWrites: true });
+      requireDatadir(opts.datadir);
+      const { verifyAuditLog } = await import('../../audit/log.ts');
+      const { openDatabase } = await import('../offline.ts');
+      const db = await openDatabase(opts.datadir);
       try {
         const result = await verifyAuditLog(db);
         print(`entries:  ${result.entries}`);

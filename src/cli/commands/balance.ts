@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { formatCoins } from '../../primitives/amount.ts';
 import { type RpcFlags, rpcClient, withRpcOptions } from '../rpc-options.ts';
 import { print } from '../shared.ts';
 
@@ -12,7 +11,9 @@ export function registerBalance(program: Command): void {
   )
     .option('--json', 'print the API response as JSON')
     .action(async (address: string, flags: RpcFlags & { json?: boolean }) => {
-      const balance = await rpcClient(flags).balance(address);
+      const { formatCoins } = await import('../../primitives/amount.ts');
+      const node = await rpcClient(flags);
+      const balance = await node.call((api) => api.balance(address));
       if (flags.json === true) return print(JSON.stringify(balance, null, 2));
       print(`address:     ${balance.address}`);
       print(

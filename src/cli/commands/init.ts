@@ -1,11 +1,6 @@
+import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
-import { buildGenesisBlock } from '../../chain/genesis.ts';
-import { NETWORK_HRP } from '../../crypto/address.ts';
-import { initDatadir } from '../../node/datadir.ts';
-import { lockToAddress } from '../../primitives/address.ts';
-import { pubkeyLock } from '../../primitives/lock.ts';
-import { toHex } from '../../util/bytes.ts';
-import { datadirOption, print } from '../shared.ts';
+import { CliError, datadirOption, print } from '../shared.ts';
 
 export function registerInit(program: Command): void {
   program
@@ -19,16 +14,46 @@ export function registerInit(program: Command): void {
       "join an existing network: its genesis.json (for a devnet, the producer's)",
     )
     .addOption(datadirOption())
-    .action((opts: { network: string; genesis?: string; datadir: string }) => {
+    .action(async (opts: { network: string; genesis?: string; datadir: string }) => {
       if (opts.genesis === undefined && opts.network !== 'devnet') {
-        throw new Error(
+        throw new CliError(
+          'USAGE',
           `--network ${opts.network}: only a devnet can be created; join other networks with --genesis FILE`,
         );
       }
-      const result = initDatadir(
-        opts.datadir,
-        opts.genesis === undefined ? {} : { genesisFile: opts.genesis },
-      );
+      if (opts.genesis !== undefined && !existsSync(opts.genesis))
+        throw new CliError(
+          'USAGE',
+          `--genesis ${opts.genesis} does not exist: pass the genesis.json of the network to join (a devnet's is in its producer's data directory)`,
+        );
+      const { initDatadir, dataPaths } = await import('../../node/datadir.ts');
+      if (existsSync(dataPaths(opts.datadir).genesis))
+        throw new CliError(
+          'USAGE',
+          `${opts.datadir} is already initialised: start it with \`utxod start --datadir ${opts.datadir}\`, or pass another --datadir`,
+        );
+      const { buildGenesisBlock } = await import('../../chain/genesis.ts');
+      const { NETWORK_HRP } = await import('../../crypto/address.ts');
+      const { lockToAddress } = await import('../../primitives/address.ts');
+      const { pubkeyLock } = await import('../../primitives/lock.ts');
+      const { toHex } = await import('../../util/bytes.ts');
+      // A failed init leaves nothing behind, so the next attempt does not meet a half-made directory.
+      const existed = existsSync(opts.datadir);
+      let result: ReturnType<typeof initDatadir>;
+      try {
+        result = initDatadir(
+          opts.datadir,
+          opts.genesis === undefined ? {} : { genesisFile: opts.genesis },
+        );
+      } catch (error) {
+        if (!existed) rmSync(opts.datadir, { recursive: true, force: true });
+        if (opts.genesis !== undefined)
+          throw new CliError(
+            'USAGE',
+            `--genesis ${opts.genesis} is not a usable genesis file: ${(error as Error).message}`,
+          );
+        throw error;
+      }
       const hrp = NETWORK_HRP[result.genesis.params.network];
       print(`initialised ${result.paths.root}`);
       print(`  chain id:     ${result.genesis.chainId}`);

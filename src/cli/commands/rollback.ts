@@ -1,10 +1,12 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
-import { silentLogger } from '../../logger/index.ts';
-import { dataPaths } from '../../node/datadir.ts';
-import { toHex } from '../../util/bytes.ts';
-import { openChainOffline } from '../offline.ts';
-import { datadirOption, parseCount, print } from '../shared.ts';
+import { CliError, datadirOption, parseCount, print, requireDatadir } from '../shared.ts';
+
+interface RollbackFlags {
+  datadir: string;
+  resetSigner?: boolean;
+  force?: boolean;
+}
 
 export function registerRollback(program: Command): void {
   program
@@ -19,12 +21,31 @@ export function registerRollback(program: Command): void {
       'forget the validator signing state so this node can propose at the rolled-back heights again; ' +
         'only safe when no other node saw the undone blocks (a private devnet)',
     )
-    .action(async (blocks: number, opts: { datadir: string; resetSigner?: boolean }) => {
+    .option('--force', 'roll back a validator (see the warning this command prints without it)')
+    .action(async (blocks: number, opts: RollbackFlags) => {
+      requireDatadir(opts.datadir);
+      const { dataPaths } = await import('../../node/datadir.ts');
+      const paths = dataPaths(opts.datadir);
+      // A validator's signer refuses to sign the undone heights again (it signed them
+      // once): the node would stall at the new tip instead of producing blocks.
+      if (existsSync(paths.validatorKey) && opts.force !== true)
+        throw new CliError(
+          'CONFIRM',
+          `${opts.datadir} is a validator: after a rollback it will not sign the undone heights again, so it stops producing blocks ` +
+            'until the network passes them (on a private devnet add --reset-signer to let it sign them anew). ' +
+            'Pass --force to roll back anyway.',
+        );
+      const { openChainOffline } = await import('../offline.ts');
+      const { silentLogger } = await import('../../logger/index.ts');
+      const { toHex } = await import('../../util/bytes.ts');
       const offline = await openChainOffline(opts.datadir, silentLogger());
       try {
         const { chain } = offline;
         if (blocks > chain.tipHeight)
-          throw new Error(`cannot undo ${blocks} blocks: the tip is at height ${chain.tipHeight}`);
+          throw new CliError(
+            'USAGE',
+            `cannot undo ${blocks} blocks: the tip is at height ${chain.tipHeight}`,
+          );
         for (let i = 0; i < blocks; i++) await chain.disconnectTip();
         print(
           `rolled back ${blocks} blocks; tip is now ${chain.tipHeight} ${toHex(chain.tip.hash)}`,
@@ -33,8 +54,11 @@ export function registerRollback(program: Command): void {
         await offline.close();
       }
       if (opts.resetSigner === true) {
-        rmSync(dataPaths(opts.datadir).signerState, { force: true });
+        rmSync(paths.signerState, { force: true });
         print('validator signing state reset');
-      }
+      } else if (existsSync(paths.validatorKey))
+        print(
+          'warning: the validator will not sign the undone heights again; without --reset-signer it waits for other validators to pass them',
+        );
     });
 }

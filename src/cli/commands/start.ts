@@ -1,9 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/index.ts';
-import { createLogger } from '../../logger/index.ts';
-import { assertWritableDatadir, initDatadir, isInitialised } from '../../node/datadir.ts';
-import { UtxoNode } from '../../node/node.ts';
-import { asError } from '../../util/errors.ts';
 import { datadirOption } from '../shared.ts';
 
 interface StartFlags {
@@ -44,6 +39,14 @@ export function registerStart(program: Command): void {
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .action(async (flags: StartFlags) => {
+      const { loadConfig } = await import('../../config/index.ts');
+      const { createLogger } = await import('../../logger/index.ts');
+      const { assertWritableDatadir, initDatadir, isInitialised } = await import(
+        '../../node/datadir.ts'
+      );
+      const { UtxoNode } = await import('../../node/node.ts');
+      const { asError } = await import('../../util/errors.ts');
+      const { explainStartFailure } = await import('../start-errors.ts');
       assertWritableDatadir(flags.datadir);
       if (!isInitialised(flags.datadir)) initDatadir(flags.datadir);
       const config = loadConfig(flags.datadir, {
@@ -62,7 +65,12 @@ export function registerStart(program: Command): void {
         bootstrap: flags.bootstrap,
       });
       const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-      const node = await UtxoNode.init(config, { logger });
+      let node: Awaited<ReturnType<typeof UtxoNode.init>>;
+      try {
+        node = await UtxoNode.init(config, { logger });
+      } catch (error) {
+        throw explainStartFailure(error, config);
+      }
       let stopping = false;
       const shutdown = (signal: NodeJS.Signals) => {
         if (stopping) {
@@ -81,6 +89,15 @@ export function registerStart(program: Command): void {
       };
       process.on('SIGINT', shutdown);
       process.on('SIGTERM', shutdown);
-      await node.start();
+      try {
+        await node.start();
+      } catch (error) {
+        await node
+          .close()
+          .catch((closeError: unknown) =>
+            logger.error({ err: asError(closeError) }, 'could not close after a failed start'),
+          );
+        throw explainStartFailure(error, config);
+      }
     });
 }

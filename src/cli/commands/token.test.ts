@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AuthService } from '../../api/auth/service.ts';
 import { signingKeysPath } from '../../api/auth/signing-keys.ts';
+import { initDatadir } from '../../node/datadir.ts';
 import { Database } from '../../storage/db.ts';
 import { parseTtl } from './token.ts';
 
@@ -24,6 +25,7 @@ describe('utxod token issue', () => {
   let datadir: string;
   before(() => {
     datadir = mkdtempSync(join(tmpdir(), 'utxod-token-cli-'));
+    initDatadir(datadir);
   });
   after(() => rmSync(datadir, { recursive: true, force: true }));
 

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { isRole, ROLES } from '../../api/auth/roles.ts';
-import { SigningKeyStore, signingKeysPath } from '../../api/auth/signing-keys.ts';
-import { TokenCodec } from '../../api/auth/tokens.ts';
-import { loadConfig } from '../../config/index.ts';
-import { datadirOption, print } from '../shared.ts';
+import { CliError, datadirOption, print, requireDatadir } from '../shared.ts';
+
+/** api/auth/roles.ts's ROLES, repeated so that --help does not load the API. */
+const ROLES = ['reader', 'operator', 'admin'] as const;
+type Role = (typeof ROLES)[number];
+const isRole = (value: string): value is Role => (ROLES as readonly string[]).includes(value);
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const MAX_TTL_MS = 366 * 86_400_000;
@@ -14,7 +14,10 @@ export function parseTtl(value: string): number {
   const match = /^(\d{1,6})([smhd])$/.exec(value);
   const ms = match === null ? Number.NaN : Number(match[1]) * UNIT_MS[match[2]!]!;
   if (!Number.isSafeInteger(ms) || ms <= 0 || ms > MAX_TTL_MS)
-    throw new Error(`--ttl must look like 90s, 15m, 1h or 30d (at most 366d), got "${value}"`);
+    throw new CliError(
+      'USAGE',
+      `--ttl must look like 90s, 15m, 1h or 30d (at most 366d), got "${value}"`,
+    );
   return ms;
 }
 
@@ -39,13 +42,21 @@ export function registerToken(program: Command): void {
         datadir: string;
       }) => {
         if (!isRole(opts.role))
-          throw new Error(`--role must be one of ${ROLES.join(', ')}, got "${opts.role}"`);
+          throw new CliError(
+            'USAGE',
+            `--role must be one of ${ROLES.join(', ')}, got "${opts.role}"`,
+          );
         if (!/^[\x21-\x7e]{1,200}$/.test(opts.subject))
-          throw new Error('--subject must be 1 to 200 printable ASCII characters without spaces');
+          throw new CliError(
+            'USAGE',
+            '--subject must be 1 to 200 printable ASCII characters without spaces',
+          );
         const ttlMs = parseTtl(opts.ttl);
         // A mistyped --datadir would otherwise get a fresh key the node has never seen.
-        if (!existsSync(opts.datadir))
-          throw new Error(`data directory ${opts.datadir} does not exist`);
+        requireDatadir(opts.datadir);
+        const { loadConfig } = await import('../../config/index.ts');
+        const { SigningKeyStore, signingKeysPath } = await import('../../api/auth/signing-keys.ts');
+        const { TokenCodec } = await import('../../api/auth/tokens.ts');
         const config = loadConfig(opts.datadir);
         const keys = SigningKeyStore.open({
           path: signingKeysPath(config.datadir),

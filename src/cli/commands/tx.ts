@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { formatCoins } from '../../primitives/amount.ts';
 import { type RpcFlags, rpcClient, withRpcOptions } from '../rpc-options.ts';
 import { print } from '../shared.ts';
 
@@ -12,7 +11,9 @@ export function registerTx(program: Command): void {
   )
     .option('--json', 'print the API response as JSON')
     .action(async (txid: string, flags: RpcFlags & { json?: boolean }) => {
-      const status = await rpcClient(flags).tx(txid);
+      const { formatCoins } = await import('../../primitives/amount.ts');
+      const node = await rpcClient(flags);
+      const status = await node.call((api) => api.tx(txid));
       if (flags.json === true) return print(JSON.stringify(status, null, 2));
       print(`txid:    ${status.txid}`);
       if (status.status === 'committed')

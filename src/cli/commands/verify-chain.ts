@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { verifyChain } from '../../chain/verify-chain.ts';
-import { silentLogger } from '../../logger/index.ts';
-import { openChainOffline } from '../offline.ts';
-import { progressBar } from '../progress.ts';
 import { datadirOption, print } from '../shared.ts';
 
 export function registerVerifyChain(program: Command): void {
@@ -15,6 +11,10 @@ export function registerVerifyChain(program: Command): void {
     .option('--full', 'replay every block from genesis and rehash the whole UTXO set')
     .option('--scan-utxos', 'also rehash every stored coin and compare with the tip commitment')
     .action(async (opts: { datadir: string; full?: boolean; scanUtxos?: boolean }) => {
+      const { openChainOffline } = await import('../offline.ts');
+      const { verifyChain } = await import('../../chain/verify-chain.ts');
+      const { silentLogger } = await import('../../logger/index.ts');
+      const { progressBar } = await import('../progress.ts');
       const offline = await openChainOffline(opts.datadir, silentLogger());
       try {
         const started = performance.now();
