@@ -1,4 +1,5 @@
 import { assembleBlock } from '../chain/block-assembler.ts';
+import type { BlockImporter } from '../chain/block-importer.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { ConsensusHost } from '../consensus/engine.ts';
 import type { Mempool } from '../mempool/mempool.ts';
@@ -6,7 +7,6 @@ import type { Block } from '../primitives/block.ts';
 import type { CommitCertificate } from '../primitives/commit.ts';
 import { HEADER_SIZE } from '../primitives/header.ts';
 import { pubkeyLock } from '../primitives/lock.ts';
-import type { BlockImporter } from './block-importer.ts';
 
 /** Room left in a block for the header, the parent's commit certificate and the coinbase. */
 const BLOCK_OVERHEAD_BYTES = HEADER_SIZE + 70_000;

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { type AuthStack, openAuthStack } from '../api/auth/index.ts';
 import { MetricsServer } from '../api/metrics-server.ts';
 import { ApiServer } from '../api/server.ts';
+import { BlockImporter } from '../chain/block-importer.ts';
 import { Chain } from '../chain/chain.ts';
 import type { NodeConfig } from '../config/index.ts';
 import type { ConsensusEngine } from '../consensus/engine.ts';
@@ -22,7 +23,6 @@ import { BlockSyncer, createSyncMetrics, ReqRespPeerSet } from '../p2p/sync/inde
 import { Database } from '../storage/db.ts';
 import { toHex } from '../util/bytes.ts';
 import { asError } from '../util/errors.ts';
-import { BlockImporter } from './block-importer.ts';
 import { BlockProducer } from './block-producer.ts';
 import { type DataPaths, dataPaths, loadGenesis, loadValidatorKey } from './datadir.ts';
 

@@ -12,6 +12,7 @@ import {
   testGenesis,
   testKey,
 } from '../../test/support/chain-fixture.ts';
+import { createTestPeer, type TestPeer } from '../../test/support/test-peer.ts';
 import { DecodeError } from '../encoding/errors.ts';
 import { silentLogger } from '../logger/index.ts';
 import { Database } from '../storage/db.ts';
@@ -31,7 +32,6 @@ import { ReqResp } from './reqresp/engine.ts';
 import { ReqRespError } from './reqresp/errors.ts';
 import { blocksByRangeProtocol, statusProtocol } from './reqresp/index.ts';
 import { PeerScores } from './scoring.ts';
-import { createTestPeer, type TestPeer } from './testing.ts';
 import { topicKind, topicName } from './topics.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'utxod-p2p-'));

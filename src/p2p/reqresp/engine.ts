@@ -16,7 +16,6 @@ import type { BlockWithCommit, StatusMessage } from '../messages.ts';
 import type { P2PMetrics } from '../metrics.ts';
 import { Penalty } from '../scoring.ts';
 import { ReqRespError } from './errors.ts';
-import type { PeerIdStr, ProtocolDescriptor, ReqRespClient, RequestOptions } from './index.ts';
 import { blockByHashProtocol, handleBlockByHash } from './protocols/block-by-hash.ts';
 import { blocksByRangeProtocol, handleBlocksByRange } from './protocols/blocks-by-range.ts';
 import type { HandlerContext, RequestHandler } from './protocols/context.ts';
@@ -25,6 +24,7 @@ import { handleMempoolTxids, mempoolTxidsProtocol } from './protocols/mempool-tx
 import { handleStatus, statusProtocol } from './protocols/status.ts';
 import { handleTransactions, transactionsProtocol } from './protocols/transactions.ts';
 import { InboundQuota } from './rate-limiter.ts';
+import type { PeerIdStr, ProtocolDescriptor, ReqRespClient, RequestOptions } from './types.ts';
 
 /** First byte of every response frame. */
 export const ResponseCode = { item: 0, error: 1, end: 2 } as const;

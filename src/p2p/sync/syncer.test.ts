@@ -2,6 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { CHAIN_ID, type TestChain } from '../../../test/support/chain-fixture.ts';
+import {
+  buildSourceChain,
+  MemoryPeer,
+  type MemoryPeerBehaviour,
+  openSyncTarget,
+  type SourceChain,
+  sourceOwner,
+} from '../../../test/support/sync-fixture.ts';
 import { buildTransaction } from '../../client/tx-builder.ts';
 import { SignatureChecker } from '../../consensus/signatures.ts';
 import { silentLogger } from '../../logger/index.ts';
@@ -14,14 +22,6 @@ import { createSyncMetrics } from './metrics.ts';
 import { StaticPeerSet } from './peer-source.ts';
 import type { SyncStatus } from './status.ts';
 import { BlockSyncer, type SyncOptions } from './syncer.ts';
-import {
-  buildSourceChain,
-  MemoryPeer,
-  type MemoryPeerBehaviour,
-  openSyncTarget,
-  type SourceChain,
-  sourceOwner,
-} from './testing.ts';
 
 const BLOCKS = 1200;
 let source: SourceChain;

@@ -8,7 +8,7 @@ import {
   encodeBlockWithCommit,
   MAX_BLOCK_MESSAGE_BYTES,
 } from '../../messages.ts';
-import type { ProtocolDescriptor } from '../index.ts';
+import type { ProtocolDescriptor } from '../types.ts';
 import type { RequestHandler } from './context.ts';
 
 /** Request: bytes[32] block hash. Response: zero or one block + commit item. */

@@ -3,7 +3,7 @@ import { decodeExact } from '../../../encoding/reader.ts';
 import { Writer } from '../../../encoding/writer.ts';
 import { HASH_SIZE } from '../../../primitives/limits.ts';
 import { checkSize } from '../../messages.ts';
-import type { ProtocolDescriptor } from '../index.ts';
+import type { ProtocolDescriptor } from '../types.ts';
 import type { RequestHandler } from './context.ts';
 import { MAX_MEMPOOL_TXIDS, TXIDS_PER_CHUNK } from './limits.ts';
 

@@ -1,18 +1,25 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Chain, ConnectResult } from '../chain/chain.ts';
 import { VerificationError } from '../consensus/errors.ts';
-import type { Mempool } from '../mempool/mempool.ts';
 import type { BlockSource, ChainMetrics } from '../metrics/chain.ts';
 import type { Block } from '../primitives/block.ts';
 import type { CommitCertificate } from '../primitives/commit.ts';
 import { toHex } from '../util/bytes.ts';
+import type { Chain, ConnectResult } from './chain.ts';
 
 export interface BlockImportedEvent {
   readonly block: Block;
   readonly commit: CommitCertificate;
   readonly result: ConnectResult;
   readonly source: BlockSource;
+}
+
+/**
+ * What the importer needs from the mempool (it sits above chain, so the
+ * importer names only this shape; `Mempool` satisfies it).
+ */
+export interface BlockTxPool {
+  removeForBlock(block: Block): Promise<{ readonly conflicted: number }>;
 }
 
 /** Observer events (metrics, websocket subscribers, gossip relay): never consensus control flow. */
@@ -28,7 +35,7 @@ export interface NodeEvents {
 export class BlockImporter {
   readonly events = new EventEmitter<NodeEvents>();
   private readonly chain: Chain;
-  private readonly mempool: Mempool;
+  private readonly mempool: BlockTxPool;
   private readonly metrics: ChainMetrics | null;
   private readonly logger: Logger;
   /** Imports are serialised: a block may only connect on the tip its predecessor left. */
@@ -36,7 +43,7 @@ export class BlockImporter {
 
   constructor(modules: {
     chain: Chain;
-    mempool: Mempool;
+    mempool: BlockTxPool;
     metrics: ChainMetrics | null;
     logger: Logger;
   }) {
