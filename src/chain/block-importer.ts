@@ -5,6 +5,8 @@ import type { BlockSource, ChainMetrics } from '../metrics/chain.ts';
 import type { Block } from '../primitives/block.ts';
 import type { CommitCertificate } from '../primitives/commit.ts';
 import { toHex } from '../util/bytes.ts';
+import { asError } from '../util/errors.ts';
+import { SerialQueue } from '../util/serial-queue.ts';
 import type { Chain, ConnectResult } from './chain.ts';
 
 export interface BlockImportedEvent {
@@ -39,7 +41,7 @@ export class BlockImporter {
   private readonly metrics: ChainMetrics | null;
   private readonly logger: Logger;
   /** Imports are serialised: a block may only connect on the tip its predecessor left. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(modules: {
     chain: Chain;
@@ -60,9 +62,7 @@ export class BlockImporter {
     source: BlockSource,
     options: { now?: number | null } = {},
   ): Promise<ConnectResult> {
-    const run = this.queue.then(() => this.importNow(block, commit, source, options));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(() => this.importNow(block, commit, source, options));
   }
 
   private async importNow(
@@ -110,7 +110,24 @@ export class BlockImporter {
       },
       'committed block',
     );
-    this.events.emit('block', { block, commit, result, source });
+    this.notify({ block, commit, result, source });
     return result;
+  }
+
+  /**
+   * The block is on disk: an observer that throws must not turn that into a
+   * failed import, nor keep the observers after it from hearing of the block.
+   */
+  private notify(event: BlockImportedEvent): void {
+    for (const listener of this.events.listeners('block')) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error(
+          { err: asError(error), height: event.result.height },
+          'block observer failed',
+        );
+      }
+    }
   }
 }

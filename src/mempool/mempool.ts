@@ -11,11 +11,11 @@ import { type Outpoint, outpointKey } from '../primitives/outpoint.ts';
 import type { Transaction } from '../primitives/transaction.ts';
 import { bytesKey, toHex } from '../util/bytes.ts';
 import { UtxodError } from '../util/errors.ts';
+import { SerialQueue } from '../util/serial-queue.ts';
 import { evictsBefore, MempoolEntry, type MempoolEntryView, minesBefore } from './entry.ts';
 import { MempoolError } from './errors.ts';
 import { compareFeeRate, type FeeAndSize, paysFeeRate } from './feerate.ts';
 import { Heap } from './heap.ts';
-import { AsyncMutex } from './mutex.ts';
 import {
   type MempoolOptions,
   type ResolvedMempoolOptions,
@@ -165,7 +165,7 @@ export class Mempool {
     entry.miningIndex = index;
   });
   private readonly orphans: OrphanPool;
-  private readonly lock = new AsyncMutex();
+  private readonly lock = new SerialQueue();
   private totalBytes = 0;
   private nextSequence = 0;
   /** Bumped on every change, so an admission that awaited can tell whether its plan went stale. */

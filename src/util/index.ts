@@ -1,2 +1,3 @@
 export * from './bytes.ts';
 export * from './errors.ts';
+export * from './serial-queue.ts';

@@ -19,7 +19,7 @@ import type { ValidatorSet } from '../../consensus/validator-set.ts';
 import { type Outpoint, outpointKey } from '../../primitives/outpoint.ts';
 import type { TxOutput } from '../../primitives/transaction.ts';
 import { bytesEqual, bytesKey, toHex } from '../../util/bytes.ts';
-import { SyncPenalty } from './errors.ts';
+import { Penalty } from '../scoring.ts';
 import type { BlockWithCommit } from './peer-source.ts';
 
 export interface RangeCheckContext {
@@ -69,7 +69,7 @@ export function checkRangeShape(
     index: number,
     code: string,
     reason: string,
-    penalty: number = SyncPenalty.violation,
+    penalty: number = Penalty.violation,
   ) => ({
     result: fault(index, code, reason, penalty),
     jobs: [],
@@ -246,7 +246,7 @@ export async function checkRange(
           commitIndex,
           'BLOCK_BAD_COMMIT',
           `block ${start + commitIndex}: a commit certificate signature is invalid`,
-          SyncPenalty.violation,
+          Penalty.violation,
         );
       }
       const index = txBlockOf.get(txid) ?? 0;

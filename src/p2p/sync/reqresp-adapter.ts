@@ -31,7 +31,8 @@ import {
   ReqRespError,
   statusProtocol,
 } from '../reqresp/index.ts';
-import { SyncError, SyncPenalty } from './errors.ts';
+import { Penalty } from '../scoring.ts';
+import { SyncError } from './errors.ts';
 import type { PeerChainStatus, SyncPeer, SyncPeerSet } from './peer-source.ts';
 
 export interface ReqRespPeerSetOptions {
@@ -274,7 +275,7 @@ function toSyncError(error: unknown): unknown {
       penalty = 0;
       break;
     default:
-      penalty = SyncPenalty.requestFailed;
+      penalty = Penalty.requestFailed;
   }
   const code =
     error.code === 'REQRESP_INVALID_RESPONSE'

@@ -16,8 +16,8 @@ import { silentLogger } from '../../logger/index.ts';
 import { COIN } from '../../primitives/amount.ts';
 import { pubkeyLock } from '../../primitives/lock.ts';
 import { bytesEqual } from '../../util/bytes.ts';
+import { Penalty } from '../scoring.ts';
 import { ManualClock } from './clock.ts';
-import { SyncPenalty } from './errors.ts';
 import { createSyncMetrics } from './metrics.ts';
 import { StaticPeerSet } from './peer-source.ts';
 import type { SyncStatus } from './status.ts';
@@ -197,7 +197,7 @@ describe('BlockSyncer', () => {
     await assertSameChain(target.t, 200);
     assert.ok(
       peers[0]!.penalties.some(
-        (p) => p.penalty === SyncPenalty.violation && /SYNC_WRONG_HEIGHT/.test(p.reason),
+        (p) => p.penalty === Penalty.violation && /SYNC_WRONG_HEIGHT/.test(p.reason),
       ),
     );
     await syncer.stop();
@@ -218,7 +218,7 @@ describe('BlockSyncer', () => {
     await assertSameChain(target.t, 300);
     const [staller, honest] = peers;
     assert.ok(
-      staller!.penalties.some((p) => p.penalty === SyncPenalty.timeout),
+      staller!.penalties.some((p) => p.penalty === Penalty.timeout),
       JSON.stringify(staller!.penalties),
     );
     assert.deepEqual(honest!.penalties, []);
@@ -245,7 +245,7 @@ describe('BlockSyncer', () => {
     assert.equal(syncer.status().rangesInFlight, 2);
     clock.advance(1);
     assert.equal(syncer.status().rangesInFlight, 0);
-    assert.equal(peers[0]!.penalties.filter((p) => p.penalty === SyncPenalty.timeout).length, 2);
+    assert.equal(peers[0]!.penalties.filter((p) => p.penalty === Penalty.timeout).length, 2);
     // An honest peer arrives; the staller is cooling down, so it does the work.
     const honest = new MemoryPeer('honest', source, { height: 100 });
     set.add(honest);

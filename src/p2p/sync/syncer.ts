@@ -23,8 +23,9 @@ import type { Outpoint } from '../../primitives/outpoint.ts';
 import type { Transaction, TxOutput } from '../../primitives/transaction.ts';
 import { bytesEqual, bytesKey, toHex } from '../../util/bytes.ts';
 import { asError } from '../../util/errors.ts';
+import { bansAtOnce, Penalty } from '../scoring.ts';
 import { type SyncClock, type SyncTimer, systemClock } from './clock.ts';
-import { SyncError, SyncPenalty } from './errors.ts';
+import { SyncError } from './errors.ts';
 import type { SyncMetrics } from './metrics.ts';
 import type { BlockWithCommit, PeerChainStatus, SyncPeer, SyncPeerSet } from './peer-source.ts';
 import { type CoinReader, checkRange, type RangeSignatureChecker } from './range-check.ts';
@@ -152,8 +153,6 @@ interface Range {
 
 const RATE_WINDOW_MS = 10_000;
 const TICK_MS = 1_000;
-/** Penalties at or above this stop sync using the peer at all. */
-const MISBEHAVIOUR_THRESHOLD = 50;
 const MEMPOOL_BATCH = 128;
 
 export class BlockSyncer {
@@ -409,13 +408,13 @@ export class BlockSyncer {
   private acceptStatus(ps: PeerState, status: PeerChainStatus): void {
     if (ps.misbehaved) return;
     if (!Number.isSafeInteger(status.height) || status.height < 0) {
-      this.misbehave(ps, SyncPenalty.violation, 'SYNC_BAD_STATUS', 'status height is not a height');
+      this.misbehave(ps, Penalty.violation, 'SYNC_BAD_STATUS', 'status height is not a height');
       return;
     }
     if (status.height === this.chain.tipHeight && !bytesEqual(status.hash, this.chain.tip.hash)) {
       this.misbehave(
         ps,
-        SyncPenalty.violation,
+        Penalty.violation,
         'SYNC_STATUS_FORK',
         `status names another block at our tip height ${status.height}`,
       );
@@ -445,7 +444,7 @@ export class BlockSyncer {
     } else {
       this.logger.debug({ peer: ps.peer.id, code, reason }, 'sync: request failed');
     }
-    if (penalty < MISBEHAVIOUR_THRESHOLD) {
+    if (!bansAtOnce(penalty)) {
       ps.cooldownUntil = this.clock.now() + this.opts.peerCooldownMs;
       return;
     }
@@ -665,7 +664,7 @@ export class BlockSyncer {
     if (ps !== undefined)
       this.misbehave(
         ps,
-        SyncPenalty.timeout,
+        Penalty.timeout,
         'SYNC_TIMEOUT',
         `range ${range.start}+${range.count} timed out`,
       );
@@ -679,7 +678,7 @@ export class BlockSyncer {
     const penalty =
       error instanceof SyncError || error instanceof VerificationError
         ? error.penalty
-        : SyncPenalty.requestFailed;
+        : Penalty.requestFailed;
     const code =
       error instanceof SyncError || error instanceof VerificationError
         ? error.code
@@ -710,7 +709,7 @@ export class BlockSyncer {
       ps.height = Math.min(ps.height ?? 0, range.start - 1);
       this.misbehave(
         ps,
-        SyncPenalty.emptyRange,
+        Penalty.emptyRange,
         'SYNC_EMPTY_RANGE',
         `no blocks from ${range.start} though its status said ${claimed}`,
       );
@@ -1057,7 +1056,7 @@ export class BlockSyncer {
           if (!asked.has(bytesKey(tx.txid))) {
             this.misbehave(
               ps,
-              SyncPenalty.violation,
+              Penalty.violation,
               'SYNC_UNASKED_TX',
               'sent a transaction nobody asked for',
             );
