@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { VerificationError } from '../consensus/errors.ts';
 import type { ConsensusParams } from '../consensus/params.ts';
 import type { SignatureChecker } from '../consensus/signatures.ts';
@@ -10,7 +9,9 @@ import type { Coin } from '../primitives/coin.ts';
 import { type Outpoint, outpointKey } from '../primitives/outpoint.ts';
 import type { Transaction } from '../primitives/transaction.ts';
 import { bytesKey, toHex } from '../util/bytes.ts';
+import { type Clock, systemClock } from '../util/clock.ts';
 import { UtxodError } from '../util/errors.ts';
+import { writeFileAtomic } from '../util/fs.ts';
 import { SerialQueue } from '../util/serial-queue.ts';
 import { evictsBefore, MempoolEntry, type MempoolEntryView, minesBefore } from './entry.ts';
 import { MempoolError } from './errors.ts';
@@ -38,8 +39,8 @@ export interface MempoolModules {
   readonly chainIdHash: Uint8Array;
   readonly chain: MempoolChainView;
   readonly signatures: SignatureChecker;
-  /** Milliseconds since the epoch; injectable so tests control expiry. */
-  readonly now?: () => number;
+  /** Injectable so tests control expiry (default: the system clock). */
+  readonly clock?: Pick<Clock, 'now'>;
 }
 
 export type AdmissionResult =
@@ -154,7 +155,7 @@ export class Mempool {
   private readonly chainIdHash: Uint8Array;
   private readonly chain: MempoolChainView;
   private readonly signatures: SignatureChecker;
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, 'now'>;
 
   private readonly byTxid = new Map<string, MempoolEntry>();
   private readonly bySpent = new Map<string, MempoolEntry>();
@@ -193,7 +194,7 @@ export class Mempool {
     this.chainIdHash = modules.chainIdHash;
     this.chain = modules.chain;
     this.signatures = modules.signatures;
-    this.now = modules.now ?? Date.now;
+    this.clock = modules.clock ?? systemClock;
     this.orphans = new OrphanPool(this.opts);
   }
 
@@ -265,7 +266,7 @@ export class Mempool {
   /** Admits `tx`; `origin` says whether this node's user or a peer sent it (default: local). */
   async add(tx: Transaction, origin: TxOrigin = 'local'): Promise<AdmissionResult> {
     const result = await this.lock.run(async (): Promise<AdmissionResult> => {
-      const admitted = await this.admit(tx, { time: this.now(), allowOrphan: true });
+      const admitted = await this.admit(tx, { time: this.clock.now(), allowOrphan: true });
       if (admitted.status !== 'accepted') return admitted;
       const resolvedOrphans = await this.resolveOrphans([bytesKey(admitted.txid)]);
       return { ...admitted, resolvedOrphans };
@@ -646,7 +647,7 @@ export class Mempool {
 
   /** Drops entries older than expiryMs with their descendants, and stale orphans; returns entries dropped. */
   expire(): number {
-    const now = this.now();
+    const now = this.clock.now();
     const cutoff = now - this.opts.expiryMs;
     const stale: MempoolEntry[] = [];
     for (const entry of this.byTxid.values()) if (entry.time < cutoff) stale.push(entry);
@@ -685,24 +686,9 @@ export class Mempool {
     return decodeSnapshot(bytes);
   }
 
-  /** Writes the snapshot atomically: temp file, fsync, rename, fsync of the directory. */
+  /** Writes the snapshot atomically: a crash leaves the old file or the new one. */
   async saveTo(path: string): Promise<void> {
-    const bytes = this.encodeSnapshot();
-    const temp = `${path}.tmp`;
-    const file = await open(temp, 'w', 0o600);
-    try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-    const dir = await open(dirname(path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await writeFileAtomic(path, this.encodeSnapshot());
   }
 
   /**
@@ -721,7 +707,7 @@ export class Mempool {
       throw error;
     }
     const entries = decodeSnapshot(bytes);
-    const cutoff = this.now() - this.opts.expiryMs;
+    const cutoff = this.clock.now() - this.opts.expiryMs;
     let accepted = 0;
     let skipped = 0;
     for (const { time, tx } of entries) {
@@ -840,7 +826,7 @@ export class Mempool {
       const rate = (score.fee * 1000n + score.size - 1n) / score.size + this.opts.minRelayFeeRate;
       if (rate > this.currentFloor()) {
         this.floorRate = rate;
-        this.floorSince = this.now();
+        this.floorSince = this.clock.now();
       }
       for (const entry of this.removeWithDescendants(this.withDescendants([worst]))) {
         evicted.add(entry);
@@ -856,7 +842,7 @@ export class Mempool {
    */
   private currentFloor(): bigint {
     if (this.floorRate === 0n) return 0n;
-    const now = this.now();
+    const now = this.clock.now();
     let halfLife = FLOOR_HALF_LIFE_MS;
     if (this.totalBytes < this.opts.maxBytes / 4) halfLife /= 4;
     else if (this.totalBytes < this.opts.maxBytes / 2) halfLife /= 2;

@@ -92,7 +92,7 @@ describe('p2p messages', () => {
 describe('peer scores and bans', () => {
   it('penalties add up to a ban and decay with time', () => {
     let now = 0;
-    const scores = new PeerScores({ now: () => now });
+    const scores = new PeerScores({ clock: { now: () => now } });
     assert.equal(scores.penalize('a', 60), false);
     assert.equal(scores.penalize('a', 60), true);
     now += 90 * 60_000;
@@ -111,7 +111,7 @@ describe('peer scores and bans', () => {
         (await listBans(db, 2000)).map((b) => [b.peerId, b.reason]),
         [[peer, 'test']],
       );
-      const list = await BanList.init({ db, now: () => 2000 });
+      const list = await BanList.init({ db, clock: { now: () => 2000 } });
       assert.equal(list.isBanned(peer), true);
       assert.equal(list.isBanned(other), false);
       assert.equal(await unbanPeer(db, peer), true);

@@ -4,6 +4,8 @@
  * towards 0 with a half-life. At or below BAN_THRESHOLD the peer is banned.
  */
 
+import { type Clock, systemClock } from '../util/clock.ts';
+
 export const BAN_THRESHOLD = -100;
 export const SCORE_HALF_LIFE_MS = 10 * 60_000;
 
@@ -47,10 +49,10 @@ interface Entry {
 
 export class PeerScores {
   private readonly entries = new Map<string, Entry>();
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, 'now'>;
 
-  constructor(opts: { now?: () => number } = {}) {
-    this.now = opts.now ?? Date.now;
+  constructor(modules: { clock?: Pick<Clock, 'now'> } = {}) {
+    this.clock = modules.clock ?? systemClock;
   }
 
   score(peerId: string): number {
@@ -65,7 +67,7 @@ export class PeerScores {
     if (!(penalty > 0)) return false;
     let entry = this.entries.get(peerId);
     if (entry === undefined) {
-      entry = { score: 0, updated: this.now() };
+      entry = { score: 0, updated: this.clock.now() };
       this.entries.set(peerId, entry);
     } else {
       this.decay(entry);
@@ -87,7 +89,7 @@ export class PeerScores {
   }
 
   private decay(entry: Entry): void {
-    const now = this.now();
+    const now = this.clock.now();
     const elapsed = now - entry.updated;
     if (elapsed <= 0) return;
     entry.score *= 0.5 ** (elapsed / SCORE_HALF_LIFE_MS);

@@ -1,4 +1,4 @@
-export { type SyncClock, type SyncTimer, systemClock } from './clock.ts';
+export { type Clock, systemClock, type Timer } from '../../util/clock.ts';
 export { SyncError, type SyncErrorCode } from './errors.ts';
 export { createSyncMetrics, type SyncMetrics } from './metrics.ts';
 export {

@@ -20,6 +20,7 @@
  */
 import type { Logger } from 'pino';
 import type { Transaction } from '../../primitives/transaction.ts';
+import { type Clock, systemClock } from '../../util/clock.ts';
 import {
   type BlockWithCommit,
   blocksByRangeProtocol,
@@ -40,7 +41,6 @@ export interface ReqRespPeerSetOptions {
   readonly statusMaxAgeMs: number;
   /** Client-side pacing of blocks-by-range requests per peer, under the server's inbound quota. */
   readonly rangeQuota: { readonly requests: number; readonly perMs: number };
-  readonly now?: () => number;
 }
 
 const DEFAULT_OPTIONS: ReqRespPeerSetOptions = {
@@ -63,13 +63,19 @@ export class ReqRespPeerSet implements SyncPeerSet {
 
   constructor(
     opts: Partial<ReqRespPeerSetOptions>,
-    modules: { client: ReqRespClient; source: PeerSource; logger: Logger },
+    modules: {
+      client: ReqRespClient;
+      source: PeerSource;
+      logger: Logger;
+      clock?: Pick<Clock, 'now'>;
+    },
   ) {
     this.opts = { ...DEFAULT_OPTIONS, ...opts };
     this.client = modules.client;
     this.source = modules.source;
     this.logger = modules.logger;
-    this.now = opts.now ?? Date.now;
+    const clock = modules.clock ?? systemClock;
+    this.now = () => clock.now();
     for (const info of this.source.connectedPeers()) this.peerFor(info);
   }
 

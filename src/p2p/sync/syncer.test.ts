@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { CHAIN_ID, type TestChain } from '../../../test/support/chain-fixture.ts';
+import { ManualClock } from '../../../test/support/manual-clock.ts';
 import {
   buildSourceChain,
   MemoryPeer,
@@ -17,7 +18,6 @@ import { COIN } from '../../primitives/amount.ts';
 import { pubkeyLock } from '../../primitives/lock.ts';
 import { bytesEqual } from '../../util/bytes.ts';
 import { Penalty } from '../scoring.ts';
-import { ManualClock } from './clock.ts';
 import { createSyncMetrics } from './metrics.ts';
 import { StaticPeerSet } from './peer-source.ts';
 import type { SyncStatus } from './status.ts';

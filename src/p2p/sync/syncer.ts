@@ -10,7 +10,7 @@
  * polling peer status to step in again if the node falls behind.
  *
  * No sockets and no global time in here: peers come through `SyncPeerSet`,
- * time through `SyncClock`.
+ * time through `Clock`.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -22,9 +22,9 @@ import type { CommitCertificate } from '../../primitives/commit.ts';
 import type { Outpoint } from '../../primitives/outpoint.ts';
 import type { Transaction, TxOutput } from '../../primitives/transaction.ts';
 import { bytesEqual, bytesKey, toHex } from '../../util/bytes.ts';
+import { type Clock, systemClock, type Timer } from '../../util/clock.ts';
 import { asError } from '../../util/errors.ts';
 import { bansAtOnce, Penalty } from '../scoring.ts';
-import { type SyncClock, type SyncTimer, systemClock } from './clock.ts';
 import { SyncError } from './errors.ts';
 import type { SyncMetrics } from './metrics.ts';
 import type { BlockWithCommit, PeerChainStatus, SyncPeer, SyncPeerSet } from './peer-source.ts';
@@ -112,7 +112,7 @@ export interface SyncModules {
   readonly mempool: SyncMempool | null;
   readonly logger: Logger;
   readonly metrics: SyncMetrics | null;
-  readonly clock?: SyncClock;
+  readonly clock?: Clock;
 }
 
 export interface SyncEvents {
@@ -145,7 +145,7 @@ interface Range {
   peerId: string | null;
   /** Bumped whenever the range is re-queued, so late answers for an old attempt are ignored. */
   token: number;
-  request: { controller: AbortController; timer: SyncTimer; startedAt: number } | null;
+  request: { controller: AbortController; timer: Timer; startedAt: number } | null;
   readonly excluded: Set<string>;
   items: BlockWithCommit[] | null;
   bytes: number;
@@ -165,7 +165,7 @@ export class BlockSyncer {
   private readonly mempool: SyncMempool | null;
   private readonly logger: Logger;
   private readonly metrics: SyncMetrics | null;
-  private readonly clock: SyncClock;
+  private readonly clock: Clock;
   private readonly readCoins: CoinReader | null;
 
   private readonly peerStates = new Map<string, PeerState>();
@@ -177,8 +177,11 @@ export class BlockSyncer {
   private importLoop: Promise<void> | null = null;
   private pumpQueued = false;
   private unsubscribe: Array<() => void> = [];
-  private timers: { tick: SyncTimer | null; status: SyncTimer | null; progress: SyncTimer | null } =
-    { tick: null, status: null, progress: null };
+  private timers: { tick: Timer | null; status: Timer | null; progress: Timer | null } = {
+    tick: null,
+    status: null,
+    progress: null,
+  };
   private lastStatusRound = Number.NEGATIVE_INFINITY;
   private lagSince: number | null = null;
   private backoffUntil = 0;
