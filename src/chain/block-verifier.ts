@@ -10,13 +10,14 @@ import type { ValidatorSet } from '../consensus/validator-set.ts';
 import type { MuHash3072 } from '../crypto/muhash.ts';
 import { sumAmounts } from '../primitives/amount.ts';
 import type { Block } from '../primitives/block.ts';
-import { type Coin, decodeCoin, encodeCoin, utxoElement } from '../primitives/coin.ts';
+import { type Coin, decodeCoin } from '../primitives/coin.ts';
 import { CommitCertificate } from '../primitives/commit.ts';
-import { outpointFromKey, outpointKey } from '../primitives/outpoint.ts';
+import { outpointKey } from '../primitives/outpoint.ts';
 import type { Transaction } from '../primitives/transaction.ts';
 import { bytesEqual, bytesKey, toHex } from '../util/bytes.ts';
 import { EMPTY_STATE_ROOT } from './genesis.ts';
 import type { SpentCoin } from './records.ts';
+import { applyUtxoChanges, createdCoin } from './utxo-changes.ts';
 import type { CoinSource, CreatedCoin } from './utxo-set.ts';
 
 export interface TipState {
@@ -261,27 +262,10 @@ export async function resolveUtxoChanges(
       }
     }
     spentByTx.push(txCoins);
-    tx.outputs.forEach((output, index) => {
-      const key = outpointKey({ txid: tx.txid, index });
-      const coin = encodeCoin({
-        amount: output.amount,
-        lock: output.lock,
-        height,
-        coinbase: txIndex === 0,
-      });
-      createdInBlock.set(bytesKey(key), { key, coin });
+    tx.outputs.forEach((_, index) => {
+      const created = createdCoin(tx, txIndex, index, height);
+      createdInBlock.set(bytesKey(created.key), created);
     });
   });
   return { spent, created: [...createdInBlock.values()], spentByTx };
-}
-
-/** The UTXO state after removing `spent` and adding `created` to `before` (not modified). */
-export function applyUtxoChanges(
-  before: MuHash3072,
-  changes: Pick<UtxoChanges, 'spent' | 'created'>,
-): MuHash3072 {
-  const after = before.clone();
-  for (const s of changes.spent) after.remove(utxoElement(outpointFromKey(s.key), s.coin));
-  for (const c of changes.created) after.insert(utxoElement(outpointFromKey(c.key), c.coin));
-  return after;
 }

@@ -4,7 +4,7 @@ import type { SignatureChecker } from '../consensus/signatures.ts';
 import type { ValidatorSet } from '../consensus/validator-set.ts';
 import { MuHash3072 } from '../crypto/muhash.ts';
 import { Block } from '../primitives/block.ts';
-import { type Coin, decodeCoin, encodeCoin, utxoElement } from '../primitives/coin.ts';
+import { type Coin, decodeCoin } from '../primitives/coin.ts';
 import { CommitCertificate } from '../primitives/commit.ts';
 import type { Header } from '../primitives/header.ts';
 import { type Outpoint, outpointFromKey, outpointKey } from '../primitives/outpoint.ts';
@@ -41,7 +41,8 @@ import {
   type SpentCoin,
   type TxLocation,
 } from './records.ts';
-import { type CreatedCoin, UtxoSet } from './utxo-set.ts';
+import { createdCoins, revertUtxoChanges } from './utxo-changes.ts';
+import { UtxoSet } from './utxo-set.ts';
 
 export interface ChainOptions {
   /** Bytes the in-memory UTXO cache may use. */
@@ -109,7 +110,7 @@ export class Chain {
     const utxos = new UtxoSet({ cacheBytes: opts.utxoCacheBytes }, { db });
     const storedGenesis = await db.get(metaKey('genesis'));
     if (storedGenesis === undefined) {
-      await writeGenesis(db, genesisBlock, genesisUtxos);
+      await writeGenesis(db, genesisBlock, genesisUtxos, genesis.params.checkpointInterval);
       modules.logger.info(
         { hash: toHex(genesisBlock.hash), chainId: genesis.chainId },
         'wrote genesis block',
@@ -186,39 +187,10 @@ export class Chain {
   }
 
   private async commitPlan(plan: ConnectPlan): Promise<void> {
-    const { block, commit, spent, created } = plan;
+    const { block, spent, created } = plan;
     const height = block.height;
     const spentKeys = spent.map((s) => s.key);
-    const ops: BatchOp[] = this.utxos.batchOps(spentKeys, created);
-    const spentLocks = plan.spentByTx.map((coins) => coins.map((c) => c.lock.hash));
-    ops.push(...addressIndexOps(block, { spent, created }, spentLocks));
-    ops.push(
-      { type: 'put', key: bucketKey(Bucket.block, block.hash), value: block.encode() },
-      { type: 'put', key: heightKey(Bucket.heightIndex, height), value: block.hash },
-      { type: 'put', key: heightKey(Bucket.undo, height), value: encodeUndo(spent) },
-      { type: 'put', key: heightKey(Bucket.commit, height), value: commit.encode() },
-    );
-    block.txs.forEach((tx, index) => {
-      ops.push({
-        type: 'put',
-        key: bucketKey(Bucket.txIndex, tx.txid),
-        value: encodeTxLocation({ height, index }),
-      });
-    });
-    const utxoState = plan.utxoState.serialize();
-    if (height % this.params.checkpointInterval === 0) {
-      const checkpoint = { height, hash: block.hash, utxoRoot: block.header.utxoRoot, utxoState };
-      ops.push({
-        type: 'put',
-        key: heightKey(Bucket.checkpoint, height),
-        value: encodeCheckpoint(checkpoint),
-      });
-    }
-    ops.push({
-      type: 'put',
-      key: metaKey('tip'),
-      value: encodeTip({ height, hash: block.hash, utxoState }),
-    });
+    const ops = blockWriteOps(plan, this.params.checkpointInterval);
     await this.db.write(ops);
     this.utxos.applyCommitted(spentKeys, created);
     this.tipState = {
@@ -245,17 +217,15 @@ export class Chain {
     const spent = decodeUndo(undoBytes);
     const parent = await this.requireBlockAt(height - 1);
 
-    const created = createdCoins(block);
-    const utxoState = this.tipState.utxoState.clone();
-    for (const c of created) utxoState.remove(utxoElement(outpointFromKey(c.key), c.coin));
-    for (const s of spent) utxoState.insert(utxoElement(outpointFromKey(s.key), s.coin));
+    const created = createdCoins(block.txs, height);
+    const utxoState = revertUtxoChanges(this.tipState.utxoState, { spent, created });
     if (!bytesEqual(utxoState.finalize(), parent.header.utxoRoot)) {
       throw this.corrupt(
         `undo data of block ${height} does not restore the UTXO set of block ${height - 1}`,
       );
     }
     const createdKeys = created.map((c) => c.key);
-    const ops: BatchOp[] = this.utxos.batchOps(createdKeys, spent);
+    const ops: BatchOp[] = UtxoSet.batchOps(createdKeys, spent);
     ops.push(...addressIndexOps(block, { spent, created }, spentLocksOf(block, spent), true));
     ops.push(
       { type: 'del', key: bucketKey(Bucket.block, block.hash) },
@@ -427,31 +397,6 @@ export class Chain {
   }
 }
 
-/** The coins a block leaves in the UTXO set: its outputs not spent within the block. */
-export function createdCoins(block: Block): CreatedCoin[] {
-  const spentInBlock = new Set<string>();
-  for (const tx of block.txs)
-    for (const input of tx.inputs) spentInBlock.add(toHex(outpointKey(input.prevout)));
-  const created: CreatedCoin[] = [];
-  block.txs.forEach((tx, txIndex) => {
-    tx.outputs.forEach((output, index) => {
-      const key = outpointKey({ txid: tx.txid, index });
-      if (spentInBlock.has(toHex(key))) return;
-      const coinbase = txIndex === 0 && block.height > 0;
-      created.push({
-        key,
-        coin: encodeCoin({
-          amount: output.amount,
-          lock: output.lock,
-          height: block.height,
-          coinbase,
-        }),
-      });
-    });
-  });
-  return created;
-}
-
 /** Lock hashes of the coins each transaction of `block` spent, from the block and its undo data. */
 function spentLocksOf(block: Block, undo: readonly SpentCoin[]): Uint8Array[][] {
   const locks = new Map<string, Uint8Array>();
@@ -466,42 +411,75 @@ function spentLocksOf(block: Block, undo: readonly SpentCoin[]): Uint8Array[][] 
   );
 }
 
-async function writeGenesis(db: Database, block: Block, utxoState: MuHash3072): Promise<void> {
-  const created = createdCoins(block);
-  const ops: BatchOp[] = created.map((c) => ({
-    type: 'put',
-    key: bucketKey(Bucket.coin, c.key),
-    value: c.coin,
-  }));
-  const empty = CommitCertificate.empty(block.hash);
-  ops.push(...addressIndexOps(block, { spent: [], created }, []));
+/**
+ * The one batch that commits a block: its coins (spent removed, created
+ * added), address index, block, height index, undo data, commit, tx index,
+ * a checkpoint every `checkpointInterval` blocks, and the new tip. Connect
+ * and the genesis write both use it.
+ */
+function blockWriteOps(
+  plan: Pick<ConnectPlan, 'block' | 'commit' | 'spent' | 'created' | 'spentByTx' | 'utxoState'>,
+  checkpointInterval: number,
+): BatchOp[] {
+  const { block, commit, spent, created } = plan;
+  const height = block.height;
+  const ops: BatchOp[] = UtxoSet.batchOps(
+    spent.map((s) => s.key),
+    created,
+  );
+  const spentLocks = plan.spentByTx.map((coins) => coins.map((c) => c.lock.hash));
+  ops.push(...addressIndexOps(block, { spent, created }, spentLocks));
   ops.push(
+    { type: 'put', key: bucketKey(Bucket.block, block.hash), value: block.encode() },
+    { type: 'put', key: heightKey(Bucket.heightIndex, height), value: block.hash },
+    { type: 'put', key: heightKey(Bucket.undo, height), value: encodeUndo(spent) },
+    { type: 'put', key: heightKey(Bucket.commit, height), value: commit.encode() },
+  );
+  block.txs.forEach((tx, index) => {
+    ops.push({
+      type: 'put',
+      key: bucketKey(Bucket.txIndex, tx.txid),
+      value: encodeTxLocation({ height, index }),
+    });
+  });
+  const utxoState = plan.utxoState.serialize();
+  if (height % checkpointInterval === 0) {
+    const checkpoint = { height, hash: block.hash, utxoRoot: block.header.utxoRoot, utxoState };
+    ops.push({
+      type: 'put',
+      key: heightKey(Bucket.checkpoint, height),
+      value: encodeCheckpoint(checkpoint),
+    });
+  }
+  ops.push({
+    type: 'put',
+    key: metaKey('tip'),
+    value: encodeTip({ height, hash: block.hash, utxoState }),
+  });
+  return ops;
+}
+
+/** A new database: the schema and genesis markers, and the genesis block committed like any other. */
+async function writeGenesis(
+  db: Database,
+  block: Block,
+  utxoState: MuHash3072,
+  checkpointInterval: number,
+): Promise<void> {
+  const ops = blockWriteOps(
+    {
+      block,
+      commit: CommitCertificate.empty(block.hash),
+      spent: [],
+      created: createdCoins(block.txs, 0),
+      spentByTx: block.txs.map(() => []),
+      utxoState,
+    },
+    checkpointInterval,
+  );
+  ops.unshift(
     { type: 'put', key: metaKey('schema'), value: u32BE(SCHEMA_VERSION) },
     { type: 'put', key: metaKey('genesis'), value: block.hash },
-    { type: 'put', key: bucketKey(Bucket.block, block.hash), value: block.encode() },
-    { type: 'put', key: heightKey(Bucket.heightIndex, 0), value: block.hash },
-    { type: 'put', key: heightKey(Bucket.undo, 0), value: encodeUndo([]) },
-    { type: 'put', key: heightKey(Bucket.commit, 0), value: empty.encode() },
-    {
-      type: 'put',
-      key: bucketKey(Bucket.txIndex, block.txs[0]!.txid),
-      value: encodeTxLocation({ height: 0, index: 0 }),
-    },
-    {
-      type: 'put',
-      key: heightKey(Bucket.checkpoint, 0),
-      value: encodeCheckpoint({
-        height: 0,
-        hash: block.hash,
-        utxoRoot: block.header.utxoRoot,
-        utxoState: utxoState.serialize(),
-      }),
-    },
-    {
-      type: 'put',
-      key: metaKey('tip'),
-      value: encodeTip({ height: 0, hash: block.hash, utxoState: utxoState.serialize() }),
-    },
   );
   await db.write(ops);
 }

@@ -5,7 +5,6 @@ import { MuHash3072 } from '../crypto/muhash.ts';
 import { addressToLock, lockToAddress } from '../primitives/address.ts';
 import { isValidAmount, sumAmounts } from '../primitives/amount.ts';
 import { Block } from '../primitives/block.ts';
-import { encodeCoin, utxoElement } from '../primitives/coin.ts';
 import { CommitCertificate } from '../primitives/commit.ts';
 import { HEADER_VERSION, Header } from '../primitives/header.ts';
 import type { Lock } from '../primitives/lock.ts';
@@ -13,6 +12,7 @@ import { merkleRoot } from '../primitives/merkle.ts';
 import { Transaction, TX_VERSION } from '../primitives/transaction.ts';
 import { fromHex, toHex } from '../util/bytes.ts';
 import { UtxodError } from '../util/errors.ts';
+import { applyUtxoChanges, createdCoins } from './utxo-changes.ts';
 
 export class GenesisError extends UtxodError<'INVALID_GENESIS'> {
   constructor(field: string, expected: string) {
@@ -263,15 +263,9 @@ export function buildGenesisBlock(genesis: Genesis): { block: Block; utxoState: 
     payload: null,
     witnesses: [],
   });
-  const utxoState = new MuHash3072();
-  tx.outputs.forEach((output, index) => {
-    const coin = encodeCoin({
-      amount: output.amount,
-      lock: output.lock,
-      height: 0,
-      coinbase: false,
-    });
-    utxoState.insert(utxoElement({ txid: tx.txid, index }, coin));
+  const utxoState = applyUtxoChanges(new MuHash3072(), {
+    spent: [],
+    created: createdCoins([tx], 0),
   });
   const emptyCommit = CommitCertificate.empty(new Uint8Array(32));
   const header = new Header({

@@ -52,7 +52,7 @@ export class UtxoSet implements CoinSource {
   }
 
   /** The batch operations that remove `spent` and add `created`. */
-  batchOps(spent: readonly Uint8Array[], created: readonly CreatedCoin[]): BatchOp[] {
+  static batchOps(spent: readonly Uint8Array[], created: readonly CreatedCoin[]): BatchOp[] {
     const ops: BatchOp[] = [];
     for (const key of spent) ops.push({ type: 'del', key: bucketKey(Bucket.coin, key) });
     for (const c of created)

@@ -7,9 +7,10 @@ import { Bucket } from '../storage/buckets.ts';
 import { DatabaseError } from '../storage/errors.ts';
 import { bytesEqual, bytesKey, toHex } from '../util/bytes.ts';
 import { planBlockConnect, type TipState } from './block-verifier.ts';
-import { type Chain, createdCoins } from './chain.ts';
+import type { Chain } from './chain.ts';
 import { buildGenesisBlock } from './genesis.ts';
 import { decodeUndo } from './records.ts';
+import { createdCoins, revertUtxoChanges } from './utxo-changes.ts';
 import type { CoinSource } from './utxo-set.ts';
 
 export interface VerifyChainOptions {
@@ -79,7 +80,7 @@ export async function verifyChain(
     if (!bytesEqual(block.hash, chain.genesisHash))
       throw mismatch(0, 'genesis block differs from the genesis file');
     coins = new OverlayCoins(null);
-    for (const c of createdCoins(block)) coins.overlay.set(bytesKey(c.key), c.coin);
+    for (const c of createdCoins(block.txs, 0)) coins.overlay.set(bytesKey(c.key), c.coin);
     state = { height: 0, hash: block.hash, time: block.header.time, utxoState };
   } else {
     coins = new OverlayCoins(chain.utxos);
@@ -147,20 +148,17 @@ async function rewindTo(
   checkpoint: { height: number; hash: Uint8Array; utxoRoot: Uint8Array; utxoState: Uint8Array },
   coins: OverlayCoins,
 ): Promise<TipState> {
-  const state = chain.utxoStateAtTip();
+  let state = chain.utxoStateAtTip();
   for (let height = chain.tipHeight; height > checkpoint.height; height--) {
     const block = await chain.requireBlockAt(height);
     const undoBytes = await chain.rawRecord(Bucket.undo, height);
     if (undoBytes === undefined)
       throw new DatabaseError('DB_CORRUPT', '', `undo data of block ${height} is missing`);
-    for (const c of createdCoins(block)) {
-      coins.overlay.set(bytesKey(c.key), null);
-      state.remove(utxoElement(outpointFromKey(c.key), c.coin));
-    }
-    for (const s of decodeUndo(undoBytes)) {
-      coins.overlay.set(bytesKey(s.key), s.coin);
-      state.insert(utxoElement(outpointFromKey(s.key), s.coin));
-    }
+    const created = createdCoins(block.txs, height);
+    const spent = decodeUndo(undoBytes);
+    for (const c of created) coins.overlay.set(bytesKey(c.key), null);
+    for (const s of spent) coins.overlay.set(bytesKey(s.key), s.coin);
+    state = revertUtxoChanges(state, { spent, created });
   }
   const block = await chain.requireBlockAt(checkpoint.height);
   const root = state.finalize();
