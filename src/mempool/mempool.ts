@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { VerificationError } from '../consensus/errors.ts';
 import type { ConsensusParams } from '../consensus/params.ts';
 import type { SignatureChecker } from '../consensus/signatures.ts';
@@ -11,7 +10,6 @@ import type { Transaction } from '../primitives/transaction.ts';
 import { bytesKey, toHex } from '../util/bytes.ts';
 import { type Clock, systemClock } from '../util/clock.ts';
 import { UtxodError } from '../util/errors.ts';
-import { writeFileAtomic } from '../util/fs.ts';
 import { SerialQueue } from '../util/serial-queue.ts';
 import { MempoolEntry, type MempoolEntryView } from './entry.ts';
 import { MempoolError } from './errors.ts';
@@ -24,7 +22,13 @@ import {
 } from './options.ts';
 import { OrphanPool } from './orphans.ts';
 import { checkPackageLimits, checkReplacement, FeeFloor } from './policy.ts';
-import { decodeSnapshot, encodeSnapshot, type SnapshotEntry } from './snapshot.ts';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  readSnapshotFile,
+  type SnapshotEntry,
+  writeSnapshotFile,
+} from './snapshot.ts';
 import { type BlockTemplate, buildTemplate, type TemplateLimits } from './template.ts';
 
 /** All the mempool needs from the chain. */
@@ -594,7 +598,7 @@ export class Mempool {
 
   /** Writes the snapshot atomically: a crash leaves the old file or the new one. */
   async saveTo(path: string): Promise<void> {
-    await writeFileAtomic(path, this.encodeSnapshot());
+    await writeSnapshotFile(path, this.encodeSnapshot());
   }
 
   /**
@@ -603,16 +607,8 @@ export class Mempool {
    * start); a corrupt one throws MempoolSnapshotError.
    */
   async loadFrom(path: string): Promise<LoadResult> {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(path));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        return { found: false, accepted: 0, skipped: 0 };
-      }
-      throw error;
-    }
-    const entries = decodeSnapshot(bytes);
+    const entries = await readSnapshotFile(path);
+    if (entries === null) return { found: false, accepted: 0, skipped: 0 };
     const cutoff = this.clock.now() - this.opts.expiryMs;
     let accepted = 0;
     let skipped = 0;
