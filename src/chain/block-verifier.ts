@@ -87,6 +87,67 @@ export function checkBlockSanity(block: Block, params: ConsensusParams): void {
     throw fail('BLOCK_BAD_TX_ROOT', 'Merkle root mismatch');
 }
 
+/** The parent a block must link to: height + 1 and prevHash. */
+export function checkLink(
+  block: Block,
+  parent: { readonly height: number; readonly hash: Uint8Array },
+): void {
+  if (block.header.height !== parent.height + 1)
+    throw fail('BLOCK_BAD_HEIGHT', `height ${block.header.height} on parent ${parent.height}`);
+  if (!bytesEqual(block.header.prevHash, parent.hash))
+    throw fail('BLOCK_BAD_PREV', `block ${block.header.height} does not build on its parent`);
+}
+
+/**
+ * The certificates a block is bound by: the parent's commit it carries
+ * (`lastCommit`, empty for block 1 when `genesisHash` is known) and the commit
+ * that made it final. Checks their structure and quorum and returns the
+ * signature jobs of each, for the caller to verify in a batch. Throws
+ * BLOCK_BAD_LAST_COMMIT or BLOCK_BAD_COMMIT.
+ */
+export function certificateJobs(
+  block: Block,
+  commit: CommitCertificate,
+  ctx: {
+    readonly validators: ValidatorSet;
+    readonly chainIdHash: Uint8Array;
+    readonly genesisHash: Uint8Array | null;
+  },
+): { lastCommitJobs: SignatureJob[]; commitJobs: SignatureJob[] } {
+  const { header } = block;
+  if (!bytesEqual(header.lastCommitHash, block.lastCommit.hash))
+    throw fail('BLOCK_BAD_LAST_COMMIT', 'lastCommitHash mismatch');
+  let lastCommitJobs: SignatureJob[] = [];
+  if (header.height === 1) {
+    if (
+      ctx.genesisHash !== null &&
+      !bytesEqual(block.lastCommit.encode(), CommitCertificate.empty(ctx.genesisHash).encode())
+    ) {
+      throw fail('BLOCK_BAD_LAST_COMMIT', 'block 1 must carry the empty genesis commit');
+    }
+  } else {
+    lastCommitJobs = ctx.validators.commitSignatureJobs(
+      block.lastCommit,
+      header.height - 1,
+      header.prevHash,
+      ctx.chainIdHash,
+    );
+  }
+  let commitJobs: SignatureJob[];
+  try {
+    commitJobs = ctx.validators.commitSignatureJobs(
+      commit,
+      header.height,
+      block.hash,
+      ctx.chainIdHash,
+    );
+  } catch (error) {
+    if (error instanceof VerificationError) throw fail('BLOCK_BAD_COMMIT', error.reason);
+    throw error;
+  }
+  return { lastCommitJobs, commitJobs };
+}
+
 /**
  * Full validation of `block` on top of `ctx.tip`, certified final by
  * `commit`. Cheap checks run first and signatures last; nothing is written.
@@ -100,10 +161,7 @@ export async function planBlockConnect(
   const { tip, params, validators } = ctx;
   checkBlockSanity(block, params);
 
-  if (header.height !== tip.height + 1)
-    throw fail('BLOCK_BAD_HEIGHT', `height ${header.height} on tip ${tip.height}`);
-  if (!bytesEqual(header.prevHash, tip.hash))
-    throw fail('BLOCK_BAD_PREV', 'does not build on the tip');
+  checkLink(block, tip);
   if (header.time <= tip.time)
     throw fail('BLOCK_BAD_TIME', `time ${header.time} <= parent time ${tip.time}`);
   if (ctx.now !== null && header.time > ctx.now + params.maxFutureBlockTimeMs) {
@@ -118,29 +176,7 @@ export async function planBlockConnect(
     throw fail('BLOCK_BAD_PROPOSER', 'proposer is not a validator');
   if (!bytesEqual(header.stateRoot, EMPTY_STATE_ROOT))
     throw fail('BLOCK_BAD_STATE_ROOT', 'state root mismatch');
-  if (!bytesEqual(header.lastCommitHash, block.lastCommit.hash))
-    throw fail('BLOCK_BAD_LAST_COMMIT', 'lastCommitHash mismatch');
-
-  let lastCommitJobs: SignatureJob[] = [];
-  if (header.height === 1) {
-    if (!bytesEqual(block.lastCommit.encode(), CommitCertificate.empty(ctx.genesisHash).encode())) {
-      throw fail('BLOCK_BAD_LAST_COMMIT', 'block 1 must carry the empty genesis commit');
-    }
-  } else {
-    lastCommitJobs = validators.commitSignatureJobs(
-      block.lastCommit,
-      tip.height,
-      tip.hash,
-      ctx.chainIdHash,
-    );
-  }
-  let commitJobs: SignatureJob[];
-  try {
-    commitJobs = validators.commitSignatureJobs(commit, header.height, block.hash, ctx.chainIdHash);
-  } catch (error) {
-    if (error instanceof VerificationError) throw fail('BLOCK_BAD_COMMIT', error.reason);
-    throw error;
-  }
+  const { lastCommitJobs, commitJobs } = certificateJobs(block, commit, ctx);
 
   const { spent, created, spentByTx } = await resolveUtxoChanges(
     block.txs,

@@ -3,6 +3,10 @@ import { UtxodError } from '../../util/errors.ts';
 export type SyncErrorCode =
   /** A peer answered a block range with something other than the requested heights. */
   | 'SYNC_PROTOCOL_VIOLATION'
+  /** A block of a served range is not at the height its place in the range requires. */
+  | 'SYNC_WRONG_HEIGHT'
+  /** More blocks than the range asked for. */
+  | 'SYNC_TOO_MANY_BLOCKS'
   /** A request got no answer in time. */
   | 'SYNC_TIMEOUT'
   /** A request failed on the way (stream reset, dial failure, server busy). */
