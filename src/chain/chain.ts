@@ -27,17 +27,12 @@ import {
   planBlockConnect,
   type TipState,
 } from './block-verifier.ts';
+import { ChainStore } from './chain-store.ts';
 import { buildGenesisBlock, type Genesis } from './genesis.ts';
 import {
   type Checkpoint,
-  decodeCheckpoint,
   decodeTip,
-  decodeTxLocation,
-  decodeUndo,
-  encodeCheckpoint,
   encodeTip,
-  encodeTxLocation,
-  encodeUndo,
   type SpentCoin,
   type TxLocation,
 } from './records.ts';
@@ -80,6 +75,8 @@ export class Chain {
   readonly chainIdHash: Uint8Array;
   readonly validators: ValidatorSet;
   readonly utxos: UtxoSet;
+  /** The storage layout, one typed repository per bucket. */
+  readonly store: ChainStore;
   private readonly db: Database;
   private readonly signatures: SignatureChecker;
   private readonly logger: Logger;
@@ -91,6 +88,7 @@ export class Chain {
     tip: { state: TipState; header: Header },
   ) {
     this.db = modules.db;
+    this.store = new ChainStore(modules.db);
     this.genesis = modules.genesis;
     this.params = modules.genesis.params;
     this.validators = modules.genesis.validators;
@@ -190,7 +188,7 @@ export class Chain {
     const { block, spent, created } = plan;
     const height = block.height;
     const spentKeys = spent.map((s) => s.key);
-    const ops = blockWriteOps(plan, this.params.checkpointInterval);
+    const ops = blockWriteOps(this.store, plan, this.params.checkpointInterval);
     await this.db.write(ops);
     this.utxos.applyCommitted(spentKeys, created);
     this.tipState = {
@@ -212,9 +210,8 @@ export class Chain {
     if (height === 0)
       throw new DatabaseError('DB_IO', this.db.path, 'cannot roll back the genesis block');
     const block = await this.requireBlockAt(height);
-    const undoBytes = await this.db.get(heightKey(Bucket.undo, height));
-    if (undoBytes === undefined) throw this.corrupt(`undo data of block ${height} is missing`);
-    const spent = decodeUndo(undoBytes);
+    const spent = await this.store.undo.get(height);
+    if (spent === undefined) throw this.corrupt(`undo data of block ${height} is missing`);
     const parent = await this.requireBlockAt(height - 1);
 
     const created = createdCoins(block.txs, height);
@@ -227,14 +224,15 @@ export class Chain {
     const createdKeys = created.map((c) => c.key);
     const ops: BatchOp[] = UtxoSet.batchOps(createdKeys, spent);
     ops.push(...addressIndexOps(block, { spent, created }, spentLocksOf(block, spent), true));
+    const { store } = this;
     ops.push(
-      { type: 'del', key: bucketKey(Bucket.block, block.hash) },
-      { type: 'del', key: heightKey(Bucket.heightIndex, height) },
-      { type: 'del', key: heightKey(Bucket.undo, height) },
-      { type: 'del', key: heightKey(Bucket.commit, height) },
-      { type: 'del', key: heightKey(Bucket.checkpoint, height) },
+      store.blocks.delOp(block.hash),
+      store.hashes.delOp(height),
+      store.undo.delOp(height),
+      store.commits.delOp(height),
+      store.checkpoints.delOp(height),
     );
-    for (const tx of block.txs) ops.push({ type: 'del', key: bucketKey(Bucket.txIndex, tx.txid) });
+    for (const tx of block.txs) ops.push(store.txIndex.delOp(tx.txid));
     const serialized = utxoState.serialize();
     ops.push({
       type: 'put',
@@ -254,12 +252,11 @@ export class Chain {
 
   async getHashAt(height: number): Promise<Uint8Array | undefined> {
     if (height > this.tipState.height) return undefined;
-    return this.db.get(heightKey(Bucket.heightIndex, height));
+    return this.store.hashes.get(height);
   }
 
   async getBlockByHash(hash: Uint8Array): Promise<Block | undefined> {
-    const bytes = await this.db.get(bucketKey(Bucket.block, hash));
-    return bytes === undefined ? undefined : Block.decode(bytes);
+    return this.store.blocks.get(hash);
   }
 
   async getBlockAt(height: number): Promise<Block | undefined> {
@@ -269,8 +266,7 @@ export class Chain {
 
   /** The certificate that made block `height` final (genesis has the empty one). */
   async getCommitAt(height: number): Promise<CommitCertificate | undefined> {
-    const bytes = await this.db.get(heightKey(Bucket.commit, height));
-    return bytes === undefined ? undefined : CommitCertificate.decode(bytes);
+    return this.store.commits.get(height);
   }
 
   async requireCommitAt(height: number): Promise<CommitCertificate> {
@@ -332,8 +328,7 @@ export class Chain {
   }
 
   async getTxLocation(txid: Uint8Array): Promise<TxLocation | undefined> {
-    const bytes = await this.db.get(bucketKey(Bucket.txIndex, txid));
-    return bytes === undefined ? undefined : decodeTxLocation(bytes);
+    return this.store.txIndex.get(txid);
   }
 
   async getTransaction(
@@ -350,28 +345,13 @@ export class Chain {
 
   /** Checkpoints at or below `maxHeight`, newest first. */
   async *checkpoints(maxHeight = this.tipState.height): AsyncGenerator<Checkpoint> {
-    for await (const [, value] of this.db.range(
-      heightKey(Bucket.checkpoint, 0),
-      heightKey(Bucket.checkpoint, maxHeight + 1),
-      {
-        reverse: true,
-      },
-    )) {
-      yield decodeCheckpoint(value);
+    for await (const [, checkpoint] of this.store.checkpoints.entries({
+      from: 0,
+      to: maxHeight + 1,
+      reverse: true,
+    })) {
+      yield checkpoint;
     }
-  }
-
-  /** A height-keyed record as stored (for verification tools). */
-  rawRecord(
-    bucket: typeof Bucket.undo | typeof Bucket.commit,
-    height: number,
-  ): Promise<Uint8Array | undefined> {
-    return this.db.get(heightKey(bucket, height));
-  }
-
-  /** Every record of a bucket, in key order, keys with their bucket prefix. */
-  rawRange(bucket: Bucket): AsyncGenerator<[Uint8Array, Uint8Array]> {
-    return this.db.range(Uint8Array.of(bucket), Uint8Array.of(bucket + 1));
   }
 
   async requireBlockAt(height: number): Promise<Block> {
@@ -418,6 +398,7 @@ function spentLocksOf(block: Block, undo: readonly SpentCoin[]): Uint8Array[][] 
  * and the genesis write both use it.
  */
 function blockWriteOps(
+  store: ChainStore,
   plan: Pick<ConnectPlan, 'block' | 'commit' | 'spent' | 'created' | 'spentByTx' | 'utxoState'>,
   checkpointInterval: number,
 ): BatchOp[] {
@@ -430,26 +411,18 @@ function blockWriteOps(
   const spentLocks = plan.spentByTx.map((coins) => coins.map((c) => c.lock.hash));
   ops.push(...addressIndexOps(block, { spent, created }, spentLocks));
   ops.push(
-    { type: 'put', key: bucketKey(Bucket.block, block.hash), value: block.encode() },
-    { type: 'put', key: heightKey(Bucket.heightIndex, height), value: block.hash },
-    { type: 'put', key: heightKey(Bucket.undo, height), value: encodeUndo(spent) },
-    { type: 'put', key: heightKey(Bucket.commit, height), value: commit.encode() },
+    store.blocks.putOp(block.hash, block),
+    store.hashes.putOp(height, block.hash),
+    store.undo.putOp(height, spent),
+    store.commits.putOp(height, commit),
   );
   block.txs.forEach((tx, index) => {
-    ops.push({
-      type: 'put',
-      key: bucketKey(Bucket.txIndex, tx.txid),
-      value: encodeTxLocation({ height, index }),
-    });
+    ops.push(store.txIndex.putOp(tx.txid, { height, index }));
   });
   const utxoState = plan.utxoState.serialize();
   if (height % checkpointInterval === 0) {
     const checkpoint = { height, hash: block.hash, utxoRoot: block.header.utxoRoot, utxoState };
-    ops.push({
-      type: 'put',
-      key: heightKey(Bucket.checkpoint, height),
-      value: encodeCheckpoint(checkpoint),
-    });
+    ops.push(store.checkpoints.putOp(height, checkpoint));
   }
   ops.push({
     type: 'put',
@@ -467,6 +440,7 @@ async function writeGenesis(
   checkpointInterval: number,
 ): Promise<void> {
   const ops = blockWriteOps(
+    new ChainStore(db),
     {
       block,
       commit: CommitCertificate.empty(block.hash),

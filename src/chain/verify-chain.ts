@@ -3,13 +3,11 @@ import type { SignatureChecker } from '../consensus/signatures.ts';
 import { MuHash3072 } from '../crypto/muhash.ts';
 import { utxoElement } from '../primitives/coin.ts';
 import { outpointFromKey } from '../primitives/outpoint.ts';
-import { Bucket } from '../storage/buckets.ts';
 import { DatabaseError } from '../storage/errors.ts';
 import { bytesEqual, bytesKey, toHex } from '../util/bytes.ts';
 import { planBlockConnect, type TipState } from './block-verifier.ts';
 import type { Chain } from './chain.ts';
 import { buildGenesisBlock } from './genesis.ts';
-import { decodeUndo } from './records.ts';
 import { createdCoins, revertUtxoChanges } from './utxo-changes.ts';
 import type { CoinSource } from './utxo-set.ts';
 
@@ -151,11 +149,10 @@ async function rewindTo(
   let state = chain.utxoStateAtTip();
   for (let height = chain.tipHeight; height > checkpoint.height; height--) {
     const block = await chain.requireBlockAt(height);
-    const undoBytes = await chain.rawRecord(Bucket.undo, height);
-    if (undoBytes === undefined)
+    const spent = await chain.store.undo.get(height);
+    if (spent === undefined)
       throw new DatabaseError('DB_CORRUPT', '', `undo data of block ${height} is missing`);
     const created = createdCoins(block.txs, height);
-    const spent = decodeUndo(undoBytes);
     for (const c of created) coins.overlay.set(bytesKey(c.key), null);
     for (const s of spent) coins.overlay.set(bytesKey(s.key), s.coin);
     state = revertUtxoChanges(state, { spent, created });
@@ -179,8 +176,8 @@ async function rewindTo(
 async function scanUtxoSet(chain: Chain): Promise<{ root: Uint8Array; count: number }> {
   const state = new MuHash3072();
   let count = 0;
-  for await (const [key, coin] of chain.rawRange(Bucket.coin)) {
-    state.insert(utxoElement(outpointFromKey(key.subarray(1)), coin));
+  for await (const [key, coin] of chain.store.coins.entries()) {
+    state.insert(utxoElement(outpointFromKey(key), coin));
     count++;
   }
   return { root: state.finalize(), count };
