@@ -1,12 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { VerificationError } from '../consensus/errors.ts';
-import type { BlockSource, ChainMetrics } from '../metrics/chain.ts';
-import type { Block } from '../primitives/block.ts';
-import type { CommitCertificate } from '../primitives/commit.ts';
-import { toHex } from '../util/bytes.ts';
-import { asError } from '../util/errors.ts';
-import { SerialQueue } from '../util/serial-queue.ts';
+import { VerificationError } from '../consensus/index.ts';
+import type { BlockSource, ChainMetrics } from '../metrics/index.ts';
+import type { Block, CommitCertificate } from '../primitives/index.ts';
+import { asError, SerialQueue, toHex } from '../util/index.ts';
 import type { Chain, ConnectResult } from './chain.ts';
 
 export interface BlockImportedEvent {

@@ -1,20 +1,27 @@
-import { VerificationError } from '../consensus/errors.ts';
-import { blockSubsidy, type ConsensusParams } from '../consensus/params.ts';
 import type {
   LocatedSignatureJob,
   SignatureChecker,
   SignatureJob,
-} from '../consensus/signatures.ts';
-import { checkTxInputs, checkTxSanity, signatureJobs } from '../consensus/tx-rules.ts';
-import type { ValidatorSet } from '../consensus/validator-set.ts';
-import type { MuHash3072 } from '../crypto/muhash.ts';
-import { sumAmounts } from '../primitives/amount.ts';
-import type { Block } from '../primitives/block.ts';
-import { type Coin, decodeCoin } from '../primitives/coin.ts';
-import { CommitCertificate } from '../primitives/commit.ts';
-import { outpointKey } from '../primitives/outpoint.ts';
-import type { Transaction } from '../primitives/transaction.ts';
-import { bytesEqual, bytesKey, toHex } from '../util/bytes.ts';
+  ValidatorSet,
+} from '../consensus/index.ts';
+import {
+  blockSubsidy,
+  type ConsensusParams,
+  checkTxInputs,
+  checkTxSanity,
+  signatureJobs,
+  VerificationError,
+} from '../consensus/index.ts';
+import type { MuHash3072 } from '../crypto/index.ts';
+import type { Block, Transaction } from '../primitives/index.ts';
+import {
+  type Coin,
+  CommitCertificate,
+  decodeCoin,
+  outpointKey,
+  sumAmounts,
+} from '../primitives/index.ts';
+import { bytesEqual, bytesKey, toHex } from '../util/index.ts';
 import { EMPTY_STATE_ROOT } from './genesis.ts';
 import type { SpentCoin } from './records.ts';
 import { applyUtxoChanges, createdCoin } from './utxo-changes.ts';

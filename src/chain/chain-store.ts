@@ -4,10 +4,14 @@
  * reads through them; verification tools read the same repositories instead
  * of raw records.
  */
-import { Block } from '../primitives/block.ts';
-import { CommitCertificate } from '../primitives/commit.ts';
-import { Bucket } from '../storage/buckets.ts';
-import { bytesCodec, type DbController, heightCodec, Repository } from '../storage/repository.ts';
+import { Block, CommitCertificate } from '../primitives/index.ts';
+import {
+  Bucket,
+  bytesCodec,
+  type DbController,
+  heightCodec,
+  Repository,
+} from '../storage/index.ts';
 import {
   type Checkpoint,
   decodeCheckpoint,

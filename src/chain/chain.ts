@@ -1,20 +1,27 @@
 import type { Logger } from 'pino';
-import type { ConsensusParams } from '../consensus/params.ts';
-import type { SignatureChecker } from '../consensus/signatures.ts';
-import type { ValidatorSet } from '../consensus/validator-set.ts';
-import { MuHash3072 } from '../crypto/muhash.ts';
-import { Block } from '../primitives/block.ts';
-import { type Coin, decodeCoin } from '../primitives/coin.ts';
-import { CommitCertificate } from '../primitives/commit.ts';
-import type { Header } from '../primitives/header.ts';
-import { type Outpoint, outpointFromKey, outpointKey } from '../primitives/outpoint.ts';
-import { chainIdHash } from '../primitives/sighash.ts';
-import type { Transaction } from '../primitives/transaction.ts';
-import { Bucket, bucketKey, heightKey, metaKey, SCHEMA_VERSION } from '../storage/buckets.ts';
-import type { BatchOp, Database } from '../storage/db.ts';
-import { DatabaseError } from '../storage/errors.ts';
-import { bytesEqual, bytesKey, toHex, u32BE } from '../util/bytes.ts';
-import { asError } from '../util/errors.ts';
+import type { ConsensusParams, SignatureChecker, ValidatorSet } from '../consensus/index.ts';
+import { MuHash3072 } from '../crypto/index.ts';
+import type { Header, Transaction } from '../primitives/index.ts';
+import {
+  Block,
+  type Coin,
+  CommitCertificate,
+  chainIdHash,
+  decodeCoin,
+  type Outpoint,
+  outpointFromKey,
+  outpointKey,
+} from '../primitives/index.ts';
+import type { BatchOp, Database } from '../storage/index.ts';
+import {
+  Bucket,
+  bucketKey,
+  DatabaseError,
+  heightKey,
+  metaKey,
+  SCHEMA_VERSION,
+} from '../storage/index.ts';
+import { asError, bytesEqual, bytesKey, toHex, u32BE } from '../util/index.ts';
 import {
   addressCoinKey,
   addressIndexOps,

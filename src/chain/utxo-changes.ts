@@ -4,10 +4,9 @@
  * and after. The verifier, the chain (connect, rollback, genesis), the block
  * assembler and verify-chain all use these.
  */
-import type { MuHash3072 } from '../crypto/muhash.ts';
-import { encodeCoin, utxoElement } from '../primitives/coin.ts';
-import { outpointFromKey, outpointKey } from '../primitives/outpoint.ts';
-import type { Transaction } from '../primitives/transaction.ts';
+import type { MuHash3072 } from '../crypto/index.ts';
+import type { Transaction } from '../primitives/index.ts';
+import { encodeCoin, outpointFromKey, outpointKey, utxoElement } from '../primitives/index.ts';
 import type { SpentCoin } from './records.ts';
 import type { CreatedCoin } from './utxo-set.ts';
 

@@ -1,5 +1,5 @@
-import { Bucket, bucketKey } from '../storage/buckets.ts';
-import type { BatchOp, Database } from '../storage/db.ts';
+import type { BatchOp, Database } from '../storage/index.ts';
+import { Bucket, bucketKey } from '../storage/index.ts';
 import { CoinCache } from './coin-cache.ts';
 
 /** Anything that can answer "which of these outpoints are unspent, with what coin". */

@@ -1,10 +1,9 @@
-import { VerificationError } from '../consensus/errors.ts';
-import type { SignatureChecker } from '../consensus/signatures.ts';
-import { MuHash3072 } from '../crypto/muhash.ts';
-import { utxoElement } from '../primitives/coin.ts';
-import { outpointFromKey } from '../primitives/outpoint.ts';
-import { DatabaseError } from '../storage/errors.ts';
-import { bytesEqual, bytesKey, toHex } from '../util/bytes.ts';
+import type { SignatureChecker } from '../consensus/index.ts';
+import { VerificationError } from '../consensus/index.ts';
+import { MuHash3072 } from '../crypto/index.ts';
+import { outpointFromKey, utxoElement } from '../primitives/index.ts';
+import { DatabaseError } from '../storage/index.ts';
+import { bytesEqual, bytesKey, toHex } from '../util/index.ts';
 import { planBlockConnect, type TipState } from './block-verifier.ts';
 import type { Chain } from './chain.ts';
 import { buildGenesisBlock } from './genesis.ts';

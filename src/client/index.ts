@@ -1,3 +1,2 @@
-export { addressToLock, lockToAddress } from '../primitives/address.ts';
-export { pubkeyLock } from '../primitives/lock.ts';
+export { addressToLock, lockToAddress, pubkeyLock } from '../primitives/index.ts';
 export * from './tx-builder.ts';

@@ -14,9 +14,8 @@ import type {
 } from '../api/schemas/mempool.ts';
 import type { NodeStatusResponse, ReadinessResponse } from '../api/schemas/node.ts';
 import type { CoinResponse, SubmitTxResponse, TxStatusResponse } from '../api/schemas/txs.ts';
-import type { Transaction } from '../primitives/transaction.ts';
-import { toHex } from '../util/bytes.ts';
-import { UtxodError } from '../util/errors.ts';
+import type { Transaction } from '../primitives/index.ts';
+import { toHex, UtxodError } from '../util/index.ts';
 
 export type {
   BalanceResponse,

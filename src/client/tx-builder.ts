@@ -1,12 +1,18 @@
-import type { KeyPair } from '../crypto/key-file.ts';
-import { sign } from '../crypto/signer.ts';
-import { sumAmounts } from '../primitives/amount.ts';
-import { type Lock, pubkeyHash } from '../primitives/lock.ts';
-import type { Outpoint } from '../primitives/outpoint.ts';
-import { chainIdHash as hashChainId, SighashContext } from '../primitives/sighash.ts';
-import { Transaction, TX_VERSION, type TxOutput, type Witness } from '../primitives/transaction.ts';
-import { bytesEqual, toHex } from '../util/bytes.ts';
-import { UtxodError } from '../util/errors.ts';
+import type { KeyPair } from '../crypto/index.ts';
+import { sign } from '../crypto/index.ts';
+import type { Outpoint } from '../primitives/index.ts';
+import {
+  chainIdHash as hashChainId,
+  type Lock,
+  pubkeyHash,
+  SighashContext,
+  sumAmounts,
+  Transaction,
+  TX_VERSION,
+  type TxOutput,
+  type Witness,
+} from '../primitives/index.ts';
+import { bytesEqual, toHex, UtxodError } from '../util/index.ts';
 
 export class TxBuildError extends UtxodError<
   'INSUFFICIENT_FUNDS' | 'NO_KEY_FOR_COIN' | 'INVALID_TX_REQUEST'

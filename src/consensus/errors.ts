@@ -1,4 +1,4 @@
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 
 /**
  * Consensus rule violations. Each code has a fixed peer penalty (0-100): 100

@@ -1,5 +1,5 @@
-import { outpointKey } from '../primitives/outpoint.ts';
-import { bytesKey, toHex } from '../util/bytes.ts';
+import { outpointKey } from '../primitives/index.ts';
+import { bytesKey, toHex } from '../util/index.ts';
 import { evictsBefore, type MempoolEntry, minesBefore } from './entry.ts';
 import { Heap } from './heap.ts';
 

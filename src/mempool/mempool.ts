@@ -1,16 +1,21 @@
 import { EventEmitter } from 'node:events';
-import { VerificationError } from '../consensus/errors.ts';
-import type { ConsensusParams } from '../consensus/params.ts';
-import type { SignatureChecker } from '../consensus/signatures.ts';
-import { checkTxInputs, checkTxSanity, signatureJobs } from '../consensus/tx-rules.ts';
-import type { Block } from '../primitives/block.ts';
-import type { Coin } from '../primitives/coin.ts';
-import { type Outpoint, outpointKey } from '../primitives/outpoint.ts';
-import type { Transaction } from '../primitives/transaction.ts';
-import { bytesKey, toHex } from '../util/bytes.ts';
-import { type Clock, systemClock } from '../util/clock.ts';
-import { UtxodError } from '../util/errors.ts';
-import { SerialQueue } from '../util/serial-queue.ts';
+import type { ConsensusParams, SignatureChecker } from '../consensus/index.ts';
+import {
+  checkTxInputs,
+  checkTxSanity,
+  signatureJobs,
+  VerificationError,
+} from '../consensus/index.ts';
+import type { Block, Coin, Transaction } from '../primitives/index.ts';
+import { type Outpoint, outpointKey } from '../primitives/index.ts';
+import {
+  bytesKey,
+  type Clock,
+  SerialQueue,
+  systemClock,
+  toHex,
+  UtxodError,
+} from '../util/index.ts';
 import { MempoolEntry, type MempoolEntryView } from './entry.ts';
 import { MempoolError } from './errors.ts';
 import { paysFeeRate } from './feerate.ts';

@@ -4,7 +4,7 @@
  * fee floor that rises when the pool overflows and decays afterwards.
  */
 
-import { toHex } from '../util/bytes.ts';
+import { toHex } from '../util/index.ts';
 import type { MempoolEntry } from './entry.ts';
 import { MempoolError } from './errors.ts';
 import { compareFeeRate, type FeeAndSize, paysFeeRate } from './feerate.ts';

@@ -1,12 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { sha256 } from '../crypto/hash.ts';
-import { DecodeError } from '../encoding/errors.ts';
-import { Reader } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
-import { MAX_TX_BYTES } from '../primitives/limits.ts';
-import { Transaction } from '../primitives/transaction.ts';
-import { bytesEqual } from '../util/bytes.ts';
-import { writeFileAtomic } from '../util/fs.ts';
+import { sha256 } from '../crypto/index.ts';
+import { DecodeError, Reader, Writer } from '../encoding/index.ts';
+import { MAX_TX_BYTES, Transaction } from '../primitives/index.ts';
+import { bytesEqual, writeFileAtomic } from '../util/index.ts';
 import { MempoolSnapshotError } from './errors.ts';
 
 /**

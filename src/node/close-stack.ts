@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { asError } from '../util/errors.ts';
+import { asError } from '../util/index.ts';
 
 /**
  * What `init` opened, in order; `closeAll` closes it in reverse. `init` fills

@@ -1,19 +1,16 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type AuthStack, openAuthStack } from '../api/auth/index.ts';
-import { MetricsServer } from '../api/metrics-server.ts';
-import { ApiServer } from '../api/server.ts';
-import { BlockImporter } from '../chain/block-importer.ts';
-import { Chain } from '../chain/chain.ts';
-import type { Genesis } from '../chain/genesis.ts';
+import { ApiServer, MetricsServer } from '../api/index.ts';
+import type { Genesis } from '../chain/index.ts';
+import { BlockImporter, Chain } from '../chain/index.ts';
 import type { NodeConfig } from '../config/index.ts';
 import type { ConsensusEngine } from '../consensus/engine.ts';
-import { SignatureChecker } from '../consensus/signatures.ts';
+import { SignatureChecker } from '../consensus/index.ts';
 import { SingleValidatorEngine } from '../consensus/single-validator-engine.ts';
 import { ValidatorSigner } from '../consensus/validator-signer.ts';
-import { SignatureCache } from '../crypto/sig-cache.ts';
-import { ParallelVerifier } from '../crypto/verify-pool.ts';
-import { Mempool } from '../mempool/mempool.ts';
+import { ParallelVerifier, SignatureCache } from '../crypto/index.ts';
+import { Mempool } from '../mempool/index.ts';
 import {
   createChainMetrics,
   createMetricsRegistry,
@@ -21,8 +18,8 @@ import {
 } from '../metrics/index.ts';
 import { identityPath, P2PHost } from '../p2p/index.ts';
 import { BlockSyncer, createSyncMetrics, ReqRespPeerSet } from '../p2p/sync/index.ts';
-import { Database } from '../storage/db.ts';
-import { toHex } from '../util/bytes.ts';
+import { Database } from '../storage/index.ts';
+import { toHex } from '../util/index.ts';
 import { BlockProducer } from './block-producer.ts';
 import { CloseStack } from './close-stack.ts';
 import { type DataPaths, dataPaths, loadGenesis, loadValidatorKey } from './datadir.ts';

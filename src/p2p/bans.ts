@@ -6,11 +6,10 @@
  * gater) and offline by `utxod peers`.
  */
 import { peerIdFromString } from '@libp2p/peer-id';
-import { decodeExact } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
-import { Bucket, bucketKey } from '../storage/buckets.ts';
-import type { Database } from '../storage/db.ts';
-import { type Clock, systemClock } from '../util/clock.ts';
+import { decodeExact, Writer } from '../encoding/index.ts';
+import type { Database } from '../storage/index.ts';
+import { Bucket, bucketKey } from '../storage/index.ts';
+import { type Clock, systemClock } from '../util/index.ts';
 import { P2PError } from './errors.ts';
 
 export const MAX_BAN_REASON_BYTES = 256;

@@ -4,7 +4,7 @@
  * towards 0 with a half-life. At or below BAN_THRESHOLD the peer is banned.
  */
 
-import { type Clock, systemClock } from '../util/clock.ts';
+import { type Clock, systemClock } from '../util/index.ts';
 
 export const BAN_THRESHOLD = -100;
 export const SCORE_HALF_LIFE_MS = 10 * 60_000;

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { verifyAuditLog } from '../../audit/log.ts';
-import { dataPaths } from '../../node/datadir.ts';
-import { Database } from '../../storage/db.ts';
+import { verifyAuditLog } from '../../audit/index.ts';
+import { dataPaths } from '../../node/index.ts';
+import { Database } from '../../storage/index.ts';
 import { datadirOption, print } from '../shared.ts';
 
 export function registerAudit(program: Command): void {

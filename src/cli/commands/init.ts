@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { buildGenesisBlock } from '../../chain/genesis.ts';
-import { NETWORK_HRP } from '../../crypto/address.ts';
-import { initDatadir } from '../../node/datadir.ts';
-import { lockToAddress } from '../../primitives/address.ts';
-import { pubkeyLock } from '../../primitives/lock.ts';
-import { toHex } from '../../util/bytes.ts';
+import { buildGenesisBlock } from '../../chain/index.ts';
+import { NETWORK_HRP } from '../../crypto/index.ts';
+import { initDatadir } from '../../node/index.ts';
+import { lockToAddress, pubkeyLock } from '../../primitives/index.ts';
+import { toHex } from '../../util/index.ts';
 import { datadirOption, print } from '../shared.ts';
 
 export function registerInit(program: Command): void {

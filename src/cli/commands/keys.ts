@@ -1,13 +1,16 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { NETWORK_HRP } from '../../crypto/address.ts';
-import { accountPath, deriveKey, mnemonicToSeed } from '../../crypto/hd-keys.ts';
-import { createKeyFile, readKeyFile } from '../../crypto/key-file.ts';
-import { dataPaths, loadGenesis } from '../../node/datadir.ts';
-import { lockToAddress } from '../../primitives/address.ts';
-import { pubkeyLock } from '../../primitives/lock.ts';
-import { toHex } from '../../util/bytes.ts';
-import { writeFileAtomicSync } from '../../util/fs.ts';
+import {
+  accountPath,
+  createKeyFile,
+  deriveKey,
+  mnemonicToSeed,
+  NETWORK_HRP,
+  readKeyFile,
+} from '../../crypto/index.ts';
+import { dataPaths, loadGenesis } from '../../node/index.ts';
+import { lockToAddress, pubkeyLock } from '../../primitives/index.ts';
+import { toHex, writeFileAtomicSync } from '../../util/index.ts';
 import { datadirOption, parseCount, print } from '../shared.ts';
 
 /** The public BIP-39 test mnemonic that funds the devnet (genesis/README.md). */

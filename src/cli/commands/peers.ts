@@ -1,6 +1,6 @@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Command } from 'commander';
-import { dataPaths, isInitialised } from '../../node/datadir.ts';
+import { dataPaths, isInitialised } from '../../node/index.ts';
 import { loadOrCreatePeerKey } from '../../p2p/identity.ts';
 import {
   banPeer,
@@ -9,7 +9,7 @@ import {
   MAX_BAN_DURATION_MS,
   unbanPeer,
 } from '../../p2p/index.ts';
-import { Database } from '../../storage/db.ts';
+import { Database } from '../../storage/index.ts';
 import { datadirOption, print } from '../shared.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

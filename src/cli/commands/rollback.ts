@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { silentLogger } from '../../logger/index.ts';
-import { dataPaths } from '../../node/datadir.ts';
-import { toHex } from '../../util/bytes.ts';
+import { dataPaths } from '../../node/index.ts';
+import { toHex } from '../../util/index.ts';
 import { openChainOffline } from '../offline.ts';
 import { datadirOption, parseCount, print } from '../shared.ts';
 

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
-import { buildTransaction, type SpendableCoin } from '../../client/tx-builder.ts';
-import { NETWORK_HRP } from '../../crypto/address.ts';
-import { readKeyFile } from '../../crypto/key-file.ts';
-import { addressToLock, lockToAddress } from '../../primitives/address.ts';
-import { formatCoins, parseCoins } from '../../primitives/amount.ts';
-import { pubkeyLock } from '../../primitives/lock.ts';
-import { fromHex, toHex } from '../../util/bytes.ts';
+import { buildTransaction, type SpendableCoin } from '../../client/index.ts';
+import { NETWORK_HRP, readKeyFile } from '../../crypto/index.ts';
+import {
+  addressToLock,
+  formatCoins,
+  lockToAddress,
+  parseCoins,
+  pubkeyLock,
+} from '../../primitives/index.ts';
+import { fromHex, toHex } from '../../util/index.ts';
 import { type RpcFlags, rpcClient, withRpcOptions } from '../rpc-options.ts';
 import { print } from '../shared.ts';
 

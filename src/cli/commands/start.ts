@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../logger/index.ts';
-import { initDatadir, isInitialised } from '../../node/datadir.ts';
-import { UtxoNode } from '../../node/node.ts';
-import { asError } from '../../util/errors.ts';
+import { initDatadir, isInitialised, UtxoNode } from '../../node/index.ts';
+import { asError } from '../../util/index.ts';
 import { datadirOption } from '../shared.ts';
 
 interface StartFlags {

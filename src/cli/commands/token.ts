@@ -1,8 +1,12 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { isRole, ROLES } from '../../api/auth/roles.ts';
-import { SigningKeyStore, signingKeysPath } from '../../api/auth/signing-keys.ts';
-import { TokenCodec } from '../../api/auth/tokens.ts';
+import {
+  isRole,
+  ROLES,
+  SigningKeyStore,
+  signingKeysPath,
+  TokenCodec,
+} from '../../api/auth/index.ts';
 import { loadConfig } from '../../config/index.ts';
 import { datadirOption, print } from '../shared.ts';
 

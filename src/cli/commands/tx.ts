@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatCoins } from '../../primitives/amount.ts';
+import { formatCoins } from '../../primitives/index.ts';
 import { type RpcFlags, rpcClient, withRpcOptions } from '../rpc-options.ts';
 import { print } from '../shared.ts';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { verifyChain } from '../../chain/verify-chain.ts';
+import { verifyChain } from '../../chain/index.ts';
 import { silentLogger } from '../../logger/index.ts';
 import { openChainOffline } from '../offline.ts';
 import { progressBar } from '../progress.ts';

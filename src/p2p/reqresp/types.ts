@@ -6,7 +6,7 @@
  * A peer is named by its libp2p peer id string (base58, `12D3Koo...`).
  */
 import type { EventEmitter } from 'node:events';
-import type { Transaction } from '../../primitives/transaction.ts';
+import type { Transaction } from '../../primitives/index.ts';
 import type { BlockWithCommit, StatusMessage } from '../messages.ts';
 
 /** A peer id string, as `PeerId.toString()` gives it. */

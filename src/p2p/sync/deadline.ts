@@ -1,4 +1,4 @@
-import type { Clock } from '../../util/clock.ts';
+import type { Clock } from '../../util/index.ts';
 import { SyncError } from './errors.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { UtxodError } from '../../util/errors.ts';
+import { UtxodError } from '../../util/index.ts';
 
 export type SyncErrorCode =
   /** A peer answered a block range with something other than the requested heights. */

@@ -1,4 +1,4 @@
-export { type Clock, systemClock, type Timer } from '../../util/clock.ts';
+export { type Clock, systemClock, type Timer } from '../../util/index.ts';
 export { SyncError, type SyncErrorCode } from './errors.ts';
 export { createSyncMetrics, type SyncMetrics } from './metrics.ts';
 export {

@@ -5,9 +5,9 @@
  * best few peers hold in theirs (when the protocol offers the txid list).
  */
 import type { Logger } from 'pino';
-import { VerificationError } from '../../consensus/errors.ts';
-import type { Transaction } from '../../primitives/transaction.ts';
-import { bytesKey, toHex } from '../../util/bytes.ts';
+import { VerificationError } from '../../consensus/index.ts';
+import type { Transaction } from '../../primitives/index.ts';
+import { bytesKey, toHex } from '../../util/index.ts';
 import { Penalty } from '../scoring.ts';
 import type { SyncPeer } from './peer-source.ts';
 

@@ -4,7 +4,7 @@
  * (`reqresp-adapter.ts`); the sync tests implement them in memory
  * (`test/support/sync-fixture.ts`), so the whole algorithm runs without sockets.
  */
-import type { Transaction } from '../../primitives/transaction.ts';
+import type { Transaction } from '../../primitives/index.ts';
 import type { BlockWithCommit } from '../messages.ts';
 
 /** A peer's answer to a status request: the tip it claims to have. */

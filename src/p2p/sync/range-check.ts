@@ -10,15 +10,17 @@
  * threads, not inline on the main thread). A bad range is rejected as a whole before
  * any of it is imported, and the fault names the block and the penalty.
  */
-import { certificateJobs, checkBlockSanity, checkLink } from '../../chain/block-verifier.ts';
-import { VerificationError } from '../../consensus/errors.ts';
-import type { ConsensusParams } from '../../consensus/params.ts';
-import type { LocatedSignatureJob, SignatureJob } from '../../consensus/signatures.ts';
-import { signatureJobs } from '../../consensus/tx-rules.ts';
-import type { ValidatorSet } from '../../consensus/validator-set.ts';
-import { type Outpoint, outpointKey } from '../../primitives/outpoint.ts';
-import type { TxOutput } from '../../primitives/transaction.ts';
-import { bytesKey, toHex } from '../../util/bytes.ts';
+import { certificateJobs, checkBlockSanity, checkLink } from '../../chain/index.ts';
+import type {
+  ConsensusParams,
+  LocatedSignatureJob,
+  SignatureJob,
+  ValidatorSet,
+} from '../../consensus/index.ts';
+import { signatureJobs, VerificationError } from '../../consensus/index.ts';
+import type { TxOutput } from '../../primitives/index.ts';
+import { type Outpoint, outpointKey } from '../../primitives/index.ts';
+import { bytesKey, toHex } from '../../util/index.ts';
 import { Penalty } from '../scoring.ts';
 import { SyncError } from './errors.ts';
 import type { BlockWithCommit } from './peer-source.ts';

@@ -19,8 +19,8 @@
  * for transport failures.
  */
 import type { Logger } from 'pino';
-import type { Transaction } from '../../primitives/transaction.ts';
-import { type Clock, systemClock } from '../../util/clock.ts';
+import type { Transaction } from '../../primitives/index.ts';
+import { type Clock, systemClock } from '../../util/index.ts';
 import {
   type BlockWithCommit,
   blocksByRangeProtocol,

@@ -14,16 +14,16 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { VerificationError } from '../../consensus/errors.ts';
-import type { ConsensusParams } from '../../consensus/params.ts';
-import type { ValidatorSet } from '../../consensus/validator-set.ts';
-import type { Block } from '../../primitives/block.ts';
-import type { CommitCertificate } from '../../primitives/commit.ts';
-import type { Outpoint } from '../../primitives/outpoint.ts';
-import type { Transaction, TxOutput } from '../../primitives/transaction.ts';
-import { bytesEqual } from '../../util/bytes.ts';
-import { type Clock, systemClock, type Timer } from '../../util/clock.ts';
-import { asError } from '../../util/errors.ts';
+import type { ConsensusParams, ValidatorSet } from '../../consensus/index.ts';
+import { VerificationError } from '../../consensus/index.ts';
+import type {
+  Block,
+  CommitCertificate,
+  Outpoint,
+  Transaction,
+  TxOutput,
+} from '../../primitives/index.ts';
+import { asError, bytesEqual, type Clock, systemClock, type Timer } from '../../util/index.ts';
 import { bansAtOnce, Penalty } from '../scoring.ts';
 import { abortable, withDeadline } from './deadline.ts';
 import { SyncError } from './errors.ts';

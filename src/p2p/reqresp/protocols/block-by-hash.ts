@@ -1,6 +1,6 @@
-import { decodeExact } from '../../../encoding/reader.ts';
-import { HASH_SIZE } from '../../../primitives/limits.ts';
-import { bytesEqual } from '../../../util/bytes.ts';
+import { decodeExact } from '../../../encoding/index.ts';
+import { HASH_SIZE } from '../../../primitives/index.ts';
+import { bytesEqual } from '../../../util/index.ts';
 import {
   type BlockWithCommit,
   checkSize,

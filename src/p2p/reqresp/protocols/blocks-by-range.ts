@@ -1,6 +1,4 @@
-import { DecodeError } from '../../../encoding/errors.ts';
-import { decodeExact } from '../../../encoding/reader.ts';
-import { Writer } from '../../../encoding/writer.ts';
+import { DecodeError, decodeExact, Writer } from '../../../encoding/index.ts';
 import {
   type BlockWithCommit,
   checkSize,
