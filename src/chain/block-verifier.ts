@@ -66,6 +66,19 @@ const fail = (
   details = {},
 ) => new VerificationError(code, reason, details);
 
+/**
+ * The cheapest checks that bind a body to its header: size and Merkle root.
+ * Sync runs these on whole ranges before download pipelining; the rest of
+ * the sanity checks run once, in the importer.
+ */
+export function checkBlockBinding(block: Block, params: ConsensusParams): void {
+  if (block.size > params.maxBlockBytes) {
+    throw fail('BLOCK_TOO_LARGE', `${block.size} bytes > ${params.maxBlockBytes}`);
+  }
+  if (!bytesEqual(block.computeTxRoot(), block.header.txRoot))
+    throw fail('BLOCK_BAD_TX_ROOT', 'Merkle root mismatch');
+}
+
 /** Checks that need nothing but the block: size, shape, tx sanity, Merkle root. */
 export function checkBlockSanity(block: Block, params: ConsensusParams): void {
   if (block.size > params.maxBlockBytes) {

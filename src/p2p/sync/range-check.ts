@@ -1,7 +1,7 @@
 /**
  * Cheap checks of a downloaded block range before it reaches the importer:
  * exactly the requested heights in order, then the chain's own block rules
- * (`chain/block-verifier.ts`: sanity with the Merkle root, linkage by
+ * (`chain/block-verifier.ts`: size and Merkle root, linkage by
  * prevHash, both commit certificates structurally valid and signed by more
  * than 2/3 of the validators), reported with the chain's typed errors. The certificate signatures of the whole range, and the
  * signatures of every transaction whose spent outputs are already known, go
@@ -10,7 +10,7 @@
  * threads, not inline on the main thread). A bad range is rejected as a whole before
  * any of it is imported, and the fault names the block and the penalty.
  */
-import { certificateJobs, checkBlockSanity, checkLink } from '../../chain/index.ts';
+import { certificateJobs, checkBlockBinding, checkLink } from '../../chain/index.ts';
 import type {
   ConsensusParams,
   LocatedSignatureJob,
@@ -119,11 +119,12 @@ export function checkRangeShape(
         ),
       );
     }
-    // The chain's own rules: sanity (size, shape, the Merkle root binding the
-    // body to the certified header; the wtxids computed here are cached on the
-    // transactions for the importer), linkage and both certificates.
+    // The chain's own rules: size and the Merkle root binding the body to the
+    // certified header (the wtxids computed here are cached on the transactions
+    // for the importer, which runs every other body rule), linkage and both
+    // certificates.
     try {
-      checkBlockSanity(block, ctx.params);
+      checkBlockBinding(block, ctx.params);
       if (previous !== null) checkLink(block, { height: height - 1, hash: previous });
       const certificates = certificateJobs(block, commit, { ...ctx, genesisHash: null });
       addJobs(block.hash, certificates.commitJobs);
