@@ -6,9 +6,9 @@
  */
 
 import { P2P_PROTOCOL_VERSION, type StatusMessage, topicName } from '../../src/p2p/index.ts';
-import { createTestPeer } from '../../src/p2p/testing.ts';
 import { Transaction } from '../../src/primitives/transaction.ts';
 import { MemoryChain, spend, TestKey } from '../../test/support/mempool-fixture.ts';
+import { createTestPeer } from '../../test/support/test-peer.ts';
 import { type BenchResult, measureRate, timeOnce } from '../lib.ts';
 
 const SUITE = 'p2p-gossip';

@@ -1,10 +1,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { VerificationError } from '../consensus/errors.ts';
-import { AddressError } from '../crypto/address.ts';
-import { DecodeError } from '../encoding/errors.ts';
-import { MempoolError } from '../mempool/errors.ts';
-import { HexError } from '../util/bytes.ts';
-import { UtxodError } from '../util/errors.ts';
+import { VerificationError } from '../consensus/index.ts';
+import { AddressError } from '../crypto/index.ts';
+import { DecodeError } from '../encoding/index.ts';
+import { MempoolError } from '../mempool/index.ts';
+import { HexError, UtxodError } from '../util/index.ts';
 
 /** The one shape every failed request answers with (docs/api.md lists the codes). */
 export interface ApiErrorBody {

@@ -1,3 +1,4 @@
+export * from './auth/cookie.ts';
 export * from './errors.ts';
 export * from './metrics-server.ts';
 export * from './server.ts';

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Registry } from 'prom-client';
-import type { Chain } from '../chain/chain.ts';
+import type { Chain } from '../chain/index.ts';
 import { loadConfig } from '../config/index.ts';
 import { silentLogger } from '../logger/index.ts';
-import type { Mempool } from '../mempool/mempool.ts';
-import { Database } from '../storage/db.ts';
+import type { Mempool } from '../mempool/index.ts';
+import { Database } from '../storage/index.ts';
 import { openAuthStack } from './auth/wiring.ts';
 import { type ApiAuthPlugin, buildApiApp } from './server.ts';
 

@@ -1,10 +1,8 @@
 import type { Logger } from 'pino';
-import type { Chain } from '../chain/chain.ts';
-import type { Mempool } from '../mempool/mempool.ts';
-import type { Block } from '../primitives/block.ts';
-import type { Lock } from '../primitives/lock.ts';
-import type { Transaction } from '../primitives/transaction.ts';
-import { toHex } from '../util/bytes.ts';
+import type { Chain } from '../chain/index.ts';
+import type { Mempool } from '../mempool/index.ts';
+import type { Block, Lock, Transaction } from '../primitives/index.ts';
+import { toHex } from '../util/index.ts';
 
 /** The part of a WebSocket the hub uses (ws's WebSocket satisfies it). */
 export interface StreamSocket {

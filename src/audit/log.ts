@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
-import { taggedHash } from '../crypto/hash.ts';
-import { Reader } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
-import { Bucket } from '../storage/buckets.ts';
-import type { Database } from '../storage/db.ts';
-import { toHex } from '../util/bytes.ts';
+import { taggedHash } from '../crypto/index.ts';
+import { Reader, Writer } from '../encoding/index.ts';
+import type { Database } from '../storage/index.ts';
+import { Bucket } from '../storage/index.ts';
+import { toHex } from '../util/index.ts';
 
 /** The hash an entry commits to (docs/auth.md "Audit log"). */
 export const AUDIT_TAG = 'utxod/audit-entry';

@@ -1,13 +1,18 @@
-import { blockSubsidy } from '../consensus/params.ts';
-import { Block } from '../primitives/block.ts';
-import { CommitCertificate } from '../primitives/commit.ts';
-import { HEADER_VERSION, Header } from '../primitives/header.ts';
-import type { Lock } from '../primitives/lock.ts';
-import { merkleRoot } from '../primitives/merkle.ts';
-import { Transaction, TX_VERSION } from '../primitives/transaction.ts';
-import { applyUtxoChanges, resolveUtxoChanges } from './block-verifier.ts';
+import { blockSubsidy } from '../consensus/index.ts';
+import type { Lock } from '../primitives/index.ts';
+import {
+  Block,
+  CommitCertificate,
+  HEADER_VERSION,
+  Header,
+  merkleRoot,
+  Transaction,
+  TX_VERSION,
+} from '../primitives/index.ts';
+import { resolveUtxoChanges } from './block-verifier.ts';
 import type { Chain } from './chain.ts';
 import { EMPTY_STATE_ROOT } from './genesis.ts';
+import { applyUtxoChanges } from './utxo-changes.ts';
 
 export interface BlockProposalInput {
   /** Mempool-ordered transactions (parents before children), already checked by the mempool. */

@@ -1,22 +1,30 @@
-import { VerificationError } from '../consensus/errors.ts';
-import { blockSubsidy, type ConsensusParams } from '../consensus/params.ts';
 import type {
   LocatedSignatureJob,
   SignatureChecker,
   SignatureJob,
-} from '../consensus/signatures.ts';
-import { checkTxInputs, checkTxSanity, signatureJobs } from '../consensus/tx-rules.ts';
-import type { ValidatorSet } from '../consensus/validator-set.ts';
-import type { MuHash3072 } from '../crypto/muhash.ts';
-import { sumAmounts } from '../primitives/amount.ts';
-import type { Block } from '../primitives/block.ts';
-import { type Coin, decodeCoin, encodeCoin, utxoElement } from '../primitives/coin.ts';
-import { CommitCertificate } from '../primitives/commit.ts';
-import { outpointFromKey, outpointKey } from '../primitives/outpoint.ts';
-import type { Transaction } from '../primitives/transaction.ts';
-import { bytesEqual, bytesKey, toHex } from '../util/bytes.ts';
+  ValidatorSet,
+} from '../consensus/index.ts';
+import {
+  blockSubsidy,
+  type ConsensusParams,
+  checkTxInputs,
+  checkTxSanity,
+  signatureJobs,
+  VerificationError,
+} from '../consensus/index.ts';
+import type { MuHash3072 } from '../crypto/index.ts';
+import type { Block, Transaction } from '../primitives/index.ts';
+import {
+  type Coin,
+  CommitCertificate,
+  decodeCoin,
+  outpointKey,
+  sumAmounts,
+} from '../primitives/index.ts';
+import { bytesEqual, bytesKey, toHex } from '../util/index.ts';
 import { EMPTY_STATE_ROOT } from './genesis.ts';
 import type { SpentCoin } from './records.ts';
+import { applyUtxoChanges, createdCoin } from './utxo-changes.ts';
 import type { CoinSource, CreatedCoin } from './utxo-set.ts';
 
 export interface TipState {
@@ -58,6 +66,19 @@ const fail = (
   details = {},
 ) => new VerificationError(code, reason, details);
 
+/**
+ * The cheapest checks that bind a body to its header: size and Merkle root.
+ * Sync runs these on whole ranges before download pipelining; the rest of
+ * the sanity checks run once, in the importer.
+ */
+export function checkBlockBinding(block: Block, params: ConsensusParams): void {
+  if (block.size > params.maxBlockBytes) {
+    throw fail('BLOCK_TOO_LARGE', `${block.size} bytes > ${params.maxBlockBytes}`);
+  }
+  if (!bytesEqual(block.computeTxRoot(), block.header.txRoot))
+    throw fail('BLOCK_BAD_TX_ROOT', 'Merkle root mismatch');
+}
+
 /** Checks that need nothing but the block: size, shape, tx sanity, Merkle root. */
 export function checkBlockSanity(block: Block, params: ConsensusParams): void {
   if (block.size > params.maxBlockBytes) {
@@ -86,6 +107,67 @@ export function checkBlockSanity(block: Block, params: ConsensusParams): void {
     throw fail('BLOCK_BAD_TX_ROOT', 'Merkle root mismatch');
 }
 
+/** The parent a block must link to: height + 1 and prevHash. */
+export function checkLink(
+  block: Block,
+  parent: { readonly height: number; readonly hash: Uint8Array },
+): void {
+  if (block.header.height !== parent.height + 1)
+    throw fail('BLOCK_BAD_HEIGHT', `height ${block.header.height} on parent ${parent.height}`);
+  if (!bytesEqual(block.header.prevHash, parent.hash))
+    throw fail('BLOCK_BAD_PREV', `block ${block.header.height} does not build on its parent`);
+}
+
+/**
+ * The certificates a block is bound by: the parent's commit it carries
+ * (`lastCommit`, empty for block 1 when `genesisHash` is known) and the commit
+ * that made it final. Checks their structure and quorum and returns the
+ * signature jobs of each, for the caller to verify in a batch. Throws
+ * BLOCK_BAD_LAST_COMMIT or BLOCK_BAD_COMMIT.
+ */
+export function certificateJobs(
+  block: Block,
+  commit: CommitCertificate,
+  ctx: {
+    readonly validators: ValidatorSet;
+    readonly chainIdHash: Uint8Array;
+    readonly genesisHash: Uint8Array | null;
+  },
+): { lastCommitJobs: SignatureJob[]; commitJobs: SignatureJob[] } {
+  const { header } = block;
+  if (!bytesEqual(header.lastCommitHash, block.lastCommit.hash))
+    throw fail('BLOCK_BAD_LAST_COMMIT', 'lastCommitHash mismatch');
+  let lastCommitJobs: SignatureJob[] = [];
+  if (header.height === 1) {
+    if (
+      ctx.genesisHash !== null &&
+      !bytesEqual(block.lastCommit.encode(), CommitCertificate.empty(ctx.genesisHash).encode())
+    ) {
+      throw fail('BLOCK_BAD_LAST_COMMIT', 'block 1 must carry the empty genesis commit');
+    }
+  } else {
+    lastCommitJobs = ctx.validators.commitSignatureJobs(
+      block.lastCommit,
+      header.height - 1,
+      header.prevHash,
+      ctx.chainIdHash,
+    );
+  }
+  let commitJobs: SignatureJob[];
+  try {
+    commitJobs = ctx.validators.commitSignatureJobs(
+      commit,
+      header.height,
+      block.hash,
+      ctx.chainIdHash,
+    );
+  } catch (error) {
+    if (error instanceof VerificationError) throw fail('BLOCK_BAD_COMMIT', error.reason);
+    throw error;
+  }
+  return { lastCommitJobs, commitJobs };
+}
+
 /**
  * Full validation of `block` on top of `ctx.tip`, certified final by
  * `commit`. Cheap checks run first and signatures last; nothing is written.
@@ -99,10 +181,7 @@ export async function planBlockConnect(
   const { tip, params, validators } = ctx;
   checkBlockSanity(block, params);
 
-  if (header.height !== tip.height + 1)
-    throw fail('BLOCK_BAD_HEIGHT', `height ${header.height} on tip ${tip.height}`);
-  if (!bytesEqual(header.prevHash, tip.hash))
-    throw fail('BLOCK_BAD_PREV', 'does not build on the tip');
+  checkLink(block, tip);
   if (header.time <= tip.time)
     throw fail('BLOCK_BAD_TIME', `time ${header.time} <= parent time ${tip.time}`);
   if (ctx.now !== null && header.time > ctx.now + params.maxFutureBlockTimeMs) {
@@ -117,29 +196,7 @@ export async function planBlockConnect(
     throw fail('BLOCK_BAD_PROPOSER', 'proposer is not a validator');
   if (!bytesEqual(header.stateRoot, EMPTY_STATE_ROOT))
     throw fail('BLOCK_BAD_STATE_ROOT', 'state root mismatch');
-  if (!bytesEqual(header.lastCommitHash, block.lastCommit.hash))
-    throw fail('BLOCK_BAD_LAST_COMMIT', 'lastCommitHash mismatch');
-
-  let lastCommitJobs: SignatureJob[] = [];
-  if (header.height === 1) {
-    if (!bytesEqual(block.lastCommit.encode(), CommitCertificate.empty(ctx.genesisHash).encode())) {
-      throw fail('BLOCK_BAD_LAST_COMMIT', 'block 1 must carry the empty genesis commit');
-    }
-  } else {
-    lastCommitJobs = validators.commitSignatureJobs(
-      block.lastCommit,
-      tip.height,
-      tip.hash,
-      ctx.chainIdHash,
-    );
-  }
-  let commitJobs: SignatureJob[];
-  try {
-    commitJobs = validators.commitSignatureJobs(commit, header.height, block.hash, ctx.chainIdHash);
-  } catch (error) {
-    if (error instanceof VerificationError) throw fail('BLOCK_BAD_COMMIT', error.reason);
-    throw error;
-  }
+  const { lastCommitJobs, commitJobs } = certificateJobs(block, commit, ctx);
 
   const { spent, created, spentByTx } = await resolveUtxoChanges(
     block.txs,
@@ -261,27 +318,10 @@ export async function resolveUtxoChanges(
       }
     }
     spentByTx.push(txCoins);
-    tx.outputs.forEach((output, index) => {
-      const key = outpointKey({ txid: tx.txid, index });
-      const coin = encodeCoin({
-        amount: output.amount,
-        lock: output.lock,
-        height,
-        coinbase: txIndex === 0,
-      });
-      createdInBlock.set(bytesKey(key), { key, coin });
+    tx.outputs.forEach((_, index) => {
+      const created = createdCoin(tx, txIndex, index, height);
+      createdInBlock.set(bytesKey(created.key), created);
     });
   });
   return { spent, created: [...createdInBlock.values()], spentByTx };
-}
-
-/** The UTXO state after removing `spent` and adding `created` to `before` (not modified). */
-export function applyUtxoChanges(
-  before: MuHash3072,
-  changes: Pick<UtxoChanges, 'spent' | 'created'>,
-): MuHash3072 {
-  const after = before.clone();
-  for (const s of changes.spent) after.remove(utxoElement(outpointFromKey(s.key), s.coin));
-  for (const c of changes.created) after.insert(utxoElement(outpointFromKey(c.key), c.coin));
-  return after;
 }

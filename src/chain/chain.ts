@@ -1,20 +1,27 @@
 import type { Logger } from 'pino';
-import type { ConsensusParams } from '../consensus/params.ts';
-import type { SignatureChecker } from '../consensus/signatures.ts';
-import type { ValidatorSet } from '../consensus/validator-set.ts';
-import { MuHash3072 } from '../crypto/muhash.ts';
-import { Block } from '../primitives/block.ts';
-import { type Coin, decodeCoin, encodeCoin, utxoElement } from '../primitives/coin.ts';
-import { CommitCertificate } from '../primitives/commit.ts';
-import type { Header } from '../primitives/header.ts';
-import { type Outpoint, outpointFromKey, outpointKey } from '../primitives/outpoint.ts';
-import { chainIdHash } from '../primitives/sighash.ts';
-import type { Transaction } from '../primitives/transaction.ts';
-import { Bucket, bucketKey, heightKey, metaKey, SCHEMA_VERSION } from '../storage/buckets.ts';
-import type { BatchOp, Database } from '../storage/db.ts';
-import { DatabaseError } from '../storage/errors.ts';
-import { bytesEqual, bytesKey, toHex, u32BE } from '../util/bytes.ts';
-import { asError } from '../util/errors.ts';
+import type { ConsensusParams, SignatureChecker, ValidatorSet } from '../consensus/index.ts';
+import { MuHash3072 } from '../crypto/index.ts';
+import type { Header, Transaction } from '../primitives/index.ts';
+import {
+  Block,
+  type Coin,
+  CommitCertificate,
+  chainIdHash,
+  decodeCoin,
+  type Outpoint,
+  outpointFromKey,
+  outpointKey,
+} from '../primitives/index.ts';
+import type { BatchOp, Database } from '../storage/index.ts';
+import {
+  Bucket,
+  bucketKey,
+  DatabaseError,
+  heightKey,
+  metaKey,
+  SCHEMA_VERSION,
+} from '../storage/index.ts';
+import { asError, bytesEqual, bytesKey, toHex, u32BE } from '../util/index.ts';
 import {
   addressCoinKey,
   addressIndexOps,
@@ -27,21 +34,17 @@ import {
   planBlockConnect,
   type TipState,
 } from './block-verifier.ts';
+import { ChainStore } from './chain-store.ts';
 import { buildGenesisBlock, type Genesis } from './genesis.ts';
 import {
   type Checkpoint,
-  decodeCheckpoint,
   decodeTip,
-  decodeTxLocation,
-  decodeUndo,
-  encodeCheckpoint,
   encodeTip,
-  encodeTxLocation,
-  encodeUndo,
   type SpentCoin,
   type TxLocation,
 } from './records.ts';
-import { type CreatedCoin, UtxoSet } from './utxo-set.ts';
+import { createdCoins, revertUtxoChanges } from './utxo-changes.ts';
+import { UtxoSet } from './utxo-set.ts';
 
 export interface ChainOptions {
   /** Bytes the in-memory UTXO cache may use. */
@@ -79,6 +82,8 @@ export class Chain {
   readonly chainIdHash: Uint8Array;
   readonly validators: ValidatorSet;
   readonly utxos: UtxoSet;
+  /** The storage layout, one typed repository per bucket. */
+  readonly store: ChainStore;
   private readonly db: Database;
   private readonly signatures: SignatureChecker;
   private readonly logger: Logger;
@@ -90,6 +95,7 @@ export class Chain {
     tip: { state: TipState; header: Header },
   ) {
     this.db = modules.db;
+    this.store = new ChainStore(modules.db);
     this.genesis = modules.genesis;
     this.params = modules.genesis.params;
     this.validators = modules.genesis.validators;
@@ -109,7 +115,7 @@ export class Chain {
     const utxos = new UtxoSet({ cacheBytes: opts.utxoCacheBytes }, { db });
     const storedGenesis = await db.get(metaKey('genesis'));
     if (storedGenesis === undefined) {
-      await writeGenesis(db, genesisBlock, genesisUtxos);
+      await writeGenesis(db, genesisBlock, genesisUtxos, genesis.params.checkpointInterval);
       modules.logger.info(
         { hash: toHex(genesisBlock.hash), chainId: genesis.chainId },
         'wrote genesis block',
@@ -186,39 +192,10 @@ export class Chain {
   }
 
   private async commitPlan(plan: ConnectPlan): Promise<void> {
-    const { block, commit, spent, created } = plan;
+    const { block, spent, created } = plan;
     const height = block.height;
     const spentKeys = spent.map((s) => s.key);
-    const ops: BatchOp[] = this.utxos.batchOps(spentKeys, created);
-    const spentLocks = plan.spentByTx.map((coins) => coins.map((c) => c.lock.hash));
-    ops.push(...addressIndexOps(block, { spent, created }, spentLocks));
-    ops.push(
-      { type: 'put', key: bucketKey(Bucket.block, block.hash), value: block.encode() },
-      { type: 'put', key: heightKey(Bucket.heightIndex, height), value: block.hash },
-      { type: 'put', key: heightKey(Bucket.undo, height), value: encodeUndo(spent) },
-      { type: 'put', key: heightKey(Bucket.commit, height), value: commit.encode() },
-    );
-    block.txs.forEach((tx, index) => {
-      ops.push({
-        type: 'put',
-        key: bucketKey(Bucket.txIndex, tx.txid),
-        value: encodeTxLocation({ height, index }),
-      });
-    });
-    const utxoState = plan.utxoState.serialize();
-    if (height % this.params.checkpointInterval === 0) {
-      const checkpoint = { height, hash: block.hash, utxoRoot: block.header.utxoRoot, utxoState };
-      ops.push({
-        type: 'put',
-        key: heightKey(Bucket.checkpoint, height),
-        value: encodeCheckpoint(checkpoint),
-      });
-    }
-    ops.push({
-      type: 'put',
-      key: metaKey('tip'),
-      value: encodeTip({ height, hash: block.hash, utxoState }),
-    });
+    const ops = blockWriteOps(this.store, plan, this.params.checkpointInterval);
     await this.db.write(ops);
     this.utxos.applyCommitted(spentKeys, created);
     this.tipState = {
@@ -240,31 +217,29 @@ export class Chain {
     if (height === 0)
       throw new DatabaseError('DB_IO', this.db.path, 'cannot roll back the genesis block');
     const block = await this.requireBlockAt(height);
-    const undoBytes = await this.db.get(heightKey(Bucket.undo, height));
-    if (undoBytes === undefined) throw this.corrupt(`undo data of block ${height} is missing`);
-    const spent = decodeUndo(undoBytes);
+    const spent = await this.store.undo.get(height);
+    if (spent === undefined) throw this.corrupt(`undo data of block ${height} is missing`);
     const parent = await this.requireBlockAt(height - 1);
 
-    const created = createdCoins(block);
-    const utxoState = this.tipState.utxoState.clone();
-    for (const c of created) utxoState.remove(utxoElement(outpointFromKey(c.key), c.coin));
-    for (const s of spent) utxoState.insert(utxoElement(outpointFromKey(s.key), s.coin));
+    const created = createdCoins(block.txs, height);
+    const utxoState = revertUtxoChanges(this.tipState.utxoState, { spent, created });
     if (!bytesEqual(utxoState.finalize(), parent.header.utxoRoot)) {
       throw this.corrupt(
         `undo data of block ${height} does not restore the UTXO set of block ${height - 1}`,
       );
     }
     const createdKeys = created.map((c) => c.key);
-    const ops: BatchOp[] = this.utxos.batchOps(createdKeys, spent);
+    const ops: BatchOp[] = UtxoSet.batchOps(createdKeys, spent);
     ops.push(...addressIndexOps(block, { spent, created }, spentLocksOf(block, spent), true));
+    const { store } = this;
     ops.push(
-      { type: 'del', key: bucketKey(Bucket.block, block.hash) },
-      { type: 'del', key: heightKey(Bucket.heightIndex, height) },
-      { type: 'del', key: heightKey(Bucket.undo, height) },
-      { type: 'del', key: heightKey(Bucket.commit, height) },
-      { type: 'del', key: heightKey(Bucket.checkpoint, height) },
+      store.blocks.delOp(block.hash),
+      store.hashes.delOp(height),
+      store.undo.delOp(height),
+      store.commits.delOp(height),
+      store.checkpoints.delOp(height),
     );
-    for (const tx of block.txs) ops.push({ type: 'del', key: bucketKey(Bucket.txIndex, tx.txid) });
+    for (const tx of block.txs) ops.push(store.txIndex.delOp(tx.txid));
     const serialized = utxoState.serialize();
     ops.push({
       type: 'put',
@@ -284,12 +259,11 @@ export class Chain {
 
   async getHashAt(height: number): Promise<Uint8Array | undefined> {
     if (height > this.tipState.height) return undefined;
-    return this.db.get(heightKey(Bucket.heightIndex, height));
+    return this.store.hashes.get(height);
   }
 
   async getBlockByHash(hash: Uint8Array): Promise<Block | undefined> {
-    const bytes = await this.db.get(bucketKey(Bucket.block, hash));
-    return bytes === undefined ? undefined : Block.decode(bytes);
+    return this.store.blocks.get(hash);
   }
 
   async getBlockAt(height: number): Promise<Block | undefined> {
@@ -299,8 +273,7 @@ export class Chain {
 
   /** The certificate that made block `height` final (genesis has the empty one). */
   async getCommitAt(height: number): Promise<CommitCertificate | undefined> {
-    const bytes = await this.db.get(heightKey(Bucket.commit, height));
-    return bytes === undefined ? undefined : CommitCertificate.decode(bytes);
+    return this.store.commits.get(height);
   }
 
   async requireCommitAt(height: number): Promise<CommitCertificate> {
@@ -362,8 +335,7 @@ export class Chain {
   }
 
   async getTxLocation(txid: Uint8Array): Promise<TxLocation | undefined> {
-    const bytes = await this.db.get(bucketKey(Bucket.txIndex, txid));
-    return bytes === undefined ? undefined : decodeTxLocation(bytes);
+    return this.store.txIndex.get(txid);
   }
 
   async getTransaction(
@@ -380,28 +352,13 @@ export class Chain {
 
   /** Checkpoints at or below `maxHeight`, newest first. */
   async *checkpoints(maxHeight = this.tipState.height): AsyncGenerator<Checkpoint> {
-    for await (const [, value] of this.db.range(
-      heightKey(Bucket.checkpoint, 0),
-      heightKey(Bucket.checkpoint, maxHeight + 1),
-      {
-        reverse: true,
-      },
-    )) {
-      yield decodeCheckpoint(value);
+    for await (const [, checkpoint] of this.store.checkpoints.entries({
+      from: 0,
+      to: maxHeight + 1,
+      reverse: true,
+    })) {
+      yield checkpoint;
     }
-  }
-
-  /** A height-keyed record as stored (for verification tools). */
-  rawRecord(
-    bucket: typeof Bucket.undo | typeof Bucket.commit,
-    height: number,
-  ): Promise<Uint8Array | undefined> {
-    return this.db.get(heightKey(bucket, height));
-  }
-
-  /** Every record of a bucket, in key order, keys with their bucket prefix. */
-  rawRange(bucket: Bucket): AsyncGenerator<[Uint8Array, Uint8Array]> {
-    return this.db.range(Uint8Array.of(bucket), Uint8Array.of(bucket + 1));
   }
 
   async requireBlockAt(height: number): Promise<Block> {
@@ -427,31 +384,6 @@ export class Chain {
   }
 }
 
-/** The coins a block leaves in the UTXO set: its outputs not spent within the block. */
-export function createdCoins(block: Block): CreatedCoin[] {
-  const spentInBlock = new Set<string>();
-  for (const tx of block.txs)
-    for (const input of tx.inputs) spentInBlock.add(toHex(outpointKey(input.prevout)));
-  const created: CreatedCoin[] = [];
-  block.txs.forEach((tx, txIndex) => {
-    tx.outputs.forEach((output, index) => {
-      const key = outpointKey({ txid: tx.txid, index });
-      if (spentInBlock.has(toHex(key))) return;
-      const coinbase = txIndex === 0 && block.height > 0;
-      created.push({
-        key,
-        coin: encodeCoin({
-          amount: output.amount,
-          lock: output.lock,
-          height: block.height,
-          coinbase,
-        }),
-      });
-    });
-  });
-  return created;
-}
-
 /** Lock hashes of the coins each transaction of `block` spent, from the block and its undo data. */
 function spentLocksOf(block: Block, undo: readonly SpentCoin[]): Uint8Array[][] {
   const locks = new Map<string, Uint8Array>();
@@ -466,42 +398,69 @@ function spentLocksOf(block: Block, undo: readonly SpentCoin[]): Uint8Array[][] 
   );
 }
 
-async function writeGenesis(db: Database, block: Block, utxoState: MuHash3072): Promise<void> {
-  const created = createdCoins(block);
-  const ops: BatchOp[] = created.map((c) => ({
-    type: 'put',
-    key: bucketKey(Bucket.coin, c.key),
-    value: c.coin,
-  }));
-  const empty = CommitCertificate.empty(block.hash);
-  ops.push(...addressIndexOps(block, { spent: [], created }, []));
+/**
+ * The one batch that commits a block: its coins (spent removed, created
+ * added), address index, block, height index, undo data, commit, tx index,
+ * a checkpoint every `checkpointInterval` blocks, and the new tip. Connect
+ * and the genesis write both use it.
+ */
+function blockWriteOps(
+  store: ChainStore,
+  plan: Pick<ConnectPlan, 'block' | 'commit' | 'spent' | 'created' | 'spentByTx' | 'utxoState'>,
+  checkpointInterval: number,
+): BatchOp[] {
+  const { block, commit, spent, created } = plan;
+  const height = block.height;
+  const ops: BatchOp[] = UtxoSet.batchOps(
+    spent.map((s) => s.key),
+    created,
+  );
+  const spentLocks = plan.spentByTx.map((coins) => coins.map((c) => c.lock.hash));
+  ops.push(...addressIndexOps(block, { spent, created }, spentLocks));
   ops.push(
+    store.blocks.putOp(block.hash, block),
+    store.hashes.putOp(height, block.hash),
+    store.undo.putOp(height, spent),
+    store.commits.putOp(height, commit),
+  );
+  block.txs.forEach((tx, index) => {
+    ops.push(store.txIndex.putOp(tx.txid, { height, index }));
+  });
+  const utxoState = plan.utxoState.serialize();
+  if (height % checkpointInterval === 0) {
+    const checkpoint = { height, hash: block.hash, utxoRoot: block.header.utxoRoot, utxoState };
+    ops.push(store.checkpoints.putOp(height, checkpoint));
+  }
+  ops.push({
+    type: 'put',
+    key: metaKey('tip'),
+    value: encodeTip({ height, hash: block.hash, utxoState }),
+  });
+  return ops;
+}
+
+/** A new database: the schema and genesis markers, and the genesis block committed like any other. */
+async function writeGenesis(
+  db: Database,
+  block: Block,
+  utxoState: MuHash3072,
+  checkpointInterval: number,
+): Promise<void> {
+  const ops = blockWriteOps(
+    new ChainStore(db),
+    {
+      block,
+      commit: CommitCertificate.empty(block.hash),
+      spent: [],
+      created: createdCoins(block.txs, 0),
+      spentByTx: block.txs.map(() => []),
+      utxoState,
+    },
+    checkpointInterval,
+  );
+  ops.unshift(
     { type: 'put', key: metaKey('schema'), value: u32BE(SCHEMA_VERSION) },
     { type: 'put', key: metaKey('genesis'), value: block.hash },
-    { type: 'put', key: bucketKey(Bucket.block, block.hash), value: block.encode() },
-    { type: 'put', key: heightKey(Bucket.heightIndex, 0), value: block.hash },
-    { type: 'put', key: heightKey(Bucket.undo, 0), value: encodeUndo([]) },
-    { type: 'put', key: heightKey(Bucket.commit, 0), value: empty.encode() },
-    {
-      type: 'put',
-      key: bucketKey(Bucket.txIndex, block.txs[0]!.txid),
-      value: encodeTxLocation({ height: 0, index: 0 }),
-    },
-    {
-      type: 'put',
-      key: heightKey(Bucket.checkpoint, 0),
-      value: encodeCheckpoint({
-        height: 0,
-        hash: block.hash,
-        utxoRoot: block.header.utxoRoot,
-        utxoState: utxoState.serialize(),
-      }),
-    },
-    {
-      type: 'put',
-      key: metaKey('tip'),
-      value: encodeTip({ height: 0, hash: block.hash, utxoState: utxoState.serialize() }),
-    },
   );
   await db.write(ops);
 }

@@ -37,7 +37,7 @@
  * evicts one entry first (see `evictFrom`).
  */
 import { randomBytes } from 'node:crypto';
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 
 export const COIN_KEY_SIZE = 36;
 export const COIN_VALUE_SIZE = 46;

@@ -1,18 +1,27 @@
-import { type ConsensusParams, DEVNET_PARAMS, type NetworkName } from '../consensus/params.ts';
-import { type Validator, ValidatorSet } from '../consensus/validator-set.ts';
-import { NETWORK_HRP } from '../crypto/address.ts';
-import { MuHash3072 } from '../crypto/muhash.ts';
-import { addressToLock, lockToAddress } from '../primitives/address.ts';
-import { isValidAmount, sumAmounts } from '../primitives/amount.ts';
-import { Block } from '../primitives/block.ts';
-import { encodeCoin, utxoElement } from '../primitives/coin.ts';
-import { CommitCertificate } from '../primitives/commit.ts';
-import { HEADER_VERSION, Header } from '../primitives/header.ts';
-import type { Lock } from '../primitives/lock.ts';
-import { merkleRoot } from '../primitives/merkle.ts';
-import { Transaction, TX_VERSION } from '../primitives/transaction.ts';
-import { fromHex, toHex } from '../util/bytes.ts';
-import { UtxodError } from '../util/errors.ts';
+import {
+  type ConsensusParams,
+  DEVNET_PARAMS,
+  type NetworkName,
+  type Validator,
+  ValidatorSet,
+} from '../consensus/index.ts';
+import { MuHash3072, NETWORK_HRP } from '../crypto/index.ts';
+import type { Lock } from '../primitives/index.ts';
+import {
+  addressToLock,
+  Block,
+  CommitCertificate,
+  HEADER_VERSION,
+  Header,
+  isValidAmount,
+  lockToAddress,
+  merkleRoot,
+  sumAmounts,
+  Transaction,
+  TX_VERSION,
+} from '../primitives/index.ts';
+import { fromHex, toHex, UtxodError } from '../util/index.ts';
+import { applyUtxoChanges, createdCoins } from './utxo-changes.ts';
 
 export class GenesisError extends UtxodError<'INVALID_GENESIS'> {
   constructor(field: string, expected: string) {
@@ -263,15 +272,9 @@ export function buildGenesisBlock(genesis: Genesis): { block: Block; utxoState: 
     payload: null,
     witnesses: [],
   });
-  const utxoState = new MuHash3072();
-  tx.outputs.forEach((output, index) => {
-    const coin = encodeCoin({
-      amount: output.amount,
-      lock: output.lock,
-      height: 0,
-      coinbase: false,
-    });
-    utxoState.insert(utxoElement({ txid: tx.txid, index }, coin));
+  const utxoState = applyUtxoChanges(new MuHash3072(), {
+    spent: [],
+    created: createdCoins([tx], 0),
   });
   const emptyCommit = CommitCertificate.empty(new Uint8Array(32));
   const header = new Header({

@@ -1,12 +1,13 @@
-import { sha256 } from '../crypto/hash.ts';
-import { MUHASH_STATE_BYTES } from '../crypto/muhash.ts';
-import { DecodeError } from '../encoding/errors.ts';
-import { decodeExact, type Reader } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
-import { COIN_SIZE } from '../primitives/coin.ts';
-import { HASH_SIZE, MAX_BLOCK_BYTES, MAX_TX_INPUTS } from '../primitives/limits.ts';
-import { OUTPOINT_SIZE } from '../primitives/outpoint.ts';
-import { bytesEqual } from '../util/bytes.ts';
+import { MUHASH_STATE_BYTES, sha256 } from '../crypto/index.ts';
+import { DecodeError, decodeExact, type Reader, Writer } from '../encoding/index.ts';
+import {
+  COIN_SIZE,
+  HASH_SIZE,
+  MAX_BLOCK_BYTES,
+  MAX_TX_INPUTS,
+  OUTPOINT_SIZE,
+} from '../primitives/index.ts';
+import { bytesEqual } from '../util/index.ts';
 
 /**
  * Records the chain keeps in LevelDB besides blocks and coins. The ones the

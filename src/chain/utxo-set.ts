@@ -1,5 +1,5 @@
-import { Bucket, bucketKey } from '../storage/buckets.ts';
-import type { BatchOp, Database } from '../storage/db.ts';
+import type { BatchOp, Database } from '../storage/index.ts';
+import { Bucket, bucketKey } from '../storage/index.ts';
 import { CoinCache } from './coin-cache.ts';
 
 /** Anything that can answer "which of these outpoints are unspent, with what coin". */
@@ -52,7 +52,7 @@ export class UtxoSet implements CoinSource {
   }
 
   /** The batch operations that remove `spent` and add `created`. */
-  batchOps(spent: readonly Uint8Array[], created: readonly CreatedCoin[]): BatchOp[] {
+  static batchOps(spent: readonly Uint8Array[], created: readonly CreatedCoin[]): BatchOp[] {
     const ops: BatchOp[] = [];
     for (const key of spent) ops.push({ type: 'del', key: bucketKey(Bucket.coin, key) });
     for (const c of created)

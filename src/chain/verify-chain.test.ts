@@ -123,6 +123,7 @@ describe('verify-chain', () => {
 
 async function collectCoinKeys(t: TestChain): Promise<Uint8Array[]> {
   const keys: Uint8Array[] = [];
-  for await (const [key] of t.chain.rawRange(Bucket.coin)) keys.push(key);
+  const coins = t.chain.store.coins;
+  for await (const [outpoint] of coins.entries()) keys.push(coins.key(outpoint));
   return keys;
 }

@@ -1,15 +1,13 @@
-import { VerificationError } from '../consensus/errors.ts';
-import type { SignatureChecker } from '../consensus/signatures.ts';
-import { MuHash3072 } from '../crypto/muhash.ts';
-import { utxoElement } from '../primitives/coin.ts';
-import { outpointFromKey } from '../primitives/outpoint.ts';
-import { Bucket } from '../storage/buckets.ts';
-import { DatabaseError } from '../storage/errors.ts';
-import { bytesEqual, bytesKey, toHex } from '../util/bytes.ts';
+import type { SignatureChecker } from '../consensus/index.ts';
+import { VerificationError } from '../consensus/index.ts';
+import { MuHash3072 } from '../crypto/index.ts';
+import { outpointFromKey, utxoElement } from '../primitives/index.ts';
+import { DatabaseError } from '../storage/index.ts';
+import { bytesEqual, bytesKey, toHex } from '../util/index.ts';
 import { planBlockConnect, type TipState } from './block-verifier.ts';
-import { type Chain, createdCoins } from './chain.ts';
+import type { Chain } from './chain.ts';
 import { buildGenesisBlock } from './genesis.ts';
-import { decodeUndo } from './records.ts';
+import { createdCoins, revertUtxoChanges } from './utxo-changes.ts';
 import type { CoinSource } from './utxo-set.ts';
 
 export interface VerifyChainOptions {
@@ -79,7 +77,7 @@ export async function verifyChain(
     if (!bytesEqual(block.hash, chain.genesisHash))
       throw mismatch(0, 'genesis block differs from the genesis file');
     coins = new OverlayCoins(null);
-    for (const c of createdCoins(block)) coins.overlay.set(bytesKey(c.key), c.coin);
+    for (const c of createdCoins(block.txs, 0)) coins.overlay.set(bytesKey(c.key), c.coin);
     state = { height: 0, hash: block.hash, time: block.header.time, utxoState };
   } else {
     coins = new OverlayCoins(chain.utxos);
@@ -147,20 +145,16 @@ async function rewindTo(
   checkpoint: { height: number; hash: Uint8Array; utxoRoot: Uint8Array; utxoState: Uint8Array },
   coins: OverlayCoins,
 ): Promise<TipState> {
-  const state = chain.utxoStateAtTip();
+  let state = chain.utxoStateAtTip();
   for (let height = chain.tipHeight; height > checkpoint.height; height--) {
     const block = await chain.requireBlockAt(height);
-    const undoBytes = await chain.rawRecord(Bucket.undo, height);
-    if (undoBytes === undefined)
+    const spent = await chain.store.undo.get(height);
+    if (spent === undefined)
       throw new DatabaseError('DB_CORRUPT', '', `undo data of block ${height} is missing`);
-    for (const c of createdCoins(block)) {
-      coins.overlay.set(bytesKey(c.key), null);
-      state.remove(utxoElement(outpointFromKey(c.key), c.coin));
-    }
-    for (const s of decodeUndo(undoBytes)) {
-      coins.overlay.set(bytesKey(s.key), s.coin);
-      state.insert(utxoElement(outpointFromKey(s.key), s.coin));
-    }
+    const created = createdCoins(block.txs, height);
+    for (const c of created) coins.overlay.set(bytesKey(c.key), null);
+    for (const s of spent) coins.overlay.set(bytesKey(s.key), s.coin);
+    state = revertUtxoChanges(state, { spent, created });
   }
   const block = await chain.requireBlockAt(checkpoint.height);
   const root = state.finalize();
@@ -181,8 +175,8 @@ async function rewindTo(
 async function scanUtxoSet(chain: Chain): Promise<{ root: Uint8Array; count: number }> {
   const state = new MuHash3072();
   let count = 0;
-  for await (const [key, coin] of chain.rawRange(Bucket.coin)) {
-    state.insert(utxoElement(outpointFromKey(key.subarray(1)), coin));
+  for await (const [key, coin] of chain.store.coins.entries()) {
+    state.insert(utxoElement(outpointFromKey(key), coin));
     count++;
   }
   return { root: state.finalize(), count };

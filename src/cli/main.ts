@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerBalance } from './commands/balance.ts';
 import { registerInit } from './commands/init.ts';

@@ -1,10 +1,10 @@
-import { Chain } from '../chain/chain.ts';
+import { Chain } from '../chain/index.ts';
 import { loadConfig, type NodeConfig } from '../config/index.ts';
-import { SignatureChecker } from '../consensus/signatures.ts';
-import { ParallelVerifier } from '../crypto/verify-pool.ts';
+import { SignatureChecker } from '../consensus/index.ts';
+import { ParallelVerifier } from '../crypto/index.ts';
 import type { Logger } from '../logger/index.ts';
-import { dataPaths, loadGenesis } from '../node/datadir.ts';
-import { Database } from '../storage/db.ts';
+import { dataPaths, loadGenesis } from '../node/index.ts';
+import { Database } from '../storage/index.ts';
 import { requireDatadir } from './shared.ts';
 
 export interface OfflineChain {

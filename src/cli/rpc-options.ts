@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import type { RpcClient } from '../client/rpc-client.ts';
+import type { RpcClient } from '../client/index.ts';
 import { CliError, datadirOption, defaultDatadir, requireDatadir } from './shared.ts';
 
 export const DEFAULT_RPC_URL = 'http://127.0.0.1:8645';

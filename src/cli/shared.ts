@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Option } from 'commander';
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 
 /**
  * A mistake the user can fix: the message names the flag or setting to change

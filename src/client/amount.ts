@@ -1,5 +1,5 @@
-import { COIN, formatCoins, MAX_MONEY } from '../primitives/amount.ts';
-import { UtxodError } from '../util/errors.ts';
+import { COIN, formatCoins, MAX_MONEY } from '../primitives/index.ts';
+import { UtxodError } from '../util/index.ts';
 
 export { COIN, formatCoins, MAX_MONEY };
 

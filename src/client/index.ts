@@ -5,27 +5,23 @@
  * module: it runs in browsers (test/browser proves it) as well as in Node.
  * docs/sdk.md has a complete example.
  */
-export type { NetworkName } from '../crypto/address.ts';
-export { AddressError, NETWORK_HRP } from '../crypto/address.ts';
-export type { DerivedKey, MnemonicStrength } from '../crypto/hd-keys.ts';
+export type { DerivedKey, MnemonicStrength, NetworkName } from '../crypto/index.ts';
 export {
+  AddressError,
   accountPath,
   DerivationPathError,
   deriveKey,
   generateMnemonic,
+  generatePrivateKey,
+  getPublicKey,
   MnemonicError,
   mnemonicToSeed,
+  NETWORK_HRP,
   validateMnemonic,
-} from '../crypto/hd-keys.ts';
-export { generatePrivateKey, getPublicKey } from '../crypto/signer.ts';
-export { addressToLock, lockToAddress } from '../primitives/address.ts';
-export type { Lock } from '../primitives/lock.ts';
-export { pubkeyLock } from '../primitives/lock.ts';
-export type { Outpoint } from '../primitives/outpoint.ts';
-export type { TxOutput } from '../primitives/transaction.ts';
-export { Transaction } from '../primitives/transaction.ts';
-export { fromHex, toHex } from '../util/bytes.ts';
-export { UtxodError } from '../util/errors.ts';
+} from '../crypto/index.ts';
+export type { Lock, Outpoint, TxOutput } from '../primitives/index.ts';
+export { addressToLock, lockToAddress, pubkeyLock, Transaction } from '../primitives/index.ts';
+export { fromHex, toHex, UtxodError } from '../util/index.ts';
 export * from './amount.ts';
 export * from './rpc-client.ts';
 export * from './stream.ts';

@@ -1,6 +1,5 @@
-import type { Transaction } from '../primitives/transaction.ts';
-import { toHex } from '../util/bytes.ts';
-import { UtxodError } from '../util/errors.ts';
+import type { Transaction } from '../primitives/index.ts';
+import { toHex, UtxodError } from '../util/index.ts';
 import type {
   BalanceResponse,
   BlockResponse,

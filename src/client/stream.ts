@@ -1,4 +1,4 @@
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 import type { AddressTxMessage, BlockMessage } from './types.ts';
 
 export class StreamError extends UtxodError<'STREAM_CLOSED' | 'STREAM_ERROR' | 'STREAM_TIMEOUT'> {}

@@ -1,11 +1,19 @@
-import { sign } from '../crypto/signer.ts';
-import { formatCoins, sumAmounts } from '../primitives/amount.ts';
-import { type Lock, LockType, pubkeyHash } from '../primitives/lock.ts';
-import type { Outpoint } from '../primitives/outpoint.ts';
-import { chainIdHash as hashChainId, SighashContext } from '../primitives/sighash.ts';
-import { Transaction, TX_VERSION, type TxOutput, type Witness } from '../primitives/transaction.ts';
-import { bytesEqual, toHex } from '../util/bytes.ts';
-import { UtxodError } from '../util/errors.ts';
+import { sign } from '../crypto/index.ts';
+import type { Outpoint } from '../primitives/index.ts';
+import {
+  formatCoins,
+  chainIdHash as hashChainId,
+  type Lock,
+  LockType,
+  pubkeyHash,
+  SighashContext,
+  sumAmounts,
+  Transaction,
+  TX_VERSION,
+  type TxOutput,
+  type Witness,
+} from '../primitives/index.ts';
+import { bytesEqual, toHex, UtxodError } from '../util/index.ts';
 
 export class TxBuildError extends UtxodError<
   'INSUFFICIENT_FUNDS' | 'NO_KEY_FOR_COIN' | 'INVALID_TX_REQUEST' | 'DUST_OUTPUT'

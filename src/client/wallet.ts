@@ -1,7 +1,6 @@
-import { getPublicKey } from '../crypto/signer.ts';
-import type { Lock } from '../primitives/lock.ts';
-import type { Transaction } from '../primitives/transaction.ts';
-import { fromHex, toHex } from '../util/bytes.ts';
+import { getPublicKey } from '../crypto/index.ts';
+import type { Lock, Transaction } from '../primitives/index.ts';
+import { fromHex, toHex } from '../util/index.ts';
 import type { KeyPair, SpendableCoin } from './tx-builder.ts';
 import type { UtxoJson } from './types.ts';
 

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LevelWithSilent } from 'pino';
 import { LOG_LEVELS } from '../logger/index.ts';
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 
 export class ConfigError extends UtxodError<'INVALID_CONFIG'> {
   constructor(key: string, expected: string, source: string, got?: unknown) {

@@ -1,5 +1,4 @@
-import type { Block } from '../primitives/block.ts';
-import type { CommitCertificate } from '../primitives/commit.ts';
+import type { Block, CommitCertificate } from '../primitives/index.ts';
 
 /**
  * What a consensus engine needs from the node. The engine decides *when* a

@@ -1,6 +1,5 @@
-import type { NetworkName } from '../crypto/address.ts';
-import { COIN } from '../primitives/amount.ts';
-import { MAX_BLOCK_BYTES, MAX_TX_BYTES } from '../primitives/limits.ts';
+import type { NetworkName } from '../crypto/index.ts';
+import { COIN, MAX_BLOCK_BYTES, MAX_TX_BYTES } from '../primitives/index.ts';
 
 export type { NetworkName };
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { CommitCertificate, VoteType } from '../primitives/commit.ts';
-import { asError } from '../util/errors.ts';
+import { CommitCertificate, VoteType } from '../primitives/index.ts';
+import { asError } from '../util/index.ts';
 import type { ConsensusEngine, ConsensusHost } from './engine.ts';
 import type { ValidatorSet } from './validator-set.ts';
 import type { ValidatorSigner } from './validator-signer.ts';

@@ -1,10 +1,16 @@
-import { MAX_MONEY, sumAmounts } from '../primitives/amount.ts';
-import type { Coin } from '../primitives/coin.ts';
-import { LockType, pubkeyHash } from '../primitives/lock.ts';
-import { outpointKey } from '../primitives/outpoint.ts';
-import { SighashContext } from '../primitives/sighash.ts';
-import { type Transaction, TX_VERSION, type TxOutput } from '../primitives/transaction.ts';
-import { bytesEqual, bytesKey, toHex } from '../util/bytes.ts';
+import type { Coin } from '../primitives/index.ts';
+import {
+  LockType,
+  MAX_MONEY,
+  outpointKey,
+  pubkeyHash,
+  SighashContext,
+  sumAmounts,
+  type Transaction,
+  TX_VERSION,
+  type TxOutput,
+} from '../primitives/index.ts';
+import { bytesEqual, bytesKey, toHex } from '../util/index.ts';
 import { VerificationError } from './errors.ts';
 import type { ConsensusParams } from './params.ts';
 import type { LocatedSignatureJob } from './signatures.ts';

@@ -1,8 +1,7 @@
-import { Tag, taggedHash } from '../crypto/hash.ts';
-import { Writer } from '../encoding/writer.ts';
-import { type CommitCertificate, VoteType, voteDigest } from '../primitives/commit.ts';
-import { bytesEqual, compareBytes, toHex } from '../util/bytes.ts';
-import { UtxodError } from '../util/errors.ts';
+import { Tag, taggedHash } from '../crypto/index.ts';
+import { Writer } from '../encoding/index.ts';
+import { type CommitCertificate, VoteType, voteDigest } from '../primitives/index.ts';
+import { bytesEqual, compareBytes, toHex, UtxodError } from '../util/index.ts';
 import { VerificationError } from './errors.ts';
 import type { SignatureJob } from './signatures.ts';
 

@@ -1,10 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { KeyPair } from '../crypto/key-file.ts';
-import { sign } from '../crypto/signer.ts';
-import { type VoteType, voteDigest } from '../primitives/commit.ts';
-import { bytesEqual, fromHex, toHex } from '../util/bytes.ts';
-import { UtxodError } from '../util/errors.ts';
-import { writeFileAtomicSync } from '../util/fs.ts';
+import type { KeyPair } from '../crypto/index.ts';
+import { sign } from '../crypto/index.ts';
+import { type VoteType, voteDigest } from '../primitives/index.ts';
+import { bytesEqual, fromHex, toHex, UtxodError, writeFileAtomicSync } from '../util/index.ts';
 
 export class DoubleSignError extends UtxodError<'DOUBLE_SIGN_REFUSED'> {
   constructor(reason: string, details: Record<string, unknown>) {

@@ -1,5 +1,5 @@
 import { bech32, bech32m } from '@scure/base';
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 
 /**
  * Addresses are bech32m (BIP-350) strings: hrp "1" data, where the data is one

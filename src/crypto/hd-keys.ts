@@ -1,7 +1,7 @@
 import { HDKey } from '@scure/bip32';
 import * as bip39 from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 
 /**
  * Wallet keys: BIP39 mnemonics (English wordlist) to a seed, BIP32 derivation

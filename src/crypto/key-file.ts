@@ -1,7 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { fromHex, toHex } from '../util/bytes.ts';
-import { UtxodError } from '../util/errors.ts';
-import { writeFileAtomicSync } from '../util/fs.ts';
+import { fromHex, toHex, UtxodError, writeFileAtomicSync } from '../util/index.ts';
 import { generatePrivateKey, getPublicKey, isValidPrivateKey } from './signer.ts';
 
 export class KeyFileError extends UtxodError<'INVALID_KEY_FILE'> {

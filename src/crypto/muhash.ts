@@ -1,5 +1,5 @@
 import { chacha20 } from '@noble/ciphers/chacha.js';
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 import { sha256 } from './hash.ts';
 
 /**

@@ -14,7 +14,7 @@
  * native one-shot hash is ~1.5x faster on the 161-byte input.
  */
 import { hash, randomBytes } from 'node:crypto';
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 import { DIGEST_BYTES, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './verifier.ts';
 
 export interface SignatureCacheOptions {

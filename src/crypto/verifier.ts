@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module';
 import * as noble from '@noble/secp256k1';
 import * as tiny from 'tiny-secp256k1';
-import { asError } from '../util/errors.ts';
+import { asError } from '../util/index.ts';
 
 export const DIGEST_BYTES = 32;
 export const SIGNATURE_BYTES = 64;

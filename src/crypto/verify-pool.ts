@@ -15,7 +15,7 @@
  * batch does.
  */
 import { Worker } from 'node:worker_threads';
-import { asError, UtxodError } from '../util/errors.ts';
+import { asError, UtxodError } from '../util/index.ts';
 import {
   bestVerifier,
   DIGEST_BYTES,

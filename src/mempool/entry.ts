@@ -1,4 +1,4 @@
-import type { Transaction } from '../primitives/transaction.ts';
+import type { Transaction } from '../primitives/index.ts';
 import { compareFeeRate, type FeeAndSize, feeRatePerKb, maxFeeRate } from './feerate.ts';
 
 /** What callers (RPC, p2p, the node) may read about a pool entry. */

@@ -1,4 +1,4 @@
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 
 /**
  * Policy rejections: the transaction may be perfectly valid by consensus, this

@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { compareFeeRate, paysFeeRate } from './feerate.ts';
 import { Heap } from './heap.ts';
-import { AsyncMutex } from './mutex.ts';
 
 interface Item {
   key: number;
@@ -76,26 +75,5 @@ describe('mempool: fee rates', () => {
     assert.equal(compareFeeRate({ fee: 1n, size: 3n }, { fee: 1n, size: 2n }), -1);
     assert.ok(paysFeeRate(185n, 185, 1000n));
     assert.ok(!paysFeeRate(184n, 185, 1000n));
-  });
-});
-
-describe('mempool: async mutex', () => {
-  it('runs sections one at a time in call order, surviving failures', async () => {
-    const mutex = new AsyncMutex();
-    const log: string[] = [];
-    const section = (name: string, fail = false) =>
-      mutex.run(async () => {
-        log.push(`${name}:start`);
-        await new Promise((resolve) => setImmediate(resolve));
-        log.push(`${name}:end`);
-        if (fail) throw new Error(name);
-        return name;
-      });
-    const results = await Promise.allSettled([section('a'), section('b', true), section('c')]);
-    assert.deepEqual(
-      results.map((r) => r.status),
-      ['fulfilled', 'rejected', 'fulfilled'],
-    );
-    assert.deepEqual(log, ['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end']);
   });
 });

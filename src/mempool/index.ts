@@ -9,6 +9,7 @@ export {
   type MempoolChainView,
   type MempoolModules,
   type MempoolStats,
+  type TxOrigin,
 } from './mempool.ts';
 export * from './options.ts';
 export { SNAPSHOT_MAGIC, SNAPSHOT_VERSION, type SnapshotEntry } from './snapshot.ts';

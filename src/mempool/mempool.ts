@@ -1,28 +1,39 @@
 import { EventEmitter } from 'node:events';
-import { open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { VerificationError } from '../consensus/errors.ts';
-import type { ConsensusParams } from '../consensus/params.ts';
-import type { SignatureChecker } from '../consensus/signatures.ts';
-import { checkTxInputs, checkTxSanity, signatureJobs } from '../consensus/tx-rules.ts';
-import type { Block } from '../primitives/block.ts';
-import type { Coin } from '../primitives/coin.ts';
-import { type Outpoint, outpointKey } from '../primitives/outpoint.ts';
-import type { Transaction } from '../primitives/transaction.ts';
-import { bytesKey, toHex } from '../util/bytes.ts';
-import { UtxodError } from '../util/errors.ts';
-import { evictsBefore, MempoolEntry, type MempoolEntryView, minesBefore } from './entry.ts';
+import type { ConsensusParams, SignatureChecker } from '../consensus/index.ts';
+import {
+  checkTxInputs,
+  checkTxSanity,
+  signatureJobs,
+  VerificationError,
+} from '../consensus/index.ts';
+import type { Block, Coin, Transaction } from '../primitives/index.ts';
+import { type Outpoint, outpointKey } from '../primitives/index.ts';
+import {
+  bytesKey,
+  type Clock,
+  SerialQueue,
+  systemClock,
+  toHex,
+  UtxodError,
+} from '../util/index.ts';
+import { MempoolEntry, type MempoolEntryView } from './entry.ts';
 import { MempoolError } from './errors.ts';
-import { compareFeeRate, type FeeAndSize, paysFeeRate } from './feerate.ts';
-import { Heap } from './heap.ts';
-import { AsyncMutex } from './mutex.ts';
+import { paysFeeRate } from './feerate.ts';
+import { TxGraph } from './graph.ts';
 import {
   type MempoolOptions,
   type ResolvedMempoolOptions,
   resolveMempoolOptions,
 } from './options.ts';
 import { OrphanPool } from './orphans.ts';
-import { decodeSnapshot, encodeSnapshot, type SnapshotEntry } from './snapshot.ts';
+import { checkPackageLimits, checkReplacement, FeeFloor } from './policy.ts';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  readSnapshotFile,
+  type SnapshotEntry,
+  writeSnapshotFile,
+} from './snapshot.ts';
 import { type BlockTemplate, buildTemplate, type TemplateLimits } from './template.ts';
 
 /** All the mempool needs from the chain. */
@@ -38,8 +49,8 @@ export interface MempoolModules {
   readonly chainIdHash: Uint8Array;
   readonly chain: MempoolChainView;
   readonly signatures: SignatureChecker;
-  /** Milliseconds since the epoch; injectable so tests control expiry. */
-  readonly now?: () => number;
+  /** Injectable so tests control expiry (default: the system clock). */
+  readonly clock?: Pick<Clock, 'now'>;
 }
 
 export type AdmissionResult =
@@ -113,8 +124,6 @@ interface AdmitOptions {
   readonly allowOrphan: boolean;
 }
 
-const FLOOR_HALF_LIFE_MS = 12 * 60 * 60 * 1000;
-
 /**
  * Unconfirmed transactions waiting for a block, with full replace-by-fee.
  *
@@ -154,26 +163,15 @@ export class Mempool {
   private readonly chainIdHash: Uint8Array;
   private readonly chain: MempoolChainView;
   private readonly signatures: SignatureChecker;
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, 'now'>;
 
-  private readonly byTxid = new Map<string, MempoolEntry>();
-  private readonly bySpent = new Map<string, MempoolEntry>();
-  private readonly evictionOrder = new Heap<MempoolEntry>(evictsBefore, (entry, index) => {
-    entry.heapIndex = index;
-  });
-  private readonly miningOrder = new Heap<MempoolEntry>(minesBefore, (entry, index) => {
-    entry.miningIndex = index;
-  });
+  private readonly graph = new TxGraph();
   private readonly orphans: OrphanPool;
-  private readonly lock = new AsyncMutex();
-  private totalBytes = 0;
+  private readonly lock = new SerialQueue();
   private nextSequence = 0;
-  /** Bumped on every change, so an admission that awaited can tell whether its plan went stale. */
-  private generation = 0;
   private lastBlockHeight = -1;
   /** Raised when the pool overflows so that what was just evicted cannot come straight back. */
-  private floorRate = 0n;
-  private floorSince = 0;
+  private readonly floor: FeeFloor;
 
   private readonly counters = {
     accepted: 0,
@@ -193,8 +191,9 @@ export class Mempool {
     this.chainIdHash = modules.chainIdHash;
     this.chain = modules.chain;
     this.signatures = modules.signatures;
-    this.now = modules.now ?? Date.now;
+    this.clock = modules.clock ?? systemClock;
     this.orphans = new OrphanPool(this.opts);
+    this.floor = new FeeFloor(this.opts);
   }
 
   get options(): Readonly<ResolvedMempoolOptions> {
@@ -204,20 +203,20 @@ export class Mempool {
   // ---------------------------------------------------------------- reads
 
   get size(): number {
-    return this.byTxid.size;
+    return this.graph.byTxid.size;
   }
 
   /** Sum of the encoded sizes of all entries. */
   get bytes(): number {
-    return this.totalBytes;
+    return this.graph.totalBytes;
   }
 
   get(txid: Uint8Array): MempoolEntryView | undefined {
-    return this.byTxid.get(bytesKey(txid));
+    return this.graph.byTxid.get(bytesKey(txid));
   }
 
   has(txid: Uint8Array): boolean {
-    return this.byTxid.has(bytesKey(txid));
+    return this.graph.byTxid.has(bytesKey(txid));
   }
 
   hasOrphan(txid: Uint8Array): boolean {
@@ -226,18 +225,18 @@ export class Mempool {
 
   /** The pool entry spending `outpoint`, if any. */
   spenderOf(outpoint: Outpoint): MempoolEntryView | undefined {
-    return this.bySpent.get(bytesKey(outpointKey(outpoint)));
+    return this.graph.bySpent.get(bytesKey(outpointKey(outpoint)));
   }
 
   /** Entries in arrival order (every parent before its children). */
   entries(): IterableIterator<MempoolEntryView> {
-    return this.byTxid.values();
+    return this.graph.byTxid.values();
   }
 
   /** What a transaction must pay now, base units per 1000 bytes: min relay or the overflow floor. */
   get minFeeRate(): bigint {
     // (Not Math.max: that does not take bigints.)
-    const floor = this.currentFloor();
+    const floor = this.floor.current(this.clock.now(), this.graph.totalBytes);
     if (floor > this.opts.minRelayFeeRate) return floor;
     return this.opts.minRelayFeeRate;
   }
@@ -252,7 +251,7 @@ export class Mempool {
   }
 
   blockTemplate(limits: TemplateLimits): BlockTemplate {
-    return buildTemplate(this.miningOrder.toArray(), limits);
+    return buildTemplate(this.graph.miningOrder.toArray(), limits);
   }
 
   // ------------------------------------------------------------ admission
@@ -265,7 +264,7 @@ export class Mempool {
   /** Admits `tx`; `origin` says whether this node's user or a peer sent it (default: local). */
   async add(tx: Transaction, origin: TxOrigin = 'local'): Promise<AdmissionResult> {
     const result = await this.lock.run(async (): Promise<AdmissionResult> => {
-      const admitted = await this.admit(tx, { time: this.now(), allowOrphan: true });
+      const admitted = await this.admit(tx, { time: this.clock.now(), allowOrphan: true });
       if (admitted.status !== 'accepted') return admitted;
       const resolvedOrphans = await this.resolveOrphans([bytesKey(admitted.txid)]);
       return { ...admitted, resolvedOrphans };
@@ -300,7 +299,7 @@ export class Mempool {
       );
     }
     const key = bytesKey(tx.txid);
-    if (this.byTxid.has(key) || this.orphans.has(key)) {
+    if (this.graph.byTxid.has(key) || this.orphans.has(key)) {
       throw new MempoolError('MEMPOOL_ALREADY_KNOWN', 'already in the pool', {
         txid: toHex(tx.txid),
       });
@@ -311,12 +310,12 @@ export class Mempool {
     const fetched = new Map<string, Coin | undefined>();
     let signaturesChecked = false;
     for (;;) {
-      const generation = this.generation;
+      const generation = this.graph.generation;
       const unresolved: Outpoint[] = [];
       const unresolvedKeys: string[] = [];
       tx.inputs.forEach(({ prevout }, i) => {
         const opKey = inputKeys[i]!;
-        if (this.byTxid.has(bytesKey(prevout.txid)) || fetched.has(opKey)) return;
+        if (this.graph.byTxid.has(bytesKey(prevout.txid)) || fetched.has(opKey)) return;
         unresolved.push(prevout);
         unresolvedKeys.push(opKey);
       });
@@ -325,7 +324,7 @@ export class Mempool {
         unresolvedKeys.forEach((opKey, i) => {
           fetched.set(opKey, coins[i]);
         });
-        if (generation !== this.generation) continue;
+        if (generation !== this.graph.generation) continue;
       }
 
       const plan = this.plan(tx, key, inputKeys, fetched, options.time);
@@ -348,7 +347,7 @@ export class Mempool {
         signaturesChecked = true;
         // Only `expire` can change the pool while we hold the lock; re-plan on
         // what is there now (outputs are fixed by txid, so the signatures stand).
-        if (generation !== this.generation) continue;
+        if (generation !== this.graph.generation) continue;
       }
       return this.commit(plan);
     }
@@ -369,7 +368,7 @@ export class Mempool {
     const missing: Outpoint[] = [];
     tx.inputs.forEach(({ prevout }, inputIndex) => {
       const opKey = inputKeys[inputIndex]!;
-      const parent = this.byTxid.get(bytesKey(prevout.txid));
+      const parent = this.graph.byTxid.get(bytesKey(prevout.txid));
       if (parent !== undefined) {
         const output = parent.tx.outputs[prevout.index];
         if (output === undefined) {
@@ -386,7 +385,7 @@ export class Mempool {
         if (coin === undefined) {
           // Spent by a pool entry yet not in the chain: the chain moved past
           // the pool (a block is being connected). Never an orphan.
-          if (this.bySpent.has(opKey)) {
+          if (this.graph.bySpent.has(opKey)) {
             throw new VerificationError('TX_INPUT_MISSING', `input ${inputIndex} is spent`, {
               txid: toHex(tx.txid),
               inputIndex,
@@ -397,7 +396,7 @@ export class Mempool {
         }
         spent.push(coin);
       }
-      const spender = this.bySpent.get(opKey);
+      const spender = this.graph.bySpent.get(opKey);
       if (spender !== undefined) conflicts.add(spender);
     });
     if (missing.length > 0) return { missing };
@@ -410,7 +409,7 @@ export class Mempool {
         `fee ${fee} for ${size} bytes is below the relay minimum of ${this.opts.minRelayFeeRate} per 1000 bytes`,
       );
     }
-    const floor = this.currentFloor();
+    const floor = this.floor.current(this.clock.now(), this.graph.totalBytes);
     if (floor > this.opts.minRelayFeeRate && !paysFeeRate(fee, size, floor)) {
       throw new MempoolError(
         'MEMPOOL_FEE_TOO_LOW',
@@ -420,97 +419,9 @@ export class Mempool {
     const evict =
       conflicts.size === 0
         ? new Set<MempoolEntry>()
-        : this.checkReplacement(fee, size, parents, conflicts);
-    this.checkPackageLimits(parents, evict);
+        : checkReplacement(this.graph, this.opts, fee, size, parents, conflicts);
+    checkPackageLimits(this.graph, this.opts, parents, evict);
     return { tx, key, inputKeys, fee, time, spent, parents, evict };
-  }
-
-  /**
-   * Full replace-by-fee (any transaction may be replaced, no opt-in signal),
-   * under Bitcoin Core's anti-DoS rules. Returns what the replacement evicts.
-   */
-  private checkReplacement(
-    fee: bigint,
-    size: number,
-    parents: ReadonlySet<MempoolEntry>,
-    conflicts: ReadonlySet<MempoolEntry>,
-  ): Set<MempoolEntry> {
-    const max = this.opts.maxReplacements;
-    const evict = this.withDescendants(conflicts, max);
-    if (evict.size > max) {
-      throw new MempoolError(
-        'MEMPOOL_TOO_MANY_REPLACEMENTS',
-        `would evict more than ${max} transactions`,
-      );
-    }
-    const conflictParents = new Set<MempoolEntry>();
-    for (const conflict of conflicts) for (const p of conflict.parents) conflictParents.add(p);
-    for (const parent of parents) {
-      if (evict.has(parent)) {
-        throw new MempoolError(
-          'MEMPOOL_REPLACEMENT_REJECTED',
-          'spends an output of a transaction it replaces',
-        );
-      }
-      // Otherwise a cheap new ancestor could make the replacement a worse
-      // block candidate than what it evicts despite its own higher rate.
-      if (!conflictParents.has(parent)) {
-        throw new MempoolError(
-          'MEMPOOL_REPLACEMENT_REJECTED',
-          'adds an unconfirmed input the replaced transactions did not spend',
-        );
-      }
-    }
-    const own: FeeAndSize = { fee, size: BigInt(size) };
-    for (const conflict of conflicts) {
-      if (compareFeeRate(own, conflict.own) <= 0) {
-        throw new MempoolError(
-          'MEMPOOL_REPLACEMENT_REJECTED',
-          `fee rate not above that of ${toHex(conflict.txid)}`,
-        );
-      }
-    }
-    let evictedFees = 0n;
-    for (const entry of evict) evictedFees += entry.fee;
-    // Strictly more than everything evicted, and the difference pays the
-    // relay of the replacement itself: otherwise replacing costs nothing and
-    // one can make the network relay the same coins forever.
-    if (fee <= evictedFees || !paysFeeRate(fee - evictedFees, size, this.opts.minRelayFeeRate)) {
-      throw new MempoolError(
-        'MEMPOOL_REPLACEMENT_REJECTED',
-        `fee ${fee} must exceed the ${evictedFees} it evicts by the relay fee for ${size} bytes`,
-      );
-    }
-    return evict;
-  }
-
-  /** Ancestor and descendant limits as they will be once `evict` is gone. */
-  private checkPackageLimits(
-    parents: ReadonlySet<MempoolEntry>,
-    evict: ReadonlySet<MempoolEntry>,
-  ): void {
-    const ancestors = this.ancestorsOf(parents, this.opts.maxAncestors);
-    if (ancestors.size + 1 > this.opts.maxAncestors) {
-      throw new MempoolError(
-        'MEMPOOL_TOO_MANY_ANCESTORS',
-        `more than ${this.opts.maxAncestors - 1} unconfirmed ancestors`,
-      );
-    }
-    const leaving = new Map<MempoolEntry, number>();
-    for (const gone of evict) {
-      for (const ancestor of this.ancestorsOf(gone.parents)) {
-        if (!evict.has(ancestor)) leaving.set(ancestor, (leaving.get(ancestor) ?? 0) + 1);
-      }
-    }
-    for (const ancestor of ancestors) {
-      const count = ancestor.descendantCount - (leaving.get(ancestor) ?? 0) + 1;
-      if (count > this.opts.maxDescendants) {
-        throw new MempoolError(
-          'MEMPOOL_TOO_MANY_DESCENDANTS',
-          `${toHex(ancestor.txid)} would have more than ${this.opts.maxDescendants} descendants`,
-        );
-      }
-    }
   }
 
   private addOrphan(
@@ -557,7 +468,7 @@ export class Mempool {
   }
 
   private commit(plan: AdmissionPlan): AdmissionResult {
-    const replaced = this.removeWithDescendants(plan.evict);
+    const replaced = this.graph.removeWithDescendants(plan.evict);
     this.counters.replaced += replaced.length;
     const entry = new MempoolEntry({
       tx: plan.tx,
@@ -567,8 +478,8 @@ export class Mempool {
       time: plan.time,
       sequence: this.nextSequence++,
     });
-    this.insert(entry, plan.parents);
-    if (this.totalBytes > this.opts.maxBytes && this.trimToSize().has(entry)) {
+    this.graph.insert(entry, plan.parents);
+    if (this.graph.totalBytes > this.opts.maxBytes && this.trimToSize().has(entry)) {
       throw new MempoolError('MEMPOOL_FULL', 'pays too little to stay in the full pool', {
         txid: toHex(entry.txid),
       });
@@ -599,7 +510,7 @@ export class Mempool {
       for (const tx of block.txs) {
         const key = bytesKey(tx.txid);
         blockTxids.push(key);
-        const entry = this.byTxid.get(key);
+        const entry = this.graph.byTxid.get(key);
         if (entry !== undefined) {
           // The usual case: its input keys are at hand, and it is their only spender.
           confirmed.add(entry);
@@ -609,7 +520,7 @@ export class Mempool {
         for (const { prevout } of tx.inputs) {
           const opKey = bytesKey(outpointKey(prevout));
           spentByBlock.add(opKey);
-          const spender = this.bySpent.get(opKey);
+          const spender = this.graph.bySpent.get(opKey);
           if (spender !== undefined) conflicts.add(spender);
         }
       }
@@ -619,10 +530,12 @@ export class Mempool {
       // Parents first: in a valid block a pool entry's pool parents are in the
       // block too, so each removal finds no ancestors left to update.
       for (const entry of [...confirmed].sort((a, b) => a.sequence - b.sequence)) {
-        this.removeKeepingDescendants(entry);
+        this.graph.removeKeepingDescendants(entry);
       }
       this.counters.confirmed += confirmed.size;
-      const conflicted = this.removeWithDescendants(this.withDescendants(conflicts)).length;
+      const conflicted = this.graph.removeWithDescendants(
+        this.graph.withDescendants(conflicts),
+      ).length;
       this.counters.conflicted += conflicted;
 
       // Heights only grow (finality, no reorgs), so lock times only become
@@ -640,17 +553,19 @@ export class Mempool {
   }
 
   private dropNonFinal(nextHeight: number): void {
-    const stale = [...this.byTxid.values()].filter((e) => e.tx.lockTime > nextHeight);
-    this.counters.conflicted += this.removeWithDescendants(this.withDescendants(stale)).length;
+    const stale = [...this.graph.byTxid.values()].filter((e) => e.tx.lockTime > nextHeight);
+    this.counters.conflicted += this.graph.removeWithDescendants(
+      this.graph.withDescendants(stale),
+    ).length;
   }
 
   /** Drops entries older than expiryMs with their descendants, and stale orphans; returns entries dropped. */
   expire(): number {
-    const now = this.now();
+    const now = this.clock.now();
     const cutoff = now - this.opts.expiryMs;
     const stale: MempoolEntry[] = [];
-    for (const entry of this.byTxid.values()) if (entry.time < cutoff) stale.push(entry);
-    const removed = this.removeWithDescendants(this.withDescendants(stale)).length;
+    for (const entry of this.graph.byTxid.values()) if (entry.time < cutoff) stale.push(entry);
+    const removed = this.graph.removeWithDescendants(this.graph.withDescendants(stale)).length;
     this.counters.expired += removed;
     this.counters.orphansDropped += this.orphans.expire(now);
     return removed;
@@ -661,14 +576,14 @@ export class Mempool {
    * outputs that no longer exist). Returns how many entries left the pool.
    */
   remove(txid: Uint8Array): number {
-    const entry = this.byTxid.get(bytesKey(txid));
+    const entry = this.graph.byTxid.get(bytesKey(txid));
     if (entry === undefined) return 0;
-    return this.removeWithDescendants(this.withDescendants([entry])).length;
+    return this.graph.removeWithDescendants(this.graph.withDescendants([entry])).length;
   }
 
   /** Operator removal of every entry and orphan; returns how many entries left the pool. */
   clear(): number {
-    const removed = this.removeWithDescendants(new Set(this.byTxid.values())).length;
+    const removed = this.graph.removeWithDescendants(new Set(this.graph.byTxid.values())).length;
     this.orphans.clear();
     return removed;
   }
@@ -677,7 +592,8 @@ export class Mempool {
 
   encodeSnapshot(): Uint8Array {
     const entries: SnapshotEntry[] = [];
-    for (const entry of this.byTxid.values()) entries.push({ time: entry.time, tx: entry.tx });
+    for (const entry of this.graph.byTxid.values())
+      entries.push({ time: entry.time, tx: entry.tx });
     return encodeSnapshot(entries);
   }
 
@@ -685,24 +601,9 @@ export class Mempool {
     return decodeSnapshot(bytes);
   }
 
-  /** Writes the snapshot atomically: temp file, fsync, rename, fsync of the directory. */
+  /** Writes the snapshot atomically: a crash leaves the old file or the new one. */
   async saveTo(path: string): Promise<void> {
-    const bytes = this.encodeSnapshot();
-    const temp = `${path}.tmp`;
-    const file = await open(temp, 'w', 0o600);
-    try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-    const dir = await open(dirname(path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await writeSnapshotFile(path, this.encodeSnapshot());
   }
 
   /**
@@ -711,17 +612,9 @@ export class Mempool {
    * start); a corrupt one throws MempoolSnapshotError.
    */
   async loadFrom(path: string): Promise<LoadResult> {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(path));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        return { found: false, accepted: 0, skipped: 0 };
-      }
-      throw error;
-    }
-    const entries = decodeSnapshot(bytes);
-    const cutoff = this.now() - this.opts.expiryMs;
+    const entries = await readSnapshotFile(path);
+    if (entries === null) return { found: false, accepted: 0, skipped: 0 };
+    const cutoff = this.clock.now() - this.opts.expiryMs;
     let accepted = 0;
     let skipped = 0;
     for (const { time, tx } of entries) {
@@ -740,109 +633,19 @@ export class Mempool {
     return { found: true, accepted, skipped };
   }
 
-  // ------------------------------------------------------- index upkeep
-
-  private insert(entry: MempoolEntry, parents: ReadonlySet<MempoolEntry>): void {
-    this.byTxid.set(entry.key, entry);
-    for (const opKey of entry.inputKeys) this.bySpent.set(opKey, entry);
-    for (const parent of parents) {
-      entry.parents.add(parent);
-      parent.children.add(entry);
-    }
-    let ancestorSize = entry.size;
-    let ancestorFees = entry.fee;
-    const ancestors = this.ancestorsOf(parents);
-    for (const ancestor of ancestors) {
-      ancestor.adjustDescendants(1, entry.size, entry.fee);
-      this.evictionOrder.update(ancestor.heapIndex);
-      ancestorSize += ancestor.size;
-      ancestorFees += ancestor.fee;
-    }
-    entry.setAncestors(ancestors.size + 1, ancestorSize, ancestorFees);
-    this.evictionOrder.push(entry);
-    this.miningOrder.push(entry);
-    this.totalBytes += entry.size;
-    this.generation++;
-  }
-
-  /**
-   * Removes a set closed under descendants, children before parents so that
-   * each removal subtracts exactly itself from every ancestor still present.
-   * Returns the removed entries.
-   */
-  private removeWithDescendants(set: ReadonlySet<MempoolEntry>): MempoolEntry[] {
-    const ordered = [...set].sort((a, b) => b.sequence - a.sequence);
-    for (const entry of ordered) {
-      for (const ancestor of this.ancestorsOf(entry.parents)) {
-        ancestor.adjustDescendants(-1, entry.size, entry.fee);
-        this.evictionOrder.update(ancestor.heapIndex);
-      }
-      this.unlink(entry);
-    }
-    return ordered;
-  }
-
-  /**
-   * Removes one entry (confirmed by a block) and leaves its children, whose
-   * inputs are now confirmed coins. Any ancestor still here (only when the
-   * block confirmed a child without its pool parent) is re-totalled.
-   */
-  private removeKeepingDescendants(entry: MempoolEntry): void {
-    const ancestors = this.ancestorsOf(entry.parents);
-    const descendants = this.withDescendants(entry.children);
-    this.unlink(entry);
-    // Each descendant counted `entry` once among its ancestors; it is confirmed now.
-    for (const descendant of descendants) {
-      descendant.setAncestors(
-        descendant.ancestorCount - 1,
-        descendant.ancestorSize - entry.size,
-        descendant.ancestorFees - entry.fee,
-      );
-      this.miningOrder.update(descendant.miningIndex);
-    }
-    for (const ancestor of ancestors) {
-      let count = 0;
-      let size = 0;
-      let fees = 0n;
-      for (const member of this.withDescendants([ancestor])) {
-        count++;
-        size += member.size;
-        fees += member.fee;
-      }
-      ancestor.setDescendants(count, size, fees);
-      this.evictionOrder.update(ancestor.heapIndex);
-    }
-  }
-
-  private unlink(entry: MempoolEntry): void {
-    for (const parent of entry.parents) parent.children.delete(entry);
-    for (const child of entry.children) child.parents.delete(entry);
-    entry.parents.clear();
-    entry.children.clear();
-    for (const opKey of entry.inputKeys) {
-      if (this.bySpent.get(opKey) === entry) this.bySpent.delete(opKey);
-    }
-    this.byTxid.delete(entry.key);
-    this.evictionOrder.removeAt(entry.heapIndex);
-    this.miningOrder.removeAt(entry.miningIndex);
-    this.totalBytes -= entry.size;
-    this.generation++;
-  }
-
   /** Evicts the lowest descendant scores until under maxBytes; returns everything evicted. */
   private trimToSize(): Set<MempoolEntry> {
     const evicted = new Set<MempoolEntry>();
-    while (this.totalBytes > this.opts.maxBytes) {
-      const worst = this.evictionOrder.peek();
+    while (this.graph.totalBytes > this.opts.maxBytes) {
+      const worst = this.graph.evictionOrder.peek();
       if (worst === undefined) break;
       // Whatever comes in next must beat what just left, by the relay rate.
       const score = worst.evictionScore;
       const rate = (score.fee * 1000n + score.size - 1n) / score.size + this.opts.minRelayFeeRate;
-      if (rate > this.currentFloor()) {
-        this.floorRate = rate;
-        this.floorSince = this.now();
+      if (rate > this.floor.current(this.clock.now(), this.graph.totalBytes)) {
+        this.floor.raise(rate, this.clock.now());
       }
-      for (const entry of this.removeWithDescendants(this.withDescendants([worst]))) {
+      for (const entry of this.graph.removeWithDescendants(this.graph.withDescendants([worst]))) {
         evicted.add(entry);
       }
     }
@@ -851,126 +654,11 @@ export class Mempool {
   }
 
   /**
-   * The overflow floor halves every 12 hours (faster while the pool is mostly
-   * empty, as in Bitcoin Core), so fees come back down once pressure is gone.
-   */
-  private currentFloor(): bigint {
-    if (this.floorRate === 0n) return 0n;
-    const now = this.now();
-    let halfLife = FLOOR_HALF_LIFE_MS;
-    if (this.totalBytes < this.opts.maxBytes / 4) halfLife /= 4;
-    else if (this.totalBytes < this.opts.maxBytes / 2) halfLife /= 2;
-    const halvings = Math.floor((now - this.floorSince) / halfLife);
-    if (halvings > 0) {
-      this.floorRate = halvings >= 64 ? 0n : this.floorRate >> BigInt(halvings);
-      this.floorSince += halvings * halfLife;
-      if (this.floorRate < this.opts.minRelayFeeRate / 2n) this.floorRate = 0n;
-    }
-    return this.floorRate;
-  }
-
-  /** All pool ancestors reachable from `parents` (inclusive); stops once more than `limit` are found. */
-  private ancestorsOf(
-    parents: Iterable<MempoolEntry>,
-    limit = Number.POSITIVE_INFINITY,
-  ): Set<MempoolEntry> {
-    const found = new Set<MempoolEntry>();
-    const stack = [...parents];
-    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-      if (found.has(next)) continue;
-      found.add(next);
-      if (found.size > limit) break;
-      for (const parent of next.parents) if (!found.has(parent)) stack.push(parent);
-    }
-    return found;
-  }
-
-  /** `roots` and all their pool descendants; stops once more than `limit` are found. */
-  private withDescendants(
-    roots: Iterable<MempoolEntry>,
-    limit = Number.POSITIVE_INFINITY,
-  ): Set<MempoolEntry> {
-    const found = new Set<MempoolEntry>();
-    const stack = [...roots];
-    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-      if (found.has(next)) continue;
-      found.add(next);
-      if (found.size > limit) break;
-      for (const child of next.children) if (!found.has(child)) stack.push(child);
-    }
-    return found;
-  }
-
-  /**
    * Recomputes every index from the entries and throws on the first
    * disagreement. O(n * (A + D)); for tests and a debug RPC, not the hot path.
    */
   checkConsistency(): void {
-    const fail = (what: string): never => {
-      throw new Error(`mempool inconsistent: ${what}`);
-    };
-    let bytes = 0;
-    let spends = 0;
-    for (const [key, entry] of this.byTxid) {
-      if (key !== entry.key || key !== bytesKey(entry.tx.txid)) fail('txid index');
-      bytes += entry.size;
-      const expectedParents = new Set<MempoolEntry>();
-      for (const { prevout } of entry.tx.inputs) {
-        spends++;
-        if (this.bySpent.get(bytesKey(outpointKey(prevout))) !== entry)
-          fail('spent-outpoint index');
-        const parent = this.byTxid.get(bytesKey(prevout.txid));
-        if (parent !== undefined) expectedParents.add(parent);
-      }
-      if (expectedParents.size !== entry.parents.size) fail('parent links');
-      for (const parent of entry.parents) {
-        if (!expectedParents.has(parent) || !parent.children.has(entry)) fail('parent links');
-      }
-      for (const child of entry.children) {
-        if (!child.parents.has(entry) || this.byTxid.get(child.key) !== child) fail('child links');
-      }
-      let count = 0;
-      let size = 0;
-      let fees = 0n;
-      for (const member of this.withDescendants([entry])) {
-        count++;
-        size += member.size;
-        fees += member.fee;
-      }
-      if (
-        count !== entry.descendantCount ||
-        size !== entry.descendantSize ||
-        fees !== entry.descendantFees
-      ) {
-        fail(`descendant totals of ${toHex(entry.txid)}`);
-      }
-      if (
-        this.evictionOrder.at(entry.heapIndex) !== entry ||
-        this.miningOrder.at(entry.miningIndex) !== entry
-      ) {
-        fail('heap slots');
-      }
-      count = 0;
-      size = 0;
-      fees = 0n;
-      for (const member of this.ancestorsOf([entry])) {
-        count++;
-        size += member.size;
-        fees += member.fee;
-      }
-      if (
-        count !== entry.ancestorCount ||
-        size !== entry.ancestorSize ||
-        fees !== entry.ancestorFees
-      ) {
-        fail(`ancestor totals of ${toHex(entry.txid)}`);
-      }
-    }
-    if (spends !== this.bySpent.size) fail('spent-outpoint index has extra keys');
-    if (bytes !== this.totalBytes) fail(`bytes ${this.totalBytes} != ${bytes}`);
-    if (this.evictionOrder.size !== this.byTxid.size) fail('eviction heap size');
-    if (this.miningOrder.size !== this.byTxid.size) fail('mining heap size');
-    if (!this.evictionOrder.isOrdered() || !this.miningOrder.isOrdered()) fail('heap order');
+    this.graph.checkConsistency();
     this.orphans.checkIndexes();
   }
 }

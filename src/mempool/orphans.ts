@@ -1,6 +1,6 @@
-import { outpointKey } from '../primitives/outpoint.ts';
-import type { Transaction } from '../primitives/transaction.ts';
-import { bytesKey } from '../util/bytes.ts';
+import type { Transaction } from '../primitives/index.ts';
+import { outpointKey } from '../primitives/index.ts';
+import { bytesKey } from '../util/index.ts';
 
 export interface OrphanLimits {
   readonly maxOrphans: number;

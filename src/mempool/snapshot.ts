@@ -1,10 +1,8 @@
-import { sha256 } from '../crypto/hash.ts';
-import { DecodeError } from '../encoding/errors.ts';
-import { Reader } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
-import { MAX_TX_BYTES } from '../primitives/limits.ts';
-import { Transaction } from '../primitives/transaction.ts';
-import { bytesEqual } from '../util/bytes.ts';
+import { readFile } from 'node:fs/promises';
+import { sha256 } from '../crypto/index.ts';
+import { DecodeError, Reader, Writer } from '../encoding/index.ts';
+import { MAX_TX_BYTES, Transaction } from '../primitives/index.ts';
+import { bytesEqual, writeFileAtomic } from '../util/index.ts';
 import { MempoolSnapshotError } from './errors.ts';
 
 /**
@@ -80,4 +78,21 @@ export function decodeSnapshot(bytes: Uint8Array): SnapshotEntry[] {
     throw new MempoolSnapshotError('trailing-bytes', { trailing: r.remaining });
   }
   return entries;
+}
+
+/** Writes an encoded snapshot atomically: a crash leaves the old file or the new one. */
+export async function writeSnapshotFile(path: string, bytes: Uint8Array): Promise<void> {
+  await writeFileAtomic(path, bytes);
+}
+
+/** The entries of the snapshot at `path`, null when there is none (first start); throws MempoolSnapshotError when corrupt. */
+export async function readSnapshotFile(path: string): Promise<SnapshotEntry[] | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  return decodeSnapshot(bytes);
 }

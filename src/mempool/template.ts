@@ -1,4 +1,4 @@
-import type { Transaction } from '../primitives/transaction.ts';
+import type { Transaction } from '../primitives/index.ts';
 import { type MempoolEntry, minesBefore } from './entry.ts';
 import { compareFeeRate } from './feerate.ts';
 import { Heap } from './heap.ts';

@@ -1,12 +1,9 @@
-import { assembleBlock } from '../chain/block-assembler.ts';
-import type { Chain } from '../chain/chain.ts';
+import type { BlockImporter, Chain } from '../chain/index.ts';
+import { assembleBlock } from '../chain/index.ts';
 import type { ConsensusHost } from '../consensus/engine.ts';
-import type { Mempool } from '../mempool/mempool.ts';
-import type { Block } from '../primitives/block.ts';
-import type { CommitCertificate } from '../primitives/commit.ts';
-import { HEADER_SIZE } from '../primitives/header.ts';
-import { pubkeyLock } from '../primitives/lock.ts';
-import type { BlockImporter } from './block-importer.ts';
+import type { Mempool } from '../mempool/index.ts';
+import type { Block, CommitCertificate } from '../primitives/index.ts';
+import { HEADER_SIZE, pubkeyLock } from '../primitives/index.ts';
 
 /** Room left in a block for the header, the parent's commit certificate and the coinbase. */
 const BLOCK_OVERHEAD_BYTES = HEADER_SIZE + 70_000;

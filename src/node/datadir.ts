@@ -5,11 +5,10 @@ import {
   genesisFromTemplate,
   parseGenesis,
   serializeGenesis,
-} from '../chain/genesis.ts';
+} from '../chain/index.ts';
 import { CONFIG_FILE, defaultConfigFile } from '../config/index.ts';
-import { createKeyFile, type KeyPair, readKeyFile } from '../crypto/key-file.ts';
-import { UtxodError } from '../util/errors.ts';
-import { writeFileAtomicSync } from '../util/fs.ts';
+import { createKeyFile, type KeyPair, readKeyFile } from '../crypto/index.ts';
+import { UtxodError, writeFileAtomicSync } from '../util/index.ts';
 
 /** Where everything of one node lives inside its data directory. */
 export interface DataPaths {

@@ -1,18 +1,16 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { removeCookie, writeCookie } from '../api/auth/cookie.ts';
 import { type AuthStack, openAuthStack } from '../api/auth/index.ts';
-import { MetricsServer } from '../api/metrics-server.ts';
-import { ApiServer } from '../api/server.ts';
-import { Chain } from '../chain/chain.ts';
+import { ApiServer, MetricsServer, removeCookie, writeCookie } from '../api/index.ts';
+import type { Genesis } from '../chain/index.ts';
+import { BlockImporter, Chain } from '../chain/index.ts';
 import type { NodeConfig } from '../config/index.ts';
 import type { ConsensusEngine } from '../consensus/engine.ts';
-import { SignatureChecker } from '../consensus/signatures.ts';
+import { SignatureChecker } from '../consensus/index.ts';
 import { SingleValidatorEngine } from '../consensus/single-validator-engine.ts';
 import { ValidatorSigner } from '../consensus/validator-signer.ts';
-import { SignatureCache } from '../crypto/sig-cache.ts';
-import { ParallelVerifier } from '../crypto/verify-pool.ts';
-import { Mempool } from '../mempool/mempool.ts';
+import { ParallelVerifier, SignatureCache } from '../crypto/index.ts';
+import { Mempool } from '../mempool/index.ts';
 import {
   createChainMetrics,
   createMetricsRegistry,
@@ -20,11 +18,10 @@ import {
 } from '../metrics/index.ts';
 import { identityPath, P2PHost } from '../p2p/index.ts';
 import { BlockSyncer, createSyncMetrics, ReqRespPeerSet } from '../p2p/sync/index.ts';
-import { Database } from '../storage/db.ts';
-import { toHex } from '../util/bytes.ts';
-import { asError } from '../util/errors.ts';
-import { BlockImporter } from './block-importer.ts';
+import { Database } from '../storage/index.ts';
+import { toHex } from '../util/index.ts';
 import { BlockProducer } from './block-producer.ts';
+import { CloseStack } from './close-stack.ts';
 import { type DataPaths, dataPaths, loadGenesis, loadValidatorKey } from './datadir.ts';
 
 const MB = 1024 * 1024;
@@ -37,8 +34,7 @@ interface NodeModules {
   readonly config: NodeConfig;
   readonly paths: DataPaths;
   readonly logger: Logger;
-  readonly db: Database;
-  readonly verifier: ParallelVerifier;
+  readonly closers: CloseStack;
   readonly chain: Chain;
   readonly mempool: Mempool;
   readonly importer: BlockImporter;
@@ -70,8 +66,8 @@ export class UtxoNode {
   readonly syncer: BlockSyncer;
   /** API auth service and audit log (tests mint tokens with auth.service.issueAccessToken). */
   readonly auth: AuthStack;
-  private readonly db: Database;
-  private readonly verifier: ParallelVerifier;
+  /** What init opened; close() unwinds it. */
+  private readonly closers: CloseStack;
   private readonly engine: ConsensusEngine | null;
   private status: 'ready' | 'started' | 'closing' | 'closed' = 'ready';
   private rpcAddress: string | null = null;
@@ -82,8 +78,7 @@ export class UtxoNode {
     this.config = modules.config;
     this.paths = modules.paths;
     this.logger = modules.logger;
-    this.db = modules.db;
-    this.verifier = modules.verifier;
+    this.closers = modules.closers;
     this.chain = modules.chain;
     this.mempool = modules.mempool;
     this.importer = modules.importer;
@@ -96,168 +91,30 @@ export class UtxoNode {
     this.syncer = modules.syncer;
   }
 
+  /**
+   * Builds the node as a list of named steps, each using what the ones before
+   * it built. Every step that opens something registers its close on one
+   * stack: `close()` and a failed `init` both unwind that same stack.
+   */
   static async init(config: NodeConfig, modules: { logger: Logger }): Promise<UtxoNode> {
     const { logger } = modules;
     const paths = dataPaths(config.datadir);
     const genesis = loadGenesis(paths);
-    // Built in order; if a later step fails, what was built is closed in reverse.
-    const opened: Array<() => Promise<void>> = [];
+    const closers = new CloseStack();
     try {
-      const db = await Database.open({ path: paths.chainDb, syncWrites: config.syncWrites });
-      opened.push(() => db.close());
-      const verifier = await ParallelVerifier.init({ workers: config.verifyWorkers });
-      opened.push(() => verifier.close());
-      const cache =
-        config.signatureCacheEntries > 0
-          ? new SignatureCache({ maxEntries: config.signatureCacheEntries })
-          : null;
-      const signatures = new SignatureChecker({ verifier, cache });
-      const chain = await Chain.init(
-        { utxoCacheBytes: config.utxoCacheMb * MB },
-        { db, genesis, signatures, logger: logger.child({ module: 'chain' }) },
-      );
-      const mempool = new Mempool(
-        { maxBytes: config.mempoolMaxMb * MB, minRelayFeeRate: config.minRelayFeeRate },
-        { params: chain.params, chainIdHash: chain.chainIdHash, chain, signatures },
-      );
-      const metricsRegistry = createMetricsRegistry();
-      const auth = await openAuthStack(config, {
-        db,
-        logger: logger.child({ module: 'auth' }),
-        metricsRegistry,
-      });
-      opened.push(() => auth.close());
-      registerStateMetrics(metricsRegistry, {
-        mempool,
-        utxoCache: chain.utxos.cache,
-        signatureCache: cache,
-      });
-      const importer = new BlockImporter({
-        chain,
-        mempool,
-        metrics: createChainMetrics(metricsRegistry),
-        logger: logger.child({ module: 'import' }),
-      });
-      const loaded = await mempool.loadFrom(paths.mempool);
-      if (loaded.found)
-        logger.info({ accepted: loaded.accepted, skipped: loaded.skipped }, 'restored mempool');
-      const p2p = await P2PHost.init(
-        {
-          host: config.p2pHost,
-          port: config.p2pPort,
-          bootstrap: config.bootstrap,
-          maxConnections: config.maxConnections,
-          maxInboundPerIp: config.maxInboundPerIp,
-          banDurationMs: config.banDurationMs,
-          identityPath: identityPath(paths.root),
-        },
-        { logger: logger.child({ module: 'p2p' }), db, chain, mempool, importer, metricsRegistry },
-      );
-      opened.push(() => p2p.close());
-      // Relay what this node's users submit and orphans that just became valid;
-      // transactions from peers are already being relayed by gossipsub itself.
-      mempool.events.on('accepted', ({ tx, origin }) => {
-        if (origin !== 'peer') void p2p.broadcastTransaction(tx);
-      });
-      const syncLogger = logger.child({ module: 'sync' });
-      const syncer: BlockSyncer = new BlockSyncer(
-        {},
-        {
-          chain,
-          importer,
-          peers: new ReqRespPeerSet({}, { client: p2p.reqResp, source: p2p, logger: syncLogger }),
-          signatures,
-          mempool,
-          logger: syncLogger,
-          metrics: createSyncMetrics(metricsRegistry, () => syncer.status()),
-        },
-      );
-      // Transactions gossiped while catching up wait in the syncer, not the orphan pool.
-      p2p.setTransactionDeferral(syncer);
-
-      let engine: ConsensusEngine | null = null;
-      const validatorKey = loadValidatorKey(paths);
-      if (validatorKey !== null && chain.validators.indexOf(validatorKey.publicKey) !== -1) {
-        const signer = new ValidatorSigner(
-          { statePath: paths.signerState, chainIdHash: chain.chainIdHash },
-          { key: validatorKey },
-        );
-        if (signer.lastSignedHeight > chain.tipHeight + 1) {
-          // Happens after `utxod rollback`: the signer will not sign the undone heights again.
-          logger.warn(
-            {
-              event: 'signer-ahead-of-chain',
-              lastSigned: signer.lastSignedHeight,
-              tip: chain.tipHeight,
-            },
-            'the validator already signed blocks above the tip; it will refuse to propose until the chain passes that height',
-          );
-        }
-        const producer = new BlockProducer(
-          { emptyBlocks: config.emptyBlocks, validatorKey: validatorKey.publicKey },
-          { chain, mempool, importer },
-        );
-        engine = new SingleValidatorEngine(
-          { blockIntervalMs: config.blockIntervalMs },
-          {
-            host: producer,
-            signer,
-            validators: chain.validators,
-            logger: logger.child({ module: 'consensus' }),
-          },
-        );
-      }
-      const api = await ApiServer.init(
-        {
-          host: config.rpcHost,
-          port: config.rpcPort,
-          bodyLimit: config.bodyLimit,
-          corsOrigins: config.corsOrigins,
-          readyMaxTipAgeMs: config.readyMaxTipAgeMs,
-        },
-        {
-          chain,
-          mempool,
-          metricsRegistry,
-          logger,
-          status: {
-            get syncing() {
-              return syncer.isFarBehind(SYNC_READY_LAG_BLOCKS);
-            },
-            get peers() {
-              return p2p.status.peers;
-            },
-            get listenAddrs() {
-              return p2p.listenAddrs;
-            },
-            get sync() {
-              return syncer.status();
-            },
-          },
-          blockEvents: importer.events,
-          auth: auth.apiHook,
-          admin: {
-            flushMempool: async () => {
-              await mempool.saveTo(paths.mempool);
-              return { path: paths.mempool, txs: mempool.size };
-            },
-            peers: p2p,
-          },
-        },
-      );
-      opened.push(() => api.close());
-      const metricsServer = await MetricsServer.init(
-        { host: config.metricsHost, port: config.metricsPort },
-        { registry: metricsRegistry, logger },
-      );
-      opened.push(() => metricsServer.close());
+      const storage = await openStorage(config, paths, closers);
+      const core = await openCore(config, { logger, paths, genesis, ...storage }, closers);
+      const p2p = await openP2P(config, { logger, paths, ...storage, ...core }, closers);
+      const syncer = openSync({ logger, ...storage, ...core, p2p }, closers);
+      const engine = openConsensus(config, { logger, paths, ...core }, closers);
+      const api = await openApi(config, { logger, paths, ...core, p2p, syncer }, closers);
       logger.info(
         {
           datadir: paths.root,
           chainId: genesis.chainId,
-          genesis: toHex(chain.genesisHash),
-          height: chain.tipHeight,
-          tip: toHex(chain.tip.hash),
+          genesis: toHex(core.chain.genesisHash),
+          height: core.chain.tipHeight,
+          tip: toHex(core.chain.tip.hash),
           validator: engine !== null,
         },
         'node initialised',
@@ -266,25 +123,15 @@ export class UtxoNode {
         config,
         paths,
         logger,
-        db,
-        verifier,
-        chain,
-        mempool,
-        importer,
-        metricsRegistry,
+        closers,
+        ...core,
         engine,
-        api,
-        metricsServer,
+        ...api,
         p2p,
-        auth,
         syncer,
       });
     } catch (error) {
-      for (const close of opened.reverse()) {
-        await close().catch((closeError: unknown) =>
-          logger.error({ err: asError(closeError) }, 'cleanup after failed init'),
-        );
-      }
+      await closers.closeAll(logger.child({ phase: 'cleanup after failed init' }));
       throw error;
     }
   }
@@ -317,30 +164,266 @@ export class UtxoNode {
     this.expiryTimer.unref();
   }
 
-  /** Stops block production (finishing the block being committed), saves the mempool, closes the database. */
+  /**
+   * Closes everything `init` opened in reverse order (API first, so no new
+   * work arrives; block production finishes the block being committed; the
+   * mempool is saved; the database last). One failing close is logged and
+   * does not skip the rest.
+   */
   async close(): Promise<void> {
     if (this.status === 'closing' || this.status === 'closed') return;
     this.status = 'closing';
     if (this.expiryTimer !== null) clearInterval(this.expiryTimer);
-    await this.api.close();
+    // The cookie names a running API: it goes before anything else closes.
     removeCookie(this.paths.root);
-    await this.metricsServer.close();
-    await this.syncer.stop();
-    try {
-      await this.p2p.close();
-    } catch (error) {
-      this.logger.error({ err: asError(error) }, 'could not stop the p2p host');
-    }
-    await this.engine?.stop();
-    try {
-      await this.mempool.saveTo(this.paths.mempool);
-    } catch (error) {
-      this.logger.error({ err: asError(error) }, 'could not save the mempool');
-    }
-    await this.verifier.close();
-    await this.auth.close();
-    await this.db.close();
+    await this.closers.closeAll(this.logger);
     this.status = 'closed';
     this.logger.info({ height: this.chain.tipHeight }, 'node closed');
   }
+}
+
+// The steps of UtxoNode.init, in order. Each takes what the earlier ones built
+// and registers on `closers` whatever it opened.
+
+/** The database and the signature verification pool. */
+async function openStorage(config: NodeConfig, paths: DataPaths, closers: CloseStack) {
+  const db = await Database.open({ path: paths.chainDb, syncWrites: config.syncWrites });
+  closers.push('database', () => db.close());
+  const verifier = await ParallelVerifier.init({ workers: config.verifyWorkers });
+  closers.push('verifier', () => verifier.close());
+  const signatureCache =
+    config.signatureCacheEntries > 0
+      ? new SignatureCache({ maxEntries: config.signatureCacheEntries })
+      : null;
+  const signatures = new SignatureChecker({ verifier, cache: signatureCache });
+  return { db, signatures, signatureCache };
+}
+
+/** Chain, mempool (restored from its file), metrics registry, auth and the block importer. */
+async function openCore(
+  config: NodeConfig,
+  modules: {
+    logger: Logger;
+    paths: DataPaths;
+    genesis: Genesis;
+    db: Database;
+    signatures: SignatureChecker;
+    signatureCache: SignatureCache | null;
+  },
+  closers: CloseStack,
+) {
+  const { logger, paths, db, signatures } = modules;
+  const chain = await Chain.init(
+    { utxoCacheBytes: config.utxoCacheMb * MB },
+    { db, genesis: modules.genesis, signatures, logger: logger.child({ module: 'chain' }) },
+  );
+  const mempool = new Mempool(
+    { maxBytes: config.mempoolMaxMb * MB, minRelayFeeRate: config.minRelayFeeRate },
+    { params: chain.params, chainIdHash: chain.chainIdHash, chain, signatures },
+  );
+  const metricsRegistry = createMetricsRegistry();
+  const auth = await openAuthStack(config, {
+    db,
+    logger: logger.child({ module: 'auth' }),
+    metricsRegistry,
+  });
+  closers.push('auth', () => auth.close());
+  registerStateMetrics(metricsRegistry, {
+    mempool,
+    utxoCache: chain.utxos.cache,
+    signatureCache: modules.signatureCache,
+  });
+  const importer = new BlockImporter({
+    chain,
+    mempool,
+    metrics: createChainMetrics(metricsRegistry),
+    logger: logger.child({ module: 'import' }),
+  });
+  const loaded = await mempool.loadFrom(paths.mempool);
+  if (loaded.found)
+    logger.info({ accepted: loaded.accepted, skipped: loaded.skipped }, 'restored mempool');
+  // Closed after everything that can still add transactions (p2p, sync, consensus, api).
+  closers.push('mempool', () => mempool.saveTo(paths.mempool));
+  return { chain, mempool, metricsRegistry, auth, importer, signatures };
+}
+
+/** The libp2p host, and the relay of locally submitted transactions. */
+async function openP2P(
+  config: NodeConfig,
+  modules: {
+    logger: Logger;
+    paths: DataPaths;
+    db: Database;
+    chain: Chain;
+    mempool: Mempool;
+    importer: BlockImporter;
+    metricsRegistry: Registry;
+  },
+  closers: CloseStack,
+): Promise<P2PHost> {
+  const { logger, db, chain, mempool, importer, metricsRegistry } = modules;
+  const p2p = await P2PHost.init(
+    {
+      host: config.p2pHost,
+      port: config.p2pPort,
+      bootstrap: config.bootstrap,
+      maxConnections: config.maxConnections,
+      maxInboundPerIp: config.maxInboundPerIp,
+      banDurationMs: config.banDurationMs,
+      identityPath: identityPath(modules.paths.root),
+    },
+    { logger: logger.child({ module: 'p2p' }), db, chain, mempool, importer, metricsRegistry },
+  );
+  closers.push('p2p', () => p2p.close());
+  // Relay what this node's users submit and orphans that just became valid;
+  // transactions from peers are already being relayed by gossipsub itself.
+  mempool.events.on('accepted', ({ tx, origin }) => {
+    if (origin !== 'peer') void p2p.broadcastTransaction(tx);
+  });
+  return p2p;
+}
+
+/** Block sync from peers (it also holds back gossiped transactions while catching up). */
+function openSync(
+  modules: {
+    logger: Logger;
+    chain: Chain;
+    importer: BlockImporter;
+    signatures: SignatureChecker;
+    mempool: Mempool;
+    metricsRegistry: Registry;
+    p2p: P2PHost;
+  },
+  closers: CloseStack,
+): BlockSyncer {
+  const { chain, importer, signatures, mempool, p2p } = modules;
+  const logger = modules.logger.child({ module: 'sync' });
+  const syncer: BlockSyncer = new BlockSyncer(
+    {},
+    {
+      chain,
+      importer,
+      peers: new ReqRespPeerSet({}, { client: p2p.reqResp, source: p2p, logger }),
+      signatures,
+      mempool,
+      logger,
+      metrics: createSyncMetrics(modules.metricsRegistry, () => syncer.status()),
+    },
+  );
+  closers.push('sync', () => syncer.stop());
+  // Transactions gossiped while catching up wait in the syncer, not the orphan pool.
+  p2p.setTransactionDeferral(syncer);
+  return syncer;
+}
+
+/** The consensus engine, when this node holds a key of the validator set; otherwise null. */
+function openConsensus(
+  config: NodeConfig,
+  modules: {
+    logger: Logger;
+    paths: DataPaths;
+    chain: Chain;
+    mempool: Mempool;
+    importer: BlockImporter;
+  },
+  closers: CloseStack,
+): ConsensusEngine | null {
+  const { logger, paths, chain, mempool, importer } = modules;
+  const validatorKey = loadValidatorKey(paths);
+  if (validatorKey === null || chain.validators.indexOf(validatorKey.publicKey) === -1) return null;
+  const signer = new ValidatorSigner(
+    { statePath: paths.signerState, chainIdHash: chain.chainIdHash },
+    { key: validatorKey },
+  );
+  if (signer.lastSignedHeight > chain.tipHeight + 1) {
+    // Happens after `utxod rollback`: the signer will not sign the undone heights again.
+    logger.warn(
+      {
+        event: 'signer-ahead-of-chain',
+        lastSigned: signer.lastSignedHeight,
+        tip: chain.tipHeight,
+      },
+      'the validator already signed blocks above the tip; it will refuse to propose until the chain passes that height',
+    );
+  }
+  const producer = new BlockProducer(
+    { emptyBlocks: config.emptyBlocks, validatorKey: validatorKey.publicKey },
+    { chain, mempool, importer },
+  );
+  const engine = new SingleValidatorEngine(
+    { blockIntervalMs: config.blockIntervalMs },
+    {
+      host: producer,
+      signer,
+      validators: chain.validators,
+      logger: logger.child({ module: 'consensus' }),
+    },
+  );
+  // Stopping it lets the block being committed finish.
+  closers.push('consensus', () => engine.stop());
+  return engine;
+}
+
+/** The HTTP API and the /metrics server (built, not yet listening). */
+async function openApi(
+  config: NodeConfig,
+  modules: {
+    logger: Logger;
+    paths: DataPaths;
+    chain: Chain;
+    mempool: Mempool;
+    importer: BlockImporter;
+    metricsRegistry: Registry;
+    auth: AuthStack;
+    p2p: P2PHost;
+    syncer: BlockSyncer;
+  },
+  closers: CloseStack,
+): Promise<{ api: ApiServer; metricsServer: MetricsServer }> {
+  const { logger, paths, chain, mempool, importer, metricsRegistry, auth, p2p, syncer } = modules;
+  const api = await ApiServer.init(
+    {
+      host: config.rpcHost,
+      port: config.rpcPort,
+      bodyLimit: config.bodyLimit,
+      corsOrigins: config.corsOrigins,
+      readyMaxTipAgeMs: config.readyMaxTipAgeMs,
+    },
+    {
+      chain,
+      mempool,
+      metricsRegistry,
+      logger,
+      status: {
+        get syncing() {
+          return syncer.isFarBehind(SYNC_READY_LAG_BLOCKS);
+        },
+        get peers() {
+          return p2p.status.peers;
+        },
+        get listenAddrs() {
+          return p2p.listenAddrs;
+        },
+        get sync() {
+          return syncer.status();
+        },
+      },
+      blockEvents: importer.events,
+      auth: auth.apiHook,
+      admin: {
+        flushMempool: async () => {
+          await mempool.saveTo(paths.mempool);
+          return { path: paths.mempool, txs: mempool.size };
+        },
+        peers: p2p,
+      },
+    },
+  );
+  closers.push('api', () => api.close());
+  const metricsServer = await MetricsServer.init(
+    { host: config.metricsHost, port: config.metricsPort },
+    { registry: metricsRegistry, logger },
+  );
+  closers.push('metrics-server', () => metricsServer.close());
+  return { api, metricsServer };
 }

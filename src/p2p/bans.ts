@@ -6,10 +6,10 @@
  * gater) and offline by `utxod peers`.
  */
 import { peerIdFromString } from '@libp2p/peer-id';
-import { decodeExact } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
-import { Bucket, bucketKey } from '../storage/buckets.ts';
-import type { Database } from '../storage/db.ts';
+import { decodeExact, Writer } from '../encoding/index.ts';
+import type { Database } from '../storage/index.ts';
+import { Bucket, bucketKey } from '../storage/index.ts';
+import { type Clock, systemClock } from '../util/index.ts';
 import { P2PError } from './errors.ts';
 
 export const MAX_BAN_REASON_BYTES = 256;
@@ -121,16 +121,16 @@ export async function unbanPeer(db: Database, peerId: string): Promise<boolean> 
 export class BanList {
   private readonly db: Database;
   private readonly bans = new Map<string, BanRecord>();
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, 'now'>;
 
-  private constructor(db: Database, now: () => number) {
+  private constructor(db: Database, clock: Pick<Clock, 'now'>) {
     this.db = db;
-    this.now = now;
+    this.clock = clock;
   }
 
-  static async init(modules: { db: Database; now?: () => number }): Promise<BanList> {
-    const list = new BanList(modules.db, modules.now ?? Date.now);
-    for (const record of await listBans(modules.db, list.now()))
+  static async init(modules: { db: Database; clock?: Pick<Clock, 'now'> }): Promise<BanList> {
+    const list = new BanList(modules.db, modules.clock ?? systemClock);
+    for (const record of await listBans(modules.db, list.clock.now()))
       list.bans.set(record.peerId, record);
     return list;
   }
@@ -138,13 +138,13 @@ export class BanList {
   isBanned(peerId: string): boolean {
     const record = this.bans.get(peerId);
     if (record === undefined) return false;
-    if (record.expiresAt > this.now()) return true;
+    if (record.expiresAt > this.clock.now()) return true;
     this.bans.delete(peerId);
     return false;
   }
 
   async ban(peerId: string, durationMs: number, reason: string): Promise<BanRecord> {
-    const record = await banPeer(this.db, peerId, durationMs, reason, this.now());
+    const record = await banPeer(this.db, peerId, durationMs, reason, this.clock.now());
     this.bans.set(record.peerId, record);
     return record;
   }
@@ -156,7 +156,7 @@ export class BanList {
   }
 
   async list(): Promise<BanRecord[]> {
-    const records = await listBans(this.db, this.now());
+    const records = await listBans(this.db, this.clock.now());
     this.bans.clear();
     for (const record of records) this.bans.set(record.peerId, record);
     return records;

@@ -3,11 +3,8 @@
  * The engine gives them meaning; the network layer only decodes them strictly
  * and bounds their size. Same conventions as docs/protocol.md.
  */
-import { DecodeError } from '../encoding/errors.ts';
-import { decodeExact, type Reader } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
-import { Block } from '../primitives/block.ts';
-import { HASH_SIZE, MAX_BLOCK_BYTES, SIGNATURE_SIZE } from '../primitives/limits.ts';
+import { DecodeError, decodeExact, type Reader, Writer } from '../encoding/index.ts';
+import { Block, HASH_SIZE, MAX_BLOCK_BYTES, SIGNATURE_SIZE } from '../primitives/index.ts';
 import { checkSize } from './messages.ts';
 
 /** round value meaning "no proof-of-lock round" in a proposal. */

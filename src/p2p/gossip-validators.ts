@@ -10,17 +10,14 @@
  *   when one is installed (ignored otherwise).
  */
 import type { Logger } from 'pino';
-import type { ConnectResult } from '../chain/chain.ts';
-import { VerificationError } from '../consensus/errors.ts';
-import { DecodeError } from '../encoding/errors.ts';
-import { MempoolError } from '../mempool/errors.ts';
-import type { AdmissionResult, TxOrigin } from '../mempool/mempool.ts';
-import type { Block } from '../primitives/block.ts';
-import type { CommitCertificate } from '../primitives/commit.ts';
-import { MAX_TX_BYTES } from '../primitives/limits.ts';
-import { Transaction } from '../primitives/transaction.ts';
-import { bytesEqual, toHex } from '../util/bytes.ts';
-import { asError } from '../util/errors.ts';
+import type { ConnectResult } from '../chain/index.ts';
+import { VerificationError } from '../consensus/index.ts';
+import { DecodeError } from '../encoding/index.ts';
+import type { AdmissionResult, TxOrigin } from '../mempool/index.ts';
+import { MempoolError } from '../mempool/index.ts';
+import type { Block, CommitCertificate } from '../primitives/index.ts';
+import { MAX_TX_BYTES, Transaction } from '../primitives/index.ts';
+import { asError, bytesEqual, toHex } from '../util/index.ts';
 import {
   decodeEvidence,
   decodeProposal,

@@ -6,8 +6,8 @@
  */
 import { type GossipSub, gossipsub, TopicValidatorResult } from '@libp2p/gossipsub';
 import type { Logger } from 'pino';
-import { sha256 } from '../crypto/hash.ts';
-import { asError } from '../util/errors.ts';
+import { sha256 } from '../crypto/index.ts';
+import { asError } from '../util/index.ts';
 
 export type Verdict = 'accept' | 'ignore' | 'reject';
 

@@ -15,11 +15,11 @@ import {
   testGenesis,
   testKey,
 } from '../../test/support/chain-fixture.ts';
+import { BlockImporter } from '../chain/block-importer.ts';
 import { SignatureChecker } from '../consensus/signatures.ts';
 import { ParallelVerifier } from '../crypto/verify-pool.ts';
 import { silentLogger } from '../logger/index.ts';
 import { Mempool } from '../mempool/mempool.ts';
-import { BlockImporter } from '../node/block-importer.ts';
 import { P2PHost } from './host.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'utxod-p2p-host-'));

@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
-import { writeFileAtomicSync } from '../util/fs.ts';
+import { writeFileAtomicSync } from '../util/index.ts';
 import { P2PError } from './errors.ts';
 
 /** Protobuf-encoded Ed25519 keys are 68 bytes; anything much larger is not ours. */

@@ -21,5 +21,5 @@ export {
 export * from './messages.ts';
 export { createP2PMetrics, type P2PMetrics } from './metrics.ts';
 export * from './reqresp/index.ts';
-export { BAN_THRESHOLD, PeerScores, Penalty } from './scoring.ts';
+export { BAN_THRESHOLD, bansAtOnce, PeerScores, Penalty } from './scoring.ts';
 export { MAX_MESSAGE_BYTES, TOPIC_KINDS, type TopicKind, topicKind, topicName } from './topics.ts';

@@ -4,12 +4,15 @@
  * (trailing bytes, non-minimal varints and oversize lengths are errors).
  * Every decoder checks the total length before reading anything.
  */
-import { DecodeError } from '../encoding/errors.ts';
-import { decodeExact, type Reader } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
-import { Block } from '../primitives/block.ts';
-import { CommitCertificate, readCommit } from '../primitives/commit.ts';
-import { HASH_SIZE, MAX_BLOCK_BYTES, MAX_COMMIT_SIGNATURES } from '../primitives/limits.ts';
+import { DecodeError, decodeExact, type Reader, Writer } from '../encoding/index.ts';
+import {
+  Block,
+  CommitCertificate,
+  HASH_SIZE,
+  MAX_BLOCK_BYTES,
+  MAX_COMMIT_SIGNATURES,
+  readCommit,
+} from '../primitives/index.ts';
 
 /** Bumped on any incompatible change of a p2p message or protocol. */
 export const P2P_PROTOCOL_VERSION = 1;

@@ -12,6 +12,7 @@ import {
   testGenesis,
   testKey,
 } from '../../test/support/chain-fixture.ts';
+import { createTestPeer, type TestPeer } from '../../test/support/test-peer.ts';
 import { DecodeError } from '../encoding/errors.ts';
 import { silentLogger } from '../logger/index.ts';
 import { Database } from '../storage/db.ts';
@@ -31,7 +32,6 @@ import { ReqResp } from './reqresp/engine.ts';
 import { ReqRespError } from './reqresp/errors.ts';
 import { blocksByRangeProtocol, statusProtocol } from './reqresp/index.ts';
 import { PeerScores } from './scoring.ts';
-import { createTestPeer, type TestPeer } from './testing.ts';
 import { topicKind, topicName } from './topics.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'utxod-p2p-'));
@@ -92,7 +92,7 @@ describe('p2p messages', () => {
 describe('peer scores and bans', () => {
   it('penalties add up to a ban and decay with time', () => {
     let now = 0;
-    const scores = new PeerScores({ now: () => now });
+    const scores = new PeerScores({ clock: { now: () => now } });
     assert.equal(scores.penalize('a', 60), false);
     assert.equal(scores.penalize('a', 60), true);
     now += 90 * 60_000;
@@ -111,7 +111,7 @@ describe('peer scores and bans', () => {
         (await listBans(db, 2000)).map((b) => [b.peerId, b.reason]),
         [[peer, 'test']],
       );
-      const list = await BanList.init({ db, now: () => 2000 });
+      const list = await BanList.init({ db, clock: { now: () => 2000 } });
       assert.equal(list.isBanned(peer), true);
       assert.equal(list.isBanned(other), false);
       assert.equal(await unbanPeer(db, peer), true);

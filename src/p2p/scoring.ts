@@ -4,10 +4,25 @@
  * towards 0 with a half-life. At or below BAN_THRESHOLD the peer is banned.
  */
 
+import { type Clock, systemClock } from '../util/index.ts';
+
 export const BAN_THRESHOLD = -100;
 export const SCORE_HALF_LIFE_MS = 10 * 60_000;
 
-/** Penalties for network misbehaviour (verification penalties come from the errors themselves). */
+/**
+ * A penalty this large bans on its own, whatever the peer's score was: the
+ * peer provably broke a rule no honest node breaks. Sync also stops using such
+ * a peer at once (anything smaller only rests it).
+ */
+export function bansAtOnce(penalty: number): boolean {
+  return -penalty <= BAN_THRESHOLD;
+}
+
+/**
+ * The one table of penalties for network misbehaviour, for gossip, req/resp
+ * and sync alike (verification penalties come from the errors themselves,
+ * `VerificationCodes` in consensus/errors.ts, on the same 0-100 scale).
+ */
 export const Penalty = {
   /** A gossip message or request that does not decode, or exceeds its size bound. */
   malformed: 100,
@@ -19,6 +34,12 @@ export const Penalty = {
   timeout: 5,
   /** More inbound requests than the protocol's quota. */
   rateLimited: 5,
+  /** Provably wrong sync data: wrong heights, a block that does not match its certificate. */
+  violation: 100,
+  /** A sync request that failed on the way (stream reset, dial failure, server busy). */
+  requestFailed: 2,
+  /** No blocks for a range the peer's own status said it had. */
+  emptyRange: 10,
 } as const;
 
 interface Entry {
@@ -28,10 +49,10 @@ interface Entry {
 
 export class PeerScores {
   private readonly entries = new Map<string, Entry>();
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, 'now'>;
 
-  constructor(opts: { now?: () => number } = {}) {
-    this.now = opts.now ?? Date.now;
+  constructor(modules: { clock?: Pick<Clock, 'now'> } = {}) {
+    this.clock = modules.clock ?? systemClock;
   }
 
   score(peerId: string): number {
@@ -46,7 +67,7 @@ export class PeerScores {
     if (!(penalty > 0)) return false;
     let entry = this.entries.get(peerId);
     if (entry === undefined) {
-      entry = { score: 0, updated: this.now() };
+      entry = { score: 0, updated: this.clock.now() };
       this.entries.set(peerId, entry);
     } else {
       this.decay(entry);
@@ -68,7 +89,7 @@ export class PeerScores {
   }
 
   private decay(entry: Entry): void {
-    const now = this.now();
+    const now = this.clock.now();
     const elapsed = now - entry.updated;
     if (elapsed <= 0) return;
     entry.score *= 0.5 ** (elapsed / SCORE_HALF_LIFE_MS);

@@ -3,7 +3,7 @@
  * canonical encoding named per kind (docs/p2p.md); the version in the topic
  * changes with any incompatible change of that encoding.
  */
-import { MAX_TX_BYTES } from '../primitives/limits.ts';
+import { MAX_TX_BYTES } from '../primitives/index.ts';
 import { EVIDENCE_MAX_BYTES, PROPOSAL_MAX_BYTES, VOTE_BYTES } from './consensus-messages.ts';
 import { MAX_BLOCK_MESSAGE_BYTES } from './messages.ts';
 

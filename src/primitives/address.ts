@@ -1,4 +1,4 @@
-import { decodeAddress, encodeAddress } from '../crypto/address.ts';
+import { decodeAddress, encodeAddress } from '../crypto/index.ts';
 import type { Lock } from './lock.ts';
 import { LockType } from './lock.ts';
 

@@ -1,4 +1,4 @@
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 
 /** Base units per coin. Amounts are always bigint base units. */
 export const COIN = 100_000_000n;

@@ -1,6 +1,4 @@
-import { DecodeError } from '../encoding/errors.ts';
-import { decodeExact, type Reader } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
+import { DecodeError, decodeExact, type Reader, Writer } from '../encoding/index.ts';
 import { type CommitCertificate, readCommit } from './commit.ts';
 import { type Header, readHeader } from './header.ts';
 import { MAX_BLOCK_BYTES, MAX_BLOCK_TXS } from './limits.ts';

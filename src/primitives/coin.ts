@@ -1,6 +1,4 @@
-import { DecodeError } from '../encoding/errors.ts';
-import { decodeExact } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
+import { DecodeError, decodeExact, Writer } from '../encoding/index.ts';
 import { isValidAmount } from './amount.ts';
 import { type Lock, readLock, writeLock } from './lock.ts';
 import { type Outpoint, outpointKey } from './outpoint.ts';

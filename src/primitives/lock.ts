@@ -1,7 +1,6 @@
-import { Tag, taggedHash } from '../crypto/hash.ts';
-import { DecodeError } from '../encoding/errors.ts';
-import type { Reader } from '../encoding/reader.ts';
-import type { Writer } from '../encoding/writer.ts';
+import { Tag, taggedHash } from '../crypto/index.ts';
+import type { Reader, Writer } from '../encoding/index.ts';
+import { DecodeError } from '../encoding/index.ts';
 import { HASH_SIZE } from './limits.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { Tag, taggedHash } from '../crypto/hash.ts';
+import { Tag, taggedHash } from '../crypto/index.ts';
 import { HASH_SIZE } from './limits.ts';
 
 /**

@@ -1,6 +1,5 @@
-import type { Reader } from '../encoding/reader.ts';
-import type { Writer } from '../encoding/writer.ts';
-import { toHex } from '../util/bytes.ts';
+import type { Reader, Writer } from '../encoding/index.ts';
+import { toHex } from '../util/index.ts';
 import { HASH_SIZE } from './limits.ts';
 
 /** A reference to output `index` of transaction `txid`. */

@@ -1,5 +1,5 @@
-import { Tag, taggedHash } from '../crypto/hash.ts';
-import { Writer } from '../encoding/writer.ts';
+import { Tag, taggedHash } from '../crypto/index.ts';
+import { Writer } from '../encoding/index.ts';
 import { writeOutpoint } from './outpoint.ts';
 import type { Transaction, TxOutput } from './transaction.ts';
 import { writeOutput } from './transaction.ts';

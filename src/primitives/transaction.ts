@@ -1,7 +1,5 @@
-import { Tag, taggedHash } from '../crypto/hash.ts';
-import { DecodeError } from '../encoding/errors.ts';
-import { decodeExact, type Reader } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
+import { Tag, taggedHash } from '../crypto/index.ts';
+import { DecodeError, decodeExact, type Reader, Writer } from '../encoding/index.ts';
 import { isValidAmount } from './amount.ts';
 import {
   MAX_PAYLOAD_BYTES,

@@ -1,4 +1,4 @@
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 
 export type StateErrorCode =
   | 'STATE_VALUE_TOO_LARGE'

@@ -1,4 +1,4 @@
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 
 /**
  * The first byte of every state key. A namespace is never renumbered: the

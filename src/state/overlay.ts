@@ -1,4 +1,4 @@
-import { bytesKey, compareBytes } from '../util/bytes.ts';
+import { bytesKey, compareBytes } from '../util/index.ts';
 import { StateError } from './errors.ts';
 import { asStateKey, MAX_STATE_VALUE_BYTES, type StateKey } from './keys.ts';
 

@@ -6,9 +6,7 @@
  * Byte-level definitions: docs/state.md.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { DecodeError } from '../encoding/errors.ts';
-import { decodeExact, type Reader } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
+import { DecodeError, decodeExact, type Reader, Writer } from '../encoding/index.ts';
 
 /** Equal to the `state*` entries of `Tag` in src/crypto/hash.ts (checked by a test). */
 export const STATE_TAGS = {

@@ -1,9 +1,7 @@
-import { DecodeError } from '../encoding/errors.ts';
-import { decodeExact, type Reader } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
-import { Bucket, bucketKey, heightKey, metaKey } from '../storage/buckets.ts';
-import type { BatchOp, Database } from '../storage/db.ts';
-import { bytesKey, toHex } from '../util/bytes.ts';
+import { DecodeError, decodeExact, type Reader, Writer } from '../encoding/index.ts';
+import type { BatchOp, Database } from '../storage/index.ts';
+import { Bucket, bucketKey, heightKey, metaKey } from '../storage/index.ts';
+import { bytesKey, toHex } from '../util/index.ts';
 import { StateError } from './errors.ts';
 import { asStateKey, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES, type StateKey } from './keys.ts';
 import type { StateEntry, StateOverlay, StateReader } from './overlay.ts';

@@ -1,9 +1,7 @@
-import { Tag, taggedHash } from '../crypto/hash.ts';
-import { DecodeError } from '../encoding/errors.ts';
-import { decodeExact } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
-import { Bucket } from '../storage/buckets.ts';
-import { bytesKey } from '../util/bytes.ts';
+import { Tag, taggedHash } from '../crypto/index.ts';
+import { DecodeError, decodeExact, Writer } from '../encoding/index.ts';
+import { Bucket } from '../storage/index.ts';
+import { bytesKey } from '../util/index.ts';
 import { MAX_STATE_VALUE_BYTES } from './keys.ts';
 import { EMPTY_TREE_ROOT, equalBytes, hashBit, STATE_HASH_BITS } from './proof.ts';
 

@@ -1,4 +1,4 @@
-import { concatBytes } from '../util/bytes.ts';
+import { concatBytes } from '../util/index.ts';
 
 /**
  * One-byte key prefixes. Every record kind lives in its own bucket so a range

@@ -1,4 +1,4 @@
-import { UtxodError } from '../util/errors.ts';
+import { UtxodError } from '../util/index.ts';
 
 export type DatabaseErrorCode = 'DB_LOCKED' | 'DB_CORRUPT' | 'DB_IO' | 'DB_SCHEMA_MISMATCH';
 

@@ -1,3 +1,4 @@
 export * from './buckets.ts';
 export * from './db.ts';
 export * from './errors.ts';
+export * from './repository.ts';

@@ -1,7 +1,7 @@
 import { parse } from 'acorn';
 import { generate } from 'astring';
-import { sha256 } from '../crypto/hash.ts';
-import { toHex } from '../util/bytes.ts';
+import { sha256 } from '../crypto/index.ts';
+import { toHex } from '../util/index.ts';
 import { ContractError } from './errors.ts';
 import { Gas, VmLimits } from './gas.ts';
 import { checkNesting } from './nesting.ts';

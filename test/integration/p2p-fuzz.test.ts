@@ -24,8 +24,8 @@ import {
   TOPIC_KINDS,
   topicName,
 } from '../../src/p2p/index.ts';
-import { createTestPeer, type TestPeer } from '../../src/p2p/testing.ts';
 import { getJson, NodeProcess, runUtxod } from '../support/node-process.ts';
+import { createTestPeer, type TestPeer } from '../support/test-peer.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'utxod-p2p-fuzz-'));
 let node: NodeProcess | null = null;

@@ -244,7 +244,7 @@ export function testMempool(
     chainIdHash: testChainIdHash,
     chain,
     signatures,
-    now: () => clock.now,
+    clock: { now: () => clock.now },
   });
   return { mempool, chain, clock, cache };
 }

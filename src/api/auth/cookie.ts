@@ -1,8 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UtxodError } from '../../util/errors.ts';
-import { writeFileAtomicSync } from '../../util/fs.ts';
+import { UtxodError, writeFileAtomicSync } from '../../util/index.ts';
 import type { Role } from './roles.ts';
 import { SigningKeyStore, signingKeysPath } from './signing-keys.ts';
 

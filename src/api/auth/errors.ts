@@ -1,4 +1,4 @@
-import { UtxodError } from '../../util/errors.ts';
+import { UtxodError } from '../../util/index.ts';
 
 /** Every code the auth layer answers with, and its HTTP status (docs/auth.md lists them). */
 export const AUTH_ERROR_STATUS = {

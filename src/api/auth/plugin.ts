@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
-import type { AuditLog } from '../../audit/log.ts';
+import type { AuditLog } from '../../audit/index.ts';
 import { AuthError } from './errors.ts';
 import { type AccessLevel, type RateLimitClass, ROLES, type Role, roleAllows } from './roles.ts';
 import type { AuthService } from './service.ts';

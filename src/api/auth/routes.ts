@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
-import { toHex } from '../../util/bytes.ts';
+import { toHex } from '../../util/index.ts';
 import { ErrorBody, withErrors } from '../schemas/common.ts';
 import { AuthError } from './errors.ts';
 import { setAuditDetails } from './plugin.ts';

@@ -1,11 +1,10 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import type { Logger } from 'pino';
-import { sha256 } from '../../crypto/hash.ts';
-import { Bucket, bucketKey } from '../../storage/buckets.ts';
-import type { BatchOp, Database } from '../../storage/db.ts';
-import { fromHex, toHex } from '../../util/bytes.ts';
-import { asError } from '../../util/errors.ts';
+import { sha256 } from '../../crypto/index.ts';
+import type { BatchOp, Database } from '../../storage/index.ts';
+import { Bucket, bucketKey } from '../../storage/index.ts';
+import { asError, fromHex, toHex } from '../../util/index.ts';
 import { AuthError } from './errors.ts';
 import { LockoutTracker } from './lockout.ts';
 import type { Role } from './roles.ts';

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UtxodError } from '../../util/errors.ts';
-import { writeFileAtomicSync } from '../../util/fs.ts';
+import { UtxodError, writeFileAtomicSync } from '../../util/index.ts';
 
 export class SigningKeyError extends UtxodError<'SIGNING_KEYS_INVALID'> {}
 

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { AuditLog } from '../../audit/log.ts';
+import { AuditLog } from '../../audit/index.ts';
 import type { NodeConfig } from '../../config/index.ts';
-import type { Database } from '../../storage/db.ts';
+import type { Database } from '../../storage/index.ts';
 import { authPlugin } from './plugin.ts';
 import { registerAuthRoutes } from './routes.ts';
 import { AuthService } from './service.ts';

@@ -1,7 +1,6 @@
-import { addressToLock } from '../../primitives/address.ts';
-import type { Lock } from '../../primitives/lock.ts';
-import { outpointKey } from '../../primitives/outpoint.ts';
-import { bytesEqual, fromHex, toHex } from '../../util/bytes.ts';
+import type { Lock } from '../../primitives/index.ts';
+import { addressToLock, outpointKey } from '../../primitives/index.ts';
+import { bytesEqual, fromHex, toHex } from '../../util/index.ts';
 import { ApiError } from '../errors.ts';
 import {
   AddressParams,

@@ -1,4 +1,4 @@
-import { fromHex, toHex } from '../../util/bytes.ts';
+import { fromHex, toHex } from '../../util/index.ts';
 import { ApiError } from '../errors.ts';
 import {
   BlockByHashParams,

@@ -2,8 +2,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Chain } from '../../chain/chain.ts';
-import type { Mempool } from '../../mempool/mempool.ts';
+import type { Chain } from '../../chain/index.ts';
+import type { Mempool } from '../../mempool/index.ts';
 import type { AccessLevel, RateLimitClass } from '../auth/roles.ts';
 import type { StreamHub } from '../stream-hub.ts';
 

@@ -1,11 +1,8 @@
-import type { ConsensusParams } from '../../consensus/params.ts';
-import { NETWORK_HRP } from '../../crypto/address.ts';
-import { lockToAddress } from '../../primitives/address.ts';
-import type { Block } from '../../primitives/block.ts';
-import type { CommitCertificate } from '../../primitives/commit.ts';
-import type { Header } from '../../primitives/header.ts';
-import type { Transaction } from '../../primitives/transaction.ts';
-import { toHex } from '../../util/bytes.ts';
+import type { ConsensusParams } from '../../consensus/index.ts';
+import { NETWORK_HRP } from '../../crypto/index.ts';
+import type { Block, CommitCertificate, Header, Transaction } from '../../primitives/index.ts';
+import { lockToAddress } from '../../primitives/index.ts';
+import { toHex } from '../../util/index.ts';
 import type { BlockResponse, CommitJson, HeaderJson, TxJson } from '../schemas/chain.ts';
 
 export function hrpOf(params: ConsensusParams): string {

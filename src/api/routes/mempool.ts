@@ -1,5 +1,5 @@
-import { HEADER_SIZE } from '../../primitives/header.ts';
-import { toHex } from '../../util/bytes.ts';
+import { HEADER_SIZE } from '../../primitives/index.ts';
+import { toHex } from '../../util/index.ts';
 import { withErrors } from '../schemas/common.ts';
 import {
   FeeEstimateResponse,

@@ -1,5 +1,5 @@
 import type { LevelWithSilent } from 'pino';
-import { fromHex, toHex } from '../../util/bytes.ts';
+import { fromHex, toHex } from '../../util/index.ts';
 import { ApiError } from '../errors.ts';
 import { withErrors } from '../schemas/common.ts';
 import {

@@ -1,4 +1,4 @@
-import { UtxodError } from '../../util/errors.ts';
+import { UtxodError } from '../../util/index.ts';
 import { ApiError } from '../errors.ts';
 import { withErrors } from '../schemas/common.ts';
 import {

@@ -1,5 +1,5 @@
-import { addressToLock } from '../../primitives/address.ts';
-import { asError } from '../../util/errors.ts';
+import { addressToLock } from '../../primitives/index.ts';
+import { asError } from '../../util/index.ts';
 import { MAX_ADDRESSES_PER_SOCKET, type StreamSocket } from '../stream-hub.ts';
 import type { ApiApp, ApiContext } from './context.ts';
 import { hrpOf } from './json.ts';

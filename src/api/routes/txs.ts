@@ -1,6 +1,5 @@
-import { lockToAddress } from '../../primitives/address.ts';
-import { Transaction } from '../../primitives/transaction.ts';
-import { fromHex, toHex } from '../../util/bytes.ts';
+import { lockToAddress, Transaction } from '../../primitives/index.ts';
+import { fromHex, toHex } from '../../util/index.ts';
 import { ApiError } from '../errors.ts';
 import { withErrors } from '../schemas/common.ts';
 import {

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { MAX_TX_BYTES } from '../../primitives/limits.ts';
+import { MAX_TX_BYTES } from '../../primitives/index.ts';
 import { TxJson } from './chain.ts';
 import { Amount, FeeRate, Hash32, Height, Timestamp } from './common.ts';
 

@@ -1,9 +1,6 @@
-import { DecodeError } from '../../encoding/errors.ts';
-import { decodeExact, type Reader } from '../../encoding/reader.ts';
-import { Writer } from '../../encoding/writer.ts';
-import { VoteType, voteDigest } from '../../primitives/commit.ts';
-import { HASH_SIZE, SIGNATURE_SIZE } from '../../primitives/limits.ts';
-import { compareBytes } from '../../util/bytes.ts';
+import { DecodeError, decodeExact, type Reader, Writer } from '../../encoding/index.ts';
+import { HASH_SIZE, SIGNATURE_SIZE, VoteType, voteDigest } from '../../primitives/index.ts';
+import { compareBytes } from '../../util/index.ts';
 import { VerificationError } from '../errors.ts';
 import type { SignatureJob } from '../signatures.ts';
 import { readConsensusKey } from './payload.ts';

@@ -1,7 +1,7 @@
-import { MAX_MONEY } from '../../primitives/amount.ts';
-import { Namespace, StateKeys } from '../../state/keys.ts';
-import type { StateOverlay, StateReader } from '../../state/overlay.ts';
-import { compareBytes } from '../../util/bytes.ts';
+import { MAX_MONEY } from '../../primitives/index.ts';
+import type { StateOverlay, StateReader } from '../../state/index.ts';
+import { Namespace, StateKeys } from '../../state/index.ts';
+import { compareBytes } from '../../util/index.ts';
 import { VerificationError } from '../errors.ts';
 import type { StakingParams } from './params.ts';
 import {

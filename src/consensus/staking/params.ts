@@ -1,4 +1,4 @@
-import { COIN } from '../../primitives/amount.ts';
+import { COIN } from '../../primitives/index.ts';
 
 /**
  * Staking parameters. Every one is a genesis parameter (docs/staking.md);

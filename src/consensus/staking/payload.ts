@@ -1,10 +1,7 @@
 import { Point } from '@noble/secp256k1';
-import { DecodeError } from '../../encoding/errors.ts';
-import { decodeExact, type Reader } from '../../encoding/reader.ts';
-import { Writer } from '../../encoding/writer.ts';
-import { isValidAmount } from '../../primitives/amount.ts';
-import { PUBKEY_SIZE } from '../../primitives/limits.ts';
-import type { TxPayload } from '../../primitives/transaction.ts';
+import { DecodeError, decodeExact, type Reader, Writer } from '../../encoding/index.ts';
+import type { TxPayload } from '../../primitives/index.ts';
+import { isValidAmount, PUBKEY_SIZE } from '../../primitives/index.ts';
 import { VerificationError } from '../errors.ts';
 
 /**

@@ -1,8 +1,5 @@
-import { DecodeError } from '../../encoding/errors.ts';
-import { decodeExact, type Reader } from '../../encoding/reader.ts';
-import { Writer } from '../../encoding/writer.ts';
-import { isValidAmount } from '../../primitives/amount.ts';
-import { PUBKEY_SIZE } from '../../primitives/limits.ts';
+import { DecodeError, decodeExact, type Reader, Writer } from '../../encoding/index.ts';
+import { isValidAmount, PUBKEY_SIZE } from '../../primitives/index.ts';
 
 /**
  * The staking records kept in the state store, each with one canonical

@@ -1,9 +1,8 @@
-import { MAX_MONEY } from '../../primitives/amount.ts';
-import { pubkeyHash } from '../../primitives/lock.ts';
-import type { TxPayload } from '../../primitives/transaction.ts';
-import { StateKeys } from '../../state/keys.ts';
-import type { StateOverlay } from '../../state/overlay.ts';
-import { bytesEqual, toHex } from '../../util/bytes.ts';
+import type { TxPayload } from '../../primitives/index.ts';
+import { MAX_MONEY, pubkeyHash } from '../../primitives/index.ts';
+import type { StateOverlay } from '../../state/index.ts';
+import { StateKeys } from '../../state/index.ts';
+import { bytesEqual, toHex } from '../../util/index.ts';
 import { VerificationError } from '../errors.ts';
 import type { SignatureJob } from '../signatures.ts';
 import { ValidatorSet } from '../validator-set.ts';

@@ -9,14 +9,13 @@ import type { Libp2p, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream } from '@libp2p/utils';
 import type { Logger } from 'pino';
-import { DecodeError } from '../../encoding/errors.ts';
-import type { Transaction } from '../../primitives/transaction.ts';
-import { bytesEqual, bytesKey, toHex } from '../../util/bytes.ts';
+import { DecodeError } from '../../encoding/index.ts';
+import type { Transaction } from '../../primitives/index.ts';
+import { bytesEqual, bytesKey, toHex } from '../../util/index.ts';
 import type { BlockWithCommit, StatusMessage } from '../messages.ts';
 import type { P2PMetrics } from '../metrics.ts';
 import { Penalty } from '../scoring.ts';
 import { ReqRespError } from './errors.ts';
-import type { PeerIdStr, ProtocolDescriptor, ReqRespClient, RequestOptions } from './index.ts';
 import { blockByHashProtocol, handleBlockByHash } from './protocols/block-by-hash.ts';
 import { blocksByRangeProtocol, handleBlocksByRange } from './protocols/blocks-by-range.ts';
 import type { HandlerContext, RequestHandler } from './protocols/context.ts';
@@ -25,6 +24,7 @@ import { handleMempoolTxids, mempoolTxidsProtocol } from './protocols/mempool-tx
 import { handleStatus, statusProtocol } from './protocols/status.ts';
 import { handleTransactions, transactionsProtocol } from './protocols/transactions.ts';
 import { InboundQuota } from './rate-limiter.ts';
+import type { PeerIdStr, ProtocolDescriptor, ReqRespClient, RequestOptions } from './types.ts';
 
 /** First byte of every response frame. */
 export const ResponseCode = { item: 0, error: 1, end: 2 } as const;

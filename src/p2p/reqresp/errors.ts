@@ -1,4 +1,4 @@
-import { UtxodError } from '../../util/errors.ts';
+import { UtxodError } from '../../util/index.ts';
 
 export type ReqRespErrorCode =
   /** Could not open a stream to the peer (not connected, protocol unsupported, gated). */

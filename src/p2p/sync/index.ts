@@ -1,5 +1,5 @@
-export { type SyncClock, type SyncTimer, systemClock } from './clock.ts';
-export { SyncError, type SyncErrorCode, SyncPenalty } from './errors.ts';
+export { type Clock, systemClock, type Timer } from '../../util/index.ts';
+export { SyncError, type SyncErrorCode } from './errors.ts';
 export { createSyncMetrics, type SyncMetrics } from './metrics.ts';
 export {
   type BlockWithCommit,

@@ -2,11 +2,10 @@
  * What block sync needs from the network, and nothing more. The req/resp
  * layer (`src/p2p/reqresp`) is adapted onto these interfaces
  * (`reqresp-adapter.ts`); the sync tests implement them in memory
- * (`testing.ts`), so the whole algorithm runs without sockets.
+ * (`test/support/sync-fixture.ts`), so the whole algorithm runs without sockets.
  */
-import type { Block } from '../../primitives/block.ts';
-import type { CommitCertificate } from '../../primitives/commit.ts';
-import type { Transaction } from '../../primitives/transaction.ts';
+import type { Transaction } from '../../primitives/index.ts';
+import type { BlockWithCommit } from '../messages.ts';
 
 /** A peer's answer to a status request: the tip it claims to have. */
 export interface PeerChainStatus {
@@ -14,11 +13,7 @@ export interface PeerChainStatus {
   readonly hash: Uint8Array;
 }
 
-/** One final block as served for a height range: the block and the certificate that made it final. */
-export interface BlockWithCommit {
-  readonly block: Block;
-  readonly commit: CommitCertificate;
-}
+export type { BlockWithCommit };
 
 /**
  * One connected peer as sync sees it. Every request takes an AbortSignal:

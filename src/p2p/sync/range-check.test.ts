@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { buildSourceChain, type SourceChain } from '../../../test/support/sync-fixture.ts';
 import { SignatureChecker } from '../../consensus/signatures.ts';
 import { Block } from '../../primitives/block.ts';
 import { CommitCertificate } from '../../primitives/commit.ts';
@@ -8,7 +9,6 @@ import { merkleRoot } from '../../primitives/merkle.ts';
 import { Transaction } from '../../primitives/transaction.ts';
 import type { BlockWithCommit } from './peer-source.ts';
 import { checkRange, type RangeCheckContext } from './range-check.ts';
-import { buildSourceChain, type SourceChain } from './testing.ts';
 
 let source: SourceChain;
 let ctx: RangeCheckContext;

@@ -1,25 +1,28 @@
 /**
  * Cheap checks of a downloaded block range before it reaches the importer:
- * exactly the requested heights in order, sizes within bounds, headers
- * linked by prevHash, each body bound to its header by the Merkle root, and
- * every commit certificate (the served one and the block's lastCommit)
- * structurally valid for its block and signed by more than 2/3 of the
- * validators. The certificate signatures of the whole range, and the
+ * exactly the requested heights in order, then the chain's own block rules
+ * (`chain/block-verifier.ts`: size and Merkle root, linkage by
+ * prevHash, both commit certificates structurally valid and signed by more
+ * than 2/3 of the validators), reported with the chain's typed errors. The certificate signatures of the whole range, and the
  * signatures of every transaction whose spent outputs are already known, go
  * to the parallel verifier in one batch through the signature cache, so the
  * importer finds them verified (signature checks of sync run in the worker
  * threads, not inline on the main thread). A bad range is rejected as a whole before
  * any of it is imported, and the fault names the block and the penalty.
  */
-import { VerificationError } from '../../consensus/errors.ts';
-import type { ConsensusParams } from '../../consensus/params.ts';
-import type { LocatedSignatureJob } from '../../consensus/signatures.ts';
-import { signatureJobs } from '../../consensus/tx-rules.ts';
-import type { ValidatorSet } from '../../consensus/validator-set.ts';
-import { type Outpoint, outpointKey } from '../../primitives/outpoint.ts';
-import type { TxOutput } from '../../primitives/transaction.ts';
-import { bytesEqual, bytesKey, toHex } from '../../util/bytes.ts';
-import { SyncPenalty } from './errors.ts';
+import { certificateJobs, checkBlockBinding, checkLink } from '../../chain/index.ts';
+import type {
+  ConsensusParams,
+  LocatedSignatureJob,
+  SignatureJob,
+  ValidatorSet,
+} from '../../consensus/index.ts';
+import { signatureJobs, VerificationError } from '../../consensus/index.ts';
+import type { TxOutput } from '../../primitives/index.ts';
+import { type Outpoint, outpointKey } from '../../primitives/index.ts';
+import { bytesKey, toHex } from '../../util/index.ts';
+import { Penalty } from '../scoring.ts';
+import { SyncError } from './errors.ts';
 import type { BlockWithCommit } from './peer-source.ts';
 
 export interface RangeCheckContext {
@@ -39,18 +42,29 @@ export type RangeCheckResult =
       readonly ok: false;
       /** Index in the served list of the first offending block (or the list's length for a count fault). */
       readonly index: number;
+      /** The chain's verification error, or a SyncError for what is wrong with the response itself. */
+      readonly error: VerificationError | SyncError;
+      /** `error`'s code, reason (naming the block) and penalty, for logs and peer scoring. */
       readonly code: string;
       readonly reason: string;
       readonly penalty: number;
     };
 
-const fault = (index: number, code: string, reason: string, penalty: number): RangeCheckResult => ({
-  ok: false,
-  index,
-  code,
-  reason,
-  penalty,
-});
+function fault(
+  index: number,
+  error: VerificationError | SyncError,
+  height?: number,
+): RangeCheckResult {
+  const reason = error instanceof VerificationError ? error.reason : error.message;
+  return {
+    ok: false,
+    index,
+    error,
+    code: error.code,
+    reason: height === undefined ? reason : `block ${height}: ${reason}`,
+    penalty: error.penalty,
+  };
+}
 
 /**
  * The synchronous part: shape, heights, sizes, linkage, block sanity and
@@ -65,20 +79,22 @@ export function checkRangeShape(
   prevHash: Uint8Array | null,
 ): { result: RangeCheckResult; jobs: LocatedSignatureJob[] } {
   const jobs: LocatedSignatureJob[] = [];
-  const fail = (
-    index: number,
-    code: string,
-    reason: string,
-    penalty: number = SyncPenalty.violation,
-  ) => ({
-    result: fault(index, code, reason, penalty),
-    jobs: [],
-  });
+  const fail = (result: RangeCheckResult) => ({ result, jobs: [] });
   if (items.length > count) {
-    return fail(count, 'SYNC_TOO_MANY_BLOCKS', `${items.length} blocks for a range of ${count}`);
+    return fail(
+      fault(
+        count,
+        new SyncError(
+          'SYNC_TOO_MANY_BLOCKS',
+          `${items.length} blocks for a range of ${count}`,
+          {},
+          Penalty.violation,
+        ),
+      ),
+    );
   }
   const seen = new Set<string>();
-  const addJobs = (blockHash: Uint8Array, located: readonly LocatedSignatureJob[]) => {
+  const addJobs = (blockHash: Uint8Array, located: readonly SignatureJob[]) => {
     for (const job of located) {
       const key = bytesKey(job.sig) + bytesKey(job.msg) + bytesKey(job.pub);
       if (seen.has(key)) continue;
@@ -92,53 +108,30 @@ export function checkRangeShape(
     const height = start + i;
     if (block.height !== height) {
       return fail(
-        i,
-        'SYNC_WRONG_HEIGHT',
-        `block ${i} of the range has height ${block.height}, not ${height}`,
+        fault(
+          i,
+          new SyncError(
+            'SYNC_WRONG_HEIGHT',
+            `block ${i} of the range has height ${block.height}, not ${height}`,
+            {},
+            Penalty.violation,
+          ),
+        ),
       );
     }
-    if (block.size > ctx.params.maxBlockBytes) {
-      return fail(i, 'BLOCK_TOO_LARGE', `block ${height} is ${block.size} bytes`);
-    }
-    if (previous !== null && !bytesEqual(block.header.prevHash, previous)) {
-      return fail(i, 'BLOCK_BAD_PREV', `block ${height} does not link to block ${height - 1}`);
-    }
-    if (!bytesEqual(block.header.lastCommitHash, block.lastCommit.hash)) {
-      return fail(i, 'BLOCK_BAD_LAST_COMMIT', `block ${height}: lastCommitHash mismatch`);
-    }
-    // The Merkle root binds the body to the certified header. (The importer runs every
-    // other body rule; the wtxids computed here are cached on the transactions for it.)
-    if (!bytesEqual(block.computeTxRoot(), block.header.txRoot)) {
-      return fail(i, 'BLOCK_BAD_TX_ROOT', `block ${height}: Merkle root mismatch`);
-    }
+    // The chain's own rules: size and the Merkle root binding the body to the
+    // certified header (the wtxids computed here are cached on the transactions
+    // for the importer, which runs every other body rule), linkage and both
+    // certificates.
     try {
-      const own = ctx.validators.commitSignatureJobs(commit, height, block.hash, ctx.chainIdHash);
-      addJobs(
-        block.hash,
-        own.map((j) => ({ ...j, txid: block.hash, inputIndex: i })),
-      );
+      checkBlockBinding(block, ctx.params);
+      if (previous !== null) checkLink(block, { height: height - 1, hash: previous });
+      const certificates = certificateJobs(block, commit, { ...ctx, genesisHash: null });
+      addJobs(block.hash, certificates.commitJobs);
+      addJobs(block.hash, certificates.lastCommitJobs);
     } catch (error) {
-      if (error instanceof VerificationError)
-        return fail(i, 'BLOCK_BAD_COMMIT', `certificate of block ${height}: ${error.reason}`);
+      if (error instanceof VerificationError) return fail(fault(i, error, height));
       throw error;
-    }
-    if (height >= 2) {
-      try {
-        const last = ctx.validators.commitSignatureJobs(
-          block.lastCommit,
-          height - 1,
-          block.header.prevHash,
-          ctx.chainIdHash,
-        );
-        addJobs(
-          block.hash,
-          last.map((j) => ({ ...j, txid: block.hash, inputIndex: i })),
-        );
-      } catch (error) {
-        if (error instanceof VerificationError)
-          return fail(i, 'BLOCK_BAD_LAST_COMMIT', `block ${height}: ${error.reason}`);
-        throw error;
-      }
     }
     previous = block.hash;
   }
@@ -244,17 +237,19 @@ export async function checkRange(
       if (commitIndex !== undefined) {
         return fault(
           commitIndex,
-          'BLOCK_BAD_COMMIT',
-          `block ${start + commitIndex}: a commit certificate signature is invalid`,
-          SyncPenalty.violation,
+          new VerificationError('BLOCK_BAD_COMMIT', 'a commit certificate signature is invalid'),
+          start + commitIndex,
         );
       }
       const index = txBlockOf.get(txid) ?? 0;
       return fault(
         index,
-        error.code,
-        `block ${start + index}: transaction ${txid} input ${String(error.details['inputIndex'])}: ${error.reason}`,
-        error.penalty,
+        new VerificationError(
+          error.code,
+          `transaction ${txid} input ${String(error.details['inputIndex'])}: ${error.reason}`,
+          error.details,
+        ),
+        start + index,
       );
     }
     throw error;

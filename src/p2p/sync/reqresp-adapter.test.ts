@@ -117,8 +117,8 @@ describe('ReqRespPeerSet', () => {
     const net = new FakeNetwork();
     net.peers.set('p1', info('p1', 10));
     const set = new ReqRespPeerSet(
-      { statusMaxAgeMs: 5_000, now: () => now },
-      { client: net, source: net, logger: silentLogger() },
+      { statusMaxAgeMs: 5_000 },
+      { client: net, source: net, logger: silentLogger(), clock: { now: () => now } },
     );
     const peer = set.peers()[0]!;
     assert.equal((await peer.status(new AbortController().signal)).height, 10);

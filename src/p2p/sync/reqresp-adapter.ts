@@ -19,7 +19,8 @@
  * for transport failures.
  */
 import type { Logger } from 'pino';
-import type { Transaction } from '../../primitives/transaction.ts';
+import type { Transaction } from '../../primitives/index.ts';
+import { type Clock, systemClock } from '../../util/index.ts';
 import {
   type BlockWithCommit,
   blocksByRangeProtocol,
@@ -31,7 +32,8 @@ import {
   ReqRespError,
   statusProtocol,
 } from '../reqresp/index.ts';
-import { SyncError, SyncPenalty } from './errors.ts';
+import { Penalty } from '../scoring.ts';
+import { SyncError } from './errors.ts';
 import type { PeerChainStatus, SyncPeer, SyncPeerSet } from './peer-source.ts';
 
 export interface ReqRespPeerSetOptions {
@@ -39,7 +41,6 @@ export interface ReqRespPeerSetOptions {
   readonly statusMaxAgeMs: number;
   /** Client-side pacing of blocks-by-range requests per peer, under the server's inbound quota. */
   readonly rangeQuota: { readonly requests: number; readonly perMs: number };
-  readonly now?: () => number;
 }
 
 const DEFAULT_OPTIONS: ReqRespPeerSetOptions = {
@@ -62,13 +63,19 @@ export class ReqRespPeerSet implements SyncPeerSet {
 
   constructor(
     opts: Partial<ReqRespPeerSetOptions>,
-    modules: { client: ReqRespClient; source: PeerSource; logger: Logger },
+    modules: {
+      client: ReqRespClient;
+      source: PeerSource;
+      logger: Logger;
+      clock?: Pick<Clock, 'now'>;
+    },
   ) {
     this.opts = { ...DEFAULT_OPTIONS, ...opts };
     this.client = modules.client;
     this.source = modules.source;
     this.logger = modules.logger;
-    this.now = opts.now ?? Date.now;
+    const clock = modules.clock ?? systemClock;
+    this.now = () => clock.now();
     for (const info of this.source.connectedPeers()) this.peerFor(info);
   }
 
@@ -274,7 +281,7 @@ function toSyncError(error: unknown): unknown {
       penalty = 0;
       break;
     default:
-      penalty = SyncPenalty.requestFailed;
+      penalty = Penalty.requestFailed;
   }
   const code =
     error.code === 'REQRESP_INVALID_RESPONSE'

@@ -2,18 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { CHAIN_ID, type TestChain } from '../../../test/support/chain-fixture.ts';
-import { buildTransaction } from '../../client/tx-builder.ts';
-import { SignatureChecker } from '../../consensus/signatures.ts';
-import { silentLogger } from '../../logger/index.ts';
-import { COIN } from '../../primitives/amount.ts';
-import { pubkeyLock } from '../../primitives/lock.ts';
-import { bytesEqual } from '../../util/bytes.ts';
-import { ManualClock } from './clock.ts';
-import { SyncPenalty } from './errors.ts';
-import { createSyncMetrics } from './metrics.ts';
-import { StaticPeerSet } from './peer-source.ts';
-import type { SyncStatus } from './status.ts';
-import { BlockSyncer, type SyncOptions } from './syncer.ts';
+import { ManualClock } from '../../../test/support/manual-clock.ts';
 import {
   buildSourceChain,
   MemoryPeer,
@@ -21,7 +10,18 @@ import {
   openSyncTarget,
   type SourceChain,
   sourceOwner,
-} from './testing.ts';
+} from '../../../test/support/sync-fixture.ts';
+import { buildTransaction } from '../../client/tx-builder.ts';
+import { SignatureChecker } from '../../consensus/signatures.ts';
+import { silentLogger } from '../../logger/index.ts';
+import { COIN } from '../../primitives/amount.ts';
+import { pubkeyLock } from '../../primitives/lock.ts';
+import { bytesEqual } from '../../util/bytes.ts';
+import { Penalty } from '../scoring.ts';
+import { createSyncMetrics } from './metrics.ts';
+import { StaticPeerSet } from './peer-source.ts';
+import type { SyncStatus } from './status.ts';
+import { BlockSyncer, type SyncOptions } from './syncer.ts';
 
 const BLOCKS = 1200;
 let source: SourceChain;
@@ -197,7 +197,7 @@ describe('BlockSyncer', () => {
     await assertSameChain(target.t, 200);
     assert.ok(
       peers[0]!.penalties.some(
-        (p) => p.penalty === SyncPenalty.violation && /SYNC_WRONG_HEIGHT/.test(p.reason),
+        (p) => p.penalty === Penalty.violation && /SYNC_WRONG_HEIGHT/.test(p.reason),
       ),
     );
     await syncer.stop();
@@ -218,7 +218,7 @@ describe('BlockSyncer', () => {
     await assertSameChain(target.t, 300);
     const [staller, honest] = peers;
     assert.ok(
-      staller!.penalties.some((p) => p.penalty === SyncPenalty.timeout),
+      staller!.penalties.some((p) => p.penalty === Penalty.timeout),
       JSON.stringify(staller!.penalties),
     );
     assert.deepEqual(honest!.penalties, []);
@@ -245,7 +245,7 @@ describe('BlockSyncer', () => {
     assert.equal(syncer.status().rangesInFlight, 2);
     clock.advance(1);
     assert.equal(syncer.status().rangesInFlight, 0);
-    assert.equal(peers[0]!.penalties.filter((p) => p.penalty === SyncPenalty.timeout).length, 2);
+    assert.equal(peers[0]!.penalties.filter((p) => p.penalty === Penalty.timeout).length, 2);
     // An honest peer arrives; the staller is cooling down, so it does the work.
     const honest = new MemoryPeer('honest', source, { height: 100 });
     set.add(honest);

@@ -10,23 +10,27 @@
  * polling peer status to step in again if the node falls behind.
  *
  * No sockets and no global time in here: peers come through `SyncPeerSet`,
- * time through `SyncClock`.
+ * time through `Clock`.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { VerificationError } from '../../consensus/errors.ts';
-import type { ConsensusParams } from '../../consensus/params.ts';
-import type { ValidatorSet } from '../../consensus/validator-set.ts';
-import type { Block } from '../../primitives/block.ts';
-import type { CommitCertificate } from '../../primitives/commit.ts';
-import type { Outpoint } from '../../primitives/outpoint.ts';
-import type { Transaction, TxOutput } from '../../primitives/transaction.ts';
-import { bytesEqual, bytesKey, toHex } from '../../util/bytes.ts';
-import { asError } from '../../util/errors.ts';
-import { type SyncClock, type SyncTimer, systemClock } from './clock.ts';
-import { SyncError, SyncPenalty } from './errors.ts';
+import type { ConsensusParams, ValidatorSet } from '../../consensus/index.ts';
+import { VerificationError } from '../../consensus/index.ts';
+import type {
+  Block,
+  CommitCertificate,
+  Outpoint,
+  Transaction,
+  TxOutput,
+} from '../../primitives/index.ts';
+import { asError, bytesEqual, type Clock, systemClock, type Timer } from '../../util/index.ts';
+import { bansAtOnce, Penalty } from '../scoring.ts';
+import { abortable, withDeadline } from './deadline.ts';
+import { SyncError } from './errors.ts';
+import { MempoolCatchUp, type SyncMempool } from './mempool-catchup.ts';
 import type { SyncMetrics } from './metrics.ts';
 import type { BlockWithCommit, PeerChainStatus, SyncPeer, SyncPeerSet } from './peer-source.ts';
+import { SyncProgress } from './progress.ts';
 import { type CoinReader, checkRange, type RangeSignatureChecker } from './range-check.ts';
 import type { SyncState, SyncStatus } from './status.ts';
 
@@ -54,11 +58,7 @@ export interface SyncImporter {
 }
 
 /** Where transactions fetched after catch-up go (the Mempool fits). */
-export interface SyncMempool {
-  has(txid: Uint8Array): boolean;
-  /** `origin` 'peer': these came from the network, not from this node's user. */
-  add(tx: Transaction, origin: 'peer'): Promise<unknown>;
-}
+export type { SyncMempool };
 
 export interface SyncOptions {
   /** Blocks per range request. */
@@ -111,7 +111,7 @@ export interface SyncModules {
   readonly mempool: SyncMempool | null;
   readonly logger: Logger;
   readonly metrics: SyncMetrics | null;
-  readonly clock?: SyncClock;
+  readonly clock?: Clock;
 }
 
 export interface SyncEvents {
@@ -144,17 +144,13 @@ interface Range {
   peerId: string | null;
   /** Bumped whenever the range is re-queued, so late answers for an old attempt are ignored. */
   token: number;
-  request: { controller: AbortController; timer: SyncTimer; startedAt: number } | null;
+  request: { controller: AbortController; timer: Timer; startedAt: number } | null;
   readonly excluded: Set<string>;
   items: BlockWithCommit[] | null;
   bytes: number;
 }
 
-const RATE_WINDOW_MS = 10_000;
 const TICK_MS = 1_000;
-/** Penalties at or above this stop sync using the peer at all. */
-const MISBEHAVIOUR_THRESHOLD = 50;
-const MEMPOOL_BATCH = 128;
 
 export class BlockSyncer {
   readonly events = new EventEmitter<SyncEvents>();
@@ -163,10 +159,9 @@ export class BlockSyncer {
   private readonly importer: SyncImporter;
   private readonly peerSet: SyncPeerSet;
   private readonly signatures: RangeSignatureChecker | null;
-  private readonly mempool: SyncMempool | null;
   private readonly logger: Logger;
   private readonly metrics: SyncMetrics | null;
-  private readonly clock: SyncClock;
+  private readonly clock: Clock;
   private readonly readCoins: CoinReader | null;
 
   private readonly peerStates = new Map<string, PeerState>();
@@ -178,16 +173,18 @@ export class BlockSyncer {
   private importLoop: Promise<void> | null = null;
   private pumpQueued = false;
   private unsubscribe: Array<() => void> = [];
-  private timers: { tick: SyncTimer | null; status: SyncTimer | null; progress: SyncTimer | null } =
-    { tick: null, status: null, progress: null };
+  private timers: { tick: Timer | null; status: Timer | null; progress: Timer | null } = {
+    tick: null,
+    status: null,
+    progress: null,
+  };
   private lastStatusRound = Number.NEGATIVE_INFINITY;
   private lagSince: number | null = null;
   private backoffUntil = 0;
-  private samples: Array<{ t: number; height: number }> = [];
+  private readonly progress = new SyncProgress();
   private syncStartedAt: { t: number; height: number } | null = null;
   private mempoolRun: Promise<void> | null = null;
-  private readonly deferredTxs = new Map<string, { tx: Transaction; peerId: string | null }>();
-  private readonly announced = new Map<string, { txid: Uint8Array; peerId: string }>();
+  private readonly catchUp: MempoolCatchUp | null;
 
   constructor(opts: Partial<SyncOptions>, modules: SyncModules) {
     this.opts = { ...DEFAULT_SYNC_OPTIONS, ...opts };
@@ -195,7 +192,13 @@ export class BlockSyncer {
     this.importer = modules.importer;
     this.peerSet = modules.peers;
     this.signatures = modules.signatures;
-    this.mempool = modules.mempool;
+    this.catchUp =
+      modules.mempool === null
+        ? null
+        : new MempoolCatchUp(
+            { maxDeferredTxs: this.opts.maxDeferredTxs },
+            { mempool: modules.mempool, logger: modules.logger },
+          );
     this.logger = modules.logger;
     this.metrics = modules.metrics;
     this.clock = modules.clock ?? systemClock;
@@ -230,23 +233,15 @@ export class BlockSyncer {
   }
 
   get blocksPerSecond(): number {
-    const now = this.clock.now();
-    this.trimSamples(now);
-    const first = this.samples[0];
-    const last = this.samples.at(-1);
-    if (first === undefined || last === undefined || last === first) return 0;
-    const span = Math.max(now - first.t, 1);
-    return ((last.height - first.height) * 1000) / span;
+    return this.progress.blocksPerSecond(this.clock.now());
   }
 
   status(): SyncStatus {
     const currentHeight = this.chain.tipHeight;
     const targetHeight = this.targetHeight;
-    const blocksPerSecond = this.blocksPerSecond;
-    const remaining = targetHeight - currentHeight;
-    let etaSeconds: number | null = null;
-    if (remaining <= 0) etaSeconds = 0;
-    else if (blocksPerSecond > 0) etaSeconds = Math.ceil(remaining / blocksPerSecond);
+    const now = this.clock.now();
+    const blocksPerSecond = this.progress.blocksPerSecond(now);
+    const etaSeconds = this.progress.etaSeconds(now, targetHeight - currentHeight);
     let peers = 0;
     for (const ps of this.peerStates.values()) if (!ps.misbehaved) peers++;
     return {
@@ -272,14 +267,12 @@ export class BlockSyncer {
 
   /** A transaction gossip received while syncing: submitted to the mempool after catch-up. */
   deferTransaction(tx: Transaction, peerId: string | null): void {
-    if (this.deferredTxs.size >= this.opts.maxDeferredTxs) return;
-    this.deferredTxs.set(bytesKey(tx.txid), { tx, peerId });
+    this.catchUp?.defer(tx, peerId);
   }
 
   /** A txid announced by `peerId` while syncing: fetched from it after catch-up. */
   noteTxAnnouncement(txid: Uint8Array, peerId: string): void {
-    if (this.announced.size >= this.opts.maxDeferredTxs) return;
-    this.announced.set(bytesKey(txid), { txid, peerId });
+    this.catchUp?.noteAnnouncement(txid, peerId);
   }
 
   start(): void {
@@ -409,13 +402,13 @@ export class BlockSyncer {
   private acceptStatus(ps: PeerState, status: PeerChainStatus): void {
     if (ps.misbehaved) return;
     if (!Number.isSafeInteger(status.height) || status.height < 0) {
-      this.misbehave(ps, SyncPenalty.violation, 'SYNC_BAD_STATUS', 'status height is not a height');
+      this.misbehave(ps, Penalty.violation, 'SYNC_BAD_STATUS', 'status height is not a height');
       return;
     }
     if (status.height === this.chain.tipHeight && !bytesEqual(status.hash, this.chain.tip.hash)) {
       this.misbehave(
         ps,
-        SyncPenalty.violation,
+        Penalty.violation,
         'SYNC_STATUS_FORK',
         `status names another block at our tip height ${status.height}`,
       );
@@ -445,7 +438,7 @@ export class BlockSyncer {
     } else {
       this.logger.debug({ peer: ps.peer.id, code, reason }, 'sync: request failed');
     }
-    if (penalty < MISBEHAVIOUR_THRESHOLD) {
+    if (!bansAtOnce(penalty)) {
       ps.cooldownUntil = this.clock.now() + this.opts.peerCooldownMs;
       return;
     }
@@ -665,7 +658,7 @@ export class BlockSyncer {
     if (ps !== undefined)
       this.misbehave(
         ps,
-        SyncPenalty.timeout,
+        Penalty.timeout,
         'SYNC_TIMEOUT',
         `range ${range.start}+${range.count} timed out`,
       );
@@ -679,7 +672,7 @@ export class BlockSyncer {
     const penalty =
       error instanceof SyncError || error instanceof VerificationError
         ? error.penalty
-        : SyncPenalty.requestFailed;
+        : Penalty.requestFailed;
     const code =
       error instanceof SyncError || error instanceof VerificationError
         ? error.code
@@ -710,7 +703,7 @@ export class BlockSyncer {
       ps.height = Math.min(ps.height ?? 0, range.start - 1);
       this.misbehave(
         ps,
-        SyncPenalty.emptyRange,
+        Penalty.emptyRange,
         'SYNC_EMPTY_RANGE',
         `no blocks from ${range.start} though its status said ${claimed}`,
       );
@@ -853,17 +846,9 @@ export class BlockSyncer {
   }
 
   private recordImport(height: number, txCount: number): void {
-    const now = this.clock.now();
-    this.samples.push({ t: now, height });
-    this.trimSamples(now);
+    this.progress.record(this.clock.now(), height);
     this.metrics?.blocks.inc();
     this.metrics?.transactions.inc(txCount);
-  }
-
-  private trimSamples(now: number): void {
-    while (this.samples.length > 2 && this.samples[0]!.t < now - RATE_WINDOW_MS)
-      this.samples.shift();
-    if (this.samples.length > 10_000) this.samples.splice(0, this.samples.length - 10_000);
   }
 
   // ---- state -------------------------------------------------------------
@@ -915,7 +900,7 @@ export class BlockSyncer {
       this.syncStartedAt = null;
       if (
         this.opts.mempoolSync &&
-        this.mempool !== null &&
+        this.catchUp !== null &&
         this.running &&
         this.mempoolRun === null
       ) {
@@ -976,130 +961,19 @@ export class BlockSyncer {
 
   // ---- mempool after catch-up ----------------------------------------------
 
-  /**
-   * Transactions gossiped while we could not validate them (deferred), those
-   * announced by id, and every peer's mempool (when the protocol offers the
-   * txid list) go to the mempool once we are at the tip.
-   */
+  /** Hands the mempool catch-up what it needs of the peer table; emits 'mempoolSynced'. */
   private async syncMempool(): Promise<void> {
-    const mempool = this.mempool!;
-    let added = 0;
-    const submit = async (tx: Transaction, ps: PeerState | undefined): Promise<void> => {
-      if (mempool.has(tx.txid)) return;
-      try {
-        await mempool.add(tx, 'peer');
-        added++;
-      } catch (error) {
-        if (error instanceof VerificationError && error.penalty > 0 && ps !== undefined)
-          this.misbehave(
-            ps,
-            error.penalty,
-            error.code,
-            `transaction ${toHex(tx.txid)}: ${error.reason}`,
-          );
-      }
-    };
-    const deferred = [...this.deferredTxs.values()];
-    this.deferredTxs.clear();
-    for (const { tx, peerId } of deferred) {
-      if (!this.running) return;
-      await submit(tx, peerId === null ? undefined : this.peerStates.get(peerId));
-    }
-    // Which txids to fetch from whom.
-    const wanted = new Map<string, Map<string, Uint8Array>>();
-    const want = (peerId: string, txid: Uint8Array) => {
-      if (mempool.has(txid)) return;
-      let forPeer = wanted.get(peerId);
-      if (forPeer === undefined) {
-        forPeer = new Map();
-        wanted.set(peerId, forPeer);
-      }
-      forPeer.set(bytesKey(txid), txid);
-    };
-    for (const { txid, peerId } of this.announced.values()) want(peerId, txid);
-    this.announced.clear();
-    const sources = [...this.peerStates.values()].filter(
-      (ps) =>
-        !ps.misbehaved &&
-        ps.peer.mempoolTxids !== undefined &&
-        ps.peer.transactionsById !== undefined,
-    );
-    const claimed = new Set<string>();
-    for (const ps of sources.slice(0, 3)) {
-      if (!this.running) return;
-      let txids: Uint8Array[];
-      try {
-        txids = await this.withTimeout((signal) => ps.peer.mempoolTxids!(signal));
-      } catch {
-        continue;
-      }
-      for (const txid of txids.slice(0, this.opts.maxDeferredTxs)) {
-        const key = bytesKey(txid);
-        if (claimed.has(key)) continue;
-        claimed.add(key);
-        want(ps.peer.id, txid);
-      }
-    }
-    for (const [peerId, txids] of wanted) {
-      const ps = this.peerStates.get(peerId);
-      if (ps === undefined || ps.misbehaved || ps.peer.transactionsById === undefined) continue;
-      const list = [...txids.values()];
-      for (let i = 0; i < list.length && this.running; i += MEMPOOL_BATCH) {
-        const batch = list.slice(i, i + MEMPOOL_BATCH);
-        const asked = new Set(batch.map(bytesKey));
-        let txs: Transaction[];
-        try {
-          txs = await this.withTimeout((signal) => ps.peer.transactionsById!(batch, signal));
-        } catch {
-          break;
-        }
-        for (const tx of txs) {
-          if (!asked.has(bytesKey(tx.txid))) {
-            this.misbehave(
-              ps,
-              SyncPenalty.violation,
-              'SYNC_UNASKED_TX',
-              'sent a transaction nobody asked for',
-            );
-            break;
-          }
-          await submit(tx, ps);
-        }
-      }
-    }
-    if (added > 0) this.logger.info({ added }, 'sync: mempool filled from peers');
+    const added = await this.catchUp!.run({
+      usablePeers: () =>
+        [...this.peerStates.values()].filter((ps) => !ps.misbehaved).map((ps) => ps.peer),
+      peer: (peerId) => this.peerStates.get(peerId)?.peer,
+      misbehave: (peer, penalty, code, reason) => {
+        const ps = this.peerStates.get(peer.id);
+        if (ps !== undefined) this.misbehave(ps, penalty, code, reason);
+      },
+      withDeadline: (run) => withDeadline(this.clock, this.opts.requestTimeoutMs, run),
+      running: () => this.running,
+    });
     this.events.emit('mempoolSynced', added);
   }
-
-  private withTimeout<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    const timer = this.clock.setTimeout(() => controller.abort(), this.opts.requestTimeoutMs);
-    let started: Promise<T>;
-    try {
-      started = run(controller.signal);
-    } catch (error) {
-      started = Promise.reject(error);
-    }
-    return abortable(started, controller.signal).finally(() => this.clock.clearTimeout(timer));
-  }
-}
-
-/** `promise`, or a SYNC_TIMEOUT rejection as soon as `signal` aborts (even if the peer ignores it). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () =>
-      reject(new SyncError('SYNC_TIMEOUT', 'request timed out or was cancelled'));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

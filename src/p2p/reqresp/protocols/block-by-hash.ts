@@ -1,6 +1,6 @@
-import { decodeExact } from '../../../encoding/reader.ts';
-import { HASH_SIZE } from '../../../primitives/limits.ts';
-import { bytesEqual } from '../../../util/bytes.ts';
+import { decodeExact } from '../../../encoding/index.ts';
+import { HASH_SIZE } from '../../../primitives/index.ts';
+import { bytesEqual } from '../../../util/index.ts';
 import {
   type BlockWithCommit,
   checkSize,
@@ -8,7 +8,7 @@ import {
   encodeBlockWithCommit,
   MAX_BLOCK_MESSAGE_BYTES,
 } from '../../messages.ts';
-import type { ProtocolDescriptor } from '../index.ts';
+import type { ProtocolDescriptor } from '../types.ts';
 import type { RequestHandler } from './context.ts';
 
 /** Request: bytes[32] block hash. Response: zero or one block + commit item. */

@@ -1,6 +1,4 @@
-import { DecodeError } from '../../../encoding/errors.ts';
-import { decodeExact } from '../../../encoding/reader.ts';
-import { Writer } from '../../../encoding/writer.ts';
+import { DecodeError, decodeExact, Writer } from '../../../encoding/index.ts';
 import {
   type BlockWithCommit,
   checkSize,
@@ -8,7 +6,7 @@ import {
   encodeBlockWithCommit,
   MAX_BLOCK_MESSAGE_BYTES,
 } from '../../messages.ts';
-import type { ProtocolDescriptor } from '../index.ts';
+import type { ProtocolDescriptor } from '../types.ts';
 import type { RequestHandler } from './context.ts';
 import { MAX_BLOCKS_PER_REQUEST } from './limits.ts';
 

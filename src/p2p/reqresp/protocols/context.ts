@@ -1,6 +1,4 @@
-import type { Block } from '../../../primitives/block.ts';
-import type { CommitCertificate } from '../../../primitives/commit.ts';
-import type { Transaction } from '../../../primitives/transaction.ts';
+import type { Block, CommitCertificate, Transaction } from '../../../primitives/index.ts';
 import type { StatusMessage } from '../../messages.ts';
 
 /** The read-only node state the inbound handlers serve from. */

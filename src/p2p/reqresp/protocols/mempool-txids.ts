@@ -1,9 +1,7 @@
-import { DecodeError } from '../../../encoding/errors.ts';
-import { decodeExact } from '../../../encoding/reader.ts';
-import { Writer } from '../../../encoding/writer.ts';
-import { HASH_SIZE } from '../../../primitives/limits.ts';
+import { DecodeError, decodeExact, Writer } from '../../../encoding/index.ts';
+import { HASH_SIZE } from '../../../primitives/index.ts';
 import { checkSize } from '../../messages.ts';
-import type { ProtocolDescriptor } from '../index.ts';
+import type { ProtocolDescriptor } from '../types.ts';
 import type { RequestHandler } from './context.ts';
 import { MAX_MEMPOOL_TXIDS, TXIDS_PER_CHUNK } from './limits.ts';
 

@@ -4,7 +4,7 @@ import {
   STATUS_MAX_BYTES,
   type StatusMessage,
 } from '../../messages.ts';
-import type { ProtocolDescriptor } from '../index.ts';
+import type { ProtocolDescriptor } from '../types.ts';
 import type { RequestHandler } from './context.ts';
 
 /** Request: the requester's status. Response: one item, the responder's status. */

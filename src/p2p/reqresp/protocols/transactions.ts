@@ -1,9 +1,7 @@
-import { decodeExact } from '../../../encoding/reader.ts';
-import { Writer } from '../../../encoding/writer.ts';
-import { HASH_SIZE, MAX_TX_BYTES } from '../../../primitives/limits.ts';
-import { Transaction } from '../../../primitives/transaction.ts';
+import { decodeExact, Writer } from '../../../encoding/index.ts';
+import { HASH_SIZE, MAX_TX_BYTES, Transaction } from '../../../primitives/index.ts';
 import { checkSize } from '../../messages.ts';
-import type { ProtocolDescriptor } from '../index.ts';
+import type { ProtocolDescriptor } from '../types.ts';
 import type { RequestHandler } from './context.ts';
 import { MAX_TXIDS_PER_REQUEST } from './limits.ts';
 

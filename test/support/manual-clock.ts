@@ -1,30 +1,7 @@
-/** Time as sync sees it: injectable so the state machine can be driven by tests. */
-export interface SyncClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): SyncTimer;
-  clearTimeout(timer: SyncTimer): void;
-}
-
-/** An opaque timer handle. */
-export interface SyncTimer {
-  readonly id: unknown;
-}
-
-/** The real clock; its timers do not keep the process alive. */
-export const systemClock: SyncClock = {
-  now: () => Date.now(),
-  setTimeout(fn, ms) {
-    const handle = setTimeout(fn, ms);
-    handle.unref();
-    return { id: handle };
-  },
-  clearTimeout(timer) {
-    clearTimeout(timer.id as NodeJS.Timeout);
-  },
-};
+import type { Clock, Timer } from '../../src/util/clock.ts';
 
 /** A clock that moves only when told to: `advance(ms)` fires every timer due. */
-export class ManualClock implements SyncClock {
+export class ManualClock implements Clock {
   private time: number;
   private nextId = 0;
   private readonly timers = new Map<number, { at: number; fn: () => void }>();
@@ -37,13 +14,13 @@ export class ManualClock implements SyncClock {
     return this.time;
   }
 
-  setTimeout(fn: () => void, ms: number): SyncTimer {
+  setTimeout(fn: () => void, ms: number): Timer {
     const id = this.nextId++;
     this.timers.set(id, { at: this.time + Math.max(0, ms), fn });
     return { id };
   }
 
-  clearTimeout(timer: SyncTimer): void {
+  clearTimeout(timer: Timer): void {
     this.timers.delete(timer.id as number);
   }
 

@@ -1,18 +1,24 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Chain, ConnectResult } from '../chain/chain.ts';
-import { VerificationError } from '../consensus/errors.ts';
-import type { Mempool } from '../mempool/mempool.ts';
-import type { BlockSource, ChainMetrics } from '../metrics/chain.ts';
-import type { Block } from '../primitives/block.ts';
-import type { CommitCertificate } from '../primitives/commit.ts';
-import { toHex } from '../util/bytes.ts';
+import { VerificationError } from '../consensus/index.ts';
+import type { BlockSource, ChainMetrics } from '../metrics/index.ts';
+import type { Block, CommitCertificate } from '../primitives/index.ts';
+import { asError, SerialQueue, toHex } from '../util/index.ts';
+import type { Chain, ConnectResult } from './chain.ts';
 
 export interface BlockImportedEvent {
   readonly block: Block;
   readonly commit: CommitCertificate;
   readonly result: ConnectResult;
   readonly source: BlockSource;
+}
+
+/**
+ * What the importer needs from the mempool (it sits above chain, so the
+ * importer names only this shape; `Mempool` satisfies it).
+ */
+export interface BlockTxPool {
+  removeForBlock(block: Block): Promise<{ readonly conflicted: number }>;
 }
 
 /** Observer events (metrics, websocket subscribers, gossip relay): never consensus control flow. */
@@ -28,15 +34,15 @@ export interface NodeEvents {
 export class BlockImporter {
   readonly events = new EventEmitter<NodeEvents>();
   private readonly chain: Chain;
-  private readonly mempool: Mempool;
+  private readonly mempool: BlockTxPool;
   private readonly metrics: ChainMetrics | null;
   private readonly logger: Logger;
   /** Imports are serialised: a block may only connect on the tip its predecessor left. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(modules: {
     chain: Chain;
-    mempool: Mempool;
+    mempool: BlockTxPool;
     metrics: ChainMetrics | null;
     logger: Logger;
   }) {
@@ -53,9 +59,7 @@ export class BlockImporter {
     source: BlockSource,
     options: { now?: number | null } = {},
   ): Promise<ConnectResult> {
-    const run = this.queue.then(() => this.importNow(block, commit, source, options));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(() => this.importNow(block, commit, source, options));
   }
 
   private async importNow(
@@ -106,7 +110,24 @@ export class BlockImporter {
       { height: result.height, fees: result.fees.toString(), mempoolConflicts: removal.conflicted },
       'committed block details',
     );
-    this.events.emit('block', { block, commit, result, source });
+    this.notify({ block, commit, result, source });
     return result;
+  }
+
+  /**
+   * The block is on disk: an observer that throws must not turn that into a
+   * failed import, nor keep the observers after it from hearing of the block.
+   */
+  private notify(event: BlockImportedEvent): void {
+    for (const listener of this.events.listeners('block')) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error(
+          { err: asError(error), height: event.result.height },
+          'block observer failed',
+        );
+      }
+    }
   }
 }

@@ -5,30 +5,24 @@
  * importer) to sync into.
  */
 
-import {
-  CHAIN_ID,
-  openTestChain,
-  type TestChain,
-  testGenesis,
-  testKey,
-} from '../../../test/support/chain-fixture.ts';
-import { assembleBlock } from '../../chain/block-assembler.ts';
-import type { Chain } from '../../chain/chain.ts';
-import type { Genesis } from '../../chain/genesis.ts';
-import { buildTransaction, type SpendableCoin } from '../../client/tx-builder.ts';
-import { SignatureChecker } from '../../consensus/signatures.ts';
-import type { KeyPair } from '../../crypto/key-file.ts';
-import { silentLogger } from '../../logger/index.ts';
-import { Mempool } from '../../mempool/mempool.ts';
-import { BlockImporter } from '../../node/block-importer.ts';
-import { COIN } from '../../primitives/amount.ts';
-import { Block } from '../../primitives/block.ts';
-import type { CommitCertificate } from '../../primitives/commit.ts';
-import { Header } from '../../primitives/header.ts';
-import { pubkeyLock } from '../../primitives/lock.ts';
-import { Transaction } from '../../primitives/transaction.ts';
-import { bytesEqual } from '../../util/bytes.ts';
-import type { BlockWithCommit, PeerChainStatus, SyncPeer } from './peer-source.ts';
+import { assembleBlock } from '../../src/chain/block-assembler.ts';
+import { BlockImporter } from '../../src/chain/block-importer.ts';
+import type { Chain } from '../../src/chain/chain.ts';
+import type { Genesis } from '../../src/chain/genesis.ts';
+import { buildTransaction, type SpendableCoin } from '../../src/client/tx-builder.ts';
+import { SignatureChecker } from '../../src/consensus/signatures.ts';
+import type { KeyPair } from '../../src/crypto/key-file.ts';
+import { silentLogger } from '../../src/logger/index.ts';
+import { Mempool } from '../../src/mempool/mempool.ts';
+import type { BlockWithCommit, PeerChainStatus, SyncPeer } from '../../src/p2p/sync/peer-source.ts';
+import { COIN } from '../../src/primitives/amount.ts';
+import { Block } from '../../src/primitives/block.ts';
+import type { CommitCertificate } from '../../src/primitives/commit.ts';
+import { Header } from '../../src/primitives/header.ts';
+import { pubkeyLock } from '../../src/primitives/lock.ts';
+import { Transaction } from '../../src/primitives/transaction.ts';
+import { bytesEqual } from '../../src/util/bytes.ts';
+import { CHAIN_ID, openTestChain, type TestChain, testGenesis, testKey } from './chain-fixture.ts';
 
 export interface SourceChain {
   readonly t: TestChain;

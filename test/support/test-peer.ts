@@ -12,11 +12,11 @@ import { tcp } from '@libp2p/tcp';
 import { yamux } from '@libp2p/yamux';
 import { createLibp2p } from 'libp2p';
 import type { Logger } from 'pino';
-import { silentLogger } from '../logger/index.ts';
-import { gossipService } from './gossip.ts';
-import type { StatusMessage } from './messages.ts';
-import { ReqResp } from './reqresp/engine.ts';
-import { TOPIC_KINDS, topicName } from './topics.ts';
+import { silentLogger } from '../../src/logger/index.ts';
+import { gossipService } from '../../src/p2p/gossip.ts';
+import type { StatusMessage } from '../../src/p2p/messages.ts';
+import { ReqResp } from '../../src/p2p/reqresp/engine.ts';
+import { TOPIC_KINDS, topicName } from '../../src/p2p/topics.ts';
 
 export interface TestPeer {
   readonly privateKey: PrivateKey;
