@@ -4,7 +4,7 @@ const rules = ['test/rules/block-rules.test.ts', 'test/rules/tx-rules.test.ts'];
 
 export const mutationTargets: Record<string, { readonly tests: readonly string[] }> = {
   'src/consensus/tx-rules.ts': { tests: rules },
-  'src/chain/block-verifier.ts': { tests: rules },
+  'src/chain/block-verifier.ts': { tests: [...rules, 'test/rules/local-faults.test.ts'] },
   'src/consensus/validator-set.ts': { tests: ['test/rules/block-rules.test.ts'] },
   'src/consensus/signatures.ts': { tests: ['test/rules/tx-rules.test.ts'] },
   'src/consensus/validator-signer.ts': {
