@@ -31,6 +31,8 @@ export async function openChainOffline(datadir: string, logger: Logger): Promise
     );
     return {
       chain,
+      /** The open database, for tools and tests that read buckets the chain does not expose. */
+      db,
       config,
       signatures,
       async close() {

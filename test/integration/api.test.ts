@@ -7,7 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RpcClient, RpcError } from '../../src/client/rpc-client.ts';
+import { SignatureChecker } from '../../src/consensus/signatures.ts';
+import { Mempool } from '../../src/mempool/mempool.ts';
 import { COIN } from '../../src/primitives/amount.ts';
+import { pubkeyLock } from '../../src/primitives/lock.ts';
 import { Transaction } from '../../src/primitives/transaction.ts';
 import { toHex } from '../../src/util/bytes.ts';
 import { type ApiFixture, startApiFixture } from '../support/api-server.ts';
@@ -379,14 +382,48 @@ describe('api server', () => {
     Object.defineProperty(f.status, 'peers', { configurable: true, value: 0, writable: true });
   });
 
-  it('changes the log level at runtime and flushes the mempool', async () => {
+  it('changes the log level at runtime', async () => {
     const before = (await call(f, 'GET', '/api/v1/admin/log-level')).body as { level: string };
     const set = await call(f, 'PUT', '/api/v1/admin/log-level', { level: 'warn' });
     assert.deepEqual(set.body, { level: 'warn' });
     assert.equal(f.logger.level, 'warn');
     await call(f, 'PUT', '/api/v1/admin/log-level', { level: before.level });
+  });
+
+  it('flushes the mempool to its snapshot file, which a restarted mempool loads', async () => {
+    // Any confirmed coin of alice's that no pool entry spends yet (whatever ran before).
+    const aliceCoins = await f.t.chain.addressCoins(pubkeyLock(f.alice.publicKey).hash, {
+      limit: 100,
+    });
+    const free = aliceCoins.find((c) => f.mempool.spenderOf(c.outpoint) === undefined);
+    assert.ok(free !== undefined, 'alice has an unspent coin');
+    const tx = await f.pay(COIN, {
+      coins: [{ outpoint: free.outpoint, amount: free.coin.amount, lock: free.coin.lock }],
+    });
+    const added = await f.mempool.add(tx);
+    assert.equal(added.status, 'accepted');
     const flushed = await call(f, 'POST', '/api/v1/admin/mempool/flush');
-    assert.equal(flushed.status, 200);
+    assert.equal(flushed.status, 200, JSON.stringify(flushed.body));
+    assert.deepEqual(flushed.body, { path: f.mempoolFile, txs: f.mempool.size });
+    // What a node restarting on this file gets back: the same transactions.
+    const restarted = new Mempool(
+      { maxBytes: 8 * 1024 * 1024, minRelayFeeRate: 1000n },
+      {
+        params: f.t.chain.params,
+        chainIdHash: f.t.chain.chainIdHash,
+        chain: f.t.chain,
+        signatures: new SignatureChecker({ verifier: f.t.verifier, cache: null }),
+      },
+    );
+    const loaded = await restarted.loadFrom(f.mempoolFile);
+    assert.deepEqual(loaded, { found: true, accepted: f.mempool.size, skipped: 0 });
+    const ids = (m: Mempool) => [...m.entries()].map((e) => toHex(e.txid));
+    assert.deepEqual(ids(restarted), ids(f.mempool));
+    assert.ok(restarted.has(tx.txid));
+    // Leave the shared pool as it was: later tests spend alice's coins too.
+    const dropped = await call(f, 'DELETE', `/api/v1/admin/mempool/txs/${toHex(tx.txid)}`);
+    assert.equal(dropped.status, 200);
+    assert.equal(f.mempool.has(tx.txid), false);
   });
 
   it('estimates a fee rate never below the relay minimum', async () => {

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -18,10 +19,18 @@ import { accountPath, deriveKey, mnemonicToSeed } from '../../src/crypto/hd-keys
 import { COIN } from '../../src/primitives/amount.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
 import { toHex } from '../../src/util/bytes.ts';
-import { getJson, initNodeDir, NodeProcess, postJson } from '../support/node-process.ts';
+import {
+  getJson,
+  initNodeDir,
+  issueToken,
+  NodeProcess,
+  postJson,
+} from '../support/node-process.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'utxod-p2p-'));
 const started: NodeProcess[] = [];
+/** Start-up on a loaded 2-core machine can take tens of seconds. */
+const STARTUP_MS = 90_000;
 
 function init(name: string, genesisFile?: string): string {
   return initNodeDir(join(root, name), genesisFile);
@@ -52,13 +61,22 @@ async function metric(node: NodeProcess, name: string, labels: string): Promise<
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }
 
+/** A loopback TCP port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 interface Tip {
   height: number;
   hash: string;
   utxoRoot: string;
 }
 
-describe('p2p network of node processes', { timeout: 120_000 }, () => {
+describe('p2p network of node processes', { timeout: 300_000 }, () => {
   after(() => {
     for (const node of started) node.child.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });
@@ -72,11 +90,11 @@ describe('p2p network of node processes', { timeout: 120_000 }, () => {
 
     // Without empty blocks every node is at genesis until the transaction's block.
     const producer = start(producerDir, ['--block-interval', '200', '--no-empty-blocks']);
-    const addrA = await producer.listenAddr();
+    const addrA = await producer.listenAddr(STARTUP_MS);
     const b = start(followerDirs[0]!, ['--bootstrap', addrA]);
     const c = start(followerDirs[1]!, ['--bootstrap', addrA]);
-    const d = start(followerDirs[2]!, ['--bootstrap', await b.listenAddr()]);
-    const e = start(followerDirs[3]!, ['--bootstrap', await d.listenAddr()]);
+    const d = start(followerDirs[2]!, ['--bootstrap', await b.listenAddr(STARTUP_MS)]);
+    const e = start(followerDirs[3]!, ['--bootstrap', await d.listenAddr(STARTUP_MS)]);
     const nodes = [producer, b, c, d, e];
     await waitFor('the handshakes', () =>
       [2, 2, 1, 2, 1].every((n, i) => connectedPeers(nodes[i]!) >= n),
@@ -103,13 +121,13 @@ describe('p2p network of node processes', { timeout: 120_000 }, () => {
       feeRate: 2000n,
       keys: [alice],
     });
-    const urlE = await e.url();
+    const urlE = await e.url(STARTUP_MS);
     const submitted = await postJson<{ status: string }>(`${urlE}/api/v1/txs`, {
       hex: toHex(pay.encode()),
     });
     assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
 
-    const urls = await Promise.all(nodes.map((n) => n.url()));
+    const urls = await Promise.all(nodes.map((n) => n.url(STARTUP_MS)));
     const txid = toHex(pay.txid);
     await waitFor('the transaction committed everywhere', async () => {
       for (const url of urls) {
@@ -145,19 +163,47 @@ describe('p2p network of node processes', { timeout: 120_000 }, () => {
     }
 
     // A node of another network (its own devnet genesis) is refused, and not redialled.
-    const stranger = start(strangerDir, ['--bootstrap', addrA]);
-    const refused = await stranger.waitForLog((l) => l.msg === 'incompatible peer refused');
+    // Its second bootstrap address is a closed port: each failed dial there
+    // (logged at debug) proves a redial round ran, which would also have
+    // redialled the producer had the refusal not held.
+    const deadAddr = `/ip4/127.0.0.1/tcp/${await closedPort()}/p2p/${(await b.listenAddr(STARTUP_MS)).split('/p2p/')[1]}`;
+    const stranger = start(strangerDir, [
+      '--bootstrap',
+      addrA,
+      '--bootstrap',
+      deadAddr,
+      '--log-level',
+      'debug',
+    ]);
+    // Start-up on a loaded 2-core machine can take tens of seconds.
+    const refused = await stranger.waitForLog((l) => l.msg === 'incompatible peer refused', 90_000);
     assert.match(String(refused['reason']), /genesis/);
-    await producer.waitForLog((l) => l.msg === 'incompatible peer refused');
-    await sleep(6000);
+    await producer.waitForLog((l) => l.msg === 'incompatible peer refused', 90_000);
+    const deadDials = () =>
+      stranger.logs.filter(
+        (l) =>
+          l.msg === 'bootstrap dial failed' &&
+          String(l['addr']).startsWith(deadAddr.split('/p2p/')[0]!),
+      ).length;
+    // The first round, then two redial rounds after the refusal.
+    await waitFor('two redial rounds of the stranger', () => deadDials() >= 3, 30_000);
     assert.equal(connectedPeers(stranger), 0);
     assert.equal(
       stranger.logs.filter((l) => l.msg === 'incompatible peer refused').length,
       1,
-      'logged once, never redialled',
+      'logged once',
     );
-    const status = await getJson<{ peers: number }>(`${urls[0]}/api/v1/node/status`);
-    if (status.status === 200) assert.equal(status.body.peers, 2);
+    assert.equal(
+      await metric(stranger, 'utxod_p2p_handshakes_total', 'outcome="incompatible"'),
+      1,
+      'never redialled: one incompatible handshake only',
+    );
+    const status = await getJson<{ peers: number }>(
+      `${urls[0]}/api/v1/node/status`,
+      issueToken(producerDir),
+    );
+    assert.equal(status.status, 200, JSON.stringify(status.body));
+    assert.equal(status.body.peers, 2);
 
     for (const node of nodes) assert.equal((await node.stop('SIGTERM')).code, 0, node.stderr);
   });

@@ -1,5 +1,6 @@
 /** A real ApiServer over a real chain (LevelDB in a temp dir) and a real mempool, on loopback. */
 
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NodeStatusSource } from '../../src/api/routes/context.ts';
@@ -38,6 +39,8 @@ export interface ApiFixture {
   readonly aliceAddress: string;
   readonly bobAddress: string;
   readonly status: { syncing: boolean; peers: number; listenAddrs: string[] };
+  /** Where the admin flush route writes the mempool snapshot. */
+  readonly mempoolFile: string;
   /** Builds a block from the mempool's template and imports it (observers fire). */
   produce(): Promise<Block>;
   /** A signed payment from alice's genesis coin. */
@@ -62,6 +65,7 @@ export async function startApiFixture(
   const logger = silentLogger();
   const registry = createMetricsRegistry({ defaultMetrics: false });
   const importer = new BlockImporter({ chain, mempool, metrics: null, logger });
+  const mempoolFile = join(t.dir, 'mempool.dat');
   const status: NodeStatusSource & { syncing: boolean; peers: number; listenAddrs: string[] } = {
     syncing: false,
     peers: 0,
@@ -78,7 +82,13 @@ export async function startApiFixture(
       logger,
       blockEvents: importer.events,
       status,
-      admin: { flushMempool: async () => ({ path: '/dev/null', txs: mempool.size }) },
+      admin: {
+        // The node's own flush: a real snapshot file, which tests read back.
+        flushMempool: async () => {
+          await mempool.saveTo(mempoolFile);
+          return { path: mempoolFile, txs: mempool.size };
+        },
+      },
       ...(auth === undefined ? {} : { auth }),
     },
   );
@@ -98,6 +108,7 @@ export async function startApiFixture(
     aliceAddress: lockToAddress(pubkeyLock(alice.publicKey), hrp),
     bobAddress: lockToAddress(pubkeyLock(bob.publicKey), hrp),
     status,
+    mempoolFile,
     async produce() {
       time = Math.max(time + 1, Date.now());
       const template = mempool.blockTemplate({ maxBytes: 1024 * 1024 });

@@ -120,8 +120,8 @@ export class NodeProcess {
     return addr;
   }
 
-  async url(): Promise<string> {
-    const line = await this.waitForLog((l) => l.msg === 'api listening');
+  async url(timeoutMs?: number): Promise<string> {
+    const line = await this.waitForLog((l) => l.msg === 'api listening', timeoutMs);
     return String(line['url']);
   }
 
@@ -146,18 +146,35 @@ export class NodeProcess {
   }
 }
 
-export async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(url);
+/**
+ * `utxod token issue` for a node's data directory. Call it once the node is
+ * up (it creates the token signing keys on its first start).
+ */
+export function issueToken(datadir: string, role: 'reader' | 'admin' = 'reader'): string {
+  const issued = runUtxod(['token', 'issue', '--role', role, '--datadir', datadir, '--json']);
+  if (issued.status !== 0) throw new Error(`utxod token issue failed: ${issued.stderr}`);
+  return (JSON.parse(issued.stdout) as { token: string }).token;
+}
+
+const authHeader = (token?: string): Record<string, string> =>
+  token === undefined ? {} : { authorization: `Bearer ${token}` };
+
+export async function getJson<T>(
+  url: string,
+  token?: string,
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, { headers: authHeader(token) });
   return { status: response.status, body: (await response.json()) as T };
 }
 
 export async function postJson<T>(
   url: string,
   body: unknown,
+  token?: string,
 ): Promise<{ status: number; body: T }> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...authHeader(token) },
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as T };

@@ -1,0 +1,30 @@
+// Which test files exercise each consensus-critical file under mutation.
+// Shared by stryker.config.mjs (Node strips the types) and scripts/mutate.ts.
+const rules = ['test/rules/block-rules.test.ts', 'test/rules/tx-rules.test.ts'];
+
+export const mutationTargets: Record<string, { readonly tests: readonly string[] }> = {
+  'src/consensus/tx-rules.ts': { tests: rules },
+  'src/chain/block-verifier.ts': { tests: [...rules, 'test/rules/local-faults.test.ts'] },
+  'src/consensus/validator-set.ts': { tests: ['test/rules/block-rules.test.ts'] },
+  'src/consensus/signatures.ts': { tests: ['test/rules/tx-rules.test.ts'] },
+  'src/consensus/validator-signer.ts': {
+    tests: [
+      'src/consensus/validator-signer.test.ts',
+      'src/consensus/validator-signer.rules.test.ts',
+    ],
+  },
+  'src/crypto/muhash.ts': { tests: ['src/crypto/muhash.test.ts'] },
+  'src/encoding/reader.ts': { tests: ['src/encoding/encoding.prop.test.ts'] },
+  'src/encoding/writer.ts': { tests: ['src/encoding/encoding.prop.test.ts'] },
+  'src/primitives/transaction.ts': { tests: ['src/primitives/primitives.prop.test.ts'] },
+  'src/primitives/block.ts': { tests: ['src/primitives/primitives.prop.test.ts'] },
+  'src/mempool/mempool.ts': {
+    tests: ['src/mempool/mempool.test.ts', 'src/mempool/mempool.prop.test.ts'],
+  },
+};
+
+/**
+ * The bounded CI sample, a few minutes on a 2-core machine: the signer's
+ * double-sign guard (about 60 mutants). Line ranges (`file:start-end`) also work.
+ */
+export const ciSample: readonly string[] = ['src/consensus/validator-signer.ts'];

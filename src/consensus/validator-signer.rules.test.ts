@@ -1,0 +1,108 @@
+/**
+ * The double-sign guard, one position rule per test, each on its own state
+ * file: a lower round or step at the same height, a lower height at any
+ * round, and a state file damaged in each of its fields. Written so that the
+ * mutants Stryker found surviving the original tests are killed.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { generatePrivateKey, getPublicKey } from '../crypto/signer.ts';
+import { VoteType } from '../primitives/commit.ts';
+import { DoubleSignError, SignerStateError, ValidatorSigner } from './validator-signer.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'utxod-signer-rules-'));
+const privateKey = generatePrivateKey();
+const key = { privateKey, publicKey: getPublicKey(privateKey) };
+const chainIdHash = new Uint8Array(32).fill(7);
+const block = (n: number) => new Uint8Array(32).fill(n);
+let files = 0;
+
+/** A signer on a fresh state file (or on `path`, to reopen it). */
+function open(path = join(dir, `state-${files++}.json`)): { s: ValidatorSigner; path: string } {
+  return { s: new ValidatorSigner({ statePath: path, chainIdHash }, { key }), path };
+}
+
+describe('validator signer: the double-sign guard', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a new signer has signed nothing', () => {
+    const { s } = open();
+    assert.equal(s.lastSignedHeight, 0);
+    assert.equal(s.lastSignedRound, 0);
+  });
+
+  it('reports the last signed height and round, also after a restart', () => {
+    const { s, path } = open();
+    s.signVote(VoteType.prevote, 12, 3, block(1));
+    assert.equal(s.lastSignedHeight, 12);
+    assert.equal(s.lastSignedRound, 3);
+    const reopened = open(path).s;
+    assert.equal(reopened.lastSignedHeight, 12);
+    assert.equal(reopened.lastSignedRound, 3);
+  });
+
+  it('refuses a lower round at the same height, whatever the step', () => {
+    const { s, path } = open();
+    s.signVote(VoteType.prevote, 8, 2, block(1));
+    for (const signer of [s, open(path).s]) {
+      assert.throws(() => signer.signVote(VoteType.prevote, 8, 1, block(2)), DoubleSignError);
+      assert.throws(() => signer.signVote(VoteType.precommit, 8, 1, block(1)), DoubleSignError);
+      assert.throws(() => signer.signVote(VoteType.precommit, 8, 0, block(1)), DoubleSignError);
+    }
+  });
+
+  it('refuses a lower height at a higher round, and signs a higher height at round 0', () => {
+    const { s } = open();
+    s.signVote(VoteType.precommit, 8, 4, block(1));
+    assert.throws(() => s.signVote(VoteType.prevote, 7, 9, block(2)), DoubleSignError);
+    assert.equal(s.signVote(VoteType.prevote, 9, 0, block(3)).length, 64);
+  });
+
+  it('signs the precommit after its own prevote, and no prevote after a precommit', () => {
+    const { s } = open();
+    s.signVote(VoteType.prevote, 3, 0, block(1));
+    assert.equal(s.signVote(VoteType.precommit, 3, 0, block(1)).length, 64);
+    assert.throws(() => s.signVote(VoteType.prevote, 3, 0, block(1)), DoubleSignError);
+  });
+
+  it('persists the position before returning the signature', () => {
+    const { s, path } = open();
+    s.signVote(VoteType.precommit, 21, 1, block(4));
+    const state = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    assert.deepEqual([state['height'], state['round'], state['step']], [21, 1, VoteType.precommit]);
+  });
+
+  const damaged: Array<[string, Record<string, unknown>]> = [
+    ['height not an integer', { height: 1.5, round: 0, step: 1 }],
+    ['height missing', { round: 0, step: 1 }],
+    ['round not an integer', { height: 1, round: '0', step: 1 }],
+    ['step unknown', { height: 1, round: 0, step: 3 }],
+    ['step zero', { height: 1, round: 0, step: 0 }],
+  ];
+  for (const [what, fields] of damaged) {
+    it(`refuses to start on a state file with ${what}`, () => {
+      const path = join(dir, `damaged-${files++}.json`);
+      const good = { digest: '00'.repeat(32), signature: '00'.repeat(64) };
+      writeFileSync(path, JSON.stringify({ ...good, ...fields }));
+      assert.throws(() => open(path), SignerStateError);
+    });
+  }
+
+  it('starts on a well-formed state file of either step', () => {
+    for (const step of [1, 2]) {
+      const path = join(dir, `good-${files++}.json`);
+      const doc = {
+        height: 4,
+        round: 2,
+        step,
+        digest: '00'.repeat(32),
+        signature: '00'.repeat(64),
+      };
+      writeFileSync(path, JSON.stringify(doc));
+      assert.equal(open(path).s.lastSignedHeight, 4);
+    }
+  });
+});
