@@ -9,6 +9,8 @@ import { requireDatadir } from './shared.ts';
 
 export interface OfflineChain {
   readonly chain: Chain;
+  /** The open database, for tools and tests that read buckets the chain does not expose. */
+  readonly db: Database;
   readonly config: NodeConfig;
   /** Checks every signature again: no cache. */
   readonly signatures: SignatureChecker;
@@ -31,7 +33,6 @@ export async function openChainOffline(datadir: string, logger: Logger): Promise
     );
     return {
       chain,
-      /** The open database, for tools and tests that read buckets the chain does not expose. */
       db,
       config,
       signatures,
