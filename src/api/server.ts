@@ -33,10 +33,14 @@ import {
 import { registerMempoolRoutes } from './routes/mempool.ts';
 import { registerHealthRoutes, registerNodeRoutes } from './routes/node.ts';
 import { registerPeerRoutes } from './routes/peers.ts';
-import { registerStreamRoute, STREAM_MAX_MESSAGE_BYTES } from './routes/stream.ts';
+import {
+  registerStreamRoute,
+  STREAM_MAX_MESSAGE_BYTES,
+  streamErrorHandler,
+} from './routes/stream.ts';
 import { registerTxRoutes } from './routes/txs.ts';
 import { ErrorBody } from './schemas/common.ts';
-import { type BlockEventSource, StreamHub } from './stream-hub.ts';
+import { type BlockEventSource, StreamHub, type StreamHubOptions } from './stream-hub.ts';
 
 export type {
   AdminHooks,
@@ -66,6 +70,8 @@ export interface ApiServerOptions {
   readonly readyMaxTipAgeMs?: number;
   /** Serve the OpenAPI UI at /api/v1/docs (default true). */
   readonly docs?: boolean;
+  /** WebSocket stream limits (sockets in total, per subject, per address; buffered bytes). */
+  readonly stream?: StreamHubOptions;
 }
 
 /**
@@ -237,14 +243,18 @@ export async function buildApiApp(
       ],
     },
   });
-  await app.register(websocket, { options: { maxPayload: STREAM_MAX_MESSAGE_BYTES } });
+  await app.register(websocket, {
+    options: { maxPayload: STREAM_MAX_MESSAGE_BYTES },
+    errorHandler: streamErrorHandler(modules.logger.child({ module: 'stream' })),
+  });
 
   if (modules.auth !== undefined) await modules.auth(app as unknown as FastifyInstance);
 
-  const hub = new StreamHub({
+  const hub = new StreamHub(opts.stream ?? {}, {
     chain: modules.chain,
     mempool: modules.mempool,
     logger: modules.logger.child({ module: 'stream' }),
+    metricsRegistry: modules.metricsRegistry,
   });
   const context: ApiContext = {
     chain: modules.chain,
