@@ -3,6 +3,7 @@
  * in their own LevelDB) on loopback, for the attack suite in test/security/.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -29,7 +30,13 @@ export interface SecureApiFixture extends ApiFixture {
   call(
     method: string,
     path: string,
-    opts?: { token?: string; body?: unknown; headers?: Record<string, string> },
+    opts?: {
+      token?: string;
+      body?: unknown;
+      headers?: Record<string, string>;
+      /** Local address to send from (127.0.0.2, ...): another client IP. */
+      from?: string;
+    },
   ): Promise<{ status: number; body: ApiBody; headers: Headers }>;
   /** Reads one sample of a metric from the server's registry (0 when absent). */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
@@ -68,23 +75,46 @@ export async function startSecureApi(
     ...base,
     auth,
     token: (subject, role) => auth.service.issueAccessToken(subject, role).token,
-    async call(method, path, callOpts = {}) {
+    call(method, path, callOpts = {}) {
       const headers: Record<string, string> = { ...callOpts.headers };
       if (callOpts.token !== undefined) headers['authorization'] = `Bearer ${callOpts.token}`;
-      if (callOpts.body !== undefined) headers['content-type'] = 'application/json';
-      const response = await fetch(`${base.url}${path}`, {
-        method,
-        headers,
-        ...(callOpts.body === undefined ? {} : { body: JSON.stringify(callOpts.body) }),
+      const payload = callOpts.body === undefined ? undefined : JSON.stringify(callOpts.body);
+      if (payload !== undefined) headers['content-type'] = 'application/json';
+      const target = new URL(base.url);
+      return new Promise((resolve, reject) => {
+        const req = request(
+          {
+            host: target.hostname,
+            port: Number(target.port),
+            method,
+            path,
+            headers,
+            agent: false,
+            // Another loopback address is another client (127.0.0.0/8 all reach the server).
+            ...(callOpts.from === undefined ? {} : { localAddress: callOpts.from }),
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              const text = Buffer.concat(chunks).toString('utf8');
+              let body: ApiBody = {};
+              try {
+                body = text === '' ? {} : (JSON.parse(text) as ApiBody);
+              } catch {
+                body = { raw: text };
+              }
+              const h = new Headers();
+              for (const [k, v] of Object.entries(res.headers))
+                if (typeof v === 'string') h.set(k, v);
+              resolve({ status: res.statusCode ?? 0, body, headers: h });
+            });
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
       });
-      const text = await response.text();
-      let body: ApiBody = {};
-      try {
-        body = text === '' ? {} : (JSON.parse(text) as ApiBody);
-      } catch {
-        body = { raw: text };
-      }
-      return { status: response.status, body, headers: response.headers };
     },
     async metric(name, labels = {}) {
       let total = 0;

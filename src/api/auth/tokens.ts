@@ -5,8 +5,11 @@ import { AuthError } from './errors.ts';
 import { type AuthContext, isRole, type Role } from './roles.ts';
 import type { SigningKeyStore } from './signing-keys.ts';
 
-/** Tokens issued a little in the future (clock skew between hosts) are still accepted. */
-const MAX_CLOCK_SKEW_S = 60;
+/**
+ * Clock skew tolerated between hosts (docs/auth.md): a token issued up to this
+ * far in the future, or whose `nbf` is up to this far ahead, is accepted.
+ */
+export const MAX_CLOCK_SKEW_S = 60;
 
 export interface IssueRequest {
   readonly subject: string;
@@ -15,6 +18,8 @@ export interface IssueRequest {
   readonly apiKeyId?: string | null;
   /** The refresh-token family the token was issued through, so revoking the family revokes it. */
   readonly familyId?: string | null;
+  /** Not valid before this time (seconds since the epoch), as the `nbf` claim. */
+  readonly notBefore?: number;
 }
 
 export interface IssuedToken {
@@ -73,6 +78,7 @@ export class TokenCodec {
     };
     if (request.apiKeyId != null) payload['akid'] = request.apiKeyId;
     if (request.familyId != null) payload['fam'] = request.familyId;
+    if (request.notBefore !== undefined) payload['nbf'] = request.notBefore;
     const token = this.jwt.sign(payload, { key: key.secret, kid: key.kid, algorithm: 'HS256' });
     return { token, tokenId: jti, keyId: key.kid, expiresAt: exp };
   }
@@ -117,7 +123,7 @@ export class TokenCodec {
         reason: 'signature',
       });
     }
-    const { sub, role, jti, iat, exp, akid, fam } = payload;
+    const { sub, role, jti, iat, exp, akid, fam, nbf } = payload;
     if (
       typeof sub !== 'string' ||
       sub.length === 0 ||
@@ -127,7 +133,8 @@ export class TokenCodec {
       !Number.isSafeInteger(iat) ||
       !Number.isSafeInteger(exp) ||
       !(akid === undefined || typeof akid === 'string') ||
-      !(fam === undefined || typeof fam === 'string')
+      !(fam === undefined || typeof fam === 'string') ||
+      !(nbf === undefined || Number.isSafeInteger(nbf))
     ) {
       throw new AuthError('AUTH_TOKEN_MALFORMED', 'the token lacks required claims');
     }
@@ -135,6 +142,11 @@ export class TokenCodec {
     if ((iat as number) > nowS + MAX_CLOCK_SKEW_S)
       throw new AuthError('AUTH_TOKEN_INVALID', 'the token is issued in the future', {
         reason: 'issued-in-future',
+      });
+    if (nbf !== undefined && (nbf as number) > nowS + MAX_CLOCK_SKEW_S)
+      throw new AuthError('AUTH_TOKEN_INVALID', 'the token is not valid yet (nbf)', {
+        reason: 'not-yet-valid',
+        notBefore: nbf as number,
       });
     if (opts.ignoreExpiry !== true && (exp as number) <= nowS)
       throw new AuthError('AUTH_TOKEN_EXPIRED', 'the token has expired', {

@@ -1,0 +1,106 @@
+/**
+ * Attacks on the auth layer of a real API server on loopback. Clients come
+ * from different loopback addresses (127.0.0.2, 127.0.0.3, ...), which the
+ * server sees as different client IPs.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type SecureApiFixture, startSecureApi } from '../support/secure-api.ts';
+
+const ATTACKER = '127.0.0.2';
+const OWNER = '127.0.0.3';
+const wrong = (id: string) => `utxod_ak_${id}_${'A'.repeat(43)}`;
+
+describe('auth: lockout by a third party', { timeout: 60_000 }, () => {
+  let f: SecureApiFixture;
+  before(async () => {
+    f = await startSecureApi({ auth: { authLockoutAttempts: 5, rateLimitAuth: 10_000 } });
+  });
+  after(() => f.close());
+
+  it('wrong secrets for a known key id lock out the sender, not the key', async () => {
+    const { key, record } = await f.auth.service.createApiKey({
+      role: 'reader',
+      createdBy: 'test',
+    });
+    for (let i = 0; i < 5; i++) {
+      const r = await f.call('POST', '/api/v1/auth/token', {
+        body: { apiKey: wrong(record.id) },
+        from: ATTACKER,
+      });
+      assert.equal(r.status, 401);
+    }
+    const attacker = await f.call('POST', '/api/v1/auth/token', {
+      body: { apiKey: key },
+      from: ATTACKER,
+    });
+    assert.equal(attacker.status, 429, 'the guesser is locked out, even with the right key');
+    assert.equal(attacker.body.error?.code, 'AUTH_LOCKED_OUT');
+    const owner = await f.call('POST', '/api/v1/auth/token', {
+      body: { apiKey: key },
+      from: OWNER,
+    });
+    assert.equal(owner.status, 200, 'the owner, from elsewhere, still logs in');
+    assert.equal(owner.body['subject'], `key:${record.id}`);
+  });
+});
+
+describe('auth: the key hash does not serialise other clients', { timeout: 60_000 }, () => {
+  let f: SecureApiFixture;
+  before(async () => {
+    // A hash of tens of ms, no lockout in the way: the flood is pure CPU.
+    f = await startSecureApi({
+      auth: { authScryptLogN: 13, authLockoutAttempts: 10_000, rateLimitAuth: 10_000 },
+    });
+  });
+  after(() => f.close());
+
+  it("a flood of attempts from one client does not delay another client's login", async () => {
+    const { key, record } = await f.auth.service.createApiKey({
+      role: 'reader',
+      createdBy: 'test',
+    });
+    const order: string[] = [];
+    const flood = Array.from({ length: 12 }, (_, i) =>
+      f
+        .call('POST', '/api/v1/auth/token', { body: { apiKey: wrong(record.id) }, from: ATTACKER })
+        .then((r) => {
+          assert.equal(r.status, 401);
+          order.push(`flood${i}`);
+        }),
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    const login = f
+      .call('POST', '/api/v1/auth/token', { body: { apiKey: key }, from: OWNER })
+      .then((r) => {
+        assert.equal(r.status, 200);
+        order.push('owner');
+      });
+    await Promise.all([...flood, login]);
+    const position = order.indexOf('owner');
+    assert.ok(position < 6, `the owner finished ${position + 1}th of 13: ${order.join(',')}`);
+  });
+});
+
+describe('auth: nbf', { timeout: 30_000 }, () => {
+  let f: SecureApiFixture;
+  before(async () => {
+    f = await startSecureApi();
+  });
+  after(() => f.close());
+
+  it('refuses a token before its nbf, within the documented skew accepts it', async () => {
+    const nowS = Math.floor(Date.now() / 1000);
+    const later = f.auth.service.issueAccessToken('nbf', 'reader', 2 * 3_600_000, {
+      notBefore: nowS + 3600,
+    }).token;
+    const r = await f.call('GET', '/api/v1/node/status', { token: later });
+    assert.equal(r.status, 401);
+    assert.equal(r.body.error?.code, 'AUTH_TOKEN_INVALID');
+    assert.equal(r.body.error?.details['reason'], 'not-yet-valid');
+    const skewed = f.auth.service.issueAccessToken('nbf', 'reader', 3_600_000, {
+      notBefore: nowS + 30,
+    }).token;
+    assert.equal((await f.call('GET', '/api/v1/node/status', { token: skewed })).status, 200);
+  });
+});
