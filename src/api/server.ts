@@ -13,7 +13,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { TSchema } from 'typebox';
+import { type TSchema, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import type { Chain } from '../chain/chain.ts';
@@ -66,6 +66,12 @@ export interface ApiServerOptions {
   readonly bodyLimit?: number;
   /** Origins allowed to call the API from a browser; empty or absent: CORS off. */
   readonly corsOrigins?: readonly string[];
+  /**
+   * Proxies (IPs or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are
+   * believed, so rate limits, lockouts and stream caps see the real client.
+   * Empty or absent (the default): the socket's address is the client.
+   */
+  readonly trustProxy?: readonly string[];
   /** /health/ready fails when the tip is older than this; 0 disables the check. */
   readonly readyMaxTipAgeMs?: number;
   /** Serve the OpenAPI UI at /api/v1/docs (default true). */
@@ -135,18 +141,42 @@ async function helmetHeaders(): Promise<Record<string, string>> {
   return headers;
 }
 
+/** The only spelling of an integer in a path or query: no sign, spaces, exponent, fraction, hex or leading zero. */
+const NO_QUERY = Type.Object({}, { additionalProperties: false });
+
+const CANONICAL_INTEGER = /^(0|[1-9][0-9]{0,15})$/;
+
+/**
+ * Path and query values arrive as strings. TypeBox's conversion would read
+ * "1.5", " " and "0x10" as 1, 0 and 16; only canonical decimal integers and
+ * the words true/false are converted, anything else stays a string and fails
+ * the schema (400 VALIDATION_ERROR).
+ */
+function strictConvert(schema: TSchema, value: unknown): unknown {
+  const input = Value.Default(schema, Value.Clone(value));
+  if (input === null || typeof input !== 'object') return Value.Convert(schema, input);
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties;
+  const record = input as Record<string, unknown>;
+  const kept: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(record)) {
+    const type = properties?.[key]?.type;
+    if (typeof raw !== 'string') continue;
+    if ((type === 'integer' || type === 'number') && !CANONICAL_INTEGER.test(raw)) kept[key] = raw;
+    if (type === 'boolean' && raw !== 'true' && raw !== 'false') kept[key] = raw;
+  }
+  const converted = Value.Convert(schema, record) as Record<string, unknown>;
+  return { ...converted, ...kept };
+}
+
 /**
  * TypeBox's compiled checks instead of Ajv: URL parts get their defaults and
- * string-to-number/boolean conversion, bodies are checked exactly as sent
- * (`{"hex": 12}` is refused, not coerced to "12").
+ * strict string-to-number/boolean conversion, bodies are checked exactly as
+ * sent (`{"hex": 12}` is refused, not coerced to "12").
  */
 const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = Compile(schema);
   return (value: unknown) => {
-    const input =
-      httpPart === 'body'
-        ? value
-        : Value.Convert(schema, Value.Default(schema, Value.Clone(value)));
+    const input = httpPart === 'body' ? value : strictConvert(schema, value);
     if (check.Check(input)) return { value: input };
     return { error: [...check.Errors(input)] as unknown as FastifySchemaValidationError[] };
   };
@@ -160,6 +190,8 @@ export async function buildApiApp(
   opts: Omit<ApiServerOptions, 'host' | 'port'>,
   modules: ApiModules,
 ): Promise<{ app: ApiApp; hub: StreamHub; context: ApiContext }> {
+  // Filled in below; the framework-error handler runs before any hook and sets them itself.
+  let securityHeaders: Record<string, string> = {};
   const fastify = Fastify({
     loggerInstance: modules.logger.child({ module: 'api' }),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -170,6 +202,14 @@ export async function buildApiApp(
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 200 },
+    trustProxy:
+      opts.trustProxy !== undefined && opts.trustProxy.length > 0 ? [...opts.trustProxy] : false,
+    // Errors raised while routing (before any hook): same body and headers as every other error.
+    frameworkErrors: (error, request, reply) => {
+      void reply.headers(securityHeaders);
+      void reply.header('x-request-id', request.id);
+      errorHandler(error, request, reply);
+    },
   });
   const app = fastify.withTypeProvider() as unknown as ApiApp;
   app.setValidatorCompiler(validatorCompiler);
@@ -180,18 +220,24 @@ export async function buildApiApp(
   app.setNotFoundHandler((request) => {
     throw new ApiError(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
   });
-  const securityHeaders = await helmetHeaders();
+  securityHeaders = await helmetHeaders();
   // Callback-style hooks: on the cheapest reads an async hook's extra promise is measurable.
+  const { 'strict-transport-security': _hsts, ...plainHttpHeaders } = securityHeaders;
   app.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(securityHeaders);
+    // HSTS means nothing over plain http and misleads: only sent when the client came over https.
+    void reply.headers(request.protocol === 'https' ? securityHeaders : plainHttpHeaders);
     void reply.header('x-request-id', request.id);
     done();
   });
   // Routes added by plugins (the docs UI) are public unless they say otherwise.
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/api/v1/docs') && route.config?.auth === undefined) {
-      route.config = { ...route.config, auth: 'public' };
+    if (route.url.startsWith('/api/v1/docs')) {
+      if (route.config?.auth === undefined) route.config = { ...route.config, auth: 'public' };
+      return;
     }
+    // A route that takes no query parameters refuses any (docs/api.md), like those that declare some.
+    if (route.url.startsWith('/api/v1/') && route.schema?.querystring === undefined)
+      route.schema = { ...route.schema, querystring: NO_QUERY };
   });
   const metrics = httpMetrics(modules.metricsRegistry);
   app.addHook('onResponse', (request, reply, done) => {
@@ -277,6 +323,19 @@ export async function buildApiApp(
   registerStreamRoute(app, context);
   if (opts.docs !== false) {
     await app.register(swaggerUi, { routePrefix: '/api/v1/docs', staticCSP: true });
+    // Over plain http (a node on localhost) the browser would upgrade the page's
+    // asset requests to https, which nothing serves: the docs page loads blank.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (request.protocol !== 'https' && request.url.startsWith('/api/v1/docs')) {
+        const csp = reply.getHeader('content-security-policy');
+        if (typeof csp === 'string')
+          void reply.header(
+            'content-security-policy',
+            csp.replace(/\s*upgrade-insecure-requests;?/, ''),
+          );
+      }
+      done(null, payload);
+    });
   }
   return { app, hub, context };
 }

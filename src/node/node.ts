@@ -212,6 +212,7 @@ export class UtxoNode {
           port: config.rpcPort,
           bodyLimit: config.bodyLimit,
           corsOrigins: config.corsOrigins,
+          trustProxy: config.trustProxy,
           readyMaxTipAgeMs: config.readyMaxTipAgeMs,
         },
         {

@@ -104,3 +104,38 @@ describe('auth: nbf', { timeout: 30_000 }, () => {
     assert.equal((await f.call('GET', '/api/v1/node/status', { token: skewed })).status, 200);
   });
 });
+
+describe('auth: trustProxy', { timeout: 30_000 }, () => {
+  const attempt = (f: SecureApiFixture, apiKey: string, forwardedFor: string) =>
+    f.call('POST', '/api/v1/auth/token', {
+      body: { apiKey },
+      headers: { 'x-forwarded-for': forwardedFor },
+    });
+
+  it('is off by default: X-Forwarded-For is ignored, the socket address is the client', async () => {
+    const f = await startSecureApi({ auth: { authLockoutAttempts: 3, rateLimitAuth: 10_000 } });
+    try {
+      const { key, record } = await f.auth.service.createApiKey({ role: 'reader', createdBy: 't' });
+      for (let i = 0; i < 3; i++) await attempt(f, wrong(record.id), `203.0.113.${i}`);
+      // Every attempt came from 127.0.0.1 whatever the header said: that address is locked.
+      assert.equal((await attempt(f, key, '198.51.100.1')).status, 429);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('behind a trusted proxy, clients are told apart by X-Forwarded-For', async () => {
+    const f = await startSecureApi({
+      auth: { authLockoutAttempts: 3, rateLimitAuth: 10_000 },
+      server: { trustProxy: ['127.0.0.0/8'] },
+    });
+    try {
+      const { key, record } = await f.auth.service.createApiKey({ role: 'reader', createdBy: 't' });
+      for (let i = 0; i < 3; i++) await attempt(f, wrong(record.id), '203.0.113.7');
+      assert.equal((await attempt(f, key, '203.0.113.7')).status, 429);
+      assert.equal((await attempt(f, key, '198.51.100.1')).status, 200);
+    } finally {
+      await f.close();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { Type } from 'typebox';
 import { addressToLock } from '../../primitives/address.ts';
 import { asError } from '../../util/errors.ts';
 import { ApiError } from '../errors.ts';
