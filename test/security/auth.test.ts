@@ -139,3 +139,36 @@ describe('auth: trustProxy', { timeout: 30_000 }, () => {
     }
   });
 });
+
+describe('auth: rate-limit buckets', { timeout: 30_000 }, () => {
+  let f: SecureApiFixture;
+  before(async () => {
+    f = await startSecureApi({
+      auth: { rateLimitReader: 3, rateLimitOperator: 3, rateLimitAdmin: 3 },
+    });
+  });
+  after(() => f.close());
+
+  it('tokens of different roles for one subject do not share a bucket', async () => {
+    const reader = f.token('cli', 'reader');
+    const admin = f.token('cli', 'admin');
+    for (let i = 0; i < 3; i++)
+      assert.equal((await f.call('GET', '/api/v1/node/status', { token: reader })).status, 200);
+    assert.equal((await f.call('GET', '/api/v1/node/status', { token: reader })).status, 429);
+    assert.equal(
+      (await f.call('GET', '/api/v1/node/status', { token: admin })).status,
+      200,
+      "the reader's flood does not lock out the operator's admin token",
+    );
+    assert.equal(
+      (await f.call('GET', '/api/v1/node/status', { token: f.token('cli-2', 'reader') })).status,
+      200,
+    );
+  });
+
+  it('refuses token subjects that would pose as an API key', () => {
+    assert.throws(() => f.token('key:0123456789abcdef', 'admin'), /key:/);
+    assert.throws(() => f.token('', 'reader'));
+    assert.throws(() => f.token('a b', 'reader'));
+  });
+});

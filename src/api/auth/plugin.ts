@@ -191,10 +191,12 @@ async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Pr
       keyGenerator: (request) => {
         const cls = routeClass(request);
         // Auth routes are where credentials are guessed: always per address.
+        // A token's bucket is its subject *and* role: tokens of different roles
+        // minted for one subject (the CLI's) must not starve each other.
         const who =
           cls === 'auth' || request.auth === null
             ? `ip:${request.ip}`
-            : `sub:${request.auth.subject}`;
+            : `${request.auth.role}|sub:${request.auth.subject}`;
         return `${cls}|${who}`;
       },
       onExceeded: (request) => {

@@ -15,6 +15,8 @@ import { type IssuedToken, TokenCodec, type VerifiedToken } from './tokens.ts';
 const Sub = { apiKey: 0x01, refresh: 0x02, revoked: 0x03 } as const;
 
 const API_KEY_RE = /^utxod_ak_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+/** Subjects of tokens minted without an API key (`utxod token issue --subject`). */
+export const SUBJECT_RE = /^[A-Za-z0-9._:@-]{1,64}$/;
 const REFRESH_RE = /^utxod_rt_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
 
 export interface AuthServiceOptions {
@@ -188,6 +190,13 @@ export class AuthService {
     ttlMs = this.opts.accessTokenTtlMs,
     opts: { notBefore?: number } = {},
   ): IssuedToken {
+    // `key:` subjects belong to API keys (revocation and audit follow the key).
+    if (!SUBJECT_RE.test(subject) || subject.startsWith('key:'))
+      throw new AuthError(
+        'AUTH_INVALID_SUBJECT',
+        'a token subject is 1-64 characters [A-Za-z0-9._:@-] and does not start with "key:"',
+        { subject: subject.slice(0, 80) },
+      );
     return this.codec.sign({ subject, role, ttlMs, ...opts });
   }
 

@@ -81,6 +81,11 @@ export function registerStreamRoute(app: ApiApp, ctx: ApiContext): void {
     schema: {
       tags: ['stream'],
       operationId: 'openStream',
+      // Browsers cannot set headers on a WebSocket handshake: the token may come here.
+      querystring: Type.Object(
+        { access_token: Type.Optional(Type.String({ maxLength: 4096 })) },
+        { additionalProperties: false },
+      ),
       summary: 'WebSocket: new blocks and an address’s transactions (see docs/api.md)',
       description:
         'Open with a WebSocket upgrade; a plain GET answers 426 UPGRADE_REQUIRED in the error shape.',
