@@ -49,6 +49,8 @@ export interface NodeConfig {
   readonly authLockoutDurationMs: number;
   /** scrypt cost of new API key hashes: N = 2^authScryptLogN. */
   readonly authScryptLogN: number;
+  /** Access-token signatures: EdDSA (asymmetric, keys published as JWKS) or HS256 (node-local secret). */
+  readonly authTokenAlgorithm: 'EdDSA' | 'HS256';
   readonly rateLimitEnabled: boolean;
   readonly rateLimitWindowMs: number;
   /** Requests per window: unauthenticated per IP, then per subject for each role. */
@@ -110,6 +112,7 @@ export const DEFAULT_CONFIG: Omit<NodeConfig, 'datadir'> = {
   authLockoutWindowMs: 15 * 60_000,
   authLockoutDurationMs: 15 * 60_000,
   authScryptLogN: 15,
+  authTokenAlgorithm: 'EdDSA',
   rateLimitEnabled: true,
   rateLimitWindowMs: 60_000,
   rateLimitAnonymous: 300,
@@ -276,6 +279,7 @@ const PARSERS: Record<keyof Omit<NodeConfig, 'datadir'>, Parser> = {
   authLockoutWindowMs: int(1000, 86_400_000),
   authLockoutDurationMs: int(1000, 86_400_000),
   authScryptLogN: int(10, 20),
+  authTokenAlgorithm: oneOf(['EdDSA', 'HS256']),
   rateLimitEnabled: bool,
   rateLimitWindowMs: int(1000, 86_400_000),
   rateLimitAnonymous: int(1, 1_000_000),

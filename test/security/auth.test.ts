@@ -4,6 +4,7 @@
  * server sees as different client IPs.
  */
 import assert from 'node:assert/strict';
+import { createHmac, createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type SecureApiFixture, startSecureApi } from '../support/secure-api.ts';
 
@@ -170,5 +171,74 @@ describe('auth: rate-limit buckets', { timeout: 30_000 }, () => {
     assert.throws(() => f.token('key:0123456789abcdef', 'admin'), /key:/);
     assert.throws(() => f.token('', 'reader'));
     assert.throws(() => f.token('a b', 'reader'));
+  });
+});
+
+describe('auth: asymmetric tokens and JWKS', { timeout: 30_000 }, () => {
+  let f: SecureApiFixture;
+  before(async () => {
+    f = await startSecureApi();
+  });
+  after(() => f.close());
+
+  const part = (token: string, i: number) =>
+    JSON.parse(Buffer.from(token.split('.')[i]!, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+
+  it('signs with EdDSA by default and publishes keys a gateway can verify with', async () => {
+    const token = f.token('gw', 'reader');
+    const header = part(token, 0);
+    assert.equal(header['alg'], 'EdDSA');
+    const jwks = await f.call('GET', '/.well-known/jwks.json');
+    assert.equal(jwks.status, 200);
+    const keys = jwks.body['keys'] as Array<Record<string, string>>;
+    const jwk = keys.find((k) => k['kid'] === header['kid']);
+    assert.ok(jwk !== undefined, 'the signing key is published');
+    assert.equal(jwk['d'], undefined, 'no private part');
+    // What a gateway does: verify with the public JWK alone.
+    const publicKey = createPublicKey({
+      key: jwk as unknown as import('node:crypto').JsonWebKey,
+      format: 'jwk',
+    });
+    const [h, p, s] = token.split('.') as [string, string, string];
+    assert.ok(verify(null, Buffer.from(`${h}.${p}`), publicKey, Buffer.from(s, 'base64url')));
+  });
+
+  it('cannot be confused into HS256 with the public key, or alg none', async () => {
+    const kid = part(f.token('x', 'reader'), 0)['kid'] as string;
+    const jwks = await f.call('GET', '/.well-known/jwks.json');
+    const x = (jwks.body['keys'] as Array<Record<string, string>>)[0]!['x']!;
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const nowS = Math.floor(Date.now() / 1000);
+    const claims = {
+      sub: 'mallory',
+      role: 'admin',
+      jti: '0'.repeat(32),
+      iat: nowS,
+      exp: nowS + 600,
+    };
+    const input = `${b64({ alg: 'HS256', typ: 'JWT', kid })}.${b64(claims)}`;
+    for (const secret of [x, Buffer.from(x, 'base64url')]) {
+      const forged = `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+      const r = await f.call('GET', '/api/v1/admin/audit', { token: forged });
+      assert.equal(r.status, 401);
+      assert.equal(r.body.error?.details['reason'], 'algorithm');
+    }
+    const none = `${b64({ alg: 'none', kid })}.${b64(claims)}.`;
+    assert.equal((await f.call('GET', '/api/v1/admin/audit', { token: none })).status, 401);
+  });
+
+  it('keeps HS256 as an explicit option (nothing published)', async () => {
+    const hs = await startSecureApi({ auth: { authTokenAlgorithm: 'HS256' } });
+    try {
+      const token = hs.token('h', 'reader');
+      assert.equal(part(token, 0)['alg'], 'HS256');
+      assert.equal((await hs.call('GET', '/api/v1/node/status', { token })).status, 200);
+      assert.deepEqual((await hs.call('GET', '/.well-known/jwks.json')).body['keys'], []);
+    } finally {
+      await hs.close();
+    }
   });
 });

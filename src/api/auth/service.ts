@@ -8,7 +8,7 @@ import { asError } from '../../util/errors.ts';
 import { AuthError } from './errors.ts';
 import { LockoutTracker } from './lockout.ts';
 import type { Role } from './roles.ts';
-import { type SigningKey, SigningKeyStore } from './signing-keys.ts';
+import { type SigningKey, SigningKeyStore, type TokenAlgorithm } from './signing-keys.ts';
 import { type IssuedToken, TokenCodec, type VerifiedToken } from './tokens.ts';
 
 /** Sub-buckets of Bucket.auth (the signing keys live in a file, see signing-keys.ts). */
@@ -22,6 +22,8 @@ const REFRESH_RE = /^utxod_rt_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
 export interface AuthServiceOptions {
   /** The JSON file of token signing keys (see signingKeysPath). */
   readonly signingKeysPath: string;
+  /** Algorithm of new token keys (default EdDSA; HS256 only when chosen). */
+  readonly tokenAlgorithm?: TokenAlgorithm;
   readonly signingKeyOverlapMs: number;
   readonly accessTokenTtlMs: number;
   readonly refreshTokenTtlMs: number;
@@ -131,6 +133,7 @@ export class AuthService {
     const keys = SigningKeyStore.open({
       path: opts.signingKeysPath,
       overlapMs: opts.signingKeyOverlapMs,
+      algorithm: opts.tokenAlgorithm ?? 'EdDSA',
       now,
     });
     const codec = await TokenCodec.create({ now }, { keys });

@@ -21,6 +21,7 @@ export type AuthConfig = Pick<
   | 'authLockoutWindowMs'
   | 'authLockoutDurationMs'
   | 'authScryptLogN'
+  | 'authTokenAlgorithm'
   | 'rateLimitEnabled'
   | 'rateLimitWindowMs'
   | 'rateLimitAnonymous'
@@ -52,6 +53,7 @@ export async function openAuthStack(
   const service = await AuthService.open(
     {
       signingKeysPath: signingKeysPath(config.datadir),
+      tokenAlgorithm: config.authTokenAlgorithm,
       signingKeyOverlapMs: config.authSigningKeyOverlapMs,
       accessTokenTtlMs: config.authAccessTokenTtlMs,
       refreshTokenTtlMs: config.authRefreshTokenTtlMs,
