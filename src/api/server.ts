@@ -39,7 +39,7 @@ import {
   streamErrorHandler,
 } from './routes/stream.ts';
 import { registerTxRoutes } from './routes/txs.ts';
-import { ErrorBody } from './schemas/common.ts';
+import { ErrorBody, ErrorRef } from './schemas/common.ts';
 import { type BlockEventSource, StreamHub, type StreamHubOptions } from './stream-hub.ts';
 
 export type {
@@ -144,6 +144,48 @@ async function helmetHeaders(): Promise<Record<string, string>> {
 /** The only spelling of an integer in a path or query: no sign, spaces, exponent, fraction, hex or leading zero. */
 const NO_QUERY = Type.Object({}, { additionalProperties: false });
 
+/**
+ * What a generated client needs from each route's schema: an operationId (its
+ * method name), the security it requires (public, or the bearer scheme with
+ * the least role as scope) and the error responses it can give, each in the
+ * error shape. Filled in from the route's declarations when it does not say.
+ */
+function describeForClients(route: {
+  method: string | string[];
+  url: string;
+  schema?: Record<string, unknown>;
+  config?: unknown;
+}): Record<string, unknown> {
+  const schema = { ...route.schema };
+  const method = [route.method].flat()[0]!.toLowerCase();
+  if (schema['operationId'] === undefined) schema['operationId'] = operationIdOf(method, route.url);
+  const access = (route.config as { auth?: string } | undefined)?.auth ?? 'admin';
+  if (schema['security'] === undefined)
+    schema['security'] = access === 'public' ? [] : [{ bearerAuth: [access] }];
+  const response = schema['response'] as Record<string, unknown> | undefined;
+  if (response !== undefined) {
+    const errors = [400, 429, 500];
+    if (access !== 'public') errors.push(401, 403);
+    if (method === 'post' || method === 'put') errors.push(413, 415);
+    const out: Record<string, unknown> = { ...response };
+    for (const status of errors) out[status] ??= ErrorRef;
+    schema['response'] = out;
+  }
+  return schema;
+}
+
+function operationIdOf(method: string, url: string): string {
+  const words = url
+    .replace(/^\/api\/v1\//, '')
+    .split(/[/._-]/)
+    .filter((w) => w !== '' && w !== 'well' && w !== 'known')
+    .map((w) => (w.startsWith(':') ? `by-${w.slice(1)}` : w))
+    .flatMap((w) => w.split('-'));
+  return [method, ...words]
+    .map((w, i) => (i === 0 ? w : w[0]!.toUpperCase() + w.slice(1)))
+    .join('');
+}
+
 const CANONICAL_INTEGER = /^(0|[1-9][0-9]{0,15})$/;
 
 /**
@@ -238,6 +280,8 @@ export async function buildApiApp(
     // A route that takes no query parameters refuses any (docs/api.md), like those that declare some.
     if (route.url.startsWith('/api/v1/') && route.schema?.querystring === undefined)
       route.schema = { ...route.schema, querystring: NO_QUERY };
+    if (route.schema !== undefined)
+      route.schema = describeForClients(route as Parameters<typeof describeForClients>[0]);
   });
   const metrics = httpMetrics(modules.metricsRegistry);
   app.addHook('onResponse', (request, reply, done) => {
@@ -278,15 +322,27 @@ export async function buildApiApp(
       },
       servers: [{ url: 'http://127.0.0.1:8645' }],
       tags: [
-        { name: 'chain' },
-        { name: 'transactions' },
-        { name: 'addresses' },
-        { name: 'mempool' },
-        { name: 'node' },
-        { name: 'stream' },
-        { name: 'health' },
-        { name: 'admin' },
+        { name: 'chain', description: 'Blocks, headers, the tip and chain parameters' },
+        { name: 'transactions', description: 'Submit transactions and look up their status' },
+        { name: 'addresses', description: 'Balances, unspent coins and history of an address' },
+        { name: 'mempool', description: 'Pending transactions and fee-rate estimates' },
+        { name: 'node', description: 'Node status, validators and operator actions' },
+        { name: 'stream', description: 'WebSocket stream of blocks and address activity' },
+        { name: 'health', description: 'Liveness and readiness probes' },
+        { name: 'auth', description: 'API-key exchange, token refresh and revocation, JWKS' },
+        { name: 'admin', description: 'Operator routes: API keys, audit log, peers, keys' },
       ],
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'Access token from POST /api/v1/auth/token or `utxod token issue`; the scope names the least role a route needs (docs/auth.md).',
+          },
+        },
+      },
     },
   });
   await app.register(websocket, {

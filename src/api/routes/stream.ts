@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { addressToLock } from '../../primitives/address.ts';
 import { asError } from '../../util/errors.ts';
 import { ApiError } from '../errors.ts';
+import { ErrorRef } from '../schemas/common.ts';
 import { MAX_ADDRESSES_PER_SOCKET, type StreamSocket } from '../stream-hub.ts';
 import type { ApiApp, ApiContext } from './context.ts';
 import { hrpOf } from './json.ts';
@@ -81,6 +82,7 @@ export function registerStreamRoute(app: ApiApp, ctx: ApiContext): void {
     schema: {
       tags: ['stream'],
       operationId: 'openStream',
+      response: { 426: ErrorRef },
       // Browsers cannot set headers on a WebSocket handshake: the token may come here.
       querystring: Type.Object(
         { access_token: Type.Optional(Type.String({ maxLength: 4096 })) },
