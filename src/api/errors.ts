@@ -24,7 +24,9 @@ export const API_ERROR_CODES = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
+  URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  UPGRADE_REQUIRED: 426,
   RATE_LIMITED: 429,
   RESULT_TOO_LARGE: 422,
   INTERNAL_ERROR: 500,
@@ -59,6 +61,8 @@ const FASTIFY_CODES: Record<string, ApiErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
   FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
   FST_ERR_RATE_LIMIT: 'RATE_LIMITED',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
 };
 
 /** Details must survive JSON: bigints become decimal strings, bytes hex, nothing nested deeper. */
@@ -153,7 +157,11 @@ export function describeError(error: unknown): Failure {
     return {
       status,
       code: mapped ?? (status === 429 ? 'RATE_LIMITED' : 'BAD_REQUEST'),
-      message: fastifyError.message,
+      // Fastify's messages echo the whole URL back: say what was wrong, not the input.
+      message:
+        mapped === 'URI_TOO_LONG'
+          ? 'a path parameter is longer than 200 characters'
+          : fastifyError.message,
       details: {},
     };
   }

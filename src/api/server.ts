@@ -13,7 +13,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { TSchema } from 'typebox';
+import { type TSchema, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import type { Chain } from '../chain/index.ts';
@@ -33,10 +33,14 @@ import {
 import { registerMempoolRoutes } from './routes/mempool.ts';
 import { registerHealthRoutes, registerNodeRoutes } from './routes/node.ts';
 import { registerPeerRoutes } from './routes/peers.ts';
-import { registerStreamRoute, STREAM_MAX_MESSAGE_BYTES } from './routes/stream.ts';
+import {
+  registerStreamRoute,
+  STREAM_MAX_MESSAGE_BYTES,
+  streamErrorHandler,
+} from './routes/stream.ts';
 import { registerTxRoutes } from './routes/txs.ts';
-import { ErrorBody } from './schemas/common.ts';
-import { type BlockEventSource, StreamHub } from './stream-hub.ts';
+import { ErrorBody, ErrorRef } from './schemas/common.ts';
+import { type BlockEventSource, StreamHub, type StreamHubOptions } from './stream-hub.ts';
 
 export type {
   AdminHooks,
@@ -62,10 +66,18 @@ export interface ApiServerOptions {
   readonly bodyLimit?: number;
   /** Origins allowed to call the API from a browser; empty or absent: CORS off. */
   readonly corsOrigins?: readonly string[];
+  /**
+   * Proxies (IPs or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are
+   * believed, so rate limits, lockouts and stream caps see the real client.
+   * Empty or absent (the default): the socket's address is the client.
+   */
+  readonly trustProxy?: readonly string[];
   /** /health/ready fails when the tip is older than this; 0 disables the check. */
   readonly readyMaxTipAgeMs?: number;
   /** Serve the OpenAPI UI at /api/v1/docs (default true). */
   readonly docs?: boolean;
+  /** WebSocket stream limits (sockets in total, per subject, per address; buffered bytes). */
+  readonly stream?: StreamHubOptions;
 }
 
 /**
@@ -129,18 +141,84 @@ async function helmetHeaders(): Promise<Record<string, string>> {
   return headers;
 }
 
+/** The only spelling of an integer in a path or query: no sign, spaces, exponent, fraction, hex or leading zero. */
+const NO_QUERY = Type.Object({}, { additionalProperties: false });
+
+/**
+ * What a generated client needs from each route's schema: an operationId (its
+ * method name), the security it requires (public, or the bearer scheme with
+ * the least role as scope) and the error responses it can give, each in the
+ * error shape. Filled in from the route's declarations when it does not say.
+ */
+function describeForClients(route: {
+  method: string | string[];
+  url: string;
+  schema?: Record<string, unknown>;
+  config?: unknown;
+}): Record<string, unknown> {
+  const schema = { ...route.schema };
+  const method = [route.method].flat()[0]!.toLowerCase();
+  if (schema['operationId'] === undefined) schema['operationId'] = operationIdOf(method, route.url);
+  const access = (route.config as { auth?: string } | undefined)?.auth ?? 'admin';
+  if (schema['security'] === undefined)
+    schema['security'] = access === 'public' ? [] : [{ bearerAuth: [access] }];
+  const response = schema['response'] as Record<string, unknown> | undefined;
+  if (response !== undefined) {
+    const errors = [400, 429, 500];
+    if (access !== 'public') errors.push(401, 403);
+    if (method === 'post' || method === 'put') errors.push(413, 415);
+    const out: Record<string, unknown> = { ...response };
+    for (const status of errors) out[status] ??= ErrorRef;
+    schema['response'] = out;
+  }
+  return schema;
+}
+
+function operationIdOf(method: string, url: string): string {
+  const words = url
+    .replace(/^\/api\/v1\//, '')
+    .split(/[/._-]/)
+    .filter((w) => w !== '' && w !== 'well' && w !== 'known')
+    .map((w) => (w.startsWith(':') ? `by-${w.slice(1)}` : w))
+    .flatMap((w) => w.split('-'));
+  return [method, ...words]
+    .map((w, i) => (i === 0 ? w : w[0]!.toUpperCase() + w.slice(1)))
+    .join('');
+}
+
+const CANONICAL_INTEGER = /^(0|[1-9][0-9]{0,15})$/;
+
+/**
+ * Path and query values arrive as strings. TypeBox's conversion would read
+ * "1.5", " " and "0x10" as 1, 0 and 16; only canonical decimal integers and
+ * the words true/false are converted, anything else stays a string and fails
+ * the schema (400 VALIDATION_ERROR).
+ */
+function strictConvert(schema: TSchema, value: unknown): unknown {
+  const input = Value.Default(schema, Value.Clone(value));
+  if (input === null || typeof input !== 'object') return Value.Convert(schema, input);
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties;
+  const record = input as Record<string, unknown>;
+  const kept: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(record)) {
+    const type = properties?.[key]?.type;
+    if (typeof raw !== 'string') continue;
+    if ((type === 'integer' || type === 'number') && !CANONICAL_INTEGER.test(raw)) kept[key] = raw;
+    if (type === 'boolean' && raw !== 'true' && raw !== 'false') kept[key] = raw;
+  }
+  const converted = Value.Convert(schema, record) as Record<string, unknown>;
+  return { ...converted, ...kept };
+}
+
 /**
  * TypeBox's compiled checks instead of Ajv: URL parts get their defaults and
- * string-to-number/boolean conversion, bodies are checked exactly as sent
- * (`{"hex": 12}` is refused, not coerced to "12").
+ * strict string-to-number/boolean conversion, bodies are checked exactly as
+ * sent (`{"hex": 12}` is refused, not coerced to "12").
  */
 const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = Compile(schema);
   return (value: unknown) => {
-    const input =
-      httpPart === 'body'
-        ? value
-        : Value.Convert(schema, Value.Default(schema, Value.Clone(value)));
+    const input = httpPart === 'body' ? value : strictConvert(schema, value);
     if (check.Check(input)) return { value: input };
     return { error: [...check.Errors(input)] as unknown as FastifySchemaValidationError[] };
   };
@@ -154,6 +232,8 @@ export async function buildApiApp(
   opts: Omit<ApiServerOptions, 'host' | 'port'>,
   modules: ApiModules,
 ): Promise<{ app: ApiApp; hub: StreamHub; context: ApiContext }> {
+  // Filled in below; the framework-error handler runs before any hook and sets them itself.
+  let securityHeaders: Record<string, string> = {};
   const fastify = Fastify({
     loggerInstance: modules.logger.child({ module: 'api' }),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -164,6 +244,14 @@ export async function buildApiApp(
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 200 },
+    trustProxy:
+      opts.trustProxy !== undefined && opts.trustProxy.length > 0 ? [...opts.trustProxy] : false,
+    // Errors raised while routing (before any hook): same body and headers as every other error.
+    frameworkErrors: (error, request, reply) => {
+      void reply.headers(securityHeaders);
+      void reply.header('x-request-id', request.id);
+      errorHandler(error, request, reply);
+    },
   });
   const app = fastify.withTypeProvider() as unknown as ApiApp;
   app.setValidatorCompiler(validatorCompiler);
@@ -174,18 +262,26 @@ export async function buildApiApp(
   app.setNotFoundHandler((request) => {
     throw new ApiError(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
   });
-  const securityHeaders = await helmetHeaders();
+  securityHeaders = await helmetHeaders();
   // Callback-style hooks: on the cheapest reads an async hook's extra promise is measurable.
+  const { 'strict-transport-security': _hsts, ...plainHttpHeaders } = securityHeaders;
   app.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(securityHeaders);
+    // HSTS means nothing over plain http and misleads: only sent when the client came over https.
+    void reply.headers(request.protocol === 'https' ? securityHeaders : plainHttpHeaders);
     void reply.header('x-request-id', request.id);
     done();
   });
   // Routes added by plugins (the docs UI) are public unless they say otherwise.
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/api/v1/docs') && route.config?.auth === undefined) {
-      route.config = { ...route.config, auth: 'public' };
+    if (route.url.startsWith('/api/v1/docs')) {
+      if (route.config?.auth === undefined) route.config = { ...route.config, auth: 'public' };
+      return;
     }
+    // A route that takes no query parameters refuses any (docs/api.md), like those that declare some.
+    if (route.url.startsWith('/api/v1/') && route.schema?.querystring === undefined)
+      route.schema = { ...route.schema, querystring: NO_QUERY };
+    if (route.schema !== undefined)
+      route.schema = describeForClients(route as Parameters<typeof describeForClients>[0]);
   });
   const metrics = httpMetrics(modules.metricsRegistry);
   app.addHook('onResponse', (request, reply, done) => {
@@ -226,25 +322,41 @@ export async function buildApiApp(
       },
       servers: [{ url: 'http://127.0.0.1:8645' }],
       tags: [
-        { name: 'chain' },
-        { name: 'transactions' },
-        { name: 'addresses' },
-        { name: 'mempool' },
-        { name: 'node' },
-        { name: 'stream' },
-        { name: 'health' },
-        { name: 'admin' },
+        { name: 'chain', description: 'Blocks, headers, the tip and chain parameters' },
+        { name: 'transactions', description: 'Submit transactions and look up their status' },
+        { name: 'addresses', description: 'Balances, unspent coins and history of an address' },
+        { name: 'mempool', description: 'Pending transactions and fee-rate estimates' },
+        { name: 'node', description: 'Node status, validators and operator actions' },
+        { name: 'stream', description: 'WebSocket stream of blocks and address activity' },
+        { name: 'health', description: 'Liveness and readiness probes' },
+        { name: 'auth', description: 'API-key exchange, token refresh and revocation, JWKS' },
+        { name: 'admin', description: 'Operator routes: API keys, audit log, peers, keys' },
       ],
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'Access token from POST /api/v1/auth/token or `utxod token issue`; the scope names the least role a route needs (docs/auth.md).',
+          },
+        },
+      },
     },
   });
-  await app.register(websocket, { options: { maxPayload: STREAM_MAX_MESSAGE_BYTES } });
+  await app.register(websocket, {
+    options: { maxPayload: STREAM_MAX_MESSAGE_BYTES },
+    errorHandler: streamErrorHandler(modules.logger.child({ module: 'stream' })),
+  });
 
   if (modules.auth !== undefined) await modules.auth(app as unknown as FastifyInstance);
 
-  const hub = new StreamHub({
+  const hub = new StreamHub(opts.stream ?? {}, {
     chain: modules.chain,
     mempool: modules.mempool,
     logger: modules.logger.child({ module: 'stream' }),
+    metricsRegistry: modules.metricsRegistry,
   });
   const context: ApiContext = {
     chain: modules.chain,
@@ -267,6 +379,19 @@ export async function buildApiApp(
   registerStreamRoute(app, context);
   if (opts.docs !== false) {
     await app.register(swaggerUi, { routePrefix: '/api/v1/docs', staticCSP: true });
+    // Over plain http (a node on localhost) the browser would upgrade the page's
+    // asset requests to https, which nothing serves: the docs page loads blank.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (request.protocol !== 'https' && request.url.startsWith('/api/v1/docs')) {
+        const csp = reply.getHeader('content-security-policy');
+        if (typeof csp === 'string')
+          void reply.header(
+            'content-security-policy',
+            csp.replace(/\s*upgrade-insecure-requests;?/, ''),
+          );
+      }
+      done(null, payload);
+    });
   }
   return { app, hub, context };
 }

@@ -4,7 +4,13 @@ import { describe, it } from 'node:test';
 import type { Chain } from '../chain/chain.ts';
 import { silentLogger } from '../logger/index.ts';
 import type { Mempool } from '../mempool/mempool.ts';
-import { MAX_ADDRESSES_PER_SOCKET, StreamHub, type StreamSocket } from './stream-hub.ts';
+import {
+  MAX_ADDRESSES_PER_SOCKET,
+  type StreamClient,
+  StreamHub,
+  type StreamSocket,
+  type Subscriber,
+} from './stream-hub.ts';
 
 class FakeSocket implements StreamSocket {
   bufferedAmount = 0;
@@ -20,21 +26,28 @@ class FakeSocket implements StreamSocket {
 
 function hub(maxSockets = 2): StreamHub {
   return new StreamHub(
+    { maxSockets, maxSocketsPerSubject: 2, maxSocketsPerAddress: 3, maxBufferedBytes: 1024 },
     {
       chain: {} as Chain,
       mempool: { events: new EventEmitter() } as unknown as Mempool,
       logger: silentLogger(),
     },
-    maxSockets,
   );
+}
+
+const anon: StreamClient = { subject: null, address: '10.0.0.1' };
+
+function added(h: StreamHub, client = anon): Subscriber {
+  const sub = h.add(new FakeSocket(), client);
+  assert.ok(!('refused' in sub));
+  return sub;
 }
 
 describe('StreamHub', () => {
   it('bounds connections and addresses per connection', () => {
     const h = hub(1);
-    const sub = h.add(new FakeSocket());
-    assert.ok(sub !== null);
-    assert.equal(h.add(new FakeSocket()), null);
+    const sub = added(h);
+    assert.deepEqual(h.add(new FakeSocket(), anon), { refused: 'total-limit' });
     for (let i = 0; i < MAX_ADDRESSES_PER_SOCKET; i++) {
       const hash = new Uint8Array(32);
       new DataView(hash.buffer).setUint32(0, i);
@@ -51,11 +64,28 @@ describe('StreamHub', () => {
   it('disconnects a subscriber that stops reading', () => {
     const h = hub();
     const socket = new FakeSocket();
-    const sub = h.add(socket)!;
-    socket.bufferedAmount = 64 * 1024 * 1024;
-    h.send(sub, '{}');
+    const sub = h.add(socket, anon) as Subscriber;
+    assert.equal(h.send(sub, '{}'), true);
+    socket.bufferedAmount = 1023;
+    assert.equal(h.send(sub, '{}'), false);
     assert.equal(socket.closed, 1013);
-    assert.equal(socket.sent.length, 0);
+    assert.equal(socket.sent.length, 1);
     assert.equal(h.size, 0);
+    assert.equal(h.send(sub, '{}'), false, 'a dropped subscriber gets nothing more');
+  });
+
+  it('caps sockets per subject and per address, and frees slots on remove', () => {
+    const h = hub(100);
+    const a = { subject: 'key:a', address: '10.0.0.1' };
+    const first = added(h, a);
+    added(h, a);
+    assert.deepEqual(h.add(new FakeSocket(), a), { refused: 'subject-limit' });
+    added(h, { subject: 'key:b', address: '10.0.0.1' });
+    assert.deepEqual(h.add(new FakeSocket(), { subject: 'key:c', address: '10.0.0.1' }), {
+      refused: 'address-limit',
+    });
+    added(h, { subject: 'key:c', address: '10.0.0.2' });
+    h.remove(first);
+    added(h, { subject: 'key:a', address: '10.0.0.3' });
   });
 });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import type { Chain } from '../chain/index.ts';
 import type { Mempool } from '../mempool/index.ts';
 import type { Block, Lock, Transaction } from '../primitives/index.ts';
@@ -9,6 +10,8 @@ export interface StreamSocket {
   readonly bufferedAmount: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+  /** Drops the connection at once (a close frame would only queue behind unread data). */
+  terminate?(): void;
 }
 
 export interface BlockMessage {
@@ -39,16 +42,58 @@ export interface BlockEventSource {
   off(event: 'block', listener: (event: BlockEvent) => void): unknown;
 }
 
+/** Who holds a socket: the token subject (null when anonymous) and the client address. */
+export interface StreamClient {
+  readonly subject: string | null;
+  readonly address: string;
+}
+
 interface Subscriber {
   readonly socket: StreamSocket;
+  readonly client: StreamClient;
   blocks: boolean;
   /** lock hash hex -> address as the client spelled it. */
   readonly addresses: Map<string, string>;
 }
 
-/** A slow reader is cut off rather than buffered without bound. */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 export const MAX_ADDRESSES_PER_SOCKET = 100;
+
+export interface StreamHubOptions {
+  /** Sockets in total. */
+  readonly maxSockets?: number;
+  /** Sockets one token subject may hold (anonymous clients are counted by address only). */
+  readonly maxSocketsPerSubject?: number;
+  /** Sockets one client address may hold, whatever tokens it uses. */
+  readonly maxSocketsPerAddress?: number;
+  /**
+   * Bytes queued for one socket (ws's bufferedAmount) above which it is closed:
+   * a client that stops reading is cut off rather than buffered without bound.
+   */
+  readonly maxBufferedBytes?: number;
+}
+
+export const STREAM_DEFAULTS = {
+  maxSockets: 1000,
+  maxSocketsPerSubject: 8,
+  maxSocketsPerAddress: 32,
+  maxBufferedBytes: 1024 * 1024,
+} as const;
+
+/** Why a socket was refused at connect or dropped later (the metric's label). */
+export type StreamDropReason = 'slow-consumer' | 'total-limit' | 'subject-limit' | 'address-limit';
+
+function dropCounter(registry: Registry | null): Counter<'reason'> | null {
+  if (registry === null) return null;
+  const name = 'utxod_api_stream_dropped_total';
+  const existing = registry.getSingleMetric(name);
+  if (existing !== undefined) return existing as Counter<'reason'>;
+  return new Counter({
+    name,
+    help: 'WebSocket stream sockets refused at connect or closed for reading too slowly, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+}
 
 /**
  * Fan-out of new blocks and address activity to WebSocket subscribers. Fed
@@ -62,13 +107,20 @@ export class StreamHub {
   private readonly chain: Chain;
   private readonly mempool: Mempool;
   private readonly logger: Logger;
-  readonly maxSockets: number;
+  private readonly limits: Required<StreamHubOptions>;
+  private readonly perSubject = new Map<string, number>();
+  private readonly perAddress = new Map<string, number>();
+  private readonly dropped: Counter<'reason'> | null;
 
-  constructor(modules: { chain: Chain; mempool: Mempool; logger: Logger }, maxSockets = 1000) {
+  constructor(
+    opts: StreamHubOptions,
+    modules: { chain: Chain; mempool: Mempool; logger: Logger; metricsRegistry?: Registry | null },
+  ) {
     this.chain = modules.chain;
     this.mempool = modules.mempool;
     this.logger = modules.logger;
-    this.maxSockets = maxSockets;
+    this.limits = { ...STREAM_DEFAULTS, ...opts };
+    this.dropped = dropCounter(modules.metricsRegistry ?? null);
     // Every admission, whatever its source (API, gossip, sync, resolved orphan).
     this.mempool.events.on('accepted', ({ tx }) => this.onMempoolTx(tx));
   }
@@ -77,15 +129,40 @@ export class StreamHub {
     return this.subscribers.size;
   }
 
-  add(socket: StreamSocket): Subscriber | null {
-    if (this.subscribers.size >= this.maxSockets) return null;
-    const sub: Subscriber = { socket, blocks: false, addresses: new Map() };
+  get maxSockets(): number {
+    return this.limits.maxSockets;
+  }
+
+  /**
+   * Registers a socket, or names the limit it would exceed: the total, its
+   * subject's share or its address's share, so one token or one host cannot
+   * hold every slot.
+   */
+  add(socket: StreamSocket, client: StreamClient): Subscriber | { refused: StreamDropReason } {
+    let refused: StreamDropReason | null = null;
+    if (this.subscribers.size >= this.limits.maxSockets) refused = 'total-limit';
+    else if ((this.perAddress.get(client.address) ?? 0) >= this.limits.maxSocketsPerAddress)
+      refused = 'address-limit';
+    else if (
+      client.subject !== null &&
+      (this.perSubject.get(client.subject) ?? 0) >= this.limits.maxSocketsPerSubject
+    )
+      refused = 'subject-limit';
+    if (refused !== null) {
+      this.dropped?.inc({ reason: refused });
+      return { refused };
+    }
+    const sub: Subscriber = { socket, client, blocks: false, addresses: new Map() };
     this.subscribers.add(sub);
+    increment(this.perAddress, client.address, 1);
+    if (client.subject !== null) increment(this.perSubject, client.subject, 1);
     return sub;
   }
 
   remove(sub: Subscriber): void {
     if (!this.subscribers.delete(sub)) return;
+    increment(this.perAddress, sub.client.address, -1);
+    if (sub.client.subject !== null) increment(this.perSubject, sub.client.subject, -1);
     for (const key of sub.addresses.keys()) this.unwatch(key);
     sub.addresses.clear();
   }
@@ -108,6 +185,8 @@ export class StreamHub {
     for (const sub of this.subscribers) sub.socket.close(1001, 'server shutting down');
     this.subscribers.clear();
     this.watched.clear();
+    this.perAddress.clear();
+    this.perSubject.clear();
   }
 
   /** BlockImporter 'block' listener. */
@@ -199,13 +278,26 @@ export class StreamHub {
     }
   }
 
-  send(sub: Subscriber, text: string): void {
-    if (sub.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      sub.socket.close(1013, 'subscriber too slow');
+  /**
+   * The only way anything reaches a socket (pushes and replies to the
+   * client's own requests alike): a socket whose queue is over the bound is
+   * closed instead of being queued more. Returns false when it was dropped.
+   */
+  send(sub: Subscriber, text: string): boolean {
+    if (!this.subscribers.has(sub)) return false;
+    if (sub.socket.bufferedAmount + text.length > this.limits.maxBufferedBytes) {
+      this.dropped?.inc({ reason: 'slow-consumer' });
       this.remove(sub);
-      return;
+      this.logger.debug(
+        { address: sub.client.address, buffered: sub.socket.bufferedAmount },
+        'stream: slow consumer dropped',
+      );
+      if (sub.socket.terminate !== undefined) sub.socket.terminate();
+      else sub.socket.close(1013, 'subscriber too slow');
+      return false;
     }
     sub.socket.send(text);
+    return true;
   }
 
   private unwatch(key: string): void {
@@ -213,6 +305,12 @@ export class StreamHub {
     if (n <= 0) this.watched.delete(key);
     else this.watched.set(key, n);
   }
+}
+
+function increment(map: Map<string, number>, key: string, by: number): void {
+  const n = (map.get(key) ?? 0) + by;
+  if (n <= 0) map.delete(key);
+  else map.set(key, n);
 }
 
 export type { Subscriber };

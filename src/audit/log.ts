@@ -50,6 +50,14 @@ export function auditKey(seq: number): Uint8Array {
  * the same batch as each entry, which lets verification notice a cut-off tail.
  */
 export const AUDIT_HEAD_KEY = Uint8Array.of(Bucket.audit);
+/**
+ * The checkpoint left by pruning: seq and hash of the last entry removed. It
+ * sorts between the head and the first entry key, so entry scans skip it; the
+ * first entry kept must link to its hash, so the kept chain stays verifiable.
+ */
+export const AUDIT_CHECKPOINT_KEY = Uint8Array.of(Bucket.audit, 0x00);
+/** Default retention of audit entries (docs/auth.md "Audit log"). */
+export const AUDIT_RETENTION_MS = 90 * 86_400_000;
 const FIRST_KEY = auditKey(0);
 const END_KEY = Uint8Array.of(Bucket.audit + 1);
 
@@ -229,6 +237,33 @@ export class AuditLog {
     });
   }
 
+  /**
+   * Deletes entries older than `olderThanMs` (by their time; at most up to the
+   * newest entry, which is always kept) and records a checkpoint (seq and hash
+   * of the last one deleted) in the same batch. Runs in the append queue.
+   */
+  prune(olderThanMs: number): Promise<{ pruned: number; checkpoint: number | null }> {
+    const run = this.queue.then(async () => {
+      const cutoff = this.now() - olderThanMs;
+      const dels: Uint8Array[] = [];
+      let last: { seq: number; hash: Uint8Array } | null = null;
+      for await (const [key, value] of this.db.range(FIRST_KEY, auditKey(this.lastSeq))) {
+        const entry = decodeEntry(value);
+        if (entry.time >= cutoff) break;
+        dels.push(key);
+        last = { seq: entry.seq, hash: entry.computedHash };
+      }
+      if (last === null) return { pruned: 0, checkpoint: null };
+      await this.db.write([
+        ...dels.map((key) => ({ type: 'del' as const, key })),
+        { type: 'put', key: AUDIT_CHECKPOINT_KEY, value: encodeHead(last.seq, last.hash) },
+      ]);
+      return { pruned: dels.length, checkpoint: last.seq };
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Entries from seq `from` on (or down, with order 'desc'), at most `limit`. */
   async page(opts: { from?: number; limit: number; order?: 'asc' | 'desc' }): Promise<AuditPage> {
     const desc = opts.order === 'desc';
@@ -312,6 +347,16 @@ export async function verifyAuditLog(
   };
   let expectedSeq = 1;
   let prevHash: Uint8Array = ZERO_HASH;
+  const rawCheckpoint = await db.get(AUDIT_CHECKPOINT_KEY);
+  if (rawCheckpoint !== undefined) {
+    try {
+      const checkpoint = decodeHead(rawCheckpoint);
+      expectedSeq = checkpoint.seq + 1;
+      prevHash = checkpoint.hash;
+    } catch {
+      report({ seq: 0, kind: 'undecodable', message: 'the pruning checkpoint cannot be decoded' });
+    }
+  }
   let entries = 0;
   let last: { seq: number; hash: Uint8Array } | null = null;
   for await (const [key, value] of db.range(FIRST_KEY, END_KEY)) {
@@ -374,6 +419,9 @@ export async function verifyAuditLog(
       });
     }
   }
+  // Everything pruned but the head: the head must be the checkpoint itself.
+  if (last === null && rawCheckpoint !== undefined && expectedSeq > 1)
+    last = { seq: expectedSeq - 1, hash: prevHash };
   if (head === null && last !== null && rawHead === undefined)
     report({
       seq: last.seq,

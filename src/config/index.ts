@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LevelWithSilent } from 'pino';
@@ -48,6 +49,8 @@ export interface NodeConfig {
   readonly authLockoutDurationMs: number;
   /** scrypt cost of new API key hashes: N = 2^authScryptLogN. */
   readonly authScryptLogN: number;
+  /** Access-token signatures: EdDSA (asymmetric, keys published as JWKS) or HS256 (node-local secret). */
+  readonly authTokenAlgorithm: 'EdDSA' | 'HS256';
   readonly rateLimitEnabled: boolean;
   readonly rateLimitWindowMs: number;
   /** Requests per window: unauthenticated per IP, then per subject for each role. */
@@ -63,6 +66,8 @@ export interface NodeConfig {
   readonly metricsPort: number;
   /** Browser origins allowed to call the API (CORS); empty: CORS off. */
   readonly corsOrigins: readonly string[];
+  /** Proxies (IPs or CIDRs) whose X-Forwarded-For/-Proto the API believes; empty: none (default). */
+  readonly trustProxy: readonly string[];
   /** Largest API request body, bytes. */
   readonly bodyLimit: number;
   /** /health/ready fails when the tip is older than this; 0 disables the check. */
@@ -107,6 +112,7 @@ export const DEFAULT_CONFIG: Omit<NodeConfig, 'datadir'> = {
   authLockoutWindowMs: 15 * 60_000,
   authLockoutDurationMs: 15 * 60_000,
   authScryptLogN: 15,
+  authTokenAlgorithm: 'EdDSA',
   rateLimitEnabled: true,
   rateLimitWindowMs: 60_000,
   rateLimitAnonymous: 300,
@@ -118,6 +124,7 @@ export const DEFAULT_CONFIG: Omit<NodeConfig, 'datadir'> = {
   metricsHost: '127.0.0.1',
   metricsPort: 9645,
   corsOrigins: [],
+  trustProxy: [],
   bodyLimit: 2 * 1024 * 1024 + 4096,
   readyMaxTipAgeMs: 120_000,
   p2pHost: '0.0.0.0',
@@ -231,6 +238,26 @@ const peerAddrs: Parser = (value, key, source) => {
   return list.filter((a) => a !== '');
 };
 
+const cidrs: Parser = (value, key, source) => {
+  const list = typeof value === 'string' ? value.split(',').map((c) => c.trim()) : value;
+  const valid = (entry: unknown): boolean => {
+    if (typeof entry !== 'string') return false;
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address ?? '');
+    if (family === 0 || rest.length > 0) return false;
+    if (prefix === undefined) return true;
+    return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  };
+  if (!Array.isArray(list) || !list.every((c) => c === '' || valid(c)))
+    throw new ConfigError(
+      key,
+      'IP addresses or CIDRs like 10.0.0.0/8 (comma-separated)',
+      source,
+      value,
+    );
+  return list.filter((c) => c !== '');
+};
+
 const PARSERS: Record<keyof Omit<NodeConfig, 'datadir'>, Parser> = {
   logLevel: oneOf(LOG_LEVELS),
   logFormat: oneOf(['json', 'pretty', 'auto']),
@@ -252,6 +279,7 @@ const PARSERS: Record<keyof Omit<NodeConfig, 'datadir'>, Parser> = {
   authLockoutWindowMs: int(1000, 86_400_000),
   authLockoutDurationMs: int(1000, 86_400_000),
   authScryptLogN: int(10, 20),
+  authTokenAlgorithm: oneOf(['EdDSA', 'HS256']),
   rateLimitEnabled: bool,
   rateLimitWindowMs: int(1000, 86_400_000),
   rateLimitAnonymous: int(1, 1_000_000),
@@ -263,6 +291,7 @@ const PARSERS: Record<keyof Omit<NodeConfig, 'datadir'>, Parser> = {
   metricsHost: host,
   metricsPort: int(0, 65_535),
   corsOrigins: origins,
+  trustProxy: cidrs,
   bodyLimit: int(1024, 64 * 1024 * 1024),
   readyMaxTipAgeMs: int(0, 7 * 24 * 3_600_000),
   p2pHost: host,

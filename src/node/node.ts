@@ -387,6 +387,7 @@ async function openApi(
       port: config.rpcPort,
       bodyLimit: config.bodyLimit,
       corsOrigins: config.corsOrigins,
+      trustProxy: config.trustProxy,
       readyMaxTipAgeMs: config.readyMaxTipAgeMs,
     },
     {

@@ -4,6 +4,7 @@
  * `P2PHost.init` (nothing listens yet), started by `start`, closed by `close`.
  */
 import { EventEmitter } from 'node:events';
+import { BlockList } from 'node:net';
 import { join } from 'node:path';
 import { noise } from '@chainsafe/libp2p-noise';
 import type { GossipSub } from '@libp2p/gossipsub';
@@ -65,6 +66,14 @@ export interface P2POptions {
   readonly statusRefreshMs?: number;
   /** How often disconnected bootstrap peers are redialled. */
   readonly redialMs?: number;
+  /** New peer identities one address may connect with per `identityWindowMs` (default 32 per 10 min). */
+  readonly maxIdentitiesPerIp?: number;
+  readonly identityWindowMs?: number;
+  /**
+   * Addresses (IPs or CIDRs) that address bans and the identity bound do not
+   * apply to: by default loopback, where only this machine's own processes live.
+   */
+  readonly addressLimitExempt?: readonly string[];
 }
 
 export interface P2PModules {
@@ -125,6 +134,13 @@ export class P2PHost implements PeerSource {
   private readonly handshaken = new Map<string, PeerInfo>();
   /** Peers of another chain or version: peer id -> refused until. */
   private readonly incompatible = new Map<string, number>();
+  /** Peers whose status (sent to us or asked by us) matched ours: the only ones served. */
+  private readonly verified = new Set<string>();
+  /** Banned addresses (IP -> until, ms), set with a misbehaving peer's ban: a new identity does not help. */
+  private readonly addressBans = new Map<string, { until: number; peerId: string }>();
+  /** Per IP: peer ids first seen from it (-> when), to bound identity churn. */
+  private readonly identitiesByIp = new Map<string, Map<string, number>>();
+  private readonly exempt: BlockList;
   private consensusHandler: ConsensusGossipHandler | null = null;
   private txDeferral: TransactionDeferral | null = null;
   private state: 'ready' | 'started' | 'closing' | 'closed' = 'ready';
@@ -149,20 +165,25 @@ export class P2PHost implements PeerSource {
     this.logger = modules.logger;
     this.chainId = modules.chain.genesis.chainId;
     this.bootstrap = opts.bootstrap.map((a) => multiaddr(a));
+    this.exempt = blockListOf(opts.addressLimitExempt ?? ['127.0.0.0/8', '::1/128']);
     this.gossip = new Gossip({ pubsub: this.libp2p.services.pubsub, logger: this.logger });
     this.reqResp = new ReqResp({
       libp2p: this.libp2p,
       logger: this.logger,
       metrics: this.metrics,
       penalize: (peerId, penalty, reason) => this.reportPeer(peerId, penalty, reason),
+      handshaken: (peerId) => this.verified.has(peerId),
       context: {
         chain: modules.chain,
         mempool: modules.mempool,
         localStatus: () => this.localStatus(),
         onRemoteStatus: (peerId, status) => {
           const reason = this.incompatibility(status);
+          // A compatible status in the peer's own request is a handshake too:
+          // it may ask for blocks as soon as it has our answer.
+          if (reason === null) this.verified.add(peerId);
           // Answer first (so the peer learns why), then hang up.
-          if (reason !== null) setTimeout(() => void this.refuse(peerId, reason), 200).unref();
+          else setTimeout(() => void this.refuse(peerId, reason), 200).unref();
         },
       },
     });
@@ -189,8 +210,12 @@ export class P2PHost implements PeerSource {
       connectionManager: { maxConnections: opts.maxConnections },
       connectionGater: {
         denyDialPeer: (peerId) => host?.refused(peerId.toString()) ?? false,
-        denyInboundConnection: (maConn) => host?.tooManyFromIp(maConn) ?? false,
-        denyInboundEncryptedConnection: (peerId) => host?.refused(peerId.toString()) ?? false,
+        denyInboundConnection: (maConn) =>
+          (host?.addressBanned(maConn.remoteAddr) ?? false) ||
+          (host?.tooManyFromIp(maConn) ?? false),
+        denyInboundEncryptedConnection: (peerId, maConn) =>
+          (host?.refused(peerId.toString()) ?? false) ||
+          (host?.identityChurn(peerId.toString(), maConn) ?? false),
         denyOutboundEncryptedConnection: (peerId) => host?.refused(peerId.toString()) ?? false,
       },
       services: {
@@ -239,7 +264,8 @@ export class P2PHost implements PeerSource {
     this.libp2p.addEventListener('peer:disconnect', (event) => {
       this.updatePeerGauge();
       const peerId = event.detail.toString();
-      this.reqResp.forgetPeer(peerId);
+      // Request quotas are kept (they expire on their own): a redial must not refill them.
+      this.verified.delete(peerId);
       if (this.handshaken.delete(peerId)) {
         this.logger.info({ peer: peerId }, 'peer disconnected');
         this.events.emit('peer:disconnected', { peerId });
@@ -384,6 +410,12 @@ export class P2PHost implements PeerSource {
   ): Promise<BanRecord> {
     const id = parsePeerId(peerId);
     const record = await this.bans.ban(id, durationMs, reason);
+    // The address goes with the identity: a fresh key from the same host is refused too.
+    for (const connection of this.libp2p.getConnections(peerIdFromString(id))) {
+      const ip = ipOf(connection.remoteAddr);
+      if (ip !== null && !this.isExempt(ip))
+        this.addressBans.set(ip, { until: record.expiresAt, peerId: id });
+    }
     this.metrics?.bans.inc({ reason: reason === 'operator' ? 'operator' : 'score' });
     this.logger.warn(
       { peer: id, until: new Date(record.expiresAt).toISOString(), reason },
@@ -397,6 +429,7 @@ export class P2PHost implements PeerSource {
     const id = parsePeerId(peerId);
     this.scores.forget(id);
     this.incompatible.delete(id);
+    for (const [ip, ban] of this.addressBans) if (ban.peerId === id) this.addressBans.delete(ip);
     const removed = await this.bans.unban(id);
     if (removed) this.logger.info({ peer: id }, 'peer unbanned');
     return removed;
@@ -453,6 +486,7 @@ export class P2PHost implements PeerSource {
       return;
     }
     this.metrics?.handshakes.inc({ outcome: 'ok' });
+    this.verified.add(peerId);
     const connection = this.libp2p.getConnections(peer)[0];
     if (connection === undefined) return;
     const first = !this.handshaken.has(peerId);
@@ -500,6 +534,7 @@ export class P2PHost implements PeerSource {
 
   private async hangUp(peerId: string): Promise<void> {
     this.handshaken.delete(peerId);
+    this.verified.delete(peerId);
     try {
       await this.libp2p.hangUp(peerIdFromString(peerId));
     } catch (error) {
@@ -521,6 +556,54 @@ export class P2PHost implements PeerSource {
     if (until === undefined) return false;
     if (until > Date.now()) return true;
     this.incompatible.delete(peerId);
+    return false;
+  }
+
+  private isExempt(ip: string): boolean {
+    return this.exempt.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4');
+  }
+
+  private addressBanned(addr: Multiaddr): boolean {
+    const ip = ipOf(addr);
+    if (ip === null) return false;
+    const ban = this.addressBans.get(ip);
+    if (ban === undefined) return false;
+    if (ban.until > Date.now()) {
+      this.logger.debug({ ip }, 'inbound connection refused: address banned');
+      return true;
+    }
+    this.addressBans.delete(ip);
+    return false;
+  }
+
+  /** True when `peerId` is one new identity too many for its address in the window. */
+  private identityChurn(peerId: string, maConn: MultiaddrConnection): boolean {
+    const ip = ipOf(maConn.remoteAddr);
+    if (ip === null || this.isExempt(ip)) return false;
+    const now = Date.now();
+    const windowMs = this.opts.identityWindowMs ?? 10 * 60_000;
+    let seen = this.identitiesByIp.get(ip);
+    if (seen === undefined) {
+      if (this.identitiesByIp.size >= 10_000) {
+        for (const [key, ids] of this.identitiesByIp) {
+          for (const [id, at] of ids) if (now - at > windowMs) ids.delete(id);
+          if (ids.size === 0) this.identitiesByIp.delete(key);
+        }
+      }
+      seen = new Map();
+      this.identitiesByIp.set(ip, seen);
+    }
+    for (const [id, at] of seen) if (now - at > windowMs) seen.delete(id);
+    if (seen.has(peerId)) return false;
+    if (seen.size >= (this.opts.maxIdentitiesPerIp ?? 32)) {
+      this.metrics?.handshakes.inc({ outcome: 'identity-churn' });
+      this.logger.debug(
+        { ip, peer: peerId },
+        'inbound peer refused: too many identities from its address',
+      );
+      return true;
+    }
+    seen.set(peerId, now);
     return false;
   }
 
@@ -579,6 +662,17 @@ export class P2PHost implements PeerSource {
   private updatePeerGauge(): void {
     this.metrics?.peersConnected.set(this.libp2p.getPeers().length);
   }
+}
+
+function blockListOf(cidrs: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of cidrs) {
+    const [address = '', prefix] = entry.split('/');
+    const type = address.includes(':') ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(prefix), type);
+  }
+  return list;
 }
 
 function ipOf(addr: Multiaddr): string | null {

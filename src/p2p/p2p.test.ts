@@ -248,7 +248,7 @@ describe('request/response over loopback', () => {
 
   it('enforces the per-peer inbound quota', async () => {
     let limited = 0;
-    for (let i = 0; i < statusProtocol.quota.requests + 3; i++) {
+    for (let i = 0; i < statusProtocol.quota.requests + 10; i++) {
       try {
         await client.reqResp.getStatus(serverId);
       } catch (error) {

@@ -91,6 +91,8 @@ describe('p2p fuzz against a node process', { timeout: 120_000 }, () => {
       for (let attempt = 0; ; attempt++) {
         try {
           await peer.libp2p.dial(addr);
+          // The node serves nothing but status before a peer's status matched its own.
+          await peer.reqResp.getStatus(nodeId);
           return peer;
         } catch (error) {
           // The node may still count the previous fuzzer's connection against the

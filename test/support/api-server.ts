@@ -49,7 +49,11 @@ export interface ApiFixture {
 }
 
 export async function startApiFixture(
-  opts: Partial<Omit<ApiServerOptions, 'host' | 'port'>> & { auth?: ApiAuthPlugin } = {},
+  opts: Partial<Omit<ApiServerOptions, 'host' | 'port'>> & {
+    auth?: ApiAuthPlugin;
+    /** Where the server logs (default: nowhere). */
+    logger?: Logger;
+  } = {},
 ): Promise<ApiFixture> {
   const validator = testKey(0);
   const alice = testKey(1);
@@ -62,7 +66,7 @@ export async function startApiFixture(
     { maxBytes: 8 * 1024 * 1024, minRelayFeeRate: 1000n },
     { params: chain.params, chainIdHash: chain.chainIdHash, chain, signatures },
   );
-  const logger = silentLogger();
+  const logger = opts.logger ?? silentLogger();
   const registry = createMetricsRegistry({ defaultMetrics: false });
   const importer = new BlockImporter({ chain, mempool, metrics: null, logger });
   const mempoolFile = join(t.dir, 'mempool.dat');
@@ -72,7 +76,7 @@ export async function startApiFixture(
     listenAddrs: [],
     sync: null,
   };
-  const { auth, ...serverOpts } = opts;
+  const { auth, logger: _logger, ...serverOpts } = opts;
   const api = await ApiServer.init(
     { host: '127.0.0.1', port: 0, ...serverOpts },
     {

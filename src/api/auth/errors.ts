@@ -25,6 +25,8 @@ export const AUTH_ERROR_STATUS = {
   /** Request rate above the limit for this client and route class; see Retry-After. */
   RATE_LIMITED: 429,
   API_KEY_NOT_FOUND: 404,
+  /** A token subject that is not 1-64 characters [A-Za-z0-9._:@-], or claims an API key's `key:` prefix. */
+  AUTH_INVALID_SUBJECT: 400,
 } as const;
 
 export type AuthErrorCode = keyof typeof AUTH_ERROR_STATUS;

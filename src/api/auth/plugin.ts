@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { AuditLog } from '../../audit/index.ts';
+import { AuditAggregator } from '../../audit/index.ts';
 import { AuthError } from './errors.ts';
 import { type AccessLevel, type RateLimitClass, ROLES, type Role, roleAllows } from './roles.ts';
 import type { AuthService } from './service.ts';
@@ -29,6 +30,12 @@ export interface AuthPluginOptions {
   readonly publicRoutes?: readonly string[];
   /** null turns rate limiting off. */
   readonly rateLimit: RateLimitSettings | null;
+  /**
+   * Refusals of clients without a valid token, per address and window: the
+   * first `perKey` are audited one by one, the rest summed into one summary
+   * entry (default 5 per 60 s). Refusals of authenticated clients are always audited.
+   */
+  readonly anonymousAudit?: { readonly windowMs: number; readonly perKey: number };
 }
 
 export interface AuthMetrics {
@@ -104,6 +111,11 @@ async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Pr
   };
   const routeClass = (request: FastifyRequest): RateLimitClass =>
     request.routeOptions.config.rateLimitClass ?? 'default';
+
+  const noise = new AuditAggregator(opts.anonymousAudit ?? { windowMs: 60_000, perKey: 5 }, {
+    audit,
+  });
+  app.addHook('onClose', async () => noise.close());
 
   app.decorateRequest('auth', null);
   app.decorate('utxodAuth', { service, audit, metrics });
@@ -191,10 +203,12 @@ async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Pr
       keyGenerator: (request) => {
         const cls = routeClass(request);
         // Auth routes are where credentials are guessed: always per address.
+        // A token's bucket is its subject *and* role: tokens of different roles
+        // minted for one subject (the CLI's) must not starve each other.
         const who =
           cls === 'auth' || request.auth === null
             ? `ip:${request.ip}`
-            : `sub:${request.auth.subject}`;
+            : `${request.auth.role}|sub:${request.auth.subject}`;
         return `${cls}|${who}`;
       },
       onExceeded: (request) => {
@@ -254,12 +268,16 @@ async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Pr
         'www-authenticate',
         `Bearer error="${failure.code === 'AUTH_MISSING' ? 'invalid_request' : 'invalid_token'}"`,
       );
-    audit.record({
+    const event = {
       actor: clientLabel(request),
       action: 'auth.denied',
-      outcome: 'failure',
+      outcome: 'failure' as const,
       details: { code: failure.code, route: routeKey(request), required, ip: request.ip },
-    });
+    };
+    // An authenticated client refused (403) is a security event; a client with
+    // no valid token is mostly scanner noise: sampled and summed per address.
+    if (request.auth !== null) audit.record(event);
+    else noise.record(`ip:${request.ip}`, { ...event, code: failure.code });
     return failure;
   }
 

@@ -197,6 +197,38 @@ export function registerAuthRoutes(app: FastifyInstance): void {
     },
   );
 
+  // Public keys of the EdDSA token keys, so a gateway or another service can
+  // verify access tokens without any secret (RFC 7517 key set).
+  app.get(
+    '/.well-known/jwks.json',
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags: ['auth'],
+        operationId: 'getJwks',
+        summary: 'Public keys that verify access tokens (JWKS; EdDSA keys only)',
+        response: {
+          200: Type.Object({
+            keys: Type.Array(
+              Type.Object({
+                kty: Type.Literal('OKP'),
+                crv: Type.Literal('Ed25519'),
+                x: Type.String(),
+                kid: Type.String(),
+                alg: Type.Literal('EdDSA'),
+                use: Type.Literal('sig'),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (_request, reply) => {
+      void reply.header('cache-control', 'public, max-age=300');
+      return service.keys.jwks();
+    },
+  );
+
   app.post<{ Body: Static<typeof CreateApiKeyRequest> }>(
     '/api/v1/admin/api-keys',
     {

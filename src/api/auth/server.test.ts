@@ -19,6 +19,7 @@ const config = (datadir: string): AuthConfig => ({
   authLockoutWindowMs: 900_000,
   authLockoutDurationMs: 900_000,
   authScryptLogN: 10,
+  authTokenAlgorithm: 'EdDSA',
   rateLimitEnabled: true,
   rateLimitWindowMs: 60_000,
   rateLimitAnonymous: 1000,

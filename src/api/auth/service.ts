@@ -1,5 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { scryptAsync } from '@noble/hashes/scrypt.js';
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { sha256 } from '../../crypto/index.ts';
 import type { BatchOp, Database } from '../../storage/index.ts';
@@ -8,18 +7,22 @@ import { asError, fromHex, toHex } from '../../util/index.ts';
 import { AuthError } from './errors.ts';
 import { LockoutTracker } from './lockout.ts';
 import type { Role } from './roles.ts';
-import { type SigningKey, SigningKeyStore } from './signing-keys.ts';
+import { type SigningKey, SigningKeyStore, type TokenAlgorithm } from './signing-keys.ts';
 import { type IssuedToken, TokenCodec, type VerifiedToken } from './tokens.ts';
 
 /** Sub-buckets of Bucket.auth (the signing keys live in a file, see signing-keys.ts). */
 const Sub = { apiKey: 0x01, refresh: 0x02, revoked: 0x03 } as const;
 
 const API_KEY_RE = /^utxod_ak_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+/** Subjects of tokens minted without an API key (`utxod token issue --subject`). */
+export const SUBJECT_RE = /^[A-Za-z0-9._:@-]{1,64}$/;
 const REFRESH_RE = /^utxod_rt_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
 
 export interface AuthServiceOptions {
   /** The JSON file of token signing keys (see signingKeysPath). */
   readonly signingKeysPath: string;
+  /** Algorithm of new token keys (default EdDSA; HS256 only when chosen). */
+  readonly tokenAlgorithm?: TokenAlgorithm;
   readonly signingKeyOverlapMs: number;
   readonly accessTokenTtlMs: number;
   readonly refreshTokenTtlMs: number;
@@ -96,6 +99,8 @@ export class AuthService {
   /** Revoked token ids and refresh-family ids -> when the entry may be forgotten (ms). */
   private readonly revoked: Map<string, number>;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Per client address: its API-key hash checks run one after another, never ahead of other clients'. */
+  private readonly hashQueues = new Map<string, Promise<unknown>>();
   private purgeTimer: NodeJS.Timeout | null = null;
 
   private constructor(
@@ -127,6 +132,7 @@ export class AuthService {
     const keys = SigningKeyStore.open({
       path: opts.signingKeysPath,
       overlapMs: opts.signingKeyOverlapMs,
+      algorithm: opts.tokenAlgorithm ?? 'EdDSA',
       now,
     });
     const codec = await TokenCodec.create({ now }, { keys });
@@ -180,8 +186,20 @@ export class AuthService {
   }
 
   /** Mints an access token without an API key (the offline CLI, tests). */
-  issueAccessToken(subject: string, role: Role, ttlMs = this.opts.accessTokenTtlMs): IssuedToken {
-    return this.codec.sign({ subject, role, ttlMs });
+  issueAccessToken(
+    subject: string,
+    role: Role,
+    ttlMs = this.opts.accessTokenTtlMs,
+    opts: { notBefore?: number } = {},
+  ): IssuedToken {
+    // `key:` subjects belong to API keys (revocation and audit follow the key).
+    if (!SUBJECT_RE.test(subject) || subject.startsWith('key:'))
+      throw new AuthError(
+        'AUTH_INVALID_SUBJECT',
+        'a token subject is 1-64 characters [A-Za-z0-9._:@-] and does not start with "key:"',
+        { subject: subject.slice(0, 80) },
+      );
+    return this.codec.sign({ subject, role, ttlMs, ...opts });
   }
 
   // --- API keys -------------------------------------------------------------
@@ -196,7 +214,7 @@ export class AuthService {
     const secret = randomBytes(32).toString('base64url');
     const salt = randomBytes(16);
     const kdf = { alg: 'scrypt', N: 2 ** this.opts.scryptLogN, r: 8, p: 1, dkLen: 32 } as const;
-    const hash = await scryptAsync(secret, salt, kdf);
+    const hash = await scryptHash(secret, salt, kdf);
     const record: ApiKeyRecord = {
       id,
       role: input.role,
@@ -226,26 +244,40 @@ export class AuthService {
 
   /**
    * Exchanges an API key for an access token and a new refresh-token family.
-   * Failures count against both the key id and the client IP.
+   * Failures count against the (key, client address) pair and the address,
+   * never against the key alone: the key id is not secret, so a third party
+   * guessing at it must lock out only itself. The scrypt check runs in the
+   * thread pool, outside the service's serial queue, and each address's
+   * checks run one at a time, so one client's flood of attempts waits behind
+   * itself rather than delaying other clients' logins.
    */
-  exchangeApiKey(apiKey: string, clientIp: string): Promise<TokenPair> {
+  async exchangeApiKey(apiKey: string, clientIp: string): Promise<TokenPair> {
+    const match = API_KEY_RE.exec(apiKey);
+    const ipSubject = `ip:${clientIp}`;
+    const subjects = match === null ? [ipSubject] : [`pair:${match[1]}|${clientIp}`, ipSubject];
+    this.refuseIfLocked(subjects);
+    const record = match === null ? undefined : this.apiKeys.get(match[1]!);
+    const ok =
+      match !== null &&
+      record !== undefined &&
+      (await this.perClient(clientIp, () => {
+        // Locked while it waited in its own queue: do not spend the hash.
+        this.refuseIfLocked(subjects);
+        return this.checkApiKey(record, match[2]!);
+      }));
+    if (!ok || record === undefined)
+      throw this.credentialFailure(subjects, 'AUTH_INVALID_CREDENTIALS', 'invalid API key');
+    // Only the pair's count: a client holding one good key must not be able
+    // to wipe its address's record of guesses at other keys.
+    this.lockout.succeed([subjects[0]!]);
     return this.serial(async () => {
-      const match = API_KEY_RE.exec(apiKey);
-      const subjects = match === null ? [`ip:${clientIp}`] : [`key:${match[1]}`, `ip:${clientIp}`];
-      this.refuseIfLocked(subjects);
-      const record = match === null ? undefined : this.apiKeys.get(match[1]!);
-      if (match === null || record === undefined || !(await this.checkApiKey(record, match[2]!))) {
-        throw this.credentialFailure(subjects, 'AUTH_INVALID_CREDENTIALS', 'invalid API key');
-      }
-      // Only the key's count: a client holding one good key must not be able
-      // to wipe its address's record of guesses at other keys.
-      this.lockout.succeed([`key:${record.id}`]);
-      const familyId = randomBytes(16).toString('hex');
+      if (!this.apiKeys.has(record.id))
+        throw new AuthError('AUTH_INVALID_CREDENTIALS', 'invalid API key');
       return this.issuePair({
         subject: `key:${record.id}`,
         role: record.role,
         apiKeyId: record.id,
-        familyId,
+        familyId: randomBytes(16).toString('hex'),
       });
     });
   }
@@ -411,7 +443,7 @@ export class AuthService {
 
   private async checkApiKey(record: ApiKeyRecord, secret: string): Promise<boolean> {
     const { N, r, p, dkLen, salt } = record.kdf;
-    const hash = await scryptAsync(secret, fromHex(salt), { N, r, p, dkLen });
+    const hash = await scryptHash(secret, fromHex(salt), { N, r, p, dkLen });
     const expected = fromHex(record.hash);
     return hash.length === expected.length && timingSafeEqual(hash, expected);
   }
@@ -422,7 +454,7 @@ export class AuthService {
     throw new AuthError(
       'AUTH_LOCKED_OUT',
       'too many failed attempts; try again later',
-      { scope: locked.subject.startsWith('key:') ? 'key' : 'ip' },
+      { scope: locked.subject.startsWith('pair:') ? 'key-and-ip' : 'ip' },
       Math.max(1, Math.ceil((locked.until - this.now()) / 1000)),
     );
   }
@@ -452,11 +484,39 @@ export class AuthService {
       this.revoked.set(id, Math.max(until, this.revoked.get(id) ?? 0));
   }
 
+  private perClient<T>(client: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.hashQueues.get(client) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const tail = run.catch(() => undefined);
+    this.hashQueues.set(client, tail);
+    void tail.then(() => {
+      if (this.hashQueues.get(client) === tail) this.hashQueues.delete(client);
+    });
+    return run;
+  }
+
   private serial<T>(task: () => Promise<T>): Promise<T> {
     const run = this.queue.then(task, task);
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** scrypt in libuv's thread pool (node:crypto), so a hash never blocks the event loop. */
+function scryptHash(
+  secret: string,
+  salt: Uint8Array,
+  kdf: { N: number; r: number; p: number; dkLen: number },
+): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    scrypt(
+      secret,
+      salt,
+      kdf.dkLen,
+      { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r + 1024 * 1024 },
+      (error, key) => (error === null ? resolve(new Uint8Array(key)) : reject(error)),
+    );
+  });
 }
 
 function subKey(sub: number): Uint8Array {

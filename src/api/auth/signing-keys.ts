@@ -1,15 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UtxodError, writeFileAtomicSync } from '../../util/index.ts';
 
 export class SigningKeyError extends UtxodError<'SIGNING_KEYS_INVALID'> {}
 
+/** EdDSA (Ed25519, asymmetric, published as JWKS) by default; HS256 only when chosen. */
+export type TokenAlgorithm = 'EdDSA' | 'HS256';
+export const TOKEN_ALGORITHMS: readonly TokenAlgorithm[] = ['EdDSA', 'HS256'];
+
 export interface SigningKey {
   readonly kid: string;
-  readonly alg: 'HS256';
-  /** 32 random bytes, base64url: the HMAC key. */
+  /** The one algorithm this key signs and verifies with: the verifier pins it per key. */
+  readonly alg: TokenAlgorithm;
+  /** HS256: 32 random bytes, base64url, the HMAC key. EdDSA: the Ed25519 private key `d`, base64url. */
   readonly secret: string;
+  /** EdDSA only: the public key `x`, base64url (what /.well-known/jwks.json publishes). */
+  readonly publicKey?: string;
   /** Milliseconds since the epoch. */
   readonly createdAt: number;
   /** null for the current key; for a rotated-out key, when it stops verifying. */
@@ -21,7 +28,31 @@ export interface SigningKeyStoreOptions {
   readonly path: string;
   /** How long a rotated-out key keeps verifying tokens it signed. */
   readonly overlapMs: number;
+  /**
+   * Algorithm of new keys; a current key of another one is rotated out at open.
+   * Absent: a new file gets EdDSA, an existing one keeps its algorithm.
+   */
+  readonly algorithm?: TokenAlgorithm;
   readonly now?: () => number;
+}
+
+/** The public half of an EdDSA key as a JWK (RFC 8037), for /.well-known/jwks.json. */
+export interface PublicJwk {
+  readonly kty: 'OKP';
+  readonly crv: 'Ed25519';
+  readonly x: string;
+  readonly kid: string;
+  readonly alg: 'EdDSA';
+  readonly use: 'sig';
+}
+
+/** Node KeyObjects of an EdDSA key (signing and verifying). */
+export function edKeyObjects(key: SigningKey) {
+  const jwk = { kty: 'OKP', crv: 'Ed25519', x: key.publicKey ?? '', d: key.secret };
+  return {
+    privateKey: createPrivateKey({ key: jwk, format: 'jwk' }),
+    publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, format: 'jwk' }),
+  };
 }
 
 /** Where a data directory keeps the API's token signing keys. */
@@ -39,12 +70,15 @@ export function signingKeysPath(datadir: string): string {
 export class SigningKeyStore {
   private readonly path: string;
   private readonly overlapMs: number;
+  /** null: keep whatever the current key uses (the CLI must not switch a node's algorithm). */
+  private readonly algorithm: TokenAlgorithm | null;
   private readonly now: () => number;
   private keys: SigningKey[];
 
   private constructor(opts: SigningKeyStoreOptions, keys: SigningKey[]) {
     this.path = opts.path;
     this.overlapMs = opts.overlapMs;
+    this.algorithm = opts.algorithm ?? null;
     this.now = opts.now ?? Date.now;
     this.keys = keys;
   }
@@ -53,12 +87,14 @@ export class SigningKeyStore {
   static open(opts: SigningKeyStoreOptions): SigningKeyStore {
     const now = opts.now ?? Date.now;
     if (!existsSync(opts.path)) {
-      const store = new SigningKeyStore(opts, [newKey(now())]);
+      const store = new SigningKeyStore(opts, [newKey(now(), opts.algorithm ?? 'EdDSA')]);
       store.save();
       return store;
     }
     const store = new SigningKeyStore(opts, parseKeyFile(opts.path));
-    if (store.dropRetired()) store.save();
+    // Switching algorithm (HS256 -> EdDSA): the old key verifies through the overlap.
+    if (store.algorithm !== null && store.current.alg !== store.algorithm) store.rotate();
+    else if (store.dropRetired()) store.save();
     return store;
   }
 
@@ -84,12 +120,28 @@ export class SigningKeyStore {
       .sort((a, b) => (a.retiresAt === null ? -1 : b.retiresAt === null ? 1 : 0));
   }
 
+  /** Public JWKs of every EdDSA key still verifying (HS256 keys are secret and never published). */
+  jwks(): { keys: PublicJwk[] } {
+    return {
+      keys: this.list()
+        .filter((k) => k.alg === 'EdDSA' && k.publicKey !== undefined)
+        .map((k) => ({
+          kty: 'OKP',
+          crv: 'Ed25519',
+          x: k.publicKey!,
+          kid: k.kid,
+          alg: 'EdDSA',
+          use: 'sig',
+        })),
+    };
+  }
+
   /** Makes a new current key; the old one verifies until now + overlap. */
   rotate(): { current: SigningKey; retired: SigningKey } {
     const now = this.now();
     const previous = this.current;
     const retired: SigningKey = { ...previous, retiresAt: now + this.overlapMs };
-    const current = newKey(now);
+    const current = newKey(now, this.algorithm ?? previous.alg);
     this.keys = [current, retired, ...this.keys.filter((k) => k.kid !== previous.kid)];
     this.dropRetired();
     this.save();
@@ -111,17 +163,29 @@ export class SigningKeyStore {
     }
     writeFileAtomicSync(
       this.path,
-      `${JSON.stringify({ version: 1, keys: this.keys }, null, 2)}\n`,
+      `${JSON.stringify({ version: 2, keys: this.keys }, null, 2)}\n`,
       0o600,
     );
   }
 }
 
-function newKey(now: number): SigningKey {
+function newKey(now: number, alg: TokenAlgorithm): SigningKey {
+  const kid = randomBytes(8).toString('hex');
+  if (alg === 'HS256')
+    return {
+      kid,
+      alg,
+      secret: randomBytes(32).toString('base64url'),
+      createdAt: now,
+      retiresAt: null,
+    };
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const jwk = privateKey.export({ format: 'jwk' });
   return {
-    kid: randomBytes(8).toString('hex'),
-    alg: 'HS256',
-    secret: randomBytes(32).toString('base64url'),
+    kid,
+    alg,
+    secret: String(jwk.d),
+    publicKey: String(jwk.x),
     createdAt: now,
     retiresAt: null,
   };
@@ -145,9 +209,11 @@ function parseKeyFile(path: string): SigningKey[] {
     if (
       typeof k['kid'] !== 'string' ||
       !/^[0-9a-f]{16}$/.test(k['kid']) ||
-      k['alg'] !== 'HS256' ||
+      !(k['alg'] === 'HS256' || k['alg'] === 'EdDSA') ||
       typeof k['secret'] !== 'string' ||
       !/^[A-Za-z0-9_-]{43}$/.test(k['secret']) ||
+      (k['alg'] === 'EdDSA' &&
+        (typeof k['publicKey'] !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(k['publicKey']))) ||
       typeof k['createdAt'] !== 'number' ||
       !(k['retiresAt'] === null || typeof k['retiresAt'] === 'number')
     ) {

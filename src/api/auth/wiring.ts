@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { AuditLog } from '../../audit/index.ts';
+import { AUDIT_RETENTION_MS, AuditLog } from '../../audit/index.ts';
 import type { NodeConfig } from '../../config/index.ts';
 import type { Database } from '../../storage/index.ts';
 import { authPlugin } from './plugin.ts';
@@ -21,6 +21,7 @@ export type AuthConfig = Pick<
   | 'authLockoutWindowMs'
   | 'authLockoutDurationMs'
   | 'authScryptLogN'
+  | 'authTokenAlgorithm'
   | 'rateLimitEnabled'
   | 'rateLimitWindowMs'
   | 'rateLimitAnonymous'
@@ -52,6 +53,7 @@ export async function openAuthStack(
   const service = await AuthService.open(
     {
       signingKeysPath: signingKeysPath(config.datadir),
+      tokenAlgorithm: config.authTokenAlgorithm,
       signingKeyOverlapMs: config.authSigningKeyOverlapMs,
       accessTokenTtlMs: config.authAccessTokenTtlMs,
       refreshTokenTtlMs: config.authRefreshTokenTtlMs,
@@ -66,6 +68,17 @@ export async function openAuthStack(
     { db, logger },
   );
   const audit = await AuditLog.open({ now }, { db, logger });
+  // Retention: entries older than AUDIT_RETENTION_MS go, behind a checkpoint that keeps the rest verifiable.
+  const prune = () =>
+    audit.prune(AUDIT_RETENTION_MS).then(
+      ({ pruned, checkpoint }) => {
+        if (pruned > 0) logger.info({ pruned, checkpoint }, 'audit log pruned');
+      },
+      (error: unknown) => logger.error({ err: error }, 'audit log pruning failed'),
+    );
+  await prune();
+  const pruneTimer = setInterval(() => void prune(), 6 * 3_600_000);
+  pruneTimer.unref();
   return {
     service,
     audit,
@@ -90,6 +103,7 @@ export async function openAuthStack(
       registerAuthRoutes(app);
     },
     async close() {
+      clearInterval(pruneTimer);
       service.close();
       await audit.flush();
     },

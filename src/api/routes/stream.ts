@@ -1,11 +1,56 @@
+import type { FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { Type } from 'typebox';
 import { addressToLock } from '../../primitives/index.ts';
 import { asError } from '../../util/index.ts';
+import { ApiError } from '../errors.ts';
+import { ErrorRef } from '../schemas/common.ts';
 import { MAX_ADDRESSES_PER_SOCKET, type StreamSocket } from '../stream-hub.ts';
 import type { ApiApp, ApiContext } from './context.ts';
 import { hrpOf } from './json.ts';
 
 /** Client messages are tiny; anything bigger is abuse. */
 export const STREAM_MAX_MESSAGE_BYTES = 4096;
+
+/** At most one warn line per this period for clients' socket errors; the rest are counted. */
+const SOCKET_ERROR_LOG_MS = 10_000;
+
+/**
+ * @fastify/websocket's errorHandler. A malformed frame, an oversized message or
+ * an unclean disconnect is the client's mistake: one warn line without a stack
+ * per period (with how many were suppressed), debug lines for the rest, and
+ * the socket is dropped. Anything that is not a ws protocol error is ours and
+ * keeps its stack.
+ */
+export function streamErrorHandler(
+  logger: Logger,
+  now: () => number = Date.now,
+): (error: Error, socket: { terminate(): void }, request: FastifyRequest) => void {
+  let windowStart = Number.NEGATIVE_INFINITY;
+  let suppressed = 0;
+  return (error, socket, request) => {
+    socket.terminate();
+    const code = (error as { code?: unknown }).code;
+    const clientFault =
+      (typeof code === 'string' && code.startsWith('WS_ERR_')) ||
+      code === 'ECONNRESET' ||
+      code === 'EPIPE';
+    if (!clientFault) {
+      logger.error({ err: error, reqId: request.id }, 'stream handler failed');
+      return;
+    }
+    const line = { code, reason: error.message, ip: request.ip, reqId: request.id };
+    const t = now();
+    if (t - windowStart >= SOCKET_ERROR_LOG_MS) {
+      logger.warn({ ...line, suppressed }, 'stream client error');
+      windowStart = t;
+      suppressed = 0;
+    } else {
+      suppressed++;
+      logger.debug(line, 'stream client error');
+    }
+  };
+}
 
 /** The part of ws's WebSocket used here (the package ships no types). */
 interface Socket extends StreamSocket {
@@ -30,23 +75,38 @@ interface ClientMessage {
  */
 export function registerStreamRoute(app: ApiApp, ctx: ApiContext): void {
   const { hub } = ctx;
-  app.get(
-    '/api/v1/stream',
-    {
-      websocket: true,
-      config: { auth: 'reader' },
-      schema: {
-        tags: ['stream'],
-        summary: 'WebSocket: new blocks and an address’s transactions (see docs/api.md)',
-      },
+  app.route({
+    method: 'GET',
+    url: '/api/v1/stream',
+    config: { auth: 'reader' },
+    schema: {
+      tags: ['stream'],
+      operationId: 'openStream',
+      response: { 426: ErrorRef },
+      // Browsers cannot set headers on a WebSocket handshake: the token may come here.
+      querystring: Type.Object(
+        { access_token: Type.Optional(Type.String({ maxLength: 4096 })) },
+        { additionalProperties: false },
+      ),
+      summary: 'WebSocket: new blocks and an address’s transactions (see docs/api.md)',
+      description:
+        'Open with a WebSocket upgrade; a plain GET answers 426 UPGRADE_REQUIRED in the error shape.',
     },
-    (socket: Socket, request) => {
-      const sub = hub.add(socket);
-      if (sub === null) {
-        socket.close(1013, 'too many subscribers');
+    // A plain GET (no upgrade) gets the error shape, not the plugin's empty 404.
+    handler: async () => {
+      throw new ApiError(426, 'UPGRADE_REQUIRED', 'this route is a WebSocket: send an upgrade');
+    },
+    wsHandler: (rawSocket, request) => {
+      const socket = rawSocket as unknown as Socket;
+      const sub = hub.add(socket, { subject: request.auth?.subject ?? null, address: request.ip });
+      if ('refused' in sub) {
+        socket.close(1013, `too many subscribers (${sub.refused})`);
         return;
       }
-      const reply = (message: Record<string, unknown>) => socket.send(JSON.stringify(message));
+      // Through the hub: a client that never reads its replies is cut off like a slow subscriber.
+      const reply = (message: Record<string, unknown>) => {
+        hub.send(sub, JSON.stringify(message));
+      };
       const fail = (code: string, message: string, id: unknown) =>
         reply({ type: 'error', ...(id === undefined ? {} : { id }), error: { code, message } });
       socket.on('message', (data, isBinary) => {
@@ -96,10 +156,7 @@ export function registerStreamRoute(app: ApiApp, ctx: ApiContext): void {
         return reply({ ...done, channel: 'address', address: msg.address });
       });
       socket.on('close', () => hub.remove(sub));
-      socket.on('error', (error) => {
-        request.log.debug({ err: error }, 'stream socket error');
-        hub.remove(sub);
-      });
+      socket.on('error', () => hub.remove(sub));
     },
-  );
+  });
 }

@@ -35,7 +35,28 @@ export const ErrorBody = Type.Object(
     }),
     requestId: Type.String(),
   },
-  { $id: 'ApiError', description: 'Every failed request answers with this shape.' },
+  {
+    $id: 'ApiError',
+    description: 'Every failed request answers with this shape (codes in docs/api.md).',
+    examples: [
+      {
+        error: {
+          code: 'AUTH_MISSING',
+          message: 'this route needs a bearer token',
+          details: { required: 'reader' },
+        },
+        requestId: '6f1c2a5e-0b9d-4f7e-9a51-2d3c4b5a6978',
+      },
+      {
+        error: {
+          code: 'RATE_LIMITED',
+          message: 'rate limit exceeded, retry in 12 seconds',
+          details: { limit: 300, windowMs: 60000, class: 'default', retryAfterSeconds: 12 },
+        },
+        requestId: 'b2f0c1d4-3e5a-4c6b-8d7e-9f0a1b2c3d4e',
+      },
+    ],
+  },
 );
 export type ErrorBody = Static<typeof ErrorBody>;
 

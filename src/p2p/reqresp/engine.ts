@@ -48,6 +48,7 @@ interface Registered {
   readonly descriptor: AnyDescriptor;
   readonly handler: RequestHandler<unknown, unknown>;
   readonly quota: InboundQuota;
+  readonly byteQuota: InboundQuota | null;
 }
 
 export interface ReqRespModules {
@@ -57,6 +58,11 @@ export interface ReqRespModules {
   readonly metrics: P2PMetrics | null;
   /** Lowers a peer's score (bans it at the threshold). */
   readonly penalize: (peerId: string, penalty: number, reason: string) => void;
+  /**
+   * Whether a peer may be served anything but `status`: only once its status
+   * showed the same chain, genesis and version. Absent: every peer (test peers).
+   */
+  readonly handshaken?: (peerId: string) => boolean;
 }
 
 export class ReqResp implements ReqRespClient {
@@ -80,6 +86,7 @@ export class ReqResp implements ReqRespClient {
       descriptor: descriptor as AnyDescriptor,
       handler: handler as RequestHandler<unknown, unknown>,
       quota: new InboundQuota(descriptor.quota),
+      byteQuota: descriptor.byteQuota === undefined ? null : new InboundQuota(descriptor.byteQuota),
     });
   }
 
@@ -102,14 +109,10 @@ export class ReqResp implements ReqRespClient {
     }
   }
 
-  forgetPeer(peerId: string): void {
-    for (const entry of this.registered.values()) entry.quota.forget(peerId);
-  }
-
   // ---- inbound ----
 
   private async serve(entry: Registered, stream: Stream, peerId: string): Promise<void> {
-    const { descriptor, handler, quota } = entry;
+    const { descriptor, handler, quota, byteQuota } = entry;
     const { logger, metrics } = this.modules;
     const count = (outcome: string) =>
       metrics?.reqrespRequests.inc({ protocol: descriptor.name, direction: 'inbound', outcome });
@@ -127,10 +130,17 @@ export class ReqResp implements ReqRespClient {
       await stream.close({ signal: writeSignal });
     };
     try {
-      if (!quota.take(peerId)) {
+      if (!quota.take(peerId) || (byteQuota !== null && !byteQuota.hasCredit(peerId))) {
         count('rate_limited');
         this.modules.penalize(peerId, Penalty.rateLimited, `${descriptor.name} over quota`);
         await fail('rate limited');
+        return;
+      }
+      // Counted against the quota above, so probing before the handshake is not free.
+      const { handshaken } = this.modules;
+      if (descriptor !== statusProtocol && handshaken !== undefined && !handshaken(peerId)) {
+        count('no_handshake');
+        await fail('status handshake first');
         return;
       }
       let bytes: Uint8Array;
@@ -161,6 +171,7 @@ export class ReqResp implements ReqRespClient {
         const frame = new Uint8Array(1 + encoded.length);
         frame[0] = ResponseCode.item;
         frame.set(encoded, 1);
+        byteQuota?.charge(peerId, frame.length);
         await lp.write(frame, { signal: writeSignal });
         if (++items >= descriptor.maxResponseItems) break;
       }

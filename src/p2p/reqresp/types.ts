@@ -33,6 +33,13 @@ export interface ProtocolDescriptor<Req, Item> {
   readonly timeoutMs: number;
   /** Inbound requests one peer may make: `requests` per `perMs` (token bucket). */
   readonly quota: { readonly requests: number; readonly perMs: number };
+  /**
+   * Response bytes one peer may be served: `requests` bytes per `perMs`. What
+   * a request costs the server is its response, not the request itself: a
+   * quota in bytes lets a fast peer sync small blocks at full speed and still
+   * bounds what big ones cost.
+   */
+  readonly byteQuota?: { readonly requests: number; readonly perMs: number };
   encodeRequest(request: Req): Uint8Array;
   /** Strict: throws DecodeError on anything but the canonical encoding. */
   decodeRequest(bytes: Uint8Array): Req;

@@ -20,6 +20,7 @@ export const blockByHashProtocol: ProtocolDescriptor<Uint8Array, BlockWithCommit
   maxResponseItems: 1,
   timeoutMs: 15_000,
   quota: { requests: 50, perMs: 10_000 },
+  byteQuota: { requests: 32 * 1024 * 1024, perMs: 10_000 },
   encodeRequest: (hash) => hash,
   decodeRequest: (bytes) => {
     checkSize(bytes, HASH_SIZE, 'block_by_hash request');

@@ -26,7 +26,9 @@ export const blocksByRangeProtocol: ProtocolDescriptor<BlocksByRangeRequest, Blo
   maxItemBytes: MAX_BLOCK_MESSAGE_BYTES,
   maxResponseItems: MAX_BLOCKS_PER_REQUEST,
   timeoutMs: 30_000,
-  quota: { requests: 100, perMs: 10_000 },
+  // Requests are cheap to refuse; what is served is bounded in bytes (64 MiB per 10 s).
+  quota: { requests: 500, perMs: 10_000 },
+  byteQuota: { requests: 64 * 1024 * 1024, perMs: 10_000 },
   encodeRequest: (req) => new Writer(REQUEST_BYTES).u32(req.startHeight).u32(req.count).finish(),
   decodeRequest: (bytes) => {
     checkSize(bytes, REQUEST_BYTES, 'blocks_by_range request');
