@@ -87,6 +87,9 @@ export class ProposerPriorities {
    * centre and one increment.
    */
   next(next: ValidatorSet): ProposerPriorities {
+    if (bytesEqual(next.hash, this.set.hash)) {
+      return new ProposerPriorities(this.set, this.priorities, this.proposer).increment(1);
+    }
     const old = this.set.validators;
     let totalBeforeRemovals = 0n;
     for (const v of old) {
