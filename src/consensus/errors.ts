@@ -42,6 +42,10 @@ export const VerificationCodes = {
   BLOCK_BAD_LAST_COMMIT: 100,
   BLOCK_BAD_COMMIT: 100,
   BLOCK_CHECKPOINT_MISMATCH: 100,
+  CONSENSUS_MALFORMED: 100,
+  CONSENSUS_BAD_SIGNATURE: 100,
+  CONSENSUS_UNKNOWN_VALIDATOR: 20,
+  CONSENSUS_WRONG_PROPOSER: 100,
 } as const;
 
 export type VerificationCode = keyof typeof VerificationCodes;
