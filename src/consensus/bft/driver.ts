@@ -85,6 +85,8 @@ export interface BftHost {
   commitBlock(block: Block, certificate: CommitCertificate): Promise<void>;
   /** The validator set of `height` (known once height - 1 is connected). */
   validatorsAt(height: number): ValidatorSet;
+  /** False: nothing to propose yet, so the next height waits (see ConsensusHost.hasWork). */
+  hasWork?(): boolean;
 }
 
 export type PenaliseFn = (peerId: string, penalty: number, reason: string) => void;
@@ -336,15 +338,16 @@ export class BftDriver {
       case 'broadcast-proposal':
         this.sendProposal(a.height, a.round, a.polRound, a.block);
         return;
-      case 'schedule-timeout': {
-        const handle = this.m.clock.setTimer(a.durationMs, () => {
-          this.timers.delete(handle);
+      case 'schedule-timeout':
+        this.arm(a.durationMs, () => {
+          if (a.step === 'commit' && this.m.host.hasWork?.() === false) {
+            this.perform(a); // nothing to propose yet: wait another interval
+            return;
+          }
           this.enqueue({ kind: 'timeout', height: a.height, round: a.round, step: a.step }, true);
           this.drain();
         });
-        this.timers.add(handle);
         return;
-      }
       case 'validate-proposal':
         this.background(async () => {
           const valid = await this.m.host.validateProposal(a.block);
@@ -389,6 +392,15 @@ export class BftDriver {
         }
         return;
     }
+  }
+
+  private arm(ms: number, fn: () => void): void {
+    if (this.stopped) return;
+    const handle = this.m.clock.setTimer(ms, () => {
+      this.timers.delete(handle);
+      if (!this.stopped) fn();
+    });
+    this.timers.add(handle);
   }
 
   private sendVote(a: Extract<BftAction<Block>, { kind: 'broadcast-vote' }>): void {
