@@ -11,7 +11,7 @@ import { runSimulation, type SimResult } from './simulation.ts';
 function runSeeds(validators: number, from: number, count: number): SimResult[] {
   const results: SimResult[] = [];
   for (let seed = from; seed < from + count; seed++) {
-    results.push(runSimulation({ seed, validators, chaosMs: 10_000 }));
+    results.push(runSimulation({ seed, validators, chaosMs: 6_000 }));
   }
   return results;
 }
