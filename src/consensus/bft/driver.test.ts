@@ -176,6 +176,12 @@ describe('BFT driver', () => {
       'accept',
     );
     assert.equal(driver.summary.rounds.find((r) => r.round === 3)?.prevotes, 1);
+    assert.deepEqual(
+      driver.votesAt(1, 3).map((v) => v.validatorIndex),
+      [0],
+      'catch-up serves the votes it holds',
+    );
+    assert.deepEqual(driver.votesAt(2, 3), []);
     await driver.stop();
     wal.wal.close();
     await t.destroy();

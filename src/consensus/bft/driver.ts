@@ -19,12 +19,13 @@ import {
   proposalDigest,
   voteDigest,
 } from '../../primitives/commit.ts';
+import { bytesEqual } from '../../util/bytes.ts';
 import { asError } from '../../util/errors.ts';
 import { VerificationError } from '../errors.ts';
 import type { VerifiedSignatureCache } from '../signatures.ts';
 import type { ValidatorSet } from '../validator-set.ts';
 import type { ValidatorSigner } from '../validator-signer.ts';
-import { type ConsensusSummary, createState, step, summarize } from './engine.ts';
+import { type ConsensusSummary, createState, roundMessages, step, summarize } from './engine.ts';
 import {
   decodeProposal,
   decodeVote,
@@ -264,6 +265,30 @@ export class BftDriver {
   private otherHeight(peerId: string, height: number): ConsensusVerdict {
     if (height > this.state.height) this.m.onAhead?.(peerId, height);
     return 'ignore';
+  }
+
+  /** Catch-up (request/response): the votes held for a round of the current height. */
+  votesAt(height: number, round: number): VoteMessage[] {
+    if (height !== this.state.height) return [];
+    return roundMessages(this.state, round).votes;
+  }
+
+  /** Catch-up: the proposal of the current height carrying this block, if held. */
+  proposalByHash(blockHash: Uint8Array): ProposalMessage | null {
+    for (const rs of this.state.rounds.values()) {
+      const p = rs.proposal;
+      if (p !== null && bytesEqual(p.blockHash, blockHash)) {
+        return {
+          height: p.height,
+          round: p.round,
+          polRound: p.polRound === -1 ? NO_POL_ROUND : p.polRound,
+          block: p.block,
+          proposerIndex: p.proposerIndex,
+          signature: p.signature,
+        };
+      }
+    }
+    return null;
   }
 
   /** Block sync connected `height` without this engine: move on. */

@@ -119,6 +119,15 @@ export class BftEngine implements ConsensusEngine {
     this.wal = null;
   }
 
+  /** Catch-up source for the consensus_votes and proposal_by_hash protocols. */
+  votesAt(height: number, round: number): VoteMessage[] {
+    return this.driver?.votesAt(height, round) ?? [];
+  }
+
+  proposalByHash(blockHash: Uint8Array): ProposalMessage | null {
+    return this.driver?.proposalByHash(blockHash) ?? null;
+  }
+
   /** Gossip entry point (p2p's consensus handler). */
   async onGossip(peerId: string, g: GossipedConsensus): Promise<ConsensusVerdict> {
     const d = this.driver;
