@@ -195,6 +195,7 @@ export class BftDriver {
   receiveDecodedVote(peerId: string, vote: VoteMessage): ConsensusVerdict {
     // Votes for other heights are dropped before paying for a signature check.
     if (vote.height !== this.state.height) return this.otherHeight(peerId, vote.height);
+    if (vote.round > this.state.round + this.state.params.maxRoundsAhead) return 'ignore';
     const validator = this.state.proposers.set.validators[vote.validatorIndex];
     if (validator === undefined) {
       return this.reject(
@@ -356,7 +357,10 @@ export class BftDriver {
       case 'request-proposal':
         this.background(async () => {
           const block = await this.m.host.proposeBlock(a.height, a.round);
-          if (block === null || this.state.height !== a.height) return;
+          // Moved on meanwhile, or the round's proposal came back from the WAL on replay.
+          const s = this.state;
+          if (block === null || s.height !== a.height || s.round !== a.round) return;
+          if ((s.rounds.get(a.round)?.proposal ?? null) !== null) return;
           this.sendProposal(a.height, a.round, -1, block);
         }, 'building a proposal');
         return;
