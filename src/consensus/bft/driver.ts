@@ -145,6 +145,11 @@ export class BftDriver {
     });
   }
 
+  /** True while a block is being built, validated or committed. */
+  get busy(): boolean {
+    return this.inflight.size > 0;
+  }
+
   /** Consensus state for the API: height, round, step, votes seen per round. */
   get summary(): ConsensusSummary {
     return summarize(this.state);
