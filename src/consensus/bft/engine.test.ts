@@ -72,11 +72,6 @@ describe('BFT engine', () => {
     let { state, actions } = run(s0, [{ kind: 'start' }]);
     assert.deepEqual(
       actions.map((a) => a.kind),
-      ['schedule-timeout'],
-    );
-    ({ state, actions } = run(state, [{ kind: 'timeout', height: 1, round: 0, step: 'commit' }]));
-    assert.deepEqual(
-      actions.map((a) => a.kind),
       ['request-proposal', 'schedule-timeout'],
     );
     const proposal = {
@@ -128,7 +123,6 @@ describe('BFT engine', () => {
     const { state: s0 } = setup(4, 1);
     let { state, actions } = run(s0, [
       { kind: 'start' },
-      { kind: 'timeout', height: 1, round: 0, step: 'commit' },
       { kind: 'timeout', height: 1, round: 0, step: 'propose' },
     ]);
     assert.deepEqual(actions.at(-1), {
@@ -159,10 +153,7 @@ describe('BFT engine', () => {
 
   it('skips to a later round on messages of more than a third of the power', () => {
     const { state: s0 } = setup(4, 1);
-    let { state } = run(s0, [
-      { kind: 'start' },
-      { kind: 'timeout', height: 1, round: 0, step: 'commit' },
-    ]);
+    let { state } = run(s0, [{ kind: 'start' }]);
     ({ state } = run(state, [{ kind: 'vote', vote: vote(VoteType.prevote, 0, NIL_HASH, 5) }]));
     assert.equal(state.round, 0, 'one validator of four is not enough');
     const r = step(state, { kind: 'vote', vote: vote(VoteType.precommit, 2, NIL_HASH, 5) });

@@ -108,8 +108,10 @@ export function step<B>(state: BftState<B>, event: BftEvent<B>): StepResult<B> {
   const c = new Ctx(state);
   switch (event.kind) {
     case 'start':
+      // No commit to wait for at start-up: round 0 begins at once.
       if (c.s.step !== 'new-height') return c.result('stale');
-      scheduleTimeout(c, 'commit', c.s.round);
+      startRound(c, 0, 'new-height');
+      progress(c);
       return c.result();
     case 'vote':
       return onVote(c, event.vote);

@@ -74,7 +74,7 @@ export type TimeoutStep = 'propose' | 'prevote' | 'precommit' | 'commit';
 export type Validity = 'pending' | 'valid' | 'invalid';
 
 export type BftEvent<B> =
-  /** Begin the current height (after start-up and WAL replay): waits timeoutCommit, then round 0. */
+  /** Begin the current height at start-up: round 0 at once (before WAL replay, which may move it on). */
   | { readonly kind: 'start' }
   | { readonly kind: 'proposal'; readonly proposal: SignedProposal<B> }
   | { readonly kind: 'vote'; readonly vote: SignedVote }
