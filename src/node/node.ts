@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type AuthStack, openAuthStack } from '../api/auth/index.ts';
@@ -6,12 +5,11 @@ import { MetricsServer } from '../api/metrics-server.ts';
 import { ApiServer } from '../api/server.ts';
 import { Chain } from '../chain/chain.ts';
 import type { NodeConfig } from '../config/index.ts';
-import { BftEngine } from '../consensus/bft/node-engine.ts';
 import type { ConsensusEngine } from '../consensus/engine.ts';
 import { SignatureChecker } from '../consensus/signatures.ts';
+import { SingleValidatorEngine } from '../consensus/single-validator-engine.ts';
 import { ValidatorSigner } from '../consensus/validator-signer.ts';
 import { SignatureCache } from '../crypto/sig-cache.ts';
-import { bestVerifier } from '../crypto/verifier.ts';
 import { ParallelVerifier } from '../crypto/verify-pool.ts';
 import { Mempool } from '../mempool/mempool.ts';
 import {
@@ -198,25 +196,15 @@ export class UtxoNode {
           { emptyBlocks: config.emptyBlocks, validatorKey: validatorKey.publicKey },
           { chain, mempool, importer },
         );
-        const bft = new BftEngine(
-          { walPath: join(paths.root, 'consensus.wal'), blockIntervalMs: config.blockIntervalMs },
+        engine = new SingleValidatorEngine(
+          { blockIntervalMs: config.blockIntervalMs },
           {
             host: producer,
-            chain,
             signer,
-            transport: {
-              broadcastProposal: (b) => void p2p.publishConsensus('proposal', b),
-              broadcastVote: (b) => void p2p.publishConsensus('vote', b),
-              broadcastEvidence: (b) => void p2p.publishConsensus('evidence', b),
-            },
-            verifier: bestVerifier(),
-            sigCache: cache,
-            penalise: (peer, penalty, reason) => p2p.reportPeer(peer, penalty, reason),
+            validators: chain.validators,
             logger: logger.child({ module: 'consensus' }),
           },
         );
-        p2p.setConsensusHandler((peer, message) => bft.onGossip(peer, message));
-        engine = bft;
       }
       const api = await ApiServer.init(
         {
