@@ -11,6 +11,12 @@ export interface ConsensusHost {
   proposeBlock(): Promise<Block | null>;
   /** Validates and connects a block that `commit` proves final. */
   commitBlock(block: Block, commit: CommitCertificate): Promise<void>;
+  /**
+   * False while there is nothing worth proposing (no transactions and empty
+   * blocks off): the BFT engine then waits before starting the next height,
+   * as CometBFT does with create_empty_blocks = false.
+   */
+  hasWork?(): boolean;
 }
 
 export interface ConsensusEngine {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { generatePrivateKey, getPublicKey } from '../crypto/signer.ts';
 import { nobleVerifier } from '../crypto/verifier.ts';
-import { VoteType, voteDigest } from '../primitives/commit.ts';
+import { NO_POL_ROUND, proposalDigest, VoteType, voteDigest } from '../primitives/commit.ts';
 import { DoubleSignError, SignerStateError, ValidatorSigner } from './validator-signer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'utxod-signer-'));
@@ -51,5 +51,33 @@ describe('validator signer', () => {
     const path = join(dir, 'broken.json');
     writeFileSync(path, '{"height": "x"}');
     assert.throws(() => signer(path), SignerStateError);
+  });
+});
+
+describe('validator signer: proposals', () => {
+  const pdir = mkdtempSync(join(tmpdir(), 'utxod-signer-p-'));
+  after(() => rmSync(pdir, { recursive: true, force: true }));
+
+  it('orders proposal < prevote < precommit within a round and re-signs identical bytes', () => {
+    const s = signer(join(pdir, 'proposals.json'));
+    const p = s.signProposal(7, 0, NO_POL_ROUND, blockA);
+    assert.ok(
+      nobleVerifier.verify(
+        proposalDigest(chainIdHash, 7, 0, NO_POL_ROUND, blockA),
+        p,
+        key.publicKey,
+      ),
+    );
+    assert.deepEqual(s.signProposal(7, 0, NO_POL_ROUND, blockA), p, 'same bytes, same signature');
+    assert.throws(() => s.signProposal(7, 0, NO_POL_ROUND, blockB), DoubleSignError);
+    s.signVote(VoteType.prevote, 7, 0, blockA);
+    assert.throws(
+      () => signer(join(pdir, 'proposals.json')).signProposal(7, 0, NO_POL_ROUND, blockA),
+      /below the last signed/,
+      'a proposal after the prevote of its round is refused, also after a restart',
+    );
+    s.signVote(VoteType.precommit, 7, 0, blockA);
+    const reproposal = signer(join(pdir, 'proposals.json')).signProposal(7, 1, 0, blockA);
+    assert.equal(reproposal.length, 64, 'the next round may propose (with a proof-of-lock round)');
   });
 });

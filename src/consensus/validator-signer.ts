@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { KeyPair } from '../crypto/index.ts';
 import { sign } from '../crypto/index.ts';
-import { type VoteType, voteDigest } from '../primitives/index.ts';
+import { proposalDigest, type VoteType, voteDigest } from '../primitives/index.ts';
 import { bytesEqual, fromHex, toHex, UtxodError, writeFileAtomicSync } from '../util/index.ts';
 
 export class DoubleSignError extends UtxodError<'DOUBLE_SIGN_REFUSED'> {
@@ -20,21 +20,30 @@ export class SignerStateError extends UtxodError<'SIGNER_STATE_CORRUPT'> {
   }
 }
 
-/** Height, round and step of the last vote this validator signed. */
+/**
+ * Steps within a round, in signing order: a proposal comes before this
+ * validator's prevote, which comes before its precommit (CometBFT's privval
+ * order). Vote steps equal their VoteType.
+ */
+export const SignStep = { proposal: 0, prevote: 1, precommit: 2 } as const;
+export type SignStep = (typeof SignStep)[keyof typeof SignStep];
+
+/** Height, round and step of the last proposal or vote this validator signed. */
 interface LastSigned {
   readonly height: number;
   readonly round: number;
-  readonly step: VoteType;
+  readonly step: SignStep;
   readonly digest: Uint8Array;
   readonly signature: Uint8Array;
 }
 
 /**
- * The only code that signs votes with the validator key. It persists the
- * height/round/step of every vote (fsync + atomic rename) *before* the
- * signature leaves this object, and refuses to sign anything at or below the
- * last signed position unless it is the very same vote. So a crash at any
- * moment can never lead to two different signed votes for one position.
+ * The only code that signs proposals and votes with the validator key. It
+ * persists the height/round/step of every signature (fsync + atomic rename)
+ * *before* the signature leaves this object, and refuses to sign anything at
+ * or below the last signed position unless it is the very same message. So a
+ * crash at any moment can never lead to two different signed messages for
+ * one position.
  */
 export class ValidatorSigner {
   readonly publicKey: Uint8Array;
@@ -60,31 +69,44 @@ export class ValidatorSigner {
   }
 
   signVote(type: VoteType, height: number, round: number, blockHash: Uint8Array): Uint8Array {
-    const digest = voteDigest(this.chainIdHash, type, height, round, blockHash);
+    return this.signAt(
+      type,
+      height,
+      round,
+      voteDigest(this.chainIdHash, type, height, round, blockHash),
+    );
+  }
+
+  /** `polRound` as on the wire: NO_POL_ROUND for none. */
+  signProposal(height: number, round: number, polRound: number, blockHash: Uint8Array): Uint8Array {
+    return this.signAt(
+      SignStep.proposal,
+      height,
+      round,
+      proposalDigest(this.chainIdHash, height, round, polRound, blockHash),
+    );
+  }
+
+  private signAt(step: SignStep, height: number, round: number, digest: Uint8Array): Uint8Array {
     const last = this.last;
     if (last !== null) {
-      const order = compareHrs(height, round, type, last);
+      const order = compareHrs(height, round, step, last);
       if (order === 0) {
         if (bytesEqual(digest, last.digest)) return last.signature;
-        throw new DoubleSignError('a different vote was already signed at this height/round/step', {
-          height,
-          round,
-          step: type,
-        });
+        throw new DoubleSignError(
+          'a different message was already signed at this height/round/step',
+          { height, round, step },
+        );
       }
       if (order < 0) {
         throw new DoubleSignError(
-          `height/round/step ${height}/${round}/${type} is below the last signed ${last.height}/${last.round}/${last.step}`,
-          {
-            height,
-            round,
-            step: type,
-          },
+          `height/round/step ${height}/${round}/${step} is below the last signed ${last.height}/${last.round}/${last.step}`,
+          { height, round, step },
         );
       }
     }
     const signature = sign(digest, this.privateKey);
-    const next: LastSigned = { height, round, step: type, digest, signature };
+    const next: LastSigned = { height, round, step, digest, signature };
     writeState(this.statePath, next);
     this.last = next;
     return signature;
@@ -116,14 +138,14 @@ function readState(path: string): LastSigned | null {
     if (
       !Number.isSafeInteger(height) ||
       !Number.isSafeInteger(round) ||
-      (step !== 1 && step !== 2)
+      (step !== 0 && step !== 1 && step !== 2)
     ) {
       throw new Error('bad height/round/step');
     }
     return {
       height: height as number,
       round: round as number,
-      step: step as VoteType,
+      step: step as SignStep,
       digest: fromHex(String(digest), 32),
       signature: fromHex(String(signature), 64),
     };

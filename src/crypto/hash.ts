@@ -48,6 +48,7 @@ export const Tag = {
   merkleNode: 'utxod/merkle-node',
   blockHash: 'utxod/block',
   vote: 'utxod/vote',
+  proposal: 'utxod/proposal',
   commit: 'utxod/commit',
   validatorSet: 'utxod/validator-set',
   lockHash: 'utxod/lock',

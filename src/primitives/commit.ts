@@ -18,6 +18,22 @@ export function voteDigest(
   return taggedHash(Tag.vote, w.finish());
 }
 
+/** polRound value meaning "no proof-of-lock round" in a proposal (on the wire and in the digest). */
+export const NO_POL_ROUND = 0xffffffff;
+
+/** What a proposer signs: bound to the chain, height, round, proof-of-lock round and block. */
+export function proposalDigest(
+  chainIdHash: Uint8Array,
+  height: number,
+  round: number,
+  polRound: number,
+  blockHash: Uint8Array,
+): Uint8Array {
+  const w = new Writer(32 + 12 + 32);
+  w.bytes(chainIdHash).u32(height).u32(round).u32(polRound).bytes(blockHash);
+  return taggedHash(Tag.proposal, w.finish());
+}
+
 export interface CommitSignature {
   /** Index into the validator set of the committed height (sorted by address). */
   readonly validatorIndex: number;

@@ -1,0 +1,520 @@
+/**
+ * Binds the pure engine to the world: the transport (gossip), an injectable
+ * clock, the signer, the WAL and the node host. It is the only consensus code
+ * with side effects. Events are processed one at a time in arrival order;
+ * async work (building, validating, committing a block) ends by queueing the
+ * event that reports its result, so the engine never waits on I/O.
+ *
+ * Untrusted input is decoded strictly with size bounds (messages.ts) and
+ * checked for height and validator index before any signature is verified;
+ * an invalid message penalises its sender through `penalise`.
+ */
+import type { Logger } from 'pino';
+import type { SignatureVerifier } from '../../crypto/index.ts';
+import { DecodeError } from '../../encoding/index.ts';
+import type { Block } from '../../primitives/index.ts';
+import {
+  type CommitCertificate,
+  NO_POL_ROUND,
+  proposalDigest,
+  voteDigest,
+} from '../../primitives/index.ts';
+import { asError, bytesEqual } from '../../util/index.ts';
+import { VerificationError } from '../errors.ts';
+import type { VerifiedSignatureCache } from '../signatures.ts';
+import type { ValidatorSet } from '../validator-set.ts';
+import type { ValidatorSigner } from '../validator-signer.ts';
+import { type ConsensusSummary, createState, roundMessages, step, summarize } from './engine.ts';
+import {
+  decodeProposal,
+  decodeVote,
+  type EvidenceMessage,
+  encodeEvidence,
+  encodeProposal,
+  encodeVote,
+  type ProposalMessage,
+  type VoteMessage,
+} from './messages.ts';
+import type { ProposerPriorities } from './proposer.ts';
+import type {
+  BftAction,
+  BftEvent,
+  BftParams,
+  BftState,
+  SignedProposal,
+  SignedVote,
+} from './types.ts';
+import type { ConsensusWal, WalEntry } from './wal.ts';
+
+export interface ConsensusTransport {
+  broadcastProposal(bytes: Uint8Array): void;
+  broadcastVote(bytes: Uint8Array): void;
+  broadcastEvidence(bytes: Uint8Array): void;
+}
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+/** Injectable time: the real one wraps setTimeout, tests drive a fake one. */
+export interface ConsensusClock {
+  setTimer(ms: number, fn: () => void): TimerHandle;
+}
+
+export const systemClock: ConsensusClock = {
+  setTimer(ms, fn) {
+    const t = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(t) };
+  },
+};
+
+/** What the driver needs from the node. */
+export interface BftHost {
+  readonly chainIdHash: Uint8Array;
+  /** A block for (height, round) on the current tip, or null if none can be built now. */
+  proposeBlock(height: number, round: number): Promise<Block | null>;
+  /**
+   * Every block rule except the block's own commit. Called once per block hash
+   * and height; the host keeps what it computed (the connect plan) for commit.
+   */
+  validateProposal(block: Block): Promise<boolean>;
+  /**
+   * Connects a final block. The certificate's signatures were verified by the
+   * driver and are in the signature cache: the host does not verify them again.
+   */
+  commitBlock(block: Block, certificate: CommitCertificate): Promise<void>;
+  /** The validator set of `height` (known once height - 1 is connected). */
+  validatorsAt(height: number): ValidatorSet;
+  /** False: nothing to propose yet, so the next height waits (see ConsensusHost.hasWork). */
+  hasWork?(): boolean;
+}
+
+export type PenaliseFn = (peerId: string, penalty: number, reason: string) => void;
+
+/** As gossip validators answer: taken in, dropped quietly, or proof of a bad peer. */
+export type ConsensusVerdict = 'accept' | 'ignore' | 'reject';
+
+export interface BftDriverOptions {
+  readonly params: BftParams;
+  /** The height to work on: the host's tip + 1. */
+  readonly height: number;
+  /** Buffered WAL records reach the OS at least this often. */
+  readonly walFlushMs?: number;
+}
+
+export interface BftDriverModules {
+  readonly host: BftHost;
+  readonly transport: ConsensusTransport;
+  readonly clock: ConsensusClock;
+  /** Null for a node that follows consensus without a validator key. */
+  readonly signer: ValidatorSigner | null;
+  readonly wal: ConsensusWal;
+  readonly verifier: SignatureVerifier;
+  readonly sigCache: VerifiedSignatureCache | null;
+  readonly proposers: ProposerPriorities;
+  readonly logger: Logger;
+  readonly penalise: PenaliseFn;
+  readonly onEvidence?: (evidence: EvidenceMessage) => void;
+  /** A peer sent a message of a later height: this node may need block sync. */
+  readonly onAhead?: (peerId: string, height: number) => void;
+}
+
+type Queued = { event: BftEvent<Block>; wal: boolean };
+
+export class BftDriver {
+  private readonly opts: BftDriverOptions;
+  private readonly m: BftDriverModules;
+  private state: BftState<Block>;
+  private readonly queue: Queued[] = [];
+  private draining = false;
+  private stopped = true;
+  private replaying = false;
+  private readonly timers = new Set<TimerHandle>();
+  private readonly inflight = new Set<Promise<void>>();
+  private flushTimer: TimerHandle | null = null;
+
+  constructor(opts: BftDriverOptions, modules: BftDriverModules) {
+    this.opts = opts;
+    this.m = modules;
+    this.state = createState<Block>({
+      params: opts.params,
+      height: opts.height,
+      proposers: modules.proposers,
+      self: modules.signer?.publicKey ?? null,
+    });
+  }
+
+  /** True while a block is being built, validated or committed. */
+  get busy(): boolean {
+    return this.inflight.size > 0;
+  }
+
+  /** Consensus state for the API: height, round, step, votes seen per round. */
+  get summary(): ConsensusSummary {
+    return summarize(this.state);
+  }
+
+  /**
+   * Replays the WAL entries of the current height (own and peers' messages,
+   * timeouts) through the engine, then starts. Replayed own messages are
+   * re-signed by the signer, which returns the stored signature for identical
+   * bytes and refuses anything else, so replay can never double-sign.
+   */
+  start(replay: readonly WalEntry[] = []): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.replaying = true;
+    this.enqueue({ kind: 'start' }, false);
+    for (const entry of replay) {
+      if (entry.kind === 'vote') this.enqueue({ kind: 'vote', vote: entry.vote }, false);
+      else if (entry.kind === 'proposal') {
+        this.enqueue({ kind: 'proposal', proposal: toEngineProposal(entry.proposal) }, false);
+      } else if (entry.kind === 'timeout') this.enqueue(entry, false);
+    }
+    this.drain();
+    this.replaying = false;
+    this.scheduleFlush();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) t.cancel();
+    this.timers.clear();
+    this.flushTimer?.cancel();
+    await Promise.allSettled([...this.inflight]);
+    this.m.wal.sync();
+  }
+
+  /** A gossiped vote: strict decode, cheap checks, signature, then the engine. */
+  receiveVote(peerId: string, bytes: Uint8Array): ConsensusVerdict {
+    let vote: VoteMessage;
+    try {
+      vote = decodeVote(bytes);
+    } catch (error) {
+      return this.reject(peerId, 'CONSENSUS_MALFORMED', `vote: ${asError(error).message}`, error);
+    }
+    return this.receiveDecodedVote(peerId, vote);
+  }
+
+  receiveDecodedVote(peerId: string, vote: VoteMessage): ConsensusVerdict {
+    // Votes for other heights are dropped before paying for a signature check.
+    if (vote.height !== this.state.height) return this.otherHeight(peerId, vote.height);
+    if (vote.round > this.state.round + this.state.params.maxRoundsAhead) return 'ignore';
+    const validator = this.state.proposers.set.validators[vote.validatorIndex];
+    if (validator === undefined) {
+      return this.reject(
+        peerId,
+        'CONSENSUS_UNKNOWN_VALIDATOR',
+        `vote from index ${vote.validatorIndex}`,
+      );
+    }
+    const digest = voteDigest(
+      this.m.host.chainIdHash,
+      vote.type,
+      vote.height,
+      vote.round,
+      vote.blockHash,
+    );
+    if (!this.verify(digest, vote.signature, validator.publicKey)) {
+      return this.reject(
+        peerId,
+        'CONSENSUS_BAD_SIGNATURE',
+        `vote of validator ${vote.validatorIndex}`,
+      );
+    }
+    this.m.wal.append({ kind: 'vote', vote });
+    this.enqueue({ kind: 'vote', vote }, false);
+    this.drain();
+    return 'accept';
+  }
+
+  receiveProposal(peerId: string, bytes: Uint8Array): ConsensusVerdict {
+    let p: ProposalMessage;
+    try {
+      p = decodeProposal(bytes);
+    } catch (error) {
+      return this.reject(
+        peerId,
+        'CONSENSUS_MALFORMED',
+        `proposal: ${asError(error).message}`,
+        error,
+      );
+    }
+    return this.receiveDecodedProposal(peerId, p);
+  }
+
+  receiveDecodedProposal(peerId: string, p: ProposalMessage): ConsensusVerdict {
+    if (p.height !== this.state.height) return this.otherHeight(peerId, p.height);
+    const round = p.round;
+    if (round > this.state.round + this.state.params.maxRoundsAhead) return 'ignore';
+    if (p.proposerIndex !== this.state.proposers.proposerAt(round)) {
+      return this.reject(peerId, 'CONSENSUS_WRONG_PROPOSER', `proposal of round ${round}`);
+    }
+    const proposer = this.state.proposers.set.validators[p.proposerIndex]!;
+    const digest = proposalDigest(
+      this.m.host.chainIdHash,
+      p.height,
+      round,
+      p.polRound,
+      p.block.hash,
+    );
+    if (!this.verify(digest, p.signature, proposer.publicKey)) {
+      return this.reject(peerId, 'CONSENSUS_BAD_SIGNATURE', `proposal of round ${round}`);
+    }
+    this.m.wal.append({ kind: 'proposal', proposal: p });
+    this.enqueue({ kind: 'proposal', proposal: toEngineProposal(p) }, false);
+    this.drain();
+    return 'accept';
+  }
+
+  private otherHeight(peerId: string, height: number): ConsensusVerdict {
+    if (height > this.state.height) this.m.onAhead?.(peerId, height);
+    return 'ignore';
+  }
+
+  /** Catch-up (request/response): the votes held for a round of the current height. */
+  votesAt(height: number, round: number): VoteMessage[] {
+    if (height !== this.state.height) return [];
+    return roundMessages(this.state, round).votes;
+  }
+
+  /** Catch-up: the proposal of the current height carrying this block, if held. */
+  proposalByHash(blockHash: Uint8Array): ProposalMessage | null {
+    for (const rs of this.state.rounds.values()) {
+      const p = rs.proposal;
+      if (p !== null && bytesEqual(p.blockHash, blockHash)) {
+        return {
+          height: p.height,
+          round: p.round,
+          polRound: p.polRound === -1 ? NO_POL_ROUND : p.polRound,
+          block: p.block,
+          proposerIndex: p.proposerIndex,
+          signature: p.signature,
+        };
+      }
+    }
+    return null;
+  }
+
+  /** Block sync connected `height` without this engine: move on. */
+  syncedTo(height: number): void {
+    if (height < this.state.height) return;
+    this.m.wal.endHeight(height);
+    this.enqueue(
+      { kind: 'block-committed', height, validators: this.m.host.validatorsAt(height + 1) },
+      false,
+    );
+    this.drain();
+  }
+
+  private verify(digest: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean {
+    if (this.m.sigCache?.has(digest, sig, pub)) return true;
+    const ok = this.m.verifier.verify(digest, sig, pub);
+    if (ok) this.m.sigCache?.add(digest, sig, pub);
+    return ok;
+  }
+
+  private reject(
+    peerId: string,
+    code:
+      | 'CONSENSUS_MALFORMED'
+      | 'CONSENSUS_BAD_SIGNATURE'
+      | 'CONSENSUS_UNKNOWN_VALIDATOR'
+      | 'CONSENSUS_WRONG_PROPOSER',
+    reason: string,
+    cause?: unknown,
+  ): ConsensusVerdict {
+    if (cause !== undefined && !(cause instanceof DecodeError)) throw cause;
+    const error = new VerificationError(code, reason);
+    this.m.penalise(peerId, error.penalty, error.message);
+    return 'reject';
+  }
+
+  private enqueue(event: BftEvent<Block>, wal: boolean): void {
+    this.queue.push({ event, wal });
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) {
+        if (this.stopped) break;
+        if (item.wal && item.event.kind === 'timeout' && !this.replaying) {
+          const { height, round, step: s } = item.event;
+          this.m.wal.append({ kind: 'timeout', height, round, step: s });
+        }
+        const result = step(this.state, item.event);
+        this.state = result.state;
+        for (const action of result.actions) this.perform(action);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private perform(a: BftAction<Block>): void {
+    switch (a.kind) {
+      case 'broadcast-vote':
+        this.sendVote(a);
+        return;
+      case 'request-proposal':
+        this.background(async () => {
+          const block = await this.m.host.proposeBlock(a.height, a.round);
+          // Moved on meanwhile, or the round's proposal came back from the WAL on replay.
+          const s = this.state;
+          if (block === null || s.height !== a.height || s.round !== a.round) return;
+          if ((s.rounds.get(a.round)?.proposal ?? null) !== null) return;
+          this.sendProposal(a.height, a.round, -1, block);
+        }, 'building a proposal');
+        return;
+      case 'broadcast-proposal':
+        this.sendProposal(a.height, a.round, a.polRound, a.block);
+        return;
+      case 'schedule-timeout':
+        this.arm(a.durationMs, () => {
+          if (a.step === 'commit' && this.m.host.hasWork?.() === false) {
+            this.perform(a); // nothing to propose yet: wait another interval
+            return;
+          }
+          this.enqueue({ kind: 'timeout', height: a.height, round: a.round, step: a.step }, true);
+          this.drain();
+        });
+        return;
+      case 'validate-proposal':
+        this.background(async () => {
+          const valid = await this.m.host.validateProposal(a.block);
+          this.enqueue(
+            { kind: 'proposal-validated', height: a.height, blockHash: a.blockHash, valid },
+            false,
+          );
+          this.drain();
+        }, 'validating a proposal');
+        return;
+      case 'commit':
+        this.background(async () => {
+          await this.m.host.commitBlock(a.block, a.certificate);
+          this.m.wal.endHeight(a.height);
+          const validators = this.m.host.validatorsAt(a.height + 1);
+          this.enqueue({ kind: 'block-committed', height: a.height, validators }, false);
+          this.drain();
+        }, `committing block ${a.height}`);
+        return;
+      case 'evidence': {
+        const evidence: EvidenceMessage = { kind: 1, voteA: a.voteA, voteB: a.voteB };
+        this.m.logger.warn(
+          {
+            event: 'evidence',
+            validatorIndex: a.voteA.validatorIndex,
+            height: a.voteA.height,
+            round: a.voteA.round,
+            type: a.voteA.type,
+          },
+          'duplicate vote evidence',
+        );
+        if (!this.replaying) this.m.transport.broadcastEvidence(encodeEvidence(evidence));
+        this.m.onEvidence?.(evidence);
+        return;
+      }
+      case 'round-changed':
+        if (a.round > 0) {
+          this.m.logger.warn(
+            { event: 'round-change', height: a.height, round: a.round, reason: a.reason },
+            'consensus round change',
+          );
+        }
+        return;
+    }
+  }
+
+  private arm(ms: number, fn: () => void): void {
+    if (this.stopped) return;
+    const handle = this.m.clock.setTimer(ms, () => {
+      this.timers.delete(handle);
+      if (!this.stopped) fn();
+    });
+    this.timers.add(handle);
+  }
+
+  private sendVote(a: Extract<BftAction<Block>, { kind: 'broadcast-vote' }>): void {
+    const signer = this.m.signer;
+    if (signer === null) return;
+    let signature: Uint8Array;
+    try {
+      signature = signer.signVote(a.type, a.height, a.round, a.blockHash);
+    } catch (error) {
+      this.m.logger.error(
+        { err: asError(error), height: a.height, round: a.round },
+        'vote not signed',
+      );
+      return;
+    }
+    const vote: SignedVote = { ...stripKind(a), validatorIndex: this.state.me, signature };
+    // Also while replaying: a duplicate record or message is harmless, a vote
+    // signed just before a crash but never sent would otherwise stay unsent.
+    this.m.wal.appendSync({ kind: 'vote', vote });
+    this.m.transport.broadcastVote(encodeVote(vote));
+    this.enqueue({ kind: 'vote', vote }, false);
+  }
+
+  private sendProposal(height: number, round: number, polRound: number, block: Block): void {
+    const signer = this.m.signer;
+    if (signer === null) return;
+    const wirePol = polRound === -1 ? NO_POL_ROUND : polRound;
+    let signature: Uint8Array;
+    try {
+      signature = signer.signProposal(height, round, wirePol, block.hash);
+    } catch (error) {
+      this.m.logger.error({ err: asError(error), height, round }, 'proposal not signed');
+      return;
+    }
+    const msg: ProposalMessage = {
+      height,
+      round,
+      polRound: wirePol,
+      block,
+      proposerIndex: this.state.me,
+      signature,
+    };
+    this.m.wal.appendSync({ kind: 'proposal', proposal: msg });
+    this.m.transport.broadcastProposal(encodeProposal(msg));
+    this.enqueue({ kind: 'proposal', proposal: toEngineProposal(msg) }, false);
+    this.drain();
+  }
+
+  private background(work: () => Promise<void>, what: string): void {
+    const p = work()
+      .catch((error: unknown) => {
+        this.m.logger.error(
+          { err: asError(error), height: this.state.height },
+          `consensus: ${what} failed`,
+        );
+      })
+      .finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
+  private scheduleFlush(): void {
+    if (this.stopped) return;
+    this.flushTimer = this.m.clock.setTimer(this.opts.walFlushMs ?? 2000, () => {
+      this.m.wal.flush();
+      this.scheduleFlush();
+    });
+  }
+}
+
+function stripKind(a: Extract<BftAction<Block>, { kind: 'broadcast-vote' }>) {
+  return { type: a.type, height: a.height, round: a.round, blockHash: a.blockHash };
+}
+
+export function toEngineProposal(p: ProposalMessage): SignedProposal<Block> {
+  return {
+    height: p.height,
+    round: p.round,
+    polRound: p.polRound === NO_POL_ROUND ? -1 : p.polRound,
+    blockHash: p.block.hash,
+    block: p.block,
+    proposerIndex: p.proposerIndex,
+    signature: p.signature,
+  };
+}
