@@ -242,14 +242,19 @@ export class ParallelVerifier {
   }
 
   /**
-   * One boolean per job, in order. Malformed jobs (wrong lengths) are false,
+   * One boolean per job, in order. `opts.inlineBelow` overrides the pool's
+   * threshold for this batch (the coalescer sends small batches on purpose). Malformed jobs (wrong lengths) are false,
    * as with `SignatureVerifier.verify`. Rejects with a `VerifyPoolError` if
    * the pool is closed or a worker dies while holding part of the batch.
    */
-  async verifyBatch(jobs: ReadonlyArray<VerifyJob>): Promise<boolean[]> {
+  async verifyBatch(
+    jobs: ReadonlyArray<VerifyJob>,
+    opts: { inlineBelow?: number } = {},
+  ): Promise<boolean[]> {
     if (this.closed) throw closedError();
     const live = this.slots.filter((s) => s.alive);
-    if (live.length === 0 || jobs.length < this.inlineBelow || jobs.length === 0) {
+    const inlineBelow = opts.inlineBelow ?? this.inlineBelow;
+    if (live.length === 0 || jobs.length < inlineBelow || jobs.length === 0) {
       return jobs.map((j) => this.inline.verify(j.msg, j.sig, j.pub));
     }
     const count = jobs.length;

@@ -8,7 +8,7 @@ import { checkTxInputs, checkTxSanity, signatureJobs } from '../consensus/tx-rul
 import type { Block } from '../primitives/block.ts';
 import type { Coin } from '../primitives/coin.ts';
 import { type Outpoint, outpointKey } from '../primitives/outpoint.ts';
-import type { Transaction } from '../primitives/transaction.ts';
+import type { Transaction, TxOutput } from '../primitives/transaction.ts';
 import { bytesKey, toHex } from '../util/bytes.ts';
 import { UtxodError } from '../util/errors.ts';
 import { evictsBefore, MempoolEntry, type MempoolEntryView, minesBefore } from './entry.ts';
@@ -264,6 +264,7 @@ export class Mempool {
    */
   /** Admits `tx`; `origin` says whether this node's user or a peer sent it (default: local). */
   async add(tx: Transaction, origin: TxOrigin = 'local'): Promise<AdmissionResult> {
+    await this.preverify(tx);
     const result = await this.lock.run(async (): Promise<AdmissionResult> => {
       const admitted = await this.admit(tx, { time: this.now(), allowOrphan: true });
       if (admitted.status !== 'accepted') return admitted;
@@ -276,6 +277,26 @@ export class Mempool {
         this.events.emit('accepted', { tx: orphan, origin: 'orphan' });
     }
     return result;
+  }
+
+  /**
+   * Signatures verified before queueing for the lock, so that concurrent
+   * admissions reach the verifier pool together; admission then hits the
+   * signature cache. Skipped when an input cannot be resolved yet.
+   */
+  private async preverify(tx: Transaction): Promise<void> {
+    // Junk is left to admission's cheap checks, which reject it before any signature.
+    if (tx.isCoinbase || tx.witnesses.length !== tx.inputs.length) return;
+    if (tx.size > this.opts.maxStandardTxBytes || this.byTxid.has(bytesKey(tx.txid))) return;
+    const coins = await this.chain.getCoins(tx.inputs.map((input) => input.prevout));
+    const spent: TxOutput[] = [];
+    for (const [i, { prevout }] of tx.inputs.entries()) {
+      const parent = this.byTxid.get(bytesKey(prevout.txid));
+      const output = coins[i] ?? parent?.tx.outputs[prevout.index];
+      if (output === undefined) return;
+      spent.push(output);
+    }
+    await this.signatures.preverify(signatureJobs(tx, spent, this.chainIdHash));
   }
 
   private async admit(tx: Transaction, options: AdmitOptions): Promise<AdmissionResult> {

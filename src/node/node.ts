@@ -9,6 +9,7 @@ import type { ConsensusEngine } from '../consensus/engine.ts';
 import { SignatureChecker } from '../consensus/signatures.ts';
 import { SingleValidatorEngine } from '../consensus/single-validator-engine.ts';
 import { ValidatorSigner } from '../consensus/validator-signer.ts';
+import { CoalescingVerifier } from '../crypto/coalescing-verifier.ts';
 import { SignatureCache } from '../crypto/sig-cache.ts';
 import { ParallelVerifier } from '../crypto/verify-pool.ts';
 import { Mempool } from '../mempool/mempool.ts';
@@ -117,7 +118,16 @@ export class UtxoNode {
       );
       const mempool = new Mempool(
         { maxBytes: config.mempoolMaxMb * MB, minRelayFeeRate: config.minRelayFeeRate },
-        { params: chain.params, chainIdHash: chain.chainIdHash, chain, signatures },
+        {
+          params: chain.params,
+          chainIdHash: chain.chainIdHash,
+          chain,
+          // Same cache as the chain's; admissions arriving together verify as one batch.
+          signatures: new SignatureChecker({
+            verifier: new CoalescingVerifier({}, { pool: verifier }),
+            cache,
+          }),
+        },
       );
       const metricsRegistry = createMetricsRegistry();
       const auth = await openAuthStack(config, {
