@@ -19,10 +19,10 @@ import { pubkeyLock } from '../../src/primitives/lock.ts';
 import type { Transaction } from '../../src/primitives/transaction.ts';
 import { toHex } from '../../src/util/bytes.ts';
 import { initNodeDir, NodeProcess, runUtxod } from '../../test/support/node-process.ts';
-import { type BenchResult, percentile } from '../lib.ts';
+import { type BenchResult, percentile, size } from '../lib.ts';
 
 const SUITE = 'gossip';
-const TXS = 100;
+const TXS = size(100, 30);
 
 export async function run(): Promise<BenchResult[]> {
   const root = mkdtempSync(join(tmpdir(), 'utxod-bench-gossip-'));

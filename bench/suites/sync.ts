@@ -28,11 +28,11 @@ import type { Transaction } from '../../src/primitives/transaction.ts';
 import { bytesEqual } from '../../src/util/bytes.ts';
 import { connectSoloBlock } from '../../test/support/chain-fixture.ts';
 import { initNodeDir, NodeProcess } from '../../test/support/node-process.ts';
-import type { BenchResult } from '../lib.ts';
+import { type BenchResult, size } from '../lib.ts';
 
-const BLOCKS = 2_500;
+const BLOCKS = size(2_500, 300);
 const TXS_PER_BLOCK = 8;
-const ROUNDS = 3;
+const ROUNDS = size(3, 1);
 
 export async function run(): Promise<BenchResult[]> {
   const root = mkdtempSync(join(tmpdir(), 'utxod-bench-sync-'));
