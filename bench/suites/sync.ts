@@ -101,7 +101,7 @@ export async function run(): Promise<BenchResult[]> {
 }
 
 /** Writes `blocks` blocks of `perBlock` transfers each into the stopped datadir's chain. */
-async function seed(dir: string, blocks: number, perBlock: number): Promise<number> {
+export async function seed(dir: string, blocks: number, perBlock: number): Promise<number> {
   const key = loadValidatorKey(dataPaths(dir))!;
   const offline = await openChainOffline(dir, silentLogger());
   const { chain } = offline;
