@@ -88,7 +88,7 @@ export async function run(): Promise<BenchResult[]> {
         spread: spreadOf(rounds.local),
       },
       vsLocal('catch-up from 2 peer processes over loopback, libp2p', rounds.twoPeers),
-      vsLocal('catch-up from 1 peer process (per-peer quota in blocks/bytes)', rounds.onePeer),
+      vsLocal('catch-up from 1 peer process over loopback, libp2p', rounds.onePeer),
       {
         suite: 'sync',
         name: `catch-up transactions from 2 peers (${txCount} txs)`,
