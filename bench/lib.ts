@@ -77,7 +77,8 @@ export function median(values: readonly number[]): number {
 
 /** (max - min) / median: how far the rounds of one figure disagree. */
 export function spreadOf(values: readonly number[]): number {
-  if (values.length < 2) return 0;
+  // One round has no spread: NaN, which run.ts leaves out rather than print 0%.
+  if (values.length < 2) return Number.NaN;
   return (Math.max(...values) - Math.min(...values)) / median(values);
 }
 

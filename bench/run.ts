@@ -34,7 +34,8 @@ function formatResult(r: BenchResult): string {
   const value = `${r.value.toLocaleString('en-US', { maximumFractionDigits: 2 })} ${r.unit}`;
   let line = `${r.suite.padEnd(12)} ${r.name.padEnd(58)} ${value.padStart(22)}`;
   if (r.ratio !== undefined) line += `  ratio ${r.ratio.toFixed(2)} vs ${r.baselineName}`;
-  if (r.spread !== undefined) {
+  // One round has no spread to speak of (quick sync): print none rather than 0%.
+  if (r.spread !== undefined && !Number.isNaN(r.spread)) {
     line += `  spread ${(r.spread * 100).toFixed(0)}%`;
     if (r.spread > SPREAD_LIMIT) line += ' (SPREAD > 10%)';
   }
