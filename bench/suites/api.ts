@@ -30,15 +30,15 @@ import {
   testGenesis,
   testKey,
 } from '../../test/support/chain-fixture.ts';
-import { type BenchResult, percentile } from '../lib.ts';
+import { type BenchResult, percentile, size } from '../lib.ts';
 
 const SUITE = 'api';
 const CONCURRENCY = 16;
 /** Reads alternate between the baseline and the API in short rounds: a shared, busy machine's
  * drift then hits both alike, and the median of the per-round ratios is what is reported. */
-const READ_ROUNDS = 9;
+const READ_ROUNDS = size(9, 3);
 const READ_ROUND_MS = 400;
-const SUBMIT_TXS = 1500;
+const SUBMIT_TXS = size(1500, 300);
 
 interface LoadResult {
   rate: number;

@@ -4,6 +4,7 @@
  * in worker threads, and from a warm signature cache; and the connect rate
  * against raw LevelDB batch puts measured in the same run.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,19 +23,22 @@ import { nativeVerifier } from '../../src/crypto/verifier.ts';
 import { ParallelVerifier } from '../../src/crypto/verify-pool.ts';
 import { COIN } from '../../src/primitives/amount.ts';
 import type { Block } from '../../src/primitives/block.ts';
+import type { CommitCertificate } from '../../src/primitives/commit.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
 import { Transaction, TX_VERSION } from '../../src/primitives/transaction.ts';
 import {
   CHAIN_ID,
   genesisCoins,
   openTestChain,
+  type TestChain,
   testGenesis,
   testKey,
 } from '../../test/support/chain-fixture.ts';
-import type { BenchResult } from '../lib.ts';
+import { alternate, type BenchResult, median, pairedRatio, size, spreadOf } from '../lib.ts';
 
-const INPUTS = 5_000;
+const INPUTS = size(5_000, 1_000);
 const INPUTS_PER_TX = 100;
+const ROUNDS = size(5, 2);
 
 export async function run(): Promise<BenchResult[]> {
   const validator = testKey(0);
@@ -96,135 +100,146 @@ export async function run(): Promise<BenchResult[]> {
     const jobs = txs.flatMap((tx, i) => signatureJobs(tx, spentOutputs[i]!, t.chain.chainIdHash));
     const native = nativeVerifier;
     if (native === undefined) throw new Error('native libsecp256k1 backend unavailable');
-    const rawRate = await median(3, async () => {
+    const raw = async () => {
       const started = performance.now();
       for (const job of jobs) native.verify(job.msg, job.sig, job.pub);
       return jobs.length / ((performance.now() - started) / 1000);
-    });
-    results.push({
-      suite: 'block',
-      name: 'raw native verify, 1 core (baseline)',
-      value: rawRate,
-      unit: 'sig/s',
-    });
-
+    };
     const validate = (checker: SignatureChecker) => async () => {
       const started = performance.now();
       await planBlockConnect(block, commit, { ...t.chain.blockContext(null), signatures: checker });
       return INPUTS / ((performance.now() - started) / 1000);
     };
     const inline = await ParallelVerifier.init({ workers: 0 });
-    const inlineRate = await median(
-      3,
-      validate(new SignatureChecker({ verifier: inline, cache: null })),
-    );
-    await inline.close();
-    results.push({
-      suite: 'block',
-      name: 'validate 5,000-input block, signatures inline',
-      value: inlineRate,
-      unit: 'inputs/s',
-      ratio: inlineRate / rawRate,
-      baselineName: 'raw native verify, 1 core',
-    });
-    const parallelRate = await median(
-      3,
-      validate(new SignatureChecker({ verifier: pool, cache: null })),
-    );
-    results.push({
-      suite: 'block',
-      name: `validate 5,000-input block, ${workers} verify workers`,
-      value: parallelRate,
-      unit: 'inputs/s',
-      ratio: parallelRate / rawRate,
-      baselineName: 'raw native verify, 1 core',
-      goal: { value: 1.6, better: 'higher' },
-    });
     const cache = new SignatureCache({ maxEntries: 100_000 });
     const cached = new SignatureChecker({ verifier: pool, cache });
     await validate(cached)();
-    const cachedRate = await median(3, validate(cached));
-    results.push({
-      suite: 'block',
-      name: 'validate 5,000-input block, signatures cached',
-      value: cachedRate,
-      unit: 'inputs/s',
-      ratio: cachedRate / rawRate,
-      baselineName: 'raw native verify, 1 core',
-    });
-
-    // Connect (validate + one atomic batch) vs raw LevelDB batch puts of as many records.
-    const connectMs = await connectTimes(t, block, commit);
     const opsPerBlock =
       INPUTS + block.txs.reduce((n, tx) => n + tx.outputs.length, 0) + block.txs.length + 5;
-    const rawPutRate = await rawBatchPutRate(opsPerBlock);
-    results.push({
-      suite: 'block',
-      name: 'raw LevelDB batch put, 36-byte keys (baseline)',
-      value: rawPutRate,
-      unit: 'puts/s',
+    const level = await openRawLevel();
+    const rounds = await alternate(ROUNDS, {
+      raw,
+      inline: validate(new SignatureChecker({ verifier: inline, cache: null })),
+      pool: validate(new SignatureChecker({ verifier: pool, cache: null })),
+      cached: validate(cached),
+      rawPut: () => level.batchPutRate(opsPerBlock),
+      write: async () => opsPerBlock / ((await writePhaseMs(t, block, commit, cached)) / 1000),
     });
-    const connectRate = opsPerBlock / (connectMs / 1000);
-    results.push({
+    await level.close();
+
+    const rawName = 'raw native verify, 1 core';
+    const vsRaw = (name: string, samples: number[], goal?: number): BenchResult => ({
       suite: 'block',
-      name: `connect 5,000-input block (cached sigs), ${opsPerBlock} records`,
-      value: connectRate,
-      unit: 'records/s',
-      ratio: connectRate / rawPutRate,
-      baselineName: 'raw LevelDB batch put',
+      name,
+      value: median(samples),
+      unit: 'inputs/s',
+      ...pairedRatio(samples, rounds.raw),
+      baselineName: rawName,
+      ...(goal === undefined ? {} : { goal: { value: goal, better: 'higher' as const } }),
     });
-    results.push({
-      suite: 'block',
-      name: 'connect 5,000-input block (cached sigs), wall time',
-      value: connectMs,
-      unit: 'ms',
-    });
-    // What connect adds on top of validation: the atomic batch write and cache update.
-    const writeMs = Math.max(0.001, connectMs - (INPUTS / cachedRate) * 1000);
-    const writeRate = opsPerBlock / (writeMs / 1000);
-    results.push({
-      suite: 'block',
-      name: `connect minus validation (batch write + cache), ${opsPerBlock} records`,
-      value: writeRate,
-      unit: 'records/s',
-      ratio: writeRate / rawPutRate,
-      baselineName: 'raw LevelDB batch put',
-    });
+    const n = INPUTS.toLocaleString('en-US');
+    results.push(
+      {
+        suite: 'block',
+        name: `${rawName} (baseline)`,
+        value: median(rounds.raw),
+        unit: 'sig/s',
+        spread: spreadOf(rounds.raw),
+      },
+      vsRaw(`validate ${n}-input block, signatures inline`, rounds.inline),
+      vsRaw(`validate ${n}-input block, ${workers} verify workers`, rounds.pool, 1.6),
+      vsRaw(`validate ${n}-input block, signatures cached`, rounds.cached),
+      {
+        suite: 'block',
+        name: 'raw LevelDB batch put, 37-byte keys (baseline)',
+        value: median(rounds.rawPut),
+        unit: 'puts/s',
+        spread: spreadOf(rounds.rawPut),
+      },
+      {
+        suite: 'block',
+        name: `connect write phase (batch + cache update), ${opsPerBlock} records`,
+        value: median(rounds.write),
+        unit: 'records/s',
+        ...pairedRatio(rounds.write, rounds.rawPut),
+        baselineName: 'raw LevelDB batch put',
+        goal: { value: 0.3, better: 'higher' },
+      },
+    );
+
+    // The same validation while another process keeps one core busy: the
+    // pool must not fall below what the calling thread manages alone.
+    const competitor = startCompetitor();
+    try {
+      const busy = await alternate(ROUNDS, {
+        raw,
+        inline: validate(new SignatureChecker({ verifier: inline, cache: null })),
+        pool: validate(new SignatureChecker({ verifier: pool, cache: null })),
+      });
+      results.push(
+        vsRaw(`validate ${n}-input block, inline, CPU competitor running`, busy.inline),
+        vsRaw(`validate ${n}-input block, ${workers} workers, CPU competitor running`, busy.pool),
+        {
+          suite: 'block',
+          name: `  same, ${workers} workers vs inline (both with the competitor)`,
+          value: median(busy.pool),
+          unit: 'inputs/s',
+          ...pairedRatio(busy.pool, busy.inline),
+          baselineName: 'inline with the competitor',
+          goal: { value: 1, better: 'higher' },
+        },
+      );
+    } finally {
+      competitor.kill();
+    }
+    await inline.close();
   } finally {
     await pool.close();
     await t.destroy();
   }
   return results;
-
-  async function connectTimes(
-    tc: typeof t,
-    block: Block,
-    commit: ReturnType<typeof t.commitFor>,
-  ): Promise<number> {
-    const times: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const started = performance.now();
-      await tc.chain.connectBlock(block, commit, { now: null });
-      times.push(performance.now() - started);
-      await tc.chain.disconnectTip();
-    }
-    return times.sort((a, b) => a - b)[1]!;
-  }
 }
 
-async function median(runs: number, fn: () => Promise<number>): Promise<number> {
-  const values: number[] = [];
-  for (let i = 0; i < runs; i++) values.push(await fn());
-  return values.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+/**
+ * The write phase of connect alone: the atomic batch and the cache update,
+ * after validation (with cached signatures) has produced the plan. The chain
+ * is left as it was (the block is disconnected again).
+ */
+async function writePhaseMs(
+  t: TestChain,
+  block: Block,
+  commit: CommitCertificate,
+  signatures: SignatureChecker,
+): Promise<number> {
+  const plan = await planBlockConnect(block, commit, { ...t.chain.blockContext(null), signatures });
+  const started = performance.now();
+  await t.chain['commitPlan'](plan);
+  const ms = performance.now() - started;
+  await t.chain.disconnectTip();
+  return ms;
 }
 
-async function rawBatchPutRate(count: number): Promise<number> {
+/** A child process spinning on one core for at most two minutes (killed when done). */
+function startCompetitor(): { kill(): void } {
+  const child = spawn(
+    process.execPath,
+    ['-e', 'const end = Date.now() + 120000; while (Date.now() < end);'],
+    { stdio: 'ignore' },
+  );
+  return { kill: () => child.kill() };
+}
+
+/** A scratch LevelDB measuring raw batch puts of `count` fresh 37-byte keys. */
+async function openRawLevel(): Promise<{
+  batchPutRate(count: number): Promise<number>;
+  close(): Promise<void>;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'utxod-bench-level-'));
   const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   await db.open();
-  try {
-    const value = new Uint8Array(46);
-    return await median(3, async () => {
+  const value = new Uint8Array(46);
+  return {
+    async batchPutRate(count) {
       const ops = Array.from({ length: count }, () => ({
         type: 'put' as const,
         key: crypto.getRandomValues(new Uint8Array(37)),
@@ -233,9 +248,10 @@ async function rawBatchPutRate(count: number): Promise<number> {
       const started = performance.now();
       await db.batch(ops);
       return count / ((performance.now() - started) / 1000);
-    });
-  } finally {
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+    },
+    async close() {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

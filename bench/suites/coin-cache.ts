@@ -13,10 +13,11 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { COIN_KEY_SIZE, COIN_VALUE_SIZE, CoinCache } from '../../src/chain/coin-cache.ts';
 import { bytesKey } from '../../src/util/bytes.ts';
-import { type BenchResult, measureRate, timeOnce } from '../lib.ts';
+import { type BenchResult, measureRate, size, timeOnce } from '../lib.ts';
 
 const SUITE = 'coin-cache';
-const N = 1_000_000;
+const N = size(1_000_000, 100_000);
+const AT = N === 1_000_000 ? '1M' : `${N / 1000}k`;
 const BATCH = 10_000;
 const BYTES_GOAL = 150;
 // Large enough that 1M entries never evict.
@@ -224,27 +225,31 @@ export async function run(): Promise<BenchResult[]> {
   });
   return [
     bytes(
-      `bytes/UTXO at 1M: allocatedBytes/size (load ${load.toFixed(2)})`,
+      `bytes/UTXO at ${AT}: allocatedBytes/size (load ${load.toFixed(2)})`,
       allocatedPerEntry,
       true,
     ),
-    bytes(`bytes/UTXO at 1M: heapUsed+arrayBuffers retained${gcNote}`, cacheRetained / N, true),
-    bytes('bytes/UTXO, worst point growing 10k..1M: allocatedBytes/size', worstGrowing, true),
-    bytes(`bytes/UTXO at 1M, Map<string, Uint8Array>: retained${gcNote}`, mapRetained / N, false),
+    bytes(`bytes/UTXO at ${AT}: heapUsed+arrayBuffers retained${gcNote}`, cacheRetained / N, true),
+    bytes(`bytes/UTXO, worst point growing 10k..${AT}: allocatedBytes/size`, worstGrowing, true),
+    bytes(
+      `bytes/UTXO at ${AT}, Map<string, Uint8Array>: retained${gcNote}`,
+      mapRetained / N,
+      false,
+    ),
     ops('Map get, hit (baseline)', mapGet),
-    vs('get, hit, 1M entries, random order', cacheGet, mapGet, 'Map get, hit'),
+    vs(`get, hit, ${AT} entries, random order`, cacheGet, mapGet, 'Map get, hit'),
     ops('Map get, miss (baseline)', mapMiss),
-    vs('get, miss, 1M entries', cacheMiss, mapMiss, 'Map get, miss'),
+    vs(`get, miss, ${AT} entries`, cacheMiss, mapMiss, 'Map get, miss'),
     ops('Map set, overwrite (baseline)', mapOverwrite),
     vs(
-      'set, overwrite, 1M entries, random order',
+      `set, overwrite, ${AT} entries, random order`,
       cacheOverwrite,
       mapOverwrite,
       'Map set, overwrite',
     ),
-    ops('Map set, insert 0..1M (baseline)', (N / mapFillMs) * 1000),
+    ops(`Map set, insert 0..${AT} (baseline)`, (N / mapFillMs) * 1000),
     vs(
-      'set, insert 0..1M (growth included)',
+      `set, insert 0..${AT} (growth included)`,
       (N / cacheFillMs) * 1000,
       (N / mapFillMs) * 1000,
       'Map set, insert',

@@ -19,10 +19,10 @@ import { pubkeyLock } from '../../src/primitives/lock.ts';
 import type { Transaction } from '../../src/primitives/transaction.ts';
 import { toHex } from '../../src/util/bytes.ts';
 import { initNodeDir, NodeProcess, runUtxod } from '../../test/support/node-process.ts';
-import { type BenchResult, percentile } from '../lib.ts';
+import { type BenchResult, percentile, size } from '../lib.ts';
 
 const SUITE = 'gossip';
-const TXS = 100;
+const TXS = size(100, 30);
 
 export async function run(): Promise<BenchResult[]> {
   const root = mkdtempSync(join(tmpdir(), 'utxod-bench-gossip-'));
@@ -37,11 +37,11 @@ export async function run(): Promise<BenchResult[]> {
     process.env['UTXOD_RATE_LIMIT_SUBMIT'] = '100000';
     const a = NodeProcess.start(dirA, ['--p2p-host', '127.0.0.1', '--block-interval', '500']);
     nodes.push(a);
-    const addrA = await a.listenAddr();
+    const addrA = await a.listenAddr(60_000);
     const b = NodeProcess.start(dirB, ['--p2p-host', '127.0.0.1', '--bootstrap', addrA]);
     nodes.push(b);
     const [urlA, urlB] = [await a.url(), await b.url()];
-    await b.waitForLog((l) => l.msg === 'peer connected');
+    await b.waitForLog((l) => l.msg === 'peer connected', 60_000);
 
     // Fan the premine out so that TXS independent transactions can be submitted.
     const seed = mnemonicToSeed(DEVNET_MNEMONIC);

@@ -7,7 +7,9 @@
  */
 import type { BatchVerifier } from '../../src/consensus/signatures.ts';
 import { signatureJobs } from '../../src/consensus/tx-rules.ts';
+import { CoalescingVerifier } from '../../src/crypto/coalescing-verifier.ts';
 import { bestVerifier, nobleVerifier, type SignatureVerifier } from '../../src/crypto/verifier.ts';
+import { ParallelVerifier } from '../../src/crypto/verify-pool.ts';
 import type { Transaction } from '../../src/primitives/transaction.ts';
 import {
   MemoryChain,
@@ -19,19 +21,27 @@ import {
   testChainIdHash,
   testMempool,
 } from '../../test/support/mempool-fixture.ts';
-import { type BenchResult, measureRate, timeOnce } from '../lib.ts';
+import {
+  alternate,
+  type BenchResult,
+  median,
+  pairedRatio,
+  percentile,
+  size,
+  spreadOf,
+  timeOnce,
+} from '../lib.ts';
 
 const SUITE = 'mempool';
-const SIGNED_TXS = 2000;
-const NOBLE_TXS = 150;
+const SIGNED_TXS = size(2000, 400);
+const NOBLE_TXS = size(150, 20);
+const ROUNDS = size(5, 2);
+/** Admissions in flight at once in the stream variant, as gossip and the API deliver them. */
+const IN_FLIGHT = 64;
+const LONE_TXS = size(50, 10);
 /** A pool this big (16 MiB of transactions, ~80k) is filled until it first evicts. */
-const TEMPLATE_POOL_BYTES = 16 * 1024 * 1024;
+const TEMPLATE_POOL_BYTES = size(16, 2) * 1024 * 1024;
 const BLOCK_BYTES = 2 * 1024 * 1024;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /** Admissions per second of `txs` into a fresh pool over `chain`, median of `runs`. */
 async function admissionRate(
@@ -52,6 +62,28 @@ async function admissionRate(
   return median(rates);
 }
 
+/**
+ * Admissions per second of `txs` into a fresh pool, up to IN_FLIGHT at a time
+ * (as gossip and API requests arrive), signatures through the coalescer.
+ */
+async function streamRate(
+  chain: MemoryChain,
+  txs: readonly Transaction[],
+  coalescer: CoalescingVerifier,
+): Promise<number> {
+  const { mempool } = testMempool(
+    {},
+    { chain, verifier: coalescer, cache: new MemorySignatureCache() },
+  );
+  let next = 0;
+  const lane = async () => {
+    while (next < txs.length) await mempool.add(txs[next++]!);
+  };
+  const ms = await timeOnce(() => Promise.all(Array.from({ length: IN_FLIGHT }, lane)));
+  if (mempool.size !== txs.length) throw new Error('mempool bench: a streamed tx was rejected');
+  return txs.length / (ms / 1000);
+}
+
 export async function run(): Promise<BenchResult[]> {
   const keys = Array.from({ length: 16 }, (_, i) => new TestKey(i));
   const chain = new MemoryChain();
@@ -66,18 +98,49 @@ export async function run(): Promise<BenchResult[]> {
     const coin = { amount: 1_000_000n, lock: keys[i % keys.length]!.lock };
     return signatureJobs(tx, [coin], testChainIdHash)[0]!;
   });
-  let next = 0;
-  const rawVerify = await measureRate(() => {
-    const job = jobs[next++ % jobs.length]!;
-    if (!fast.verify(job.msg, job.sig, job.pub)) throw new Error('mempool bench: bad signature');
-  });
-
-  const fastRate = await admissionRate(
-    chain,
-    txs,
-    { verifier: realBatchVerifier(fast), cache: () => new MemorySignatureCache() },
-    3,
-  );
+  const rawOnce = () => {
+    const started = performance.now();
+    for (const job of jobs) {
+      if (!fast.verify(job.msg, job.sig, job.pub)) throw new Error('mempool bench: bad signature');
+    }
+    return jobs.length / ((performance.now() - started) / 1000);
+  };
+  const pool = await ParallelVerifier.init({ workers: 2 });
+  const coalescer = new CoalescingVerifier({}, { pool });
+  let rounds: Record<'raw' | 'inline' | 'stream', number[]>;
+  let latency: { inline: number[]; coalesced: number[] };
+  let meanBatch: number;
+  try {
+    rounds = await alternate(ROUNDS, {
+      raw: rawOnce,
+      inline: () =>
+        admissionRate(
+          chain,
+          txs,
+          { verifier: realBatchVerifier(fast), cache: () => new MemorySignatureCache() },
+          1,
+        ),
+      stream: () => streamRate(chain, txs, coalescer),
+    });
+    meanBatch = coalescer.stats.jobs / coalescer.stats.batches;
+    // A lone transaction (nothing else arriving): what batching adds to its admission.
+    latency = { inline: [], coalesced: [] };
+    for (let i = 0; i < LONE_TXS; i++) {
+      const tx = txs[i]!;
+      for (const [name, verifier] of [
+        ['inline', realBatchVerifier(fast)],
+        ['coalesced', coalescer],
+      ] as const) {
+        const { mempool } = testMempool({}, { chain, verifier, cache: new MemorySignatureCache() });
+        latency[name].push(await timeOnce(() => mempool.add(tx)));
+      }
+    }
+  } finally {
+    await pool.close();
+  }
+  const rawVerify = median(rounds.raw);
+  const fastRate = median(rounds.inline);
+  const streamMedian = median(rounds.stream);
   const nobleRate = await admissionRate(
     chain,
     txs.slice(0, NOBLE_TXS),
@@ -141,16 +204,58 @@ export async function run(): Promise<BenchResult[]> {
 
   const rawName = `ECDSA verify, ${fast.name} (baseline)`;
   return [
-    { suite: SUITE, name: rawName, value: rawVerify, unit: 'verify/s' },
     {
       suite: SUITE,
-      name: `admission, 1-input signed tx, ${fast.name} verifier`,
+      name: rawName,
+      value: rawVerify,
+      unit: 'verify/s',
+      spread: spreadOf(rounds.raw),
+    },
+    {
+      suite: SUITE,
+      name: `admission, 1-input signed tx, one at a time, ${fast.name} inline`,
       value: fastRate,
       unit: 'tx/s',
-      ratio: fastRate / rawVerify,
+      ...pairedRatio(rounds.inline, rounds.raw),
       baselineName: rawName,
       // Signature checking should dominate: the pool may add at most as much again.
       goal: { value: 0.5, better: 'higher' },
+    },
+    {
+      suite: SUITE,
+      name: `admission stream, ${IN_FLIGHT} in flight, coalesced into 2 workers`,
+      value: streamMedian,
+      unit: 'tx/s',
+      ...pairedRatio(rounds.stream, rounds.raw),
+      baselineName: rawName,
+      goal: { value: 1.2, better: 'higher' },
+    },
+    {
+      suite: SUITE,
+      name: '  same, mean signatures per pool batch',
+      value: meanBatch,
+      unit: 'sigs',
+    },
+    {
+      suite: SUITE,
+      name: 'lone tx admission latency, inline verify (p50)',
+      value: median(latency.inline),
+      unit: 'ms',
+    },
+    {
+      suite: SUITE,
+      name: 'lone tx admission latency, coalesced via workers (p50)',
+      value: median(latency.coalesced),
+      unit: 'ms',
+    },
+    {
+      suite: SUITE,
+      name: 'lone tx admission latency, coalesced via workers (p90)',
+      value: percentile(
+        [...latency.coalesced].sort((a, b) => a - b),
+        90,
+      ),
+      unit: 'ms',
     },
     {
       suite: SUITE,

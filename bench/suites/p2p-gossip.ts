@@ -9,10 +9,10 @@ import { P2P_PROTOCOL_VERSION, type StatusMessage, topicName } from '../../src/p
 import { Transaction } from '../../src/primitives/transaction.ts';
 import { MemoryChain, spend, TestKey } from '../../test/support/mempool-fixture.ts';
 import { createTestPeer } from '../../test/support/test-peer.ts';
-import { type BenchResult, measureRate, timeOnce } from '../lib.ts';
+import { type BenchResult, measureRate, size, timeOnce } from '../lib.ts';
 
 const SUITE = 'p2p-gossip';
-const MESSAGES = 2000;
+const MESSAGES = size(2000, 500);
 
 export async function run(): Promise<BenchResult[]> {
   const status: StatusMessage = {

@@ -6,7 +6,7 @@
  * (libp2p TCP + noise + yamux, req/resp blocks-by-range). Baseline, in the
  * same run: the same kind of node connecting the same blocks read from a
  * local copy of the chain's LevelDB (reads pipelined ahead of the imports).
- * Both run ROUNDS times, alternating, on fresh data directories; the best
+ * Both run ROUNDS times, alternating, on fresh data directories; the median
  * of each counts.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -28,11 +28,11 @@ import type { Transaction } from '../../src/primitives/transaction.ts';
 import { bytesEqual } from '../../src/util/bytes.ts';
 import { connectSoloBlock } from '../../test/support/chain-fixture.ts';
 import { initNodeDir, NodeProcess } from '../../test/support/node-process.ts';
-import type { BenchResult } from '../lib.ts';
+import { alternate, type BenchResult, median, pairedRatio, size, spreadOf } from '../lib.ts';
 
-const BLOCKS = 2_500;
+const BLOCKS = size(2_500, 300);
 const TXS_PER_BLOCK = 8;
-const ROUNDS = 3;
+const ROUNDS = size(3, 1);
 
 export async function run(): Promise<BenchResult[]> {
   const root = mkdtempSync(join(tmpdir(), 'utxod-bench-sync-'));
@@ -55,42 +55,45 @@ export async function run(): Promise<BenchResult[]> {
     for (const peer of peers) {
       addrs.push(await peer.listenAddr(60_000));
     }
-    // Alternating rounds, fresh data directories each time; the best of each kind
-    // counts (the machine is shared: interference only ever slows a run down).
-    let localMs = Number.POSITIVE_INFINITY;
-    let syncMs = Number.POSITIVE_INFINITY;
-    for (let round = 0; round < ROUNDS; round++) {
-      const baselineDir = join(root, `baseline-${round}`);
-      initNodeDir(baselineDir, genesisFile);
-      localMs = Math.min(localMs, await connectFromLocal(baselineDir, localCopy));
-      rmSync(baselineDir, { recursive: true, force: true });
-      const syncDir = join(root, `syncing-${round}`);
-      initNodeDir(syncDir, genesisFile);
-      syncMs = Math.min(syncMs, await syncFromPeers(syncDir, addrs));
-      rmSync(syncDir, { recursive: true, force: true });
-    }
-
-    const localRate = (BLOCKS * 1000) / localMs;
-    const syncRate = (BLOCKS * 1000) / syncMs;
-    const baselineName = `connect ${BLOCKS} blocks x ${TXS_PER_BLOCK} txs from local storage (best of ${ROUNDS})`;
+    // Alternating rounds, fresh data directories each time; medians of the
+    // per-round ratios, with their spread (the machine is shared).
+    let dirs = 0;
+    const fresh = () => {
+      const dir = join(root, `node-${dirs++}`);
+      initNodeDir(dir, genesisFile);
+      return dir;
+    };
+    const rate = (ms: number) => (BLOCKS * 1000) / ms;
+    const rounds = await alternate(ROUNDS, {
+      local: async () => rate(await connectFromLocal(fresh(), localCopy)),
+      twoPeers: async () => rate(await syncFromPeers(fresh(), addrs)),
+      onePeer: async () => rate(await syncFromPeers(fresh(), addrs.slice(0, 1))),
+    });
+    const baselineName = `connect ${BLOCKS} blocks x ${TXS_PER_BLOCK} txs from local storage`;
+    const vsLocal = (name: string, samples: number[]): BenchResult => ({
+      suite: 'sync',
+      name,
+      value: median(samples),
+      unit: 'blocks/s',
+      ...pairedRatio(samples, rounds.local),
+      baselineName,
+      goal: { value: 0.8, better: 'higher' },
+    });
     return [
-      { suite: 'sync', name: baselineName, value: localRate, unit: 'blocks/s' },
       {
         suite: 'sync',
-        name: `catch-up from 2 peer processes over loopback, libp2p (best of ${ROUNDS})`,
-        value: syncRate,
+        name: `${baselineName} (baseline)`,
+        value: median(rounds.local),
         unit: 'blocks/s',
-        ratio: syncRate / localRate,
-        baselineName,
-        goal: { value: 0.8, better: 'higher' },
+        spread: spreadOf(rounds.local),
       },
+      vsLocal('catch-up from 2 peer processes over loopback, libp2p', rounds.twoPeers),
+      vsLocal('catch-up from 1 peer process over loopback, libp2p', rounds.onePeer),
       {
         suite: 'sync',
-        name: `catch-up transactions (${txCount} txs)`,
-        value: (txCount * 1000) / syncMs,
+        name: `catch-up transactions from 2 peers (${txCount} txs)`,
+        value: (median(rounds.twoPeers) * txCount) / BLOCKS,
         unit: 'tx/s',
-        ratio: (txCount * 1000) / syncMs / ((txCount * 1000) / localMs),
-        baselineName,
       },
     ];
   } finally {
@@ -101,7 +104,7 @@ export async function run(): Promise<BenchResult[]> {
 }
 
 /** Writes `blocks` blocks of `perBlock` transfers each into the stopped datadir's chain. */
-async function seed(dir: string, blocks: number, perBlock: number): Promise<number> {
+export async function seed(dir: string, blocks: number, perBlock: number): Promise<number> {
   const key = loadValidatorKey(dataPaths(dir))!;
   const offline = await openChainOffline(dir, silentLogger());
   const { chain } = offline;

@@ -38,6 +38,26 @@ export class SignatureChecker {
     this.cache = modules.cache;
   }
 
+  /**
+   * Verifies and caches the signatures of `jobs` without judging them: the
+   * ones that pass are remembered, so a later `check` of the same jobs costs
+   * cache lookups. The mempool calls it before queueing for its admission
+   * lock, so that transactions arriving together are verified together (see
+   * crypto/coalescing-verifier). A failure is left for `check` to find and
+   * report where admission would; it then verifies that signature again,
+   * which only a sender of invalid signatures pays for. Does nothing without
+   * a cache.
+   */
+  async preverify(jobs: readonly SignatureJob[]): Promise<void> {
+    if (this.cache === null) return;
+    const pending = jobs.filter((j) => !this.cache!.has(j.msg, j.sig, j.pub));
+    if (pending.length === 0) return;
+    const results = await this.verifier.verifyBatch(pending);
+    pending.forEach((j, i) => {
+      if (results[i] === true) this.cache!.add(j.msg, j.sig, j.pub);
+    });
+  }
+
   /** Throws TX_BAD_SIGNATURE naming the first failing input. */
   async check(jobs: readonly LocatedSignatureJob[]): Promise<void> {
     const pending =

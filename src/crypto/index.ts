@@ -10,3 +10,4 @@ export * from './sig-cache.ts';
 export * from './signer.ts';
 export * from './verifier.ts';
 export * from './verify-pool.ts';
+export * from './coalescing-verifier.ts';

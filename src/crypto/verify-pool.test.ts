@@ -43,12 +43,19 @@ function errorWithCode(code: string) {
   };
 }
 
-/** A stand-in worker: reports ready, then does `onMessage` (JS source) on the first request. */
-function fakeWorker(onMessage: string, startup = ''): URL {
+/**
+ * A stand-in worker: reports ready, then on the first request claims every
+ * record of the batch (so no one else can verify them) and does `onMessage`
+ * (JS source).
+ */
+function fakeWorker(onMessage: string, startup = '', claim = true): URL {
   const source = `
     import { parentPort } from 'node:worker_threads';
     ${startup}
-    parentPort.on('message', () => { ${onMessage} });
+    parentPort.on('message', (request) => {
+      ${claim ? 'Atomics.add(new Int32Array(request.control), 0, request.count);' : ''}
+      ${onMessage}
+    });
     parentPort.postMessage({ type: 'ready', backend: 'fake' });
   `;
   return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
@@ -152,6 +159,22 @@ describe('ParallelVerifier', () => {
       assert.deepEqual(await dying.verifyBatch(jobs), expected);
     } finally {
       await dying.close();
+    }
+  });
+
+  it('a worker that never gets to the batch leaves it to the calling thread', async () => {
+    // Stands for a worker starved of CPU by other processes: it claims nothing.
+    const stuck = await ParallelVerifier.init({
+      workers: 2,
+      inlineBelow: 0,
+      workerUrl: fakeWorker('', '', false),
+    });
+    try {
+      assert.deepEqual(await stuck.verifyBatch(jobs), expected);
+      assert.deepEqual(await stuck.verifyBatch(jobs.slice(0, 5)), expected.slice(0, 5));
+      assert.equal(stuck.workerCount, 2);
+    } finally {
+      await stuck.close();
     }
   });
 

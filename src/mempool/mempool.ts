@@ -6,7 +6,7 @@ import {
   signatureJobs,
   VerificationError,
 } from '../consensus/index.ts';
-import type { Block, Coin, Transaction } from '../primitives/index.ts';
+import type { Block, Coin, Transaction, TxOutput } from '../primitives/index.ts';
 import { type Outpoint, outpointKey } from '../primitives/index.ts';
 import {
   bytesKey,
@@ -263,6 +263,7 @@ export class Mempool {
    */
   /** Admits `tx`; `origin` says whether this node's user or a peer sent it (default: local). */
   async add(tx: Transaction, origin: TxOrigin = 'local'): Promise<AdmissionResult> {
+    await this.preverify(tx);
     const result = await this.lock.run(async (): Promise<AdmissionResult> => {
       const admitted = await this.admit(tx, { time: this.clock.now(), allowOrphan: true });
       if (admitted.status !== 'accepted') return admitted;
@@ -275,6 +276,26 @@ export class Mempool {
         this.events.emit('accepted', { tx: orphan, origin: 'orphan' });
     }
     return result;
+  }
+
+  /**
+   * Signatures verified before queueing for the lock, so that concurrent
+   * admissions reach the verifier pool together; admission then hits the
+   * signature cache. Skipped when an input cannot be resolved yet.
+   */
+  private async preverify(tx: Transaction): Promise<void> {
+    // Junk is left to admission's cheap checks, which reject it before any signature.
+    if (tx.isCoinbase || tx.witnesses.length !== tx.inputs.length) return;
+    if (tx.size > this.opts.maxStandardTxBytes || this.graph.byTxid.has(bytesKey(tx.txid))) return;
+    const coins = await this.chain.getCoins(tx.inputs.map((input) => input.prevout));
+    const spent: TxOutput[] = [];
+    for (const [i, { prevout }] of tx.inputs.entries()) {
+      const parent = this.graph.byTxid.get(bytesKey(prevout.txid));
+      const output = coins[i] ?? parent?.tx.outputs[prevout.index];
+      if (output === undefined) return;
+      spent.push(output);
+    }
+    await this.signatures.preverify(signatureJobs(tx, spent, this.chainIdHash));
   }
 
   private async admit(tx: Transaction, options: AdmitOptions): Promise<AdmissionResult> {

@@ -9,7 +9,7 @@ import type { ConsensusEngine } from '../consensus/engine.ts';
 import { SignatureChecker } from '../consensus/index.ts';
 import { SingleValidatorEngine } from '../consensus/single-validator-engine.ts';
 import { ValidatorSigner } from '../consensus/validator-signer.ts';
-import { ParallelVerifier, SignatureCache } from '../crypto/index.ts';
+import { CoalescingVerifier, ParallelVerifier, SignatureCache } from '../crypto/index.ts';
 import { Mempool } from '../mempool/index.ts';
 import {
   createChainMetrics,
@@ -196,7 +196,12 @@ async function openStorage(config: NodeConfig, paths: DataPaths, closers: CloseS
       ? new SignatureCache({ maxEntries: config.signatureCacheEntries })
       : null;
   const signatures = new SignatureChecker({ verifier, cache: signatureCache });
-  return { db, signatures, signatureCache };
+  // Same cache as the chain's; admissions arriving together verify as one batch.
+  const mempoolSignatures = new SignatureChecker({
+    verifier: new CoalescingVerifier({}, { pool: verifier }),
+    cache: signatureCache,
+  });
+  return { db, signatures, signatureCache, mempoolSignatures };
 }
 
 /** Chain, mempool (restored from its file), metrics registry, auth and the block importer. */
@@ -209,17 +214,18 @@ async function openCore(
     db: Database;
     signatures: SignatureChecker;
     signatureCache: SignatureCache | null;
+    mempoolSignatures: SignatureChecker;
   },
   closers: CloseStack,
 ) {
-  const { logger, paths, db, signatures } = modules;
+  const { logger, paths, db, signatures, mempoolSignatures } = modules;
   const chain = await Chain.init(
     { utxoCacheBytes: config.utxoCacheMb * MB },
     { db, genesis: modules.genesis, signatures, logger: logger.child({ module: 'chain' }) },
   );
   const mempool = new Mempool(
     { maxBytes: config.mempoolMaxMb * MB, minRelayFeeRate: config.minRelayFeeRate },
-    { params: chain.params, chainIdHash: chain.chainIdHash, chain, signatures },
+    { params: chain.params, chainIdHash: chain.chainIdHash, chain, signatures: mempoolSignatures },
   );
   const metricsRegistry = createMetricsRegistry();
   const auth = await openAuthStack(config, {
