@@ -1,9 +1,8 @@
-import type { Block } from '../primitives/block.ts';
-import { COIN_SIZE, decodeCoin } from '../primitives/coin.ts';
-import { OUTPOINT_SIZE } from '../primitives/outpoint.ts';
-import { Bucket, bucketKey } from '../storage/buckets.ts';
-import type { BatchOp } from '../storage/db.ts';
-import { bytesKey } from '../util/bytes.ts';
+import type { Block } from '../primitives/index.ts';
+import { COIN_SIZE, decodeCoin, OUTPOINT_SIZE } from '../primitives/index.ts';
+import type { BatchOp } from '../storage/index.ts';
+import { Bucket, bucketKey } from '../storage/index.ts';
+import { bytesKey } from '../util/index.ts';
 import type { SpentCoin } from './records.ts';
 import type { CreatedCoin } from './utxo-set.ts';
 

@@ -82,7 +82,17 @@ export class ValidatorSet {
     );
     let power = 0n;
     const jobs: SignatureJob[] = [];
+    let previousIndex = -1;
     for (const { validatorIndex, signature } of commit.signatures) {
+      // The decoder enforces this for certificates from the wire; certificates built
+      // in process (the BFT engine's) must not count one validator's power twice either.
+      if (validatorIndex <= previousIndex) {
+        throw new VerificationError(
+          'BLOCK_BAD_LAST_COMMIT',
+          `validator index ${validatorIndex} repeated or out of order`,
+        );
+      }
+      previousIndex = validatorIndex;
       const validator = this.validators[validatorIndex];
       if (validator === undefined) {
         throw new VerificationError(

@@ -11,7 +11,7 @@
  * more than `maxBatch` signatures at a time. Each caller gets exactly the
  * results of its own jobs, in order.
  */
-import { asError, UtxodError } from '../util/errors.ts';
+import { asError, UtxodError } from '../util/index.ts';
 import type { VerifyJob } from './verify-pool.ts';
 
 /** What the coalescer feeds (crypto/verify-pool's ParallelVerifier). */

@@ -1,0 +1,152 @@
+/**
+ * Contracts: warm call latency, deploy (validate + rewrite) cost, the
+ * instrumented/uninstrumented run-time ratio of the same code, and calls per
+ * second as a block would run them (storage reads and writes included).
+ */
+import ivm from 'isolated-vm';
+import { ContractSandbox, compileContract, VmLimits } from '../../src/vm/index.ts';
+import {
+  alternate,
+  type BenchResult,
+  measureRate,
+  median,
+  pairedRatio,
+  percentile,
+  size,
+} from '../lib.ts';
+
+const context = { contract: 'c0ffee', caller: 'alice', height: 1, time: 0 };
+const noStorage = { get: () => null };
+
+const WORK = `
+export function work(ctx, n) {
+  let acc = 0;
+  const xs = [];
+  for (let i = 0; i < n; i++) {
+    acc = (acc * 31 + i) % 1000003;
+    if (i % 16 === 0) xs.push(acc);
+  }
+  return acc + xs.length;
+}`;
+
+export async function run(): Promise<BenchResult[]> {
+  const sandbox = new ContractSandbox();
+  const results: BenchResult[] = [];
+  try {
+    const small = compileContract('export function inc(ctx, a) { return a + 1; }');
+    const call = () =>
+      sandbox.call({
+        contract: small,
+        method: 'inc',
+        args: [1],
+        gasLimit: 10_000,
+        context,
+        storage: noStorage,
+      });
+    for (let i = 0; i < 50; i++) call();
+    const latencies: number[] = [];
+    for (let i = 0; i < size(500, 100); i++) {
+      const start = process.hrtime.bigint();
+      call();
+      latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    latencies.sort((a, b) => a - b);
+    results.push({
+      suite: 'contracts',
+      name: 'warm call of a small method, median',
+      value: median(latencies),
+      unit: 'ms',
+      goal: { value: 0.5, better: 'lower' },
+    });
+    results.push({
+      suite: 'contracts',
+      name: 'warm call of a small method, p99',
+      value: percentile(latencies, 99),
+      unit: 'ms',
+    });
+
+    const source = Array.from(
+      { length: 40 },
+      (_, i) =>
+        `export function m${i}(ctx, x) { let s = 0; for (let j = 0; j < x; j++) { s += j * ${i}; } return s; }`,
+    ).join('\n');
+    const deploys = await measureRate(() => compileContract(source), { minMs: size(1000, 200) });
+    results.push({
+      suite: 'contracts',
+      name: `deploy (validate + rewrite) of a ${(source.length / 1024).toFixed(1)} KiB module`,
+      value: 1000 / deploys,
+      unit: 'ms',
+    });
+
+    // The same loop with and without instrumentation, in the same kind of isolate.
+    const n = size(200_000, 50_000);
+    const instrumented = compileContract(WORK);
+    const raw = new ivm.Isolate({ memoryLimit: VmLimits.isolateMemoryMb });
+    const rawScript = raw.compileScriptSync(
+      `${WORK.replace('export function', 'function')}\nwork(null, ${n});`,
+    );
+    const rounds = await alternate(size(5, 3), {
+      raw: () =>
+        measureRate(
+          () => {
+            const ctx = raw.createContextSync();
+            rawScript.runSync(ctx);
+            ctx.release();
+          },
+          { minMs: size(500, 150) },
+        ),
+      metered: () =>
+        measureRate(
+          () =>
+            sandbox.call({
+              contract: instrumented,
+              method: 'work',
+              args: [n],
+              gasLimit: VmLimits.maxCallGas,
+              context,
+              storage: noStorage,
+            }),
+          { minMs: size(500, 150) },
+        ),
+    });
+    raw.dispose();
+    const { ratio, spread } = pairedRatio(rounds.raw, rounds.metered);
+    results.push({
+      suite: 'contracts',
+      name: `run time, instrumented vs uninstrumented (${n} iterations)`,
+      value: ratio,
+      unit: 'x slower',
+      ratio,
+      baselineName: 'the same code without gas',
+      spread,
+    });
+
+    const counter = compileContract(
+      `export function add(ctx, by) { const n = ctx.storage.get('n') ?? 0; ctx.storage.set('n', n + by); ctx.emit('added', { by }); return n + by; }`,
+    );
+    const store = new Map<string, string>();
+    const calls = await measureRate(
+      () => {
+        const r = sandbox.call({
+          contract: counter,
+          method: 'add',
+          args: [1],
+          gasLimit: 50_000,
+          context,
+          storage: { get: (k) => store.get(k) ?? null },
+        });
+        if (r.ok) for (const [k, v] of r.writes) if (v !== null) store.set(k, v);
+      },
+      { minMs: size(1000, 200) },
+    );
+    results.push({
+      suite: 'contracts',
+      name: 'calls per second in a block (storage read, write, event)',
+      value: calls,
+      unit: 'calls/s',
+    });
+  } finally {
+    sandbox.dispose();
+  }
+  return results;
+}
