@@ -136,7 +136,25 @@ export default {
       from: { path: '^src/([^/]+)/', pathNot: [TESTS] },
       to: {
         path: '^src/[^/]+/',
-        pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$', '^src/[^/]+/[^/]+/index\\.ts$'],
+        pathNot: [
+          '^src/$1/',
+          '^src/[^/]+/index\\.ts$',
+          '^src/[^/]+/[^/]+/index\\.ts$',
+          // A subsystem's Node-only parts have a face of their own (util/node.ts, crypto/node.ts).
+          '^src/[^/]+/node\\.ts$',
+        ],
+      },
+    },
+    {
+      name: 'portable-layers',
+      severity: 'error',
+      comment:
+        'util, encoding, primitives and the client run in browsers (the SDK) and in the portable state-proof verifier: no Node built-in and no node.ts face',
+      from: {
+        path: '^src/(client|encoding|primitives)/|^src/util/(bytes|clock|errors|serial-queue|index)\\.ts$',
+      },
+      to: {
+        path: '^src/[^/]+/node\\.ts$|^(node:)?(fs|path|os|crypto|worker_threads|child_process|net|http)$',
       },
     },
   ].flatMap(withExceptions),

@@ -1,7 +1,7 @@
 import { Chain } from '../chain/index.ts';
 import { loadConfig, type NodeConfig } from '../config/index.ts';
 import { SignatureChecker } from '../consensus/index.ts';
-import { ParallelVerifier } from '../crypto/index.ts';
+import { ParallelVerifier } from '../crypto/node.ts';
 import type { Logger } from '../logger/index.ts';
 import { dataPaths, loadGenesis } from '../node/index.ts';
 import { Database } from '../storage/index.ts';

@@ -80,7 +80,7 @@ describe('validator signer: the double-sign guard', () => {
     ['height missing', { round: 0, step: 1 }],
     ['round not an integer', { height: 1, round: '0', step: 1 }],
     ['step unknown', { height: 1, round: 0, step: 3 }],
-    ['step zero', { height: 1, round: 0, step: 0 }],
+    ['negative step', { height: 1, round: 0, step: -1 }],
   ];
   for (const [what, fields] of damaged) {
     it(`refuses to start on a state file with ${what}`, () => {
@@ -91,8 +91,9 @@ describe('validator signer: the double-sign guard', () => {
     });
   }
 
-  it('starts on a well-formed state file of either step', () => {
-    for (const step of [1, 2]) {
+  // Step 0 is a signed proposal, 1 a prevote, 2 a precommit.
+  it('starts on a well-formed state file of any step', () => {
+    for (const step of [0, 1, 2]) {
       const path = join(dir, `good-${files++}.json`);
       const doc = {
         height: 4,

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { KeyPair } from '../crypto/index.ts';
 import { sign } from '../crypto/index.ts';
+import type { KeyPair } from '../crypto/node.ts';
 import { proposalDigest, type VoteType, voteDigest } from '../primitives/index.ts';
-import { bytesEqual, fromHex, toHex, UtxodError, writeFileAtomicSync } from '../util/index.ts';
+import { bytesEqual, fromHex, toHex, UtxodError } from '../util/index.ts';
+import { writeFileAtomicSync } from '../util/node.ts';
 
 export class DoubleSignError extends UtxodError<'DOUBLE_SIGN_REFUSED'> {
   constructor(reason: string, details: Record<string, unknown>) {

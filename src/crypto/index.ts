@@ -1,13 +1,11 @@
-// The crypto face: other folders import crypto through this file.
-// (verify-worker.ts is a worker thread's entry point, loaded by verify-pool.ts
-// by URL; it is deliberately not re-exported.)
+// The crypto face: other folders import crypto through this file. It holds
+// only what runs anywhere (the SDK bundles it for browsers, and the state
+// proof verifier must stay portable); the parts that need Node (native and
+// worker-thread verification, key files, the signature cache) are behind
+// ./node.ts. verify-worker.ts is a worker thread's entry point, loaded by
+// verify-pool.ts by URL, and is deliberately not re-exported.
 export * from './address.ts';
-export * from './coalescing-verifier.ts';
 export * from './hash.ts';
 export * from './hd-keys.ts';
-export * from './key-file.ts';
 export * from './muhash.ts';
-export * from './sig-cache.ts';
 export * from './signer.ts';
-export * from './verifier.ts';
-export * from './verify-pool.ts';

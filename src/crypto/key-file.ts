@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { fromHex, toHex, UtxodError, writeFileAtomicSync } from '../util/index.ts';
+import { fromHex, toHex, UtxodError } from '../util/index.ts';
+import { writeFileAtomicSync } from '../util/node.ts';
 import { generatePrivateKey, getPublicKey, isValidPrivateKey } from './signer.ts';
 
 export class KeyFileError extends UtxodError<'INVALID_KEY_FILE'> {

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { sha256 } from '../crypto/index.ts';
 import { DecodeError, Reader, Writer } from '../encoding/index.ts';
 import { MAX_TX_BYTES, Transaction } from '../primitives/index.ts';
-import { bytesEqual, writeFileAtomic } from '../util/index.ts';
+import { bytesEqual } from '../util/index.ts';
+import { writeFileAtomic } from '../util/node.ts';
 import { MempoolSnapshotError } from './errors.ts';
 
 /**

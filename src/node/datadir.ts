@@ -7,8 +7,9 @@ import {
   serializeGenesis,
 } from '../chain/index.ts';
 import { CONFIG_FILE, defaultConfigFile } from '../config/index.ts';
-import { createKeyFile, type KeyPair, readKeyFile } from '../crypto/index.ts';
-import { UtxodError, writeFileAtomicSync } from '../util/index.ts';
+import { createKeyFile, type KeyPair, readKeyFile } from '../crypto/node.ts';
+import { UtxodError } from '../util/index.ts';
+import { writeFileAtomicSync } from '../util/node.ts';
 
 /** Where everything of one node lives inside its data directory. */
 export interface DataPaths {

@@ -9,7 +9,7 @@ import type { ConsensusEngine } from '../consensus/engine.ts';
 import { SignatureChecker } from '../consensus/index.ts';
 import { SingleValidatorEngine } from '../consensus/single-validator-engine.ts';
 import { ValidatorSigner } from '../consensus/validator-signer.ts';
-import { CoalescingVerifier, ParallelVerifier, SignatureCache } from '../crypto/index.ts';
+import { CoalescingVerifier, ParallelVerifier, SignatureCache } from '../crypto/node.ts';
 import { Mempool } from '../mempool/index.ts';
 import {
   createChainMetrics,

@@ -2,10 +2,11 @@
  * The node's libp2p identity: an Ed25519 key stored as libp2p protobuf in a
  * 0600 file in the data directory, so the peer id survives restarts.
  */
+
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
-import { writeFileAtomicSync } from '../util/index.ts';
+import { writeFileAtomicSync } from '../util/node.ts';
 import { P2PError } from './errors.ts';
 
 /** Protobuf-encoded Ed25519 keys are 68 bytes; anything much larger is not ours. */

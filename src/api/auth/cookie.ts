@@ -1,9 +1,10 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, sign as edSign, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UtxodError, writeFileAtomicSync } from '../../util/index.ts';
+import { UtxodError } from '../../util/index.ts';
+import { writeFileAtomicSync } from '../../util/node.ts';
 import type { Role } from './roles.ts';
-import { SigningKeyStore, signingKeysPath } from './signing-keys.ts';
+import { edKeyObjects, SigningKeyStore, signingKeysPath } from './signing-keys.ts';
 
 /**
  * Local CLI authentication, in the manner of bitcoind's cookie file. A running
@@ -97,7 +98,8 @@ export function mintLocalToken(
   const key = store.current;
   const iat = Math.floor((opts.now ?? Date.now()) / 1000);
   const exp = iat + Math.ceil((opts.ttlMs ?? LOCAL_TOKEN_TTL_MS) / 1000);
-  const header = { alg: 'HS256', typ: 'JWT', kid: key.kid };
+  // The key fixes the algorithm (TokenCodec pins it per key): EdDSA by default, HS256 when configured.
+  const header = { alg: key.alg, typ: 'JWT', kid: key.kid };
   const payload = {
     sub: 'local-cli',
     role: opts.role,
@@ -106,7 +108,10 @@ export function mintLocalToken(
     exp,
   };
   const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
-  const signature = createHmac('sha256', key.secret).update(signingInput).digest('base64url');
+  const signature =
+    key.alg === 'EdDSA'
+      ? edSign(null, Buffer.from(signingInput), edKeyObjects(key).privateKey).toString('base64url')
+      : createHmac('sha256', key.secret).update(signingInput).digest('base64url');
   return `${signingInput}.${signature}`;
 }
 

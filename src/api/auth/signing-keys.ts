@@ -1,7 +1,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UtxodError, writeFileAtomicSync } from '../../util/index.ts';
+import { UtxodError } from '../../util/index.ts';
+import { writeFileAtomicSync } from '../../util/node.ts';
 
 export class SigningKeyError extends UtxodError<'SIGNING_KEYS_INVALID'> {}
 

@@ -9,8 +9,9 @@
  * checked for height and validator index before any signature is verified;
  * an invalid message penalises its sender through `penalise`.
  */
+
 import type { Logger } from 'pino';
-import type { SignatureVerifier } from '../../crypto/index.ts';
+import type { SignatureVerifier } from '../../crypto/node.ts';
 import { DecodeError } from '../../encoding/index.ts';
 import type { Block } from '../../primitives/index.ts';
 import {

@@ -4,9 +4,10 @@
  * BftDriver on the real clock. With one validator it commits each block with
  * its own votes, one block per `blockIntervalMs` (the commit timeout).
  */
+
 import type { Logger } from 'pino';
 import type { Chain } from '../../chain/index.ts';
-import type { SignatureVerifier } from '../../crypto/index.ts';
+import type { SignatureVerifier } from '../../crypto/node.ts';
 import type { Block } from '../../primitives/index.ts';
 import { bytesEqual, bytesKey } from '../../util/index.ts';
 import type { ConsensusEngine, ConsensusHost } from '../engine.ts';

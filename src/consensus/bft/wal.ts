@@ -19,6 +19,7 @@
  * the signer's own state file guards the signature anyway), so the tail is
  * truncated and start-up goes on.
  */
+
 import {
   closeSync,
   existsSync,
@@ -30,7 +31,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { Reader, Writer } from '../../encoding/index.ts';
-import { UtxodError, writeFileAtomicSync } from '../../util/index.ts';
+import { UtxodError } from '../../util/index.ts';
+import { writeFileAtomicSync } from '../../util/node.ts';
 import { crc32c } from './crc32c.ts';
 import {
   decodeProposal,
