@@ -15,7 +15,12 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const self = fileURLToPath(import.meta.url);
 
 /** Codes in the table that no source file raises today (reported, not tested). */
-const NOT_RAISED: readonly string[] = ['BLOCK_MALFORMED'];
+const NOT_RAISED: readonly string[] = [
+  'BLOCK_MALFORMED',
+  // The staking rules hand evidence signatures back as jobs for the caller's batch
+  // verifier; the chain integration (issue #8) raises this code and adds its test.
+  'EVIDENCE_BAD_SIGNATURE',
+];
 
 function read(pattern: string, keep: (path: string) => boolean): Map<string, string> {
   const files = new Map<string, string>();

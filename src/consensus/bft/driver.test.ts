@@ -12,7 +12,7 @@ import { assembleBlock } from '../../chain/block-assembler.ts';
 import { nobleVerifier } from '../../crypto/verifier.ts';
 import { silentLogger } from '../../logger/index.ts';
 import type { Block } from '../../primitives/block.ts';
-import { VoteType } from '../../primitives/commit.ts';
+import { NO_POL_ROUND, VoteType } from '../../primitives/commit.ts';
 import { pubkeyLock } from '../../primitives/lock.ts';
 import { chainIdHash } from '../../primitives/sighash.ts';
 import { bytesEqual } from '../../util/bytes.ts';
@@ -149,9 +149,12 @@ describe('BFT driver', () => {
     const clock = new ManualClock();
     const penalties: string[] = [];
     const { driver, wal } = driverFor(t, clock, penalties);
+    const someBlock = await t.chain.requireBlockAt(0);
     driver.start([]);
+    const codeOf = (penalty: string | undefined) => penalty?.split(':')[2]?.split(/\s/)[0];
     assert.equal(driver.receiveVote('p1', new Uint8Array(10)), 'reject');
-    assert.match(penalties[0]!, /^p1:100:CONSENSUS_MALFORMED/);
+    assert.match(penalties[0]!, /^p1:100:/);
+    assert.equal(codeOf(penalties[0]), 'CONSENSUS_MALFORMED');
     const forged = {
       type: VoteType.prevote,
       height: 1,
@@ -161,8 +164,9 @@ describe('BFT driver', () => {
       signature: new Uint8Array(64).fill(1),
     };
     assert.equal(driver.receiveVote('p2', encodeVote(forged)), 'reject');
-    assert.match(penalties[1]!, /^p2:100:CONSENSUS_BAD_SIGNATURE/);
+    assert.equal(codeOf(penalties[1]), 'CONSENSUS_BAD_SIGNATURE');
     assert.equal(driver.receiveVote('p3', encodeVote({ ...forged, validatorIndex: 5 })), 'reject');
+    assert.equal(codeOf(penalties[2]), 'CONSENSUS_UNKNOWN_VALIDATOR');
     assert.equal(driver.receiveVote('p4', encodeVote({ ...forged, height: 9 })), 'ignore');
     assert.equal(penalties.length, 3);
     const real = new ValidatorSigner(
@@ -183,6 +187,17 @@ describe('BFT driver', () => {
       'catch-up serves the votes it holds',
     );
     assert.deepEqual(driver.votesAt(2, 3), []);
+    // A proposal from anyone but the round's proposer is refused before its signature is checked.
+    const notTheProposer = {
+      height: driver.summary.height,
+      round: driver.summary.round,
+      polRound: NO_POL_ROUND,
+      block: someBlock,
+      proposerIndex: 5,
+      signature: new Uint8Array(64),
+    };
+    assert.equal(driver.receiveDecodedProposal('p6', notTheProposer), 'reject');
+    assert.equal(codeOf(penalties[3]), 'CONSENSUS_WRONG_PROPOSER');
     await driver.stop();
     wal.wal.close();
     await t.destroy();

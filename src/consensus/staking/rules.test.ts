@@ -8,7 +8,7 @@ import {
 import { rollbackOne } from '../../../test/support/state-fixture.ts';
 import { sign } from '../../crypto/signer.ts';
 import { nobleVerifier } from '../../crypto/verifier.ts';
-import { COIN } from '../../primitives/amount.ts';
+import { COIN, MAX_MONEY } from '../../primitives/amount.ts';
 import { VoteType, voteDigest } from '../../primitives/commit.ts';
 import { StateKeys } from '../../state/keys.ts';
 import { bytesEqual } from '../../util/bytes.ts';
@@ -401,6 +401,31 @@ describe('staking rules on a real state store', () => {
     await assert.rejects(
       h.block(async () => {}, { signed: [true] }),
       RangeError,
+    );
+  });
+
+  it('refuses stake that would take a total above the money limit', async () => {
+    h = await harness();
+    const c = op('c');
+    await assert.rejects(
+      h.block((b) =>
+        b.applyTx(
+          tx({ kind: 'bond', amount: MAX_MONEY, consensusKey: cons('c').publicKey }),
+          c.publicKey,
+        ),
+      ),
+      rejects('STAKE_AMOUNT_OUT_OF_RANGE'),
+    );
+  });
+
+  it('refuses evidence of two votes for one block: that is not equivocation', async () => {
+    h = await harness();
+    await h.block(async () => {});
+    const same = new Uint8Array(32).fill(3);
+    const ev = evidence(cons('a'), 1, [same, same]);
+    await assert.rejects(
+      h.block((b) => b.applyEvidence(ev, h.times[1]!)),
+      rejects('EVIDENCE_NOT_CONFLICTING'),
     );
   });
 });
