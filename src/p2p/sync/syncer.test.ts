@@ -97,9 +97,10 @@ async function assertSameChain(t: TestChain, height: number, from = source): Pro
 describe('BlockSyncer', () => {
   it(`catches up ${BLOCKS} blocks from three peers in parallel, with sane progress and metrics`, async () => {
     const registry = new Registry();
+    // Honest peers only: a deadline a busy CI machine cannot miss, so any penalty is a real fault.
     const { target, peers, syncer } = await setup(
       [{ id: 'a' }, { id: 'b', behaviour: { delayMs: 5 } }, { id: 'c' }],
-      {},
+      { requestTimeoutMs: 10_000 },
       { registry },
     );
     assert.equal(syncer.state, 'idle');
