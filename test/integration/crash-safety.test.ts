@@ -29,6 +29,7 @@ import { Bucket } from '../../src/storage/buckets.ts';
 import type { Database } from '../../src/storage/db.ts';
 import { bytesEqual, toHex } from '../../src/util/bytes.ts';
 import { NodeProcess, postJson, runUtxod } from '../support/node-process.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 /** UTXOD_CRASH_KILLS overrides the count (a quick local run). */
 const KILLS = Number(process.env['UTXOD_CRASH_KILLS'] ?? 24);
@@ -37,18 +38,6 @@ const SPENDS_PER_RUN = 8;
 /** Start-up on a loaded 2-core machine can take tens of seconds. */
 const STARTUP_MS = 90_000;
 const datadir = mkdtempSync(join(tmpdir(), 'utxod-crash-'));
-
-/** Small deterministic PRNG so a failing schedule can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const seedBytes = mnemonicToSeed(DEVNET_MNEMONIC);
 const alice = deriveKey(seedBytes, accountPath(1, 0, 0));
@@ -129,7 +118,7 @@ describe('crash safety', () => {
 
   it(`opens at a verified committed block after ${KILLS} SIGKILLs, during start-up and spends`, async () => {
     const seed = Number(process.env['UTXOD_CRASH_SEED'] ?? Date.now() % 1_000_000);
-    const random = mulberry32(seed);
+    const random = seededRandom(seed);
     const where = (kill: number) => `seed ${seed}, kill ${kill}`;
     assert.equal(runUtxod(['init', '--datadir', datadir]).status, 0);
     let highestReported = 0;
