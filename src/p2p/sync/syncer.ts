@@ -33,122 +33,26 @@ import type { BlockWithCommit, PeerChainStatus, SyncPeer, SyncPeerSet } from './
 import { SyncProgress } from './progress.ts';
 import { type CoinReader, checkRange, type RangeSignatureChecker } from './range-check.ts';
 import type { SyncState, SyncStatus } from './status.ts';
+import {
+  DEFAULT_SYNC_OPTIONS,
+  type PeerState,
+  type Range,
+  type SyncChain,
+  type SyncEvents,
+  type SyncImporter,
+  type SyncModules,
+  type SyncOptions,
+} from './syncer-types.ts';
 
-/** The chain as sync reads it (src/chain/chain.ts's Chain fits). */
-export interface SyncChain {
-  readonly tipHeight: number;
-  readonly tip: { readonly height: number; readonly hash: Uint8Array };
-  readonly params: ConsensusParams;
-  readonly validators: ValidatorSet;
-  readonly chainIdHash: Uint8Array;
-  /**
-   * Unspent outputs by outpoint. When present, transaction signatures whose
-   * spent outputs are known are verified in the range's batch, ahead of import.
-   */
-  getCoins?(outpoints: readonly Outpoint[]): Promise<ReadonlyArray<TxOutput | undefined>>;
-}
-
-/** The node's import path (src/node/block-importer.ts's BlockImporter fits). */
-export interface SyncImporter {
-  importBlock(
-    block: Block,
-    commit: CommitCertificate,
-    source: 'sync',
-  ): Promise<{ readonly height: number; readonly txCount: number }>;
-}
-
-/** Where transactions fetched after catch-up go (the Mempool fits). */
-export type { SyncMempool };
-
-export interface SyncOptions {
-  /** Blocks per range request. */
-  readonly rangeSize: number;
-  /** Range requests outstanding at once, over all peers. */
-  readonly maxRangesInFlight: number;
-  readonly maxRequestsPerPeer: number;
-  /** How far above the tip ranges are scheduled. */
-  readonly windowBlocks: number;
-  /** No new ranges are scheduled while downloaded, not yet connected blocks hold this many bytes. */
-  readonly maxBufferedBytes: number;
-  readonly requestTimeoutMs: number;
-  readonly statusTimeoutMs: number;
-  readonly statusIntervalMs: number;
-  readonly progressLogIntervalMs: number;
-  /** A peer that stalled or failed gets no new work for this long. */
-  readonly peerCooldownMs: number;
-  /** While synced, a lag up to this many blocks is left to gossip for `followGraceMs`. */
-  readonly followLagBlocks: number;
-  readonly followGraceMs: number;
-  /** Fetch peers' mempools (and transactions announced while syncing) after catch-up. */
-  readonly mempoolSync: boolean;
-  /** Bound on transactions and announcements kept while syncing. */
-  readonly maxDeferredTxs: number;
-}
-
-export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
-  rangeSize: 64,
-  maxRangesInFlight: 8,
-  maxRequestsPerPeer: 2,
-  windowBlocks: 1024,
-  maxBufferedBytes: 256 * 1024 * 1024,
-  requestTimeoutMs: 20_000,
-  statusTimeoutMs: 5_000,
-  statusIntervalMs: 5_000,
-  progressLogIntervalMs: 5_000,
-  peerCooldownMs: 10_000,
-  followLagBlocks: 2,
-  followGraceMs: 2_000,
-  mempoolSync: true,
-  maxDeferredTxs: 10_000,
-};
-
-export interface SyncModules {
-  readonly chain: SyncChain;
-  readonly importer: SyncImporter;
-  readonly peers: SyncPeerSet;
-  /** The node's SignatureChecker (signature cache + parallel verifier); null skips the pre-check. */
-  readonly signatures: RangeSignatureChecker | null;
-  readonly mempool: SyncMempool | null;
-  readonly logger: Logger;
-  readonly metrics: SyncMetrics | null;
-  readonly clock?: Clock;
-}
-
-export interface SyncEvents {
-  state: [SyncState];
-  /** A range connected: the new tip height. */
-  progress: [number];
-  /** Mempool sync after catch-up finished: transactions added. */
-  mempoolSynced: [number];
-}
-
-interface PeerState {
-  readonly peer: SyncPeer;
-  /** The height the peer last claimed (null until its status arrives). */
-  height: number | null;
-  inflight: number;
-  statusInFlight: AbortController | null;
-  cooldownUntil: number;
-  /** Served something provably wrong: never used again while connected. */
-  misbehaved: boolean;
-  /** Milliseconds per block served, smoothed; lower is better. */
-  msPerBlock: number;
-}
-
-type RangeState = 'pending' | 'requested' | 'verifying' | 'ready' | 'importing';
-
-interface Range {
-  start: number;
-  count: number;
-  state: RangeState;
-  peerId: string | null;
-  /** Bumped whenever the range is re-queued, so late answers for an old attempt are ignored. */
-  token: number;
-  request: { controller: AbortController; timer: Timer; startedAt: number } | null;
-  readonly excluded: Set<string>;
-  items: BlockWithCommit[] | null;
-  bytes: number;
-}
+export {
+  DEFAULT_SYNC_OPTIONS,
+  type SyncChain,
+  type SyncEvents,
+  type SyncImporter,
+  type SyncMempool,
+  type SyncModules,
+  type SyncOptions,
+} from './syncer-types.ts';
 
 const TICK_MS = 1_000;
 
