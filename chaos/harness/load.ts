@@ -162,7 +162,8 @@ export class LoadGenerator {
     if (
       error instanceof ApiError ||
       (error as Error).name === 'TimeoutError' ||
-      (error as Error).name === 'TypeError'
+      // fetch reports an unreachable node as TypeError('fetch failed'); any other TypeError is a bug.
+      ((error as Error).name === 'TypeError' && (error as Error).message === 'fetch failed')
     ) {
       this.rejected++;
       return;
