@@ -481,7 +481,6 @@ export class P2PHost implements PeerSource {
     }
     const reason = this.incompatibility(status);
     if (reason !== null) {
-      this.metrics?.handshakes.inc({ outcome: 'incompatible' });
       await this.refuse(peerId, reason);
       return;
     }
@@ -518,7 +517,10 @@ export class P2PHost implements PeerSource {
 
   /** Disconnects a peer of another chain or version, and refuses it for a while. */
   private async refuse(peerId: string, reason: string): Promise<void> {
+    // Counted here, not in one caller: the peer's own status request and our
+    // outbound handshake race, and either may be the one that finds it out.
     if (!this.incompatible.has(peerId)) {
+      this.metrics?.handshakes.inc({ outcome: 'incompatible' });
       this.logger.warn({ peer: peerId, reason }, 'incompatible peer refused');
     }
     this.incompatible.set(peerId, Date.now() + INCOMPATIBLE_REFUSAL_MS);
