@@ -71,6 +71,11 @@ export const DONE_COUNT = 1;
 const CONTROL_WORDS = 2;
 
 /** Pool -> worker: one batch, shared with every participant. */
+/** Sent to a worker by close(): exit once the current batch is drained. */
+export interface VerifyControlMessage {
+  type: 'stop';
+}
+
 export interface VerifyRequest {
   id: number;
   /** `count` packed records. */
@@ -299,12 +304,12 @@ export class ParallelVerifier {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const exits: Promise<number>[] = [];
+    const exits: Promise<void>[] = [];
     for (const slot of this.slots) {
       if (!slot.alive) continue;
       slot.alive = false;
       this.failPending(slot, closedError());
-      exits.push(slot.worker.terminate());
+      exits.push(stopWorker(slot.worker));
     }
     await Promise.all(exits);
   }
@@ -423,5 +428,25 @@ function waitReady(worker: Worker, timeoutMs: number): Promise<string> {
     worker.on('message', onMessage);
     worker.on('error', onError);
     worker.on('exit', onExit);
+  });
+}
+
+/** How long a worker may take to finish the chunk it is verifying before it is terminated. */
+const WORKER_STOP_GRACE_MS = 5_000;
+
+/**
+ * Asks a worker to exit once its current chunk loop is done. terminate() while
+ * it is inside the native secp256k1 call aborts the whole process (the addon
+ * throws a C++ exception nobody catches), so it is only the last resort.
+ */
+function stopWorker(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => void worker.terminate(), WORKER_STOP_GRACE_MS);
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    const stop: VerifyControlMessage = { type: 'stop' };
+    worker.postMessage(stop);
   });
 }

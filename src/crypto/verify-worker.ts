@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { bestVerifier } from './verifier.ts';
 import {
   sharedBatch,
+  type VerifyControlMessage,
   type VerifyRequest,
   type VerifyWorkerMessage,
   verifyOneChunk,
@@ -16,7 +17,12 @@ if (parentPort === null) throw new Error('verify-worker.ts must run in a worker 
 const port = parentPort;
 const verifier = bestVerifier();
 
-port.on('message', (request: VerifyRequest) => {
+port.on('message', (request: VerifyRequest | VerifyControlMessage) => {
+  // Closing the port ends the thread between chunks, never inside a native call.
+  if ('type' in request) {
+    port.close();
+    return;
+  }
   const batch = sharedBatch(request);
   while (verifyOneChunk(batch, verifier));
   const reply: VerifyWorkerMessage = { type: 'drained', id: request.id };
