@@ -78,8 +78,8 @@ export class BftEngine implements ConsensusEngine {
     this.wal = wal;
     const height = chain.tipHeight + 1;
     // The set is the genesis set until staking changes it: one increment per height.
-    let proposers = ProposerPriorities.genesis(chain.validators);
-    for (let h = 1; h < height; h++) proposers = proposers.next(chain.validators);
+    let proposers = ProposerPriorities.genesis(chain.validatorsAt(1));
+    for (let h = 1; h < height; h++) proposers = proposers.next(chain.validatorsAt(h + 1));
     this.driver = new BftDriver(
       {
         params: {
@@ -95,7 +95,7 @@ export class BftEngine implements ConsensusEngine {
           proposeBlock: (h) => this.proposeBlock(h),
           validateProposal: async (block) => this.validateProposal(block),
           commitBlock: (block, certificate) => this.m.host.commitBlock(block, certificate),
-          validatorsAt: () => chain.validators,
+          validatorsAt: (h) => chain.validatorsAt(h),
           hasWork: () => this.m.host.hasWork?.() ?? true,
         },
         transport: this.m.transport,
