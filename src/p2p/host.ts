@@ -44,7 +44,7 @@ import { loadOrCreatePeerKey } from './identity.ts';
 import { encodeBlockWithCommit, P2P_PROTOCOL_VERSION, type StatusMessage } from './messages.ts';
 import { createP2PMetrics, type P2PMetrics } from './metrics.ts';
 import { ReqResp } from './reqresp/engine.ts';
-import type { PeerEvents, PeerInfo, PeerSource } from './reqresp/index.ts';
+import type { ConsensusCatchupSource, PeerEvents, PeerInfo, PeerSource } from './reqresp/index.ts';
 import { BAN_THRESHOLD, PeerScores } from './scoring.ts';
 import { TOPIC_KINDS, type TopicKind, topicName } from './topics.ts';
 
@@ -142,6 +142,7 @@ export class P2PHost implements PeerSource {
   private readonly identitiesByIp = new Map<string, Map<string, number>>();
   private readonly exempt: BlockList;
   private consensusHandler: ConsensusGossipHandler | null = null;
+  private consensusCatchup: ConsensusCatchupSource | null = null;
   private txDeferral: TransactionDeferral | null = null;
   private state: 'ready' | 'started' | 'closing' | 'closed' = 'ready';
   private timers: NodeJS.Timeout[] = [];
@@ -177,6 +178,7 @@ export class P2PHost implements PeerSource {
         chain: modules.chain,
         mempool: modules.mempool,
         localStatus: () => this.localStatus(),
+        consensus: () => this.consensusCatchup,
         onRemoteStatus: (peerId, status) => {
           const reason = this.incompatibility(status);
           // A compatible status in the peer's own request is a handshake too:
@@ -351,14 +353,31 @@ export class P2PHost implements PeerSource {
     await this.publish(kind, data);
   }
 
-  /** Installs the BFT engine's handler for gossiped consensus messages. */
   /** Sync registers here to hold gossiped transactions while it catches up. */
   setTransactionDeferral(deferral: TransactionDeferral | null): void {
     this.txDeferral = deferral;
   }
 
-  setConsensusHandler(handler: ConsensusGossipHandler | null): void {
+  /**
+   * Installs the BFT engine: its handler for gossiped consensus messages and
+   * the source the consensus catch-up protocols answer from.
+   */
+  setConsensus(
+    handler: ConsensusGossipHandler | null,
+    catchup: ConsensusCatchupSource | null = null,
+  ): void {
     this.consensusHandler = handler;
+    this.consensusCatchup = catchup;
+  }
+
+  /** A consensus message of a later height came from `peerId`: block sync should look. */
+  hintAhead(peerId: string, height: number): void {
+    this.events.emit('block:ahead', { peerId, height });
+  }
+
+  /** Peers that passed the status handshake (same chain, genesis, version). */
+  get handshakenPeerIds(): string[] {
+    return [...this.handshaken.keys()];
   }
 
   private async publish(kind: TopicKind, data: Uint8Array): Promise<void> {

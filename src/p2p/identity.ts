@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { writeFileAtomicSync } from '../util/node.ts';
 import { P2PError } from './errors.ts';
 
@@ -38,4 +39,10 @@ export async function loadOrCreatePeerKey(
   const key = await generateKeyPair('Ed25519');
   writeFileAtomicSync(path, privateKeyToProtobuf(key), 0o600);
   return { key, created: true };
+}
+
+/** The peer id of the identity key at `path`, creating the key if there is none. */
+export async function peerIdentity(path: string): Promise<string> {
+  const { key } = await loadOrCreatePeerKey(path);
+  return peerIdFromPrivateKey(key).toString();
 }

@@ -18,6 +18,7 @@ export {
   type P2PStatus,
   type PeerSummary,
 } from './host.ts';
+export { peerIdentity } from './identity.ts';
 export * from './messages.ts';
 export { createP2PMetrics, type P2PMetrics } from './metrics.ts';
 export * from './reqresp/index.ts';

@@ -12,12 +12,19 @@ import type { Logger } from 'pino';
 import { DecodeError } from '../../encoding/index.ts';
 import type { Transaction } from '../../primitives/index.ts';
 import { bytesEqual, bytesKey, toHex } from '../../util/index.ts';
+import type { ProposalMessage, VoteMessage } from '../consensus-messages.ts';
 import type { BlockWithCommit, StatusMessage } from '../messages.ts';
 import type { P2PMetrics } from '../metrics.ts';
 import { Penalty } from '../scoring.ts';
 import { ReqRespError } from './errors.ts';
 import { blockByHashProtocol, handleBlockByHash } from './protocols/block-by-hash.ts';
 import { blocksByRangeProtocol, handleBlocksByRange } from './protocols/blocks-by-range.ts';
+import {
+  consensusVotesHandler,
+  consensusVotesProtocol,
+  proposalByHashHandler,
+  proposalByHashProtocol,
+} from './protocols/consensus-catchup.ts';
 import type { HandlerContext, RequestHandler } from './protocols/context.ts';
 import { MAX_BLOCKS_PER_REQUEST, MAX_TXIDS_PER_REQUEST } from './protocols/limits.ts';
 import { handleMempoolTxids, mempoolTxidsProtocol } from './protocols/mempool-txids.ts';
@@ -40,6 +47,8 @@ export const PROTOCOLS = [
   blockByHashProtocol,
   transactionsProtocol,
   mempoolTxidsProtocol,
+  consensusVotesProtocol,
+  proposalByHashProtocol,
 ] as const;
 
 type AnyDescriptor = ProtocolDescriptor<unknown, unknown>;
@@ -76,6 +85,9 @@ export class ReqResp implements ReqRespClient {
     this.register(blockByHashProtocol, handleBlockByHash);
     this.register(transactionsProtocol, handleTransactions);
     this.register(mempoolTxidsProtocol, handleMempoolTxids);
+    const consensus = () => this.modules.context.consensus?.() ?? null;
+    this.register(consensusVotesProtocol, consensusVotesHandler(consensus));
+    this.register(proposalByHashProtocol, proposalByHashHandler(consensus));
   }
 
   private register<Req, Item>(
@@ -382,6 +394,61 @@ export class ReqResp implements ReqRespClient {
     return item;
   }
 
+  /** The votes a peer holds for a round of its current consensus height (catch-up). */
+  async getConsensusVotes(
+    peerId: PeerIdStr,
+    height: number,
+    round: number,
+    options?: RequestOptions,
+  ): Promise<VoteMessage[]> {
+    const context = { peerId, protocol: consensusVotesProtocol.name };
+    if (!isU32(height) || !isU32(round)) {
+      throw new ReqRespError(
+        'REQRESP_INVALID_REQUEST',
+        'consensus_votes: u32 height and round',
+        context,
+      );
+    }
+    const votes = await this.request(peerId, consensusVotesProtocol, { height, round }, options);
+    if (votes.some((v) => v.height !== height || v.round !== round)) {
+      this.modules.penalize(peerId, Penalty.unrequested, 'consensus_votes unrequested vote');
+      throw new ReqRespError(
+        'REQRESP_INVALID_RESPONSE',
+        'consensus_votes: vote of another round',
+        context,
+      );
+    }
+    return votes;
+  }
+
+  /** The proposal carrying `blockHash`, if the peer holds it at its current height (catch-up). */
+  async getProposalByHash(
+    peerId: PeerIdStr,
+    blockHash: Uint8Array,
+    options?: RequestOptions,
+  ): Promise<ProposalMessage | null> {
+    const context = { peerId, protocol: proposalByHashProtocol.name };
+    if (blockHash.length !== 32) {
+      throw new ReqRespError(
+        'REQRESP_INVALID_REQUEST',
+        'proposal_by_hash: hash must be 32 bytes',
+        context,
+      );
+    }
+    const items = await this.request(peerId, proposalByHashProtocol, blockHash, options);
+    const proposal = items[0];
+    if (proposal === undefined) return null;
+    if (!bytesEqual(proposal.block.hash, blockHash)) {
+      this.modules.penalize(peerId, Penalty.unrequested, 'proposal_by_hash unrequested block');
+      throw new ReqRespError(
+        'REQRESP_INVALID_RESPONSE',
+        `proposal_by_hash: got ${toHex(proposal.block.hash)}, asked ${toHex(blockHash)}`,
+        context,
+      );
+    }
+    return proposal;
+  }
+
   async getTransactions(
     peerId: PeerIdStr,
     txids: readonly Uint8Array[],
@@ -420,4 +487,8 @@ function isLengthError(error: unknown): boolean {
     name === 'InvalidMessageLengthError' ||
     name === 'StreamBufferError'
   );
+}
+
+function isU32(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0 && n <= 0xffffffff;
 }

@@ -9,6 +9,11 @@ export { ReqRespError, type ReqRespErrorCode } from './errors.ts';
 export { blockByHashProtocol } from './protocols/block-by-hash.ts';
 export { type BlocksByRangeRequest, blocksByRangeProtocol } from './protocols/blocks-by-range.ts';
 export {
+  type ConsensusCatchupSource,
+  consensusVotesProtocol,
+  proposalByHashProtocol,
+} from './protocols/consensus-catchup.ts';
+export {
   MAX_BLOCKS_PER_REQUEST,
   MAX_MEMPOOL_TXIDS,
   MAX_TXIDS_PER_REQUEST,

@@ -18,14 +18,10 @@ import {
   type VoteMessage,
 } from '../../consensus-messages.ts';
 import { checkSize } from '../../messages.ts';
-import type { ProtocolDescriptor } from '../index.ts';
-import type { RequestHandler } from './context.ts';
+import type { ProtocolDescriptor } from '../types.ts';
+import type { ConsensusCatchupSource, RequestHandler } from './context.ts';
 
-/** What the BFT engine serves: the messages it holds for its current height. */
-export interface ConsensusCatchupSource {
-  votesAt(height: number, round: number): VoteMessage[];
-  proposalByHash(blockHash: Uint8Array): ProposalMessage | null;
-}
+export type { ConsensusCatchupSource } from './context.ts';
 
 export interface ConsensusVotesRequest {
   readonly height: number;

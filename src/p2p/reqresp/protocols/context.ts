@@ -1,5 +1,12 @@
 import type { Block, CommitCertificate, Transaction } from '../../../primitives/index.ts';
+import type { ProposalMessage, VoteMessage } from '../../consensus-messages.ts';
 import type { StatusMessage } from '../../messages.ts';
+
+/** What the BFT engine serves for catch-up: the messages it holds for its current height. */
+export interface ConsensusCatchupSource {
+  votesAt(height: number, round: number): VoteMessage[];
+  proposalByHash(blockHash: Uint8Array): ProposalMessage | null;
+}
 
 /** The read-only node state the inbound handlers serve from. */
 export interface HandlerContext {
@@ -17,6 +24,8 @@ export interface HandlerContext {
   localStatus(): StatusMessage;
   /** A requester sent its status: check it (may disconnect the peer). */
   onRemoteStatus(peerId: string, status: StatusMessage): void;
+  /** The running BFT engine's messages, for consensus catch-up; absent or null: none. */
+  consensus?(): ConsensusCatchupSource | null;
 }
 
 /** Serves one decoded request: yields the response items in order. */
