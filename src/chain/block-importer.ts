@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { VerificationError } from '../consensus/index.ts';
 import type { BlockSource, ChainMetrics } from '../metrics/index.ts';
 import type { Block, CommitCertificate } from '../primitives/index.ts';
-import { asError, SerialQueue, toHex } from '../util/index.ts';
+import { asError, bytesEqual, SerialQueue, toHex } from '../util/index.ts';
 import type { Chain, ConnectResult } from './chain.ts';
 
 export interface BlockImportedEvent {
@@ -68,6 +68,13 @@ export class BlockImporter {
     source: BlockSource,
     options: { now?: number | null },
   ): Promise<ConnectResult> {
+    if (await this.isConnected(block)) {
+      this.logger.debug({ height: block.height, source }, 'block already connected');
+      throw new VerificationError(
+        'BLOCK_ALREADY_CONNECTED',
+        `block ${block.height} is already connected`,
+      );
+    }
     let result: ConnectResult;
     try {
       result = await this.chain.connectBlock(block, commit, options);
@@ -112,6 +119,12 @@ export class BlockImporter {
     );
     this.notify({ block, commit, result, source });
     return result;
+  }
+
+  private async isConnected(block: Block): Promise<boolean> {
+    if (block.height > this.chain.tipHeight) return false;
+    const hash = await this.chain.getHashAt(block.height);
+    return hash !== undefined && bytesEqual(hash, block.hash);
   }
 
   /**

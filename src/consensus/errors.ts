@@ -33,6 +33,8 @@ export const VerificationCodes = {
   BLOCK_DUPLICATE_TX: 100,
   BLOCK_DOUBLE_SPEND: 100,
   BLOCK_BAD_PREV: 20,
+  /** The same block reached the importer by two paths (gossip, sync, our own commit): a race, not a fault. */
+  BLOCK_ALREADY_CONNECTED: 0,
   BLOCK_BAD_HEIGHT: 100,
   BLOCK_BAD_TIME: 100,
   BLOCK_TIME_TOO_FAR_AHEAD: 10,
