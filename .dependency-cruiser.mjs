@@ -26,11 +26,11 @@ const LAYERS = [
 
 /** The BFT engine, its driver, signer and WAL sit above chain and mempool. */
 function CONSENSUS_ENGINE() {
-  return '^src/consensus/(bft/|engine\\.ts$|single-validator-engine\\.ts$|validator-signer\\.ts$)';
+  return '^src/consensus/(bft/|engine\\.ts$|validator-signer\\.ts$)';
 }
 /** Everything else under consensus/ is rules: params, tx and block rules, staking, errors. */
 function CONSENSUS_RULES() {
-  return '^src/consensus/(?!bft/|engine\\.ts$|single-validator-engine\\.ts$|validator-signer\\.ts$)';
+  return '^src/consensus/(?!bft/|engine\\.ts$|validator-signer\\.ts$)';
 }
 
 const TESTS = '\\.test\\.ts$';
@@ -63,7 +63,7 @@ const EXCEPTIONS = [
   {
     rule: 'through-the-face',
     from: '^src/node/',
-    to: '^src/consensus/(engine|single-validator-engine|validator-signer)\\.ts$',
+    to: '^src/consensus/(engine|validator-signer)\\.ts$',
     why: 'the engine layer gets its own face with the BFT engine (consensus/bft/index.ts, consensus branch)',
   },
 ];

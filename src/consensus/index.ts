@@ -1,7 +1,6 @@
 // The consensus face: other folders import consensus rules through this file
 // (params, errors with penalties, tx rules, signatures, validator set). The
-// engine, its signer and the single-validator engine sit in the
-// consensus-engine layer above chain and mempool (.dependency-cruiser.mjs):
+// engine interfaces and the validator signer sit in the consensus-engine layer above chain and mempool (.dependency-cruiser.mjs):
 // re-exporting them here would make every rule import an upward one, so they
 // get their own face with the BFT engine (consensus/bft/index.ts).
 export * from './errors.ts';

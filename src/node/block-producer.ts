@@ -29,6 +29,10 @@ export class BlockProducer implements ConsensusHost {
     return this.chain.tipHeight;
   }
 
+  hasWork(): boolean {
+    return this.opts.emptyBlocks || this.mempool.size > 0;
+  }
+
   async proposeBlock(): Promise<Block | null> {
     if (!this.opts.emptyBlocks && this.mempool.size === 0) return null;
     const template = this.mempool.blockTemplate({

@@ -19,6 +19,8 @@ export interface DataPaths {
   readonly keysDir: string;
   readonly validatorKey: string;
   readonly signerState: string;
+  /** The consensus write-ahead log (src/consensus/bft/wal.ts). */
+  readonly consensusWal: string;
   readonly chainDb: string;
   readonly mempool: string;
 }
@@ -31,6 +33,7 @@ export function dataPaths(root: string): DataPaths {
     keysDir: join(root, 'keys'),
     validatorKey: join(root, 'keys', 'validator.json'),
     signerState: join(root, 'signer-state.json'),
+    consensusWal: join(root, 'consensus.wal'),
     chainDb: join(root, 'chain'),
     mempool: join(root, 'mempool.dat'),
   };

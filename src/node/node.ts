@@ -5,11 +5,16 @@ import { ApiServer, MetricsServer, removeCookie, writeCookie } from '../api/inde
 import type { Genesis } from '../chain/index.ts';
 import { BlockImporter, Chain } from '../chain/index.ts';
 import type { NodeConfig } from '../config/index.ts';
+import { BftEngine } from '../consensus/bft/index.ts';
 import type { ConsensusEngine } from '../consensus/engine.ts';
 import { SignatureChecker } from '../consensus/index.ts';
-import { SingleValidatorEngine } from '../consensus/single-validator-engine.ts';
 import { ValidatorSigner } from '../consensus/validator-signer.ts';
-import { CoalescingVerifier, ParallelVerifier, SignatureCache } from '../crypto/node.ts';
+import {
+  bestVerifier,
+  CoalescingVerifier,
+  ParallelVerifier,
+  SignatureCache,
+} from '../crypto/node.ts';
 import { Mempool } from '../mempool/index.ts';
 import {
   createChainMetrics,
@@ -106,7 +111,7 @@ export class UtxoNode {
       const core = await openCore(config, { logger, paths, genesis, ...storage }, closers);
       const p2p = await openP2P(config, { logger, paths, ...storage, ...core }, closers);
       const syncer = openSync({ logger, ...storage, ...core, p2p }, closers);
-      const engine = openConsensus(config, { logger, paths, ...core }, closers);
+      const engine = openConsensus(config, { logger, paths, ...storage, ...core, p2p }, closers);
       const api = await openApi(config, { logger, paths, ...core, p2p, syncer }, closers);
       logger.info(
         {
@@ -322,7 +327,12 @@ function openSync(
   return syncer;
 }
 
-/** The consensus engine, when this node holds a key of the validator set; otherwise null. */
+/**
+ * The BFT engine, when this node holds a validator key; otherwise null (the
+ * node follows the chain by block gossip and block sync). One
+ * validator or many, it is the same engine: alone, it commits each block with
+ * its own votes, one per block interval.
+ */
 function openConsensus(
   config: NodeConfig,
   modules: {
@@ -331,12 +341,16 @@ function openConsensus(
     chain: Chain;
     mempool: Mempool;
     importer: BlockImporter;
+    signatureCache: SignatureCache | null;
+    p2p: P2PHost;
   },
   closers: CloseStack,
 ): ConsensusEngine | null {
-  const { logger, paths, chain, mempool, importer } = modules;
+  const { logger, paths, chain, mempool, importer, p2p } = modules;
   const validatorKey = loadValidatorKey(paths);
-  if (validatorKey === null || chain.validators.indexOf(validatorKey.publicKey) === -1) return null;
+  // A key outside today's set still runs the engine: it follows consensus and
+  // signs from the height at which staking puts it into the set.
+  if (validatorKey === null) return null;
   const signer = new ValidatorSigner(
     { statePath: paths.signerState, chainIdHash: chain.chainIdHash },
     { key: validatorKey },
@@ -356,17 +370,35 @@ function openConsensus(
     { emptyBlocks: config.emptyBlocks, validatorKey: validatorKey.publicKey },
     { chain, mempool, importer },
   );
-  const engine = new SingleValidatorEngine(
-    { blockIntervalMs: config.blockIntervalMs },
+  const engine = new BftEngine(
+    { walPath: paths.consensusWal, blockIntervalMs: config.blockIntervalMs },
     {
       host: producer,
+      chain,
       signer,
-      validators: chain.validators,
+      transport: {
+        broadcastProposal: (bytes) => void p2p.publishConsensus('proposal', bytes),
+        broadcastVote: (bytes) => void p2p.publishConsensus('vote', bytes),
+        broadcastEvidence: (bytes) => void p2p.publishConsensus('evidence', bytes),
+      },
+      verifier: bestVerifier(),
+      sigCache: modules.signatureCache,
+      penalise: (peerId, penalty, reason) => p2p.reportPeer(peerId, penalty, reason),
+      catchup: {
+        peerIds: () => p2p.handshakenPeerIds,
+        votes: (peerId, height, round) => p2p.reqResp.getConsensusVotes(peerId, height, round),
+        proposal: (peerId, hash) => p2p.reqResp.getProposalByHash(peerId, hash),
+      },
+      onAhead: (peerId, height) => p2p.hintAhead(peerId, height),
       logger: logger.child({ module: 'consensus' }),
     },
   );
-  // Stopping it lets the block being committed finish.
-  closers.push('consensus', () => engine.stop());
+  p2p.setConsensus((peerId, message) => engine.onGossip(peerId, message), engine);
+  // Stopping it lets the block being committed finish; p2p stops feeding it first.
+  closers.push('consensus', async () => {
+    p2p.setConsensus(null);
+    await engine.stop();
+  });
   return engine;
 }
 

@@ -148,7 +148,11 @@ describe('crash safety', () => {
             const sent = await postJson<{ status?: string }>(`${url}/api/v1/txs`, {
               hex: toHex(tx.encode()),
             });
-            assert.equal(sent.status, 202, JSON.stringify(sent.body));
+            // The WAL can finish a block decided before the last kill: its
+            // spends are then confirmed before this run resubmits them.
+            const confirmed =
+              sent.status === 409 && JSON.stringify(sent.body).includes('already confirmed');
+            assert.ok(sent.status === 202 || confirmed, JSON.stringify(sent.body));
           }
         })().catch((error: unknown) => {
           // Only a request cut by the kill is expected to fail.

@@ -18,6 +18,7 @@ import {
   type CommitCertificate,
   NO_POL_ROUND,
   proposalDigest,
+  VoteType,
   voteDigest,
 } from '../../primitives/index.ts';
 import { asError, bytesEqual } from '../../util/index.ts';
@@ -145,6 +146,11 @@ export class BftDriver {
     });
   }
 
+  /** The height being decided. */
+  get height(): number {
+    return this.state.height;
+  }
+
   /** True while a block is being built, validated or committed. */
   get busy(): boolean {
     return this.inflight.size > 0;
@@ -201,6 +207,8 @@ export class BftDriver {
     // Votes for other heights are dropped before paying for a signature check.
     if (vote.height !== this.state.height) return this.otherHeight(peerId, vote.height);
     if (vote.round > this.state.round + this.state.params.maxRoundsAhead) return 'ignore';
+    // Gossip and catch-up deliver the same vote many times: one signature check.
+    if (this.holdsVote(vote)) return 'ignore';
     const validator = this.state.proposers.set.validators[vote.validatorIndex];
     if (validator === undefined) {
       return this.reject(
@@ -279,6 +287,23 @@ export class BftDriver {
     return roundMessages(this.state, round).votes;
   }
 
+  /** Whether a proposal of the current height carries this block. */
+  holdsProposal(blockHash: Uint8Array): boolean {
+    for (const rs of this.state.rounds.values()) {
+      if (rs.proposal !== null && bytesEqual(rs.proposal.blockHash, blockHash)) return true;
+    }
+    return false;
+  }
+
+  private holdsVote(vote: VoteMessage): boolean {
+    const rs = this.state.rounds.get(vote.round);
+    if (rs === undefined) return false;
+    const held = (vote.type === VoteType.prevote ? rs.prevotes : rs.precommits)[
+      vote.validatorIndex
+    ];
+    return held?.some((v) => bytesEqual(v.signature, vote.signature)) ?? false;
+  }
+
   /** Catch-up: the proposal of the current height carrying this block, if held. */
   proposalByHash(blockHash: Uint8Array): ProposalMessage | null {
     for (const rs of this.state.rounds.values()) {
@@ -297,12 +322,21 @@ export class BftDriver {
     return null;
   }
 
-  /** Block sync connected `height` without this engine: move on. */
-  syncedTo(height: number): void {
+  /**
+   * Block sync connected `height` without this engine: move on. `priorities`
+   * are those of height + 1 when the caller knows them (a jump over a
+   * validator-set change needs them).
+   */
+  syncedTo(height: number, priorities?: ProposerPriorities): void {
     if (height < this.state.height) return;
     this.m.wal.endHeight(height);
     this.enqueue(
-      { kind: 'block-committed', height, validators: this.m.host.validatorsAt(height + 1) },
+      {
+        kind: 'block-committed',
+        height,
+        validators: this.m.host.validatorsAt(height + 1),
+        ...(priorities === undefined ? {} : { priorities }),
+      },
       false,
     );
     this.drain();

@@ -8,9 +8,10 @@
 import type { Logger } from 'pino';
 import type { Chain } from '../../chain/index.ts';
 import type { SignatureVerifier } from '../../crypto/node.ts';
-import type { Block } from '../../primitives/index.ts';
-import { bytesEqual, bytesKey } from '../../util/index.ts';
+import type { Block, CommitCertificate } from '../../primitives/index.ts';
+import { asError, bytesEqual, bytesKey } from '../../util/index.ts';
 import type { ConsensusEngine, ConsensusHost } from '../engine.ts';
+import { VerificationError } from '../errors.ts';
 import type { VerifiedSignatureCache } from '../signatures.ts';
 import type { ValidatorSigner } from '../validator-signer.ts';
 import {
@@ -23,7 +24,7 @@ import {
 import type { ConsensusSummary } from './engine.ts';
 import type { ProposalMessage, VoteMessage } from './messages.ts';
 import { ProposerPriorities } from './proposer.ts';
-import { type BftParams, DEFAULT_BFT_PARAMS } from './types.ts';
+import { type BftParams, DEFAULT_BFT_PARAMS, isNil } from './types.ts';
 import { ConsensusWal } from './wal.ts';
 
 export interface BftEngineOptions {
@@ -41,12 +42,38 @@ export interface BftEngineModules {
   readonly sigCache: VerifiedSignatureCache | null;
   readonly penalise: PenaliseFn;
   readonly logger: Logger;
+  /** Where missed votes and proposals are fetched from; null: gossip only. */
+  readonly catchup: ConsensusCatchupPeers | null;
+  /** A peer is at a later height: block sync should look (throttled here). */
+  readonly onAhead?: (peerId: string, height: number) => void;
+}
+
+/**
+ * Request/response catch-up as the node provides it (p2p's consensus_votes and
+ * proposal_by_hash). Answers are untrusted: they go through the same decode,
+ * signature and engine checks as gossip, and a bad one penalises its sender.
+ */
+export interface ConsensusCatchupPeers {
+  /** Peers that passed the status handshake. */
+  peerIds(): readonly string[];
+  votes(peerId: string, height: number, round: number): Promise<readonly VoteMessage[]>;
+  proposal(peerId: string, blockHash: Uint8Array): Promise<ProposalMessage | null>;
 }
 
 export type GossipedConsensus =
   | { readonly kind: 'proposal'; readonly message: ProposalMessage }
   | { readonly kind: 'vote'; readonly message: VoteMessage }
   | { readonly kind: 'evidence'; readonly message: unknown };
+
+/** How often the engine looks for a stalled round or a chain moved on by sync. */
+const CATCHUP_TICK_MS = 1000;
+/** Ticks without progress before peers are asked for what gossip did not bring. */
+const STALLED_TICKS = 2;
+/** Proposals fetched per catch-up tick: each can be a whole block. */
+const MAX_PROPOSAL_FETCHES = 2;
+const AHEAD_HINT_INTERVAL_MS = 1000;
+/** Own blocks remembered as valid: a few rounds' worth. */
+const MAX_OWN_BLOCKS = 16;
 
 export class BftEngine implements ConsensusEngine {
   private readonly opts: BftEngineOptions;
@@ -55,6 +82,14 @@ export class BftEngine implements ConsensusEngine {
   private wal: ConsensusWal | null = null;
   /** Blocks this node built: valid by construction, no need to check them again. */
   private readonly own = new Set<string>();
+  /** Proposer priorities after the last height they were computed for. */
+  private priorities: { height: number; proposers: ProposerPriorities } | null = null;
+  private tick: NodeJS.Timeout | null = null;
+  private catchingUp: Promise<void> | null = null;
+  private lastProgress = '';
+  private stalledTicks = 0;
+  private peerCursor = 0;
+  private lastAheadHint = 0;
 
   constructor(opts: BftEngineOptions, modules: BftEngineModules) {
     this.opts = opts;
@@ -77,9 +112,7 @@ export class BftEngine implements ConsensusEngine {
     }
     this.wal = wal;
     const height = chain.tipHeight + 1;
-    // The set is the genesis set until staking changes it: one increment per height.
-    let proposers = ProposerPriorities.genesis(chain.validatorsAt(1));
-    for (let h = 1; h < height; h++) proposers = proposers.next(chain.validatorsAt(h + 1));
+    const proposers = this.proposersFor(height);
     this.driver = new BftDriver(
       {
         params: {
@@ -94,7 +127,7 @@ export class BftEngine implements ConsensusEngine {
           chainIdHash: chain.chainIdHash,
           proposeBlock: (h) => this.proposeBlock(h),
           validateProposal: async (block) => this.validateProposal(block),
-          commitBlock: (block, certificate) => this.m.host.commitBlock(block, certificate),
+          commitBlock: (block, certificate) => this.commitBlock(block, certificate),
           validatorsAt: (h) => chain.validatorsAt(h),
           hasWork: () => this.m.host.hasWork?.() ?? true,
         },
@@ -107,13 +140,19 @@ export class BftEngine implements ConsensusEngine {
         proposers,
         logger,
         penalise: this.m.penalise,
+        onAhead: (peerId, h) => this.hintAhead(peerId, h),
       },
     );
     const current = replay.endHeight === null || replay.endHeight === height - 1;
     this.driver.start(current ? replay.entries : []);
+    this.tick = setInterval(() => this.onTick(), CATCHUP_TICK_MS);
+    this.tick.unref();
   }
 
   async stop(): Promise<void> {
+    if (this.tick !== null) clearInterval(this.tick);
+    this.tick = null;
+    await this.catchingUp;
     await this.driver?.stop();
     this.wal?.close();
     this.driver = null;
@@ -141,8 +180,112 @@ export class BftEngine implements ConsensusEngine {
   private async proposeBlock(height: number): Promise<Block | null> {
     if (this.m.chain.tipHeight + 1 !== height) return null;
     const block = await this.m.host.proposeBlock();
-    if (block !== null) this.own.add(bytesKey(block.hash));
+    if (block !== null) {
+      if (this.own.size >= MAX_OWN_BLOCKS) this.own.clear();
+      this.own.add(bytesKey(block.hash));
+    }
     return block;
+  }
+
+  /**
+   * Connects a block this engine decided. Gossip or block sync may have
+   * connected the same block first (a peer relayed it with another commit
+   * certificate): that is the same decision, not an error.
+   */
+  private async commitBlock(block: Block, certificate: CommitCertificate): Promise<void> {
+    const { chain } = this.m;
+    if (chain.tipHeight >= block.height) {
+      const hash = await chain.getHashAt(block.height);
+      if (hash !== undefined && bytesEqual(hash, block.hash)) return;
+    }
+    try {
+      await this.m.host.commitBlock(block, certificate);
+    } catch (error) {
+      if (error instanceof VerificationError && error.code === 'BLOCK_ALREADY_CONNECTED') return;
+      throw error;
+    }
+  }
+
+  /**
+   * The proposer priorities of `height`. Each height is one step of the
+   * round robin over that height's set, so they are derived from genesis
+   * once and then advanced height by height as the chain grows.
+   */
+  private proposersFor(height: number): ProposerPriorities {
+    const chain = this.m.chain;
+    let cached = this.priorities;
+    if (cached === null || cached.height > height) {
+      cached = { height: 1, proposers: ProposerPriorities.genesis(chain.validatorsAt(1)) };
+    }
+    let { proposers } = cached;
+    for (let h = cached.height + 1; h <= height; h++) {
+      proposers = proposers.next(chain.validatorsAt(h));
+    }
+    this.priorities = { height, proposers };
+    return proposers;
+  }
+
+  private hintAhead(peerId: string, height: number): void {
+    const now = Date.now();
+    if (now - this.lastAheadHint < AHEAD_HINT_INTERVAL_MS) return;
+    this.lastAheadHint = now;
+    this.m.onAhead?.(peerId, height);
+  }
+
+  private onTick(): void {
+    const d = this.driver;
+    if (d === null || this.catchingUp !== null) return;
+    // Block sync or gossip connected the height this engine works on: move on.
+    const tip = this.m.chain.tipHeight;
+    if (tip >= d.height && !d.busy) {
+      d.syncedTo(tip, this.proposersFor(tip + 1));
+      return;
+    }
+    const s = d.summary;
+    const progress = `${s.height}/${s.round}/${s.step}`;
+    if (progress !== this.lastProgress || s.step === 'new-height') {
+      this.lastProgress = progress;
+      this.stalledTicks = 0;
+      return;
+    }
+    if (++this.stalledTicks < STALLED_TICKS || this.m.catchup === null) return;
+    this.catchingUp = this.catchUp(d, s.height, s.round).finally(() => {
+      this.catchingUp = null;
+    });
+  }
+
+  /**
+   * Gossip never resends: a validator that missed votes or a proposal asks one
+   * peer (a different one each time) for the votes of this round and the one
+   * before, and for the proposals those votes are for that it does not hold.
+   */
+  private async catchUp(d: BftDriver, height: number, round: number): Promise<void> {
+    const catchup = this.m.catchup;
+    if (catchup === null) return;
+    const peers = catchup.peerIds();
+    if (peers.length === 0) return;
+    const peer = peers[this.peerCursor++ % peers.length]!;
+    const wanted = new Map<string, Uint8Array>();
+    try {
+      for (const r of round > 0 ? [round, round - 1] : [round]) {
+        for (const vote of await catchup.votes(peer, height, r)) {
+          if (d.receiveDecodedVote(peer, vote) === 'reject') return;
+          if (!isNil(vote.blockHash) && !d.holdsProposal(vote.blockHash)) {
+            wanted.set(bytesKey(vote.blockHash), vote.blockHash);
+          }
+        }
+      }
+      for (const hash of [...wanted.values()].slice(0, MAX_PROPOSAL_FETCHES)) {
+        const proposal = await catchup.proposal(peer, hash);
+        if (proposal !== null && d.receiveDecodedProposal(peer, proposal) === 'reject') return;
+      }
+    } catch (error) {
+      // A peer that times out or hangs up is the p2p layer's to score; the next tick asks another.
+      this.m.logger.debug(
+        { err: asError(error), peer, height, round },
+        'consensus catch-up failed',
+      );
+    }
   }
 
   /**
