@@ -9,6 +9,7 @@ import { registerRollback } from './commands/rollback.ts';
 import { registerSend } from './commands/send.ts';
 import { registerStart } from './commands/start.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerTestnet } from './commands/testnet.ts';
 import { registerToken } from './commands/token.ts';
 import { registerTx } from './commands/tx.ts';
 import { registerVerifyChain } from './commands/verify-chain.ts';
@@ -34,6 +35,7 @@ registerTx(program);
 registerStatus(program);
 registerToken(program);
 registerAudit(program);
+registerTestnet(program);
 
 // `utxod ... | head`: a closed pipe ends the command quietly instead of crashing it.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

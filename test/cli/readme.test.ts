@@ -76,7 +76,7 @@ describe('the README, as written', () => {
       script.length = 1;
     };
     for (const line of block.lines) {
-      if (/^utxod start\b/.test(line)) {
+      if (/^utxod (testnet )?start\b/.test(line)) {
         flush();
         await startDaemon(line);
       } else script.push(line);
@@ -105,7 +105,12 @@ describe('the README, as written', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     daemons.push({ line, child, logs, exited });
-    const datadir = /--datadir (\S+)/.exec(line)?.[1]?.replace('~', home) ?? join(home, '.utxod');
+    // A testnet is up when its first node is.
+    const testnet = /^utxod testnet start (\S+)/.exec(line)?.[1];
+    const datadir =
+      testnet !== undefined
+        ? join(testnet.replace('~', home), 'node0')
+        : (/--datadir (\S+)/.exec(line)?.[1]?.replace('~', home) ?? join(home, '.utxod'));
     // Up when `utxod status` for its data directory answers.
     const deadline = Date.now() + 120_000;
     for (;;) {
@@ -145,7 +150,8 @@ describe('the README, as written', () => {
   after(async () => {
     for (const daemon of daemons) daemon.child.kill('SIGKILL');
     // The launcher runs the node in its own process group: end what it started too.
-    for (const dir of ['.utxod', '.utxod-2']) {
+    const testnetNodes = [0, 1, 2, 3].map((i) => join('testnet', `node${i}`));
+    for (const dir of ['.utxod', '.utxod-2', ...testnetNodes]) {
       const cookie = join(home, dir, 'api.cookie');
       if (!existsSync(cookie)) continue;
       const { pid } = JSON.parse(readFileSync(cookie, 'utf8')) as { pid: number };
@@ -248,8 +254,13 @@ describe('the README, as written', () => {
     assert.match(run!.stdout, /^12D3KooW\w+ {2}outbound {2}\/ip4\/127\.0\.0\.1\/tcp\/\d+/m);
   });
 
-  test('one info line per committed block on a quiet devnet', () => {
+  test('one info line per committed block on a quiet devnet', async () => {
     const producer = daemons[0]!;
+    const committed = () => producer.logs.filter((l) => l['msg'] === 'committed block').length;
+    // Enough blocks to judge by: the sections before may have taken less than ten intervals.
+    const deadline = Date.now() + 30_000;
+    while (committed() < 10 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 250));
     const info = producer.logs.filter((l) => l['level'] === 30);
     const heights = info
       .filter((l) => l['msg'] === 'committed block')
@@ -267,6 +278,31 @@ describe('the README, as written', () => {
     );
     const line = info.find((l) => l['msg'] === 'committed block')!;
     for (const key of ['height', 'hash', 'txs', 'durationMs']) assert.ok(key in line, key);
+  });
+
+  test('four validators on one machine: init, start, each node commits', async () => {
+    await runBlock('Four validators on one machine', 0);
+    const [run] = await runBlock('Four validators on one machine', 1);
+    assert.match(run!.stdout, /^tip: {5}\d+ [0-9a-f]{64}/m);
+    assert.match(run!.stdout, /^api: {5}http:\/\/127\.0\.0\.1:27020$/m);
+    // All four commit the same chain.
+    const tips = () =>
+      [0, 1, 2, 3].map(
+        (i) =>
+          (
+            JSON.parse(
+              utxod(env, ['status', '--json', '--datadir', join(home, 'testnet', `node${i}`)])
+                .stdout,
+            ) as { tip: { height: number } }
+          ).tip.height,
+      );
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const heights = tips();
+      if (heights.every((h) => h >= 3)) break;
+      assert.ok(Date.now() < deadline, `testnet stuck at ${heights.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   });
 
   test('checking a stopped node: verify-chain and audit verify', async () => {

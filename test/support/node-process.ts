@@ -87,6 +87,16 @@ export class NodeProcess {
     return new NodeProcess(child);
   }
 
+  /** `utxod start` on the ports of the data directory's own config (e.g. a `testnet init` node). */
+  static startConfigured(datadir: string): NodeProcess {
+    const child = spawn(
+      process.execPath,
+      [UTXOD_BIN, 'start', '--datadir', datadir, '--log-format', 'json'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    return new NodeProcess(child);
+  }
+
   /** Resolves with the first log line (past or future) that matches. */
   waitForLog(test: (line: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> {
     const seen = this.logs.find(test);
