@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Chain } from '../../chain/index.ts';
 import type { SignatureVerifier } from '../../crypto/node.ts';
 import type { Block, CommitCertificate } from '../../primitives/index.ts';
-import { asError, bytesEqual, bytesKey } from '../../util/index.ts';
+import { asError, bytesEqual, bytesKey, toHex } from '../../util/index.ts';
 import type { ConsensusEngine, ConsensusHost } from '../engine.ts';
 import { VerificationError } from '../errors.ts';
 import type { VerifiedSignatureCache } from '../signatures.ts';
@@ -126,7 +126,7 @@ export class BftEngine implements ConsensusEngine {
         host: {
           chainIdHash: chain.chainIdHash,
           proposeBlock: (h) => this.proposeBlock(h),
-          validateProposal: async (block) => this.validateProposal(block),
+          validateProposal: (block) => this.validateProposal(block),
           commitBlock: (block, certificate) => this.commitBlock(block, certificate),
           validatorsAt: (h) => chain.validatorsAt(h),
           hasWork: () => this.m.host.hasWork?.() ?? true,
@@ -289,13 +289,35 @@ export class BftEngine implements ConsensusEngine {
   }
 
   /**
-   * A block this node built is valid. A peer's block gets the checks that need
-   * no connect (height, parent); every other rule runs in commitBlock, as the
-   * chain has no validate-without-connect step yet.
+   * A block this node built is valid by construction. A peer's block gets
+   * every rule but its own commit (Chain.validateProposal), which keeps the
+   * work for the commit; an invalid one gets a nil prevote, and a fault of
+   * our own (a crashed verifier) too, since a nil prevote is always safe.
    */
-  private validateProposal(block: Block): boolean {
+  private async validateProposal(block: Block): Promise<boolean> {
     if (this.own.has(bytesKey(block.hash))) return true;
-    const tip = this.m.chain.tip;
-    return block.height === tip.height + 1 && bytesEqual(block.header.prevHash, tip.hash);
+    try {
+      await this.m.chain.validateProposal(block);
+      return true;
+    } catch (error) {
+      if (error instanceof VerificationError) {
+        this.m.logger.warn(
+          {
+            event: 'proposal-invalid',
+            height: block.height,
+            hash: toHex(block.hash),
+            code: error.code,
+            reason: error.reason,
+          },
+          'invalid proposal: prevoting nil',
+        );
+      } else {
+        this.m.logger.error(
+          { err: asError(error), height: block.height },
+          'could not validate a proposal: prevoting nil',
+        );
+      }
+      return false;
+    }
   }
 }
