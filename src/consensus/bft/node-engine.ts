@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { Chain } from '../../chain/index.ts';
 import type { SignatureVerifier } from '../../crypto/node.ts';
+import type { ConsensusMetrics } from '../../metrics/index.ts';
 import type { Block, CommitCertificate } from '../../primitives/index.ts';
 import { asError, bytesEqual, bytesKey, toHex } from '../../util/index.ts';
 import type { ConsensusEngine, ConsensusHost } from '../engine.ts';
@@ -23,6 +24,7 @@ import {
 } from './driver.ts';
 import type { ConsensusSummary } from './engine.ts';
 import type { ProposalMessage, VoteMessage } from './messages.ts';
+import { ConsensusObserver } from './observer.ts';
 import { ProposerPriorities } from './proposer.ts';
 import { type BftParams, DEFAULT_BFT_PARAMS, isNil } from './types.ts';
 import { ConsensusWal } from './wal.ts';
@@ -46,6 +48,7 @@ export interface BftEngineModules {
   readonly catchup: ConsensusCatchupPeers | null;
   /** A peer is at a later height: block sync should look (throttled here). */
   readonly onAhead?: (peerId: string, height: number) => void;
+  readonly metrics: ConsensusMetrics | null;
 }
 
 /**
@@ -141,6 +144,7 @@ export class BftEngine implements ConsensusEngine {
         logger,
         penalise: this.m.penalise,
         onAhead: (peerId, h) => this.hintAhead(peerId, h),
+        observer: this.m.metrics === null ? null : new ConsensusObserver(this.m.metrics),
       },
     );
     const current = replay.endHeight === null || replay.endHeight === height - 1;
@@ -269,7 +273,10 @@ export class BftEngine implements ConsensusEngine {
     try {
       for (const r of round > 0 ? [round, round - 1] : [round]) {
         for (const vote of await catchup.votes(peer, height, r)) {
-          if (d.receiveDecodedVote(peer, vote) === 'reject') return;
+          if (d.receiveDecodedVote(peer, vote) === 'reject') {
+            this.m.metrics?.catchupRequests.inc({ result: 'rejected' });
+            return;
+          }
           if (!isNil(vote.blockHash) && !d.holdsProposal(vote.blockHash)) {
             wanted.set(bytesKey(vote.blockHash), vote.blockHash);
           }
@@ -277,9 +284,14 @@ export class BftEngine implements ConsensusEngine {
       }
       for (const hash of [...wanted.values()].slice(0, MAX_PROPOSAL_FETCHES)) {
         const proposal = await catchup.proposal(peer, hash);
-        if (proposal !== null && d.receiveDecodedProposal(peer, proposal) === 'reject') return;
+        if (proposal !== null && d.receiveDecodedProposal(peer, proposal) === 'reject') {
+          this.m.metrics?.catchupRequests.inc({ result: 'rejected' });
+          return;
+        }
       }
+      this.m.metrics?.catchupRequests.inc({ result: 'answered' });
     } catch (error) {
+      this.m.metrics?.catchupRequests.inc({ result: 'failed' });
       // A peer that times out or hangs up is the p2p layer's to score; the next tick asks another.
       this.m.logger.debug(
         { err: asError(error), peer, height, round },
