@@ -7,7 +7,7 @@
  * seen on node 0 (polled every 50 ms, so latencies include up to that much).
  * Every transaction is built and signed before the clock starts.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -58,6 +58,8 @@ export async function run(): Promise<BenchResult[]> {
     if (init.status !== 0) throw new Error(`testnet init failed: ${init.stderr}`);
     const layout = JSON.parse(readFileSync(join(out, 'testnet.json'), 'utf8')) as Layout;
     for (const node of layout.nodes) nodes.push(NodeProcess.startConfigured(node.datadir));
+    if (process.env['UTXOD_BENCH_KEEP'] === '1')
+      for (const [i, n] of nodes.entries()) keepLog(n, join(layout.nodes[i]!.datadir, 'node.log'));
     const urls = layout.nodes.map((n) => n.rpcUrl);
     await Promise.all(nodes.map((n) => n.url(60_000)));
     await waitForHeight(urls[0]!, 2);
@@ -138,7 +140,9 @@ export async function run(): Promise<BenchResult[]> {
     delete process.env['UTXOD_RATE_LIMIT_SUBMIT'];
     for (const node of nodes) node.child.kill('SIGKILL');
     await Promise.all(nodes.map((n) => n.exited));
-    rmSync(root, { recursive: true, force: true });
+    // UTXOD_BENCH_KEEP=1 keeps the nodes' data directories and logs to look at afterwards.
+    if (process.env['UTXOD_BENCH_KEEP'] === '1') console.error(`testnet kept in ${root}`);
+    else rmSync(root, { recursive: true, force: true });
   }
 }
 
@@ -205,6 +209,11 @@ async function watchBlocks(
     }
     await sleep(50);
   }
+}
+
+function keepLog(node: NodeProcess, path: string): void {
+  const file = createWriteStream(path);
+  node.child.stdout?.pipe(file);
 }
 
 async function getJson<T>(url: string): Promise<T> {
