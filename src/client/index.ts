@@ -24,6 +24,7 @@ export { addressToLock, lockToAddress, pubkeyLock, Transaction } from '../primit
 export { fromHex, toHex, UtxodError } from '../util/index.ts';
 export * from './amount.ts';
 export * from './rpc-client.ts';
+export * from './staking.ts';
 export * from './stream.ts';
 export * from './tx-builder.ts';
 export type * from './types.ts';

@@ -10,3 +10,4 @@ export * from './merkle.ts';
 export * from './outpoint.ts';
 export * from './sighash.ts';
 export * from './transaction.ts';
+export * from './staking-payload.ts';
