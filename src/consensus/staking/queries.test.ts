@@ -48,6 +48,13 @@ describe('StakingQueriesFromState over a real store', () => {
     assert.equal(v?.tombstoned, false);
   });
 
+  it('reads a jailed validator: jailed until a block time, not tombstoned', async () => {
+    const v = await q.validator(s.d.id);
+    assert.ok(v !== undefined && v.jailedUntilMs > 0);
+    assert.equal(v.jailedUntilMs <= s.h.timeMs + s.h.params.downtimeJailMs, true);
+    assert.equal(v.tombstoned, false);
+  });
+
   it('finds a validator by consensus key and answers undefined for unknown ids and keys', async () => {
     const v = await q.validatorByConsensusKey(s.c.consensus.publicKey);
     assert.ok(v !== undefined && bytesEqual(v.validatorId, s.c.id));
