@@ -19,8 +19,15 @@ export {
   NETWORK_HRP,
   validateMnemonic,
 } from '../crypto/index.ts';
-export type { Lock, Outpoint, TxOutput } from '../primitives/index.ts';
-export { addressToLock, lockToAddress, pubkeyLock, Transaction } from '../primitives/index.ts';
+export type { Lock, Outpoint, StakingPayload, TxOutput } from '../primitives/index.ts';
+export {
+  addressToLock,
+  encodeStakingPayload,
+  lockToAddress,
+  pubkeyLock,
+  StakingPayloadType,
+  Transaction,
+} from '../primitives/index.ts';
 export { fromHex, toHex, UtxodError } from '../util/index.ts';
 export * from './amount.ts';
 export * from './rpc-client.ts';
