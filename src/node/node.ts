@@ -468,8 +468,8 @@ async function openApi(
         peers: p2p,
       },
       ...(engine instanceof BftEngine ? { consensus: consensusQueries(engine) } : {}),
-      // The staking registry joins here once the chain owns the state store:
-      // staking: new StakingQueriesFromState({ params }, { state: <the chain's StateStore> }).
+      // The staking registry joins once the chain owns the state store (chainstate branch):
+      // staking: new StakingQueriesFromState({ params: chain.params.staking }, { state: chain.state }),
     },
   );
   closers.push('api', () => api.close());
