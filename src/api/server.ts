@@ -21,6 +21,7 @@ import type { Mempool } from '../mempool/index.ts';
 import { MAX_TX_BYTES } from '../primitives/index.ts';
 import { ApiError, errorHandler } from './errors.ts';
 import { httpMetrics } from './http-metrics.ts';
+import type { ConsensusQueries, StakingQueries } from './queries.ts';
 import { registerAddressRoutes } from './routes/addresses.ts';
 import { registerChainRoutes } from './routes/chain.ts';
 import {
@@ -33,6 +34,7 @@ import {
 import { registerMempoolRoutes } from './routes/mempool.ts';
 import { registerHealthRoutes, registerNodeRoutes } from './routes/node.ts';
 import { registerPeerRoutes } from './routes/peers.ts';
+import { registerStakingRoutes } from './routes/staking.ts';
 import {
   registerStreamRoute,
   STREAM_MAX_MESSAGE_BYTES,
@@ -99,6 +101,10 @@ export interface ApiModules {
   readonly admin?: AdminHooks;
   // AUTH HOOK: the auth helper passes its plugin here (see ApiAuthPlugin).
   readonly auth?: ApiAuthPlugin;
+  /** The staking registry for /validators and /evidence (src/consensus/staking/queries.ts). */
+  readonly staking?: StakingQueries;
+  /** The BFT engine's summary for /consensus. */
+  readonly consensus?: ConsensusQueries;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -326,7 +332,11 @@ export async function buildApiApp(
         { name: 'transactions', description: 'Submit transactions and look up their status' },
         { name: 'addresses', description: 'Balances, unspent coins and history of an address' },
         { name: 'mempool', description: 'Pending transactions and fee-rate estimates' },
-        { name: 'node', description: 'Node status, validators and operator actions' },
+        { name: 'node', description: 'Node status and operator actions' },
+        {
+          name: 'staking',
+          description: 'Validators, stake, jail and liveness, committed evidence, consensus state',
+        },
         { name: 'stream', description: 'WebSocket stream of blocks and address activity' },
         { name: 'health', description: 'Liveness and readiness probes' },
         { name: 'auth', description: 'API-key exchange, token refresh and revocation, JWKS' },
@@ -368,8 +378,11 @@ export async function buildApiApp(
     version: API_VERSION,
     startedAt: Date.now(),
     readyMaxTipAgeMs: opts.readyMaxTipAgeMs ?? 0,
+    ...(modules.staking === undefined ? {} : { staking: modules.staking }),
+    ...(modules.consensus === undefined ? {} : { consensus: modules.consensus }),
   };
   registerChainRoutes(app, context);
+  registerStakingRoutes(app, context);
   registerTxRoutes(app, context);
   registerAddressRoutes(app, context);
   registerMempoolRoutes(app, context);

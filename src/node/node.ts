@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type AuthStack, openAuthStack } from '../api/auth/index.ts';
-import { ApiServer, MetricsServer, removeCookie, writeCookie } from '../api/index.ts';
+import {
+  ApiServer,
+  type ConsensusQueries,
+  MetricsServer,
+  removeCookie,
+  writeCookie,
+} from '../api/index.ts';
 import type { Genesis } from '../chain/index.ts';
 import { BlockImporter, Chain } from '../chain/index.ts';
 import type { NodeConfig } from '../config/index.ts';
@@ -113,7 +119,7 @@ export class UtxoNode {
       const p2p = await openP2P(config, { logger, paths, ...storage, ...core }, closers);
       const syncer = openSync({ logger, ...storage, ...core, p2p }, closers);
       const engine = openConsensus(config, { logger, paths, ...storage, ...core, p2p }, closers);
-      const api = await openApi(config, { logger, paths, ...core, p2p, syncer }, closers);
+      const api = await openApi(config, { logger, paths, ...core, p2p, syncer, engine }, closers);
       logger.info(
         {
           datadir: paths.root,
@@ -418,10 +424,12 @@ async function openApi(
     auth: AuthStack;
     p2p: P2PHost;
     syncer: BlockSyncer;
+    engine: ConsensusEngine | null;
   },
   closers: CloseStack,
 ): Promise<{ api: ApiServer; metricsServer: MetricsServer }> {
-  const { logger, paths, chain, mempool, importer, metricsRegistry, auth, p2p, syncer } = modules;
+  const { logger, paths, chain, mempool, importer, metricsRegistry, auth, p2p, syncer, engine } =
+    modules;
   const api = await ApiServer.init(
     {
       host: config.rpcHost,
@@ -459,6 +467,9 @@ async function openApi(
         },
         peers: p2p,
       },
+      ...(engine instanceof BftEngine ? { consensus: consensusQueries(engine) } : {}),
+      // The staking registry joins once the chain owns the state store (chainstate branch):
+      // staking: new StakingQueriesFromState({ params: chain.params.staking }, { state: chain.state }),
     },
   );
   closers.push('api', () => api.close());
@@ -468,4 +479,14 @@ async function openApi(
   );
   closers.push('metrics-server', () => metricsServer.close());
   return { api, metricsServer };
+}
+
+/** The engine's summary and last round change as the /consensus route reads them. */
+function consensusQueries(engine: BftEngine): ConsensusQueries {
+  return {
+    summary: () => {
+      const summary = engine.summary;
+      return summary === null ? null : { ...summary, lastRoundChange: engine.lastRoundChange };
+    },
+  };
 }

@@ -62,9 +62,12 @@ export interface TimerHandle {
 /** Injectable time: the real one wraps setTimeout, tests drive a fake one. */
 export interface ConsensusClock {
   setTimer(ms: number, fn: () => void): TimerHandle;
+  /** Wall clock in ms, for reporting only (the API's last round change); never decides anything. */
+  wallClockMs?(): number;
 }
 
 export const systemClock: ConsensusClock = {
+  wallClockMs: () => Date.now(),
   setTimer(ms, fn) {
     const t = setTimeout(fn, ms);
     return { cancel: () => clearTimeout(t) };
@@ -126,10 +129,18 @@ export interface BftDriverModules {
 
 type Queued = { event: BftEvent<Block>; wal: boolean };
 
+/** The (height, round) the engine last moved to, and when by the clock (null: it has none). */
+export interface RoundChange {
+  readonly height: number;
+  readonly round: number;
+  readonly atMs: number | null;
+}
+
 export class BftDriver {
   private readonly opts: BftDriverOptions;
   private readonly m: BftDriverModules;
   private state: BftState<Block>;
+  private roundChange: RoundChange | null = null;
   private readonly queue: Queued[] = [];
   private draining = false;
   private stopped = true;
@@ -159,9 +170,14 @@ export class BftDriver {
     return this.inflight.size > 0;
   }
 
-  /** Consensus state for the API: height, round, step, votes seen per round. */
+  /** Consensus state for the API: height, round, step, votes seen per round, proposer. */
   get summary(): ConsensusSummary {
     return summarize(this.state);
+  }
+
+  /** When the engine last entered a new (height, round); null before the first step. */
+  get lastRoundChange(): RoundChange | null {
+    return this.roundChange;
   }
 
   /**
@@ -386,6 +402,17 @@ export class BftDriver {
         const result = step(before, item.event);
         this.state = result.state;
         this.m.observer?.observe(before, item.event, result.state, result.actions);
+        if (
+          this.roundChange === null ||
+          before.height !== result.state.height ||
+          before.round !== result.state.round
+        ) {
+          this.roundChange = {
+            height: result.state.height,
+            round: result.state.round,
+            atMs: this.m.clock.wallClockMs?.() ?? null,
+          };
+        }
         for (const action of result.actions) this.perform(action);
       }
     } finally {

@@ -20,6 +20,7 @@ import {
   type ConsensusTransport,
   type ConsensusVerdict,
   type PenaliseFn,
+  type RoundChange,
   systemClock,
 } from './driver.ts';
 import type { ConsensusSummary } from './engine.ts';
@@ -101,6 +102,10 @@ export class BftEngine implements ConsensusEngine {
 
   get summary(): ConsensusSummary | null {
     return this.driver?.summary ?? null;
+  }
+
+  get lastRoundChange(): RoundChange | null {
+    return this.driver?.lastRoundChange ?? null;
   }
 
   start(): void {
