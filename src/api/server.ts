@@ -307,6 +307,10 @@ export async function buildApiApp(
   }
   app.addSchema(ErrorBody);
   await app.register(swagger, {
+    transformObject: (document) =>
+      'openapiObject' in document
+        ? optionalDefaultedQueries(document.openapiObject)
+        : document.swaggerObject,
     // Shared schemas keep their $id as the component name (the error shape is referenced by every route).
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) =>
@@ -317,6 +321,7 @@ export async function buildApiApp(
       info: {
         title: 'utxod API',
         version: API_VERSION,
+        license: { name: 'MIT', identifier: 'MIT' },
         description:
           'The utxod node API. Amounts are base units as decimal strings; errors use one shape (see docs/api.md).',
       },
@@ -445,4 +450,22 @@ export class ApiServer {
     this.unsubscribe();
     await this.app.close();
   }
+}
+
+/**
+ * A query parameter with a default is one the client may leave out (the
+ * server fills it in), but @fastify/swagger marks every non-Optional TypeBox
+ * property `required`, so generated clients made callers pass `?txs=false`.
+ */
+function optionalDefaultedQueries<T extends { paths?: unknown }>(doc: T): T {
+  type Param = { in?: string; required?: boolean; schema?: { default?: unknown } };
+  const paths = (doc.paths ?? {}) as Record<string, Record<string, { parameters?: Param[] }>>;
+  for (const methods of Object.values(paths)) {
+    for (const operation of Object.values(methods)) {
+      for (const param of operation.parameters ?? []) {
+        if (param.in === 'query' && param.schema?.default !== undefined) param.required = false;
+      }
+    }
+  }
+  return doc;
 }
