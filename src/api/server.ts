@@ -21,6 +21,7 @@ import type { Mempool } from '../mempool/index.ts';
 import { MAX_TX_BYTES } from '../primitives/index.ts';
 import { ApiError, errorHandler } from './errors.ts';
 import { httpMetrics } from './http-metrics.ts';
+import { demoteListenLines, listenText } from './listen-log.ts';
 import { registerAddressRoutes } from './routes/addresses.ts';
 import { registerChainRoutes } from './routes/chain.ts';
 import {
@@ -253,6 +254,7 @@ export async function buildApiApp(
       errorHandler(error, request, reply);
     },
   });
+  demoteListenLines(fastify.log);
   const app = fastify.withTypeProvider() as unknown as ApiApp;
   app.setValidatorCompiler(validatorCompiler);
   // JSON only: a text body would otherwise reach validation and fail with a misleading message.
@@ -439,7 +441,11 @@ export class ApiServer {
 
   /** Starts listening; returns the bound address (port 0 picks a free one). */
   async listen(): Promise<string> {
-    return this.app.listen({ host: this.opts.host, port: this.opts.port });
+    return this.app.listen({
+      host: this.opts.host,
+      port: this.opts.port,
+      listenTextResolver: listenText,
+    });
   }
 
   get fastify(): FastifyInstance {
