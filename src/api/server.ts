@@ -216,7 +216,7 @@ function strictConvert(schema: TSchema, value: unknown): unknown {
  * strict string-to-number/boolean conversion, bodies are checked exactly as
  * sent (`{"hex": 12}` is refused, not coerced to "12").
  */
-const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
+export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = Compile(schema);
   return (value: unknown) => {
     const input = httpPart === 'body' ? value : strictConvert(schema, value);
