@@ -18,6 +18,7 @@ import { Header } from '../../src/primitives/header.ts';
 import { Transaction } from '../../src/primitives/transaction.ts';
 import { blockArb, commitArb, hash32, headerArb, transactionArb } from '../support/arbitraries.ts';
 import { API_TARGETS } from './api-targets.ts';
+import { CONTRACT_TARGETS } from './contract-targets.ts';
 import { MORE_TARGETS } from './more-targets.ts';
 
 export interface FuzzTarget {
@@ -94,4 +95,9 @@ const FIRST_TARGETS: readonly FuzzTarget[] = [
   },
 ];
 
-export const TARGETS: readonly FuzzTarget[] = [...FIRST_TARGETS, ...MORE_TARGETS, ...API_TARGETS];
+export const TARGETS: readonly FuzzTarget[] = [
+  ...FIRST_TARGETS,
+  ...MORE_TARGETS,
+  ...CONTRACT_TARGETS,
+  ...API_TARGETS,
+];
