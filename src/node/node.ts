@@ -18,6 +18,7 @@ import {
 import { Mempool } from '../mempool/index.ts';
 import {
   createChainMetrics,
+  createConsensusMetrics,
   createMetricsRegistry,
   registerStateMetrics,
 } from '../metrics/index.ts';
@@ -343,6 +344,7 @@ function openConsensus(
     importer: BlockImporter;
     signatureCache: SignatureCache | null;
     p2p: P2PHost;
+    metricsRegistry: Registry;
   },
   closers: CloseStack,
 ): ConsensusEngine | null {
@@ -381,6 +383,7 @@ function openConsensus(
         proposal: (peerId, hash) => p2p.reqResp.getProposalByHash(peerId, hash),
       },
       onAhead: (peerId, height) => p2p.hintAhead(peerId, height),
+      metrics: createConsensusMetrics(modules.metricsRegistry),
       logger: logger.child({ module: 'consensus' }),
     },
   );

@@ -37,6 +37,7 @@ import {
   type ProposalMessage,
   type VoteMessage,
 } from './messages.ts';
+import type { ConsensusObserver } from './observer.ts';
 import type { ProposerPriorities } from './proposer.ts';
 import type {
   BftAction,
@@ -119,6 +120,8 @@ export interface BftDriverModules {
   readonly onEvidence?: (evidence: EvidenceMessage) => void;
   /** A peer sent a message of a later height: this node may need block sync. */
   readonly onAhead?: (peerId: string, height: number) => void;
+  /** Metrics of the engine's transitions; null in tests and simulations. */
+  readonly observer?: ConsensusObserver | null;
 }
 
 type Queued = { event: BftEvent<Block>; wal: boolean };
@@ -379,8 +382,10 @@ export class BftDriver {
           const { height, round, step: s } = item.event;
           this.m.wal.append({ kind: 'timeout', height, round, step: s });
         }
-        const result = step(this.state, item.event);
+        const before = this.state;
+        const result = step(before, item.event);
         this.state = result.state;
+        this.m.observer?.observe(before, item.event, result.state, result.actions);
         for (const action of result.actions) this.perform(action);
       }
     } finally {
@@ -510,6 +515,7 @@ export class BftDriver {
     };
     this.m.wal.appendSync({ kind: 'proposal', proposal: msg });
     this.m.transport.broadcastProposal(encodeProposal(msg));
+    this.m.observer?.ownProposal();
     this.enqueue({ kind: 'proposal', proposal: toEngineProposal(msg) }, false);
     this.drain();
   }
