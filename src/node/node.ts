@@ -363,17 +363,8 @@ function openConsensus(
     { statePath: paths.signerState, chainIdHash: chain.chainIdHash },
     { key: validatorKey },
   );
-  if (signer.lastSignedHeight > chain.tipHeight + 1) {
-    // Happens after `utxod rollback`: the signer will not sign the undone heights again.
-    logger.warn(
-      {
-        event: 'signer-ahead-of-chain',
-        lastSigned: signer.lastSignedHeight,
-        tip: chain.tipHeight,
-      },
-      'the validator already signed blocks above the tip; it will refuse to propose until the chain passes that height',
-    );
-  }
+  // A signer ahead of the chain (after `utxod rollback`) explains itself once,
+  // at its first refusal (ValidatorSigner.takeRefusalNotice).
   const producer = new BlockProducer(
     { emptyBlocks: config.emptyBlocks, validatorKey: validatorKey.publicKey },
     { chain, mempool, importer },

@@ -25,7 +25,7 @@ import { asError, bytesEqual } from '../../util/index.ts';
 import { VerificationError } from '../errors.ts';
 import type { VerifiedSignatureCache } from '../signatures.ts';
 import type { ValidatorSet } from '../validator-set.ts';
-import type { ValidatorSigner } from '../validator-signer.ts';
+import { DoubleSignError, type ValidatorSigner } from '../validator-signer.ts';
 import { type ConsensusSummary, createState, roundMessages, step, summarize } from './engine.ts';
 import {
   decodeProposal,
@@ -510,10 +510,7 @@ export class BftDriver {
     try {
       signature = signer.signVote(a.type, a.height, a.round, a.blockHash);
     } catch (error) {
-      this.m.logger.error(
-        { err: asError(error), height: a.height, round: a.round },
-        'vote not signed',
-      );
+      this.signRefused(error, a.height, a.round, 'vote');
       return;
     }
     const vote: SignedVote = { ...stripKind(a), validatorIndex: this.state.me, signature };
@@ -532,7 +529,7 @@ export class BftDriver {
     try {
       signature = signer.signProposal(height, round, wirePol, block.hash);
     } catch (error) {
-      this.m.logger.error({ err: asError(error), height, round }, 'proposal not signed');
+      this.signRefused(error, height, round, 'proposal');
       return;
     }
     const msg: ProposalMessage = {
@@ -548,6 +545,21 @@ export class BftDriver {
     this.m.observer?.ownProposal();
     this.enqueue({ kind: 'proposal', proposal: toEngineProposal(msg) }, false);
     this.drain();
+  }
+
+  /**
+   * A refusal below the last signed position is what `utxod rollback` on a
+   * validator leaves: one warning from the signer explains it, the repeats are
+   * debug. Anything else the signer refuses is an error worth a stack.
+   */
+  private signRefused(error: unknown, height: number, round: number, what: string): void {
+    if (error instanceof DoubleSignError && error.belowLastSigned) {
+      const notice = this.m.signer?.takeRefusalNotice() ?? null;
+      if (notice !== null) this.m.logger.warn({ ...notice.fields, height, round }, notice.msg);
+      else this.m.logger.debug({ code: error.code, height, round }, `${what} not signed`);
+      return;
+    }
+    this.m.logger.error({ err: asError(error), height, round }, `${what} not signed`);
   }
 
   private background(work: () => Promise<void>, what: string): void {
