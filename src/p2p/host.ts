@@ -29,7 +29,7 @@ import type { BlockImportedEvent, BlockImporter, Chain } from '../chain/index.ts
 import type { Mempool } from '../mempool/index.ts';
 import type { Block, CommitCertificate, Transaction } from '../primitives/index.ts';
 import type { Database } from '../storage/index.ts';
-import { asError, bytesEqual, toHex } from '../util/index.ts';
+import { asError, bytesEqual, type Clock, systemClock, type Timer, toHex } from '../util/index.ts';
 import { BanList, type BanRecord, parsePeerId } from './bans.ts';
 import { Gossip, gossipService } from './gossip.ts';
 import {
@@ -84,6 +84,8 @@ export interface P2PModules {
   readonly importer: BlockImporter;
   /** The node's registry; null runs without metrics (tests). */
   readonly metricsRegistry: Registry | null;
+  /** Time for refusals, bans, scores, quotas and the host's periodic tasks (default the system clock). */
+  readonly clock?: Clock;
 }
 
 /** What the API's node-status route shows. */
@@ -125,7 +127,8 @@ export class P2PHost implements PeerSource {
   private readonly libp2p: Libp2p<Services>;
   private readonly gossip: Gossip;
   private readonly bans: BanList;
-  private readonly scores = new PeerScores();
+  private readonly scores: PeerScores;
+  private readonly clock: Clock;
   private readonly metrics: P2PMetrics | null;
   private readonly logger: Logger;
   private readonly chainId: string;
@@ -145,7 +148,7 @@ export class P2PHost implements PeerSource {
   private consensusCatchup: ConsensusCatchupSource | null = null;
   private txDeferral: TransactionDeferral | null = null;
   private state: 'ready' | 'started' | 'closing' | 'closed' = 'ready';
-  private timers: NodeJS.Timeout[] = [];
+  private readonly timers = new Set<Timer>();
   private readonly onBlock = (event: BlockImportedEvent) => {
     if (event.source === 'producer') void this.publishBlock(event.block, event.commit);
   };
@@ -164,6 +167,8 @@ export class P2PHost implements PeerSource {
     this.bans = modules.bans;
     this.metrics = modules.metrics;
     this.logger = modules.logger;
+    this.clock = modules.clock ?? systemClock;
+    this.scores = new PeerScores({ clock: this.clock });
     this.chainId = modules.chain.genesis.chainId;
     this.bootstrap = opts.bootstrap.map((a) => multiaddr(a));
     this.exempt = blockListOf(opts.addressLimitExempt ?? ['127.0.0.0/8', '::1/128']);
@@ -174,6 +179,7 @@ export class P2PHost implements PeerSource {
       metrics: this.metrics,
       penalize: (peerId, penalty, reason) => this.reportPeer(peerId, penalty, reason),
       handshaken: (peerId) => this.verified.has(peerId),
+      clock: this.clock,
       context: {
         chain: modules.chain,
         mempool: modules.mempool,
@@ -185,7 +191,7 @@ export class P2PHost implements PeerSource {
           // it may ask for blocks as soon as it has our answer.
           if (reason === null) this.verified.add(peerId);
           // Answer first (so the peer learns why), then hang up.
-          else setTimeout(() => void this.refuse(peerId, reason), 200).unref();
+          else this.clock.setTimeout(() => void this.refuse(peerId, reason), 200);
         },
       },
     });
@@ -195,7 +201,7 @@ export class P2PHost implements PeerSource {
     const logger = modules.logger;
     const { key, created } = await loadOrCreatePeerKey(opts.identityPath);
     if (created) logger.info({ path: opts.identityPath }, 'created p2p identity key');
-    const bans = await BanList.init({ db: modules.db });
+    const bans = await BanList.init({ db: modules.db, clock: modules.clock ?? systemClock });
     const metrics =
       modules.metricsRegistry === null ? null : createP2PMetrics(modules.metricsRegistry);
     const chainId = modules.chain.genesis.chainId;
@@ -305,7 +311,8 @@ export class P2PHost implements PeerSource {
     if (this.state === 'closing' || this.state === 'closed') return;
     const wasStarted = this.state === 'started';
     this.state = 'closing';
-    for (const timer of this.timers) clearInterval(timer);
+    for (const timer of this.timers) this.clock.clearTimeout(timer);
+    this.timers.clear();
     this.modules.importer.events.off('block', this.onBlock);
     if (wasStarted) {
       this.gossip.unsubscribeAll();
@@ -542,7 +549,7 @@ export class P2PHost implements PeerSource {
       this.metrics?.handshakes.inc({ outcome: 'incompatible' });
       this.logger.warn({ peer: peerId, reason }, 'incompatible peer refused');
     }
-    this.incompatible.set(peerId, Date.now() + INCOMPATIBLE_REFUSAL_MS);
+    this.incompatible.set(peerId, this.clock.now() + INCOMPATIBLE_REFUSAL_MS);
     try {
       await this.libp2p.peerStore.merge(peerIdFromString(peerId), {
         tags: { [KEEP_ALIVE]: undefined },
@@ -575,7 +582,7 @@ export class P2PHost implements PeerSource {
     if (this.bans.isBanned(peerId)) return true;
     const until = this.incompatible.get(peerId);
     if (until === undefined) return false;
-    if (until > Date.now()) return true;
+    if (until > this.clock.now()) return true;
     this.incompatible.delete(peerId);
     return false;
   }
@@ -589,7 +596,7 @@ export class P2PHost implements PeerSource {
     if (ip === null) return false;
     const ban = this.addressBans.get(ip);
     if (ban === undefined) return false;
-    if (ban.until > Date.now()) {
+    if (ban.until > this.clock.now()) {
       this.logger.debug({ ip }, 'inbound connection refused: address banned');
       return true;
     }
@@ -601,7 +608,7 @@ export class P2PHost implements PeerSource {
   private identityChurn(peerId: string, maConn: MultiaddrConnection): boolean {
     const ip = ipOf(maConn.remoteAddr);
     if (ip === null || this.isExempt(ip)) return false;
-    const now = Date.now();
+    const now = this.clock.now();
     const windowMs = this.opts.identityWindowMs ?? 10 * 60_000;
     let seen = this.identitiesByIp.get(ip);
     if (seen === undefined) {
@@ -670,14 +677,20 @@ export class P2PHost implements PeerSource {
     );
   }
 
+  /** Runs `task` every `ms` while started (the next run is scheduled when one is due, not when it ends). */
   private every(ms: number, task: () => Promise<void>): void {
-    const timer = setInterval(() => {
-      task().catch((error: unknown) =>
-        this.logger.warn({ err: asError(error) }, 'p2p task failed'),
-      );
-    }, ms);
-    timer.unref();
-    this.timers.push(timer);
+    const schedule = () => {
+      const timer = this.clock.setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.state !== 'started') return;
+        schedule();
+        task().catch((error: unknown) =>
+          this.logger.warn({ err: asError(error) }, 'p2p task failed'),
+        );
+      }, ms);
+      this.timers.add(timer);
+    };
+    schedule();
   }
 
   private updatePeerGauge(): void {
