@@ -156,6 +156,8 @@ export interface MemoryPeerBehaviour {
   disconnectAfter?: number;
   /** Answers ranges with blocks of the wrong heights. */
   wrongHeights?: boolean;
+  /** Claims this tip height in its status (with a made-up hash) whatever it can serve: a liar. */
+  claimHeight?: number;
 }
 
 /** A peer serving `source` from memory with the given behaviour. */
@@ -188,6 +190,8 @@ export class MemoryPeer implements SyncPeer {
 
   async status(): Promise<PeerChainStatus> {
     if (this.disconnected) throw new Error('disconnected');
+    const claim = this.behaviour.claimHeight;
+    if (claim !== undefined) return { height: claim, hash: new Uint8Array(32).fill(0xee) };
     const hash = await this.source.t.chain.getHashAt(this.height);
     return { height: this.height, hash: hash! };
   }

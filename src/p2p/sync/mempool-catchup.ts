@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { VerificationError } from '../../consensus/index.ts';
 import type { Transaction } from '../../primitives/index.ts';
-import { bytesKey, toHex } from '../../util/index.ts';
+import { asError, bytesKey, toHex } from '../../util/index.ts';
 import { Penalty } from '../scoring.ts';
 import type { SyncPeer } from './peer-source.ts';
 
@@ -39,6 +39,7 @@ export class MempoolCatchUp {
   private readonly maxDeferredTxs: number;
   private readonly deferredTxs = new Map<string, { tx: Transaction; peerId: string | null }>();
   private readonly announced = new Map<string, { txid: Uint8Array; peerId: string }>();
+  private current: Promise<void> | null = null;
 
   constructor(opts: { maxDeferredTxs: number }, modules: { mempool: SyncMempool; logger: Logger }) {
     this.maxDeferredTxs = opts.maxDeferredTxs;
@@ -56,6 +57,26 @@ export class MempoolCatchUp {
   noteAnnouncement(txid: Uint8Array, peerId: string): void {
     if (this.announced.size >= this.maxDeferredTxs) return;
     this.announced.set(bytesKey(txid), { txid, peerId });
+  }
+
+  /**
+   * Starts a run in the background unless one is under way; `onDone` gets how
+   * many transactions the mempool accepted. A failed run is logged.
+   */
+  begin(ctx: CatchUpContext, onDone: (added: number) => void): void {
+    if (this.current !== null) return;
+    this.current = this.run(ctx)
+      .then(onDone, (error: unknown) =>
+        this.logger.warn({ err: asError(error).message }, 'sync: mempool sync failed'),
+      )
+      .finally(() => {
+        this.current = null;
+      });
+  }
+
+  /** Resolves once the run under way, if any, has ended. */
+  async idle(): Promise<void> {
+    await this.current;
   }
 
   /**

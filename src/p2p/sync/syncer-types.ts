@@ -1,22 +1,15 @@
 /**
  * The shapes block sync works with: what it needs from the chain, importer and
- * node (so tests can hand it small fakes), its options, its observer events,
- * and its per-peer and per-range bookkeeping.
+ * node (so tests can hand it small fakes), its options and its observer events.
  */
 import type { Logger } from 'pino';
 import type { ConsensusParams, ValidatorSet } from '../../consensus/index.ts';
-import type {
-  Block,
-  CommitCertificate,
-  Outpoint,
-  Transaction,
-  TxOutput,
-} from '../../primitives/index.ts';
-import type { Clock, Timer } from '../../util/index.ts';
+import type { Block, CommitCertificate, Outpoint, TxOutput } from '../../primitives/index.ts';
+import type { Clock } from '../../util/index.ts';
 import type { SyncMempool } from './mempool-catchup.ts';
 import type { SyncMetrics } from './metrics.ts';
-import type { BlockWithCommit, SyncPeer, SyncPeerSet } from './peer-source.ts';
-import type { CoinReader, RangeSignatureChecker } from './range-check.ts';
+import type { SyncPeerSet } from './peer-source.ts';
+import type { RangeSignatureChecker } from './range-check.ts';
 import type { SyncState } from './status.ts';
 
 /** The chain as sync reads it (src/chain/chain.ts's Chain fits). */
@@ -68,6 +61,12 @@ export interface SyncOptions {
   readonly mempoolSync: boolean;
   /** Bound on transactions and announcements kept while syncing. */
   readonly maxDeferredTxs: number;
+  /** Blocks asked of a peer whose claims are not backed yet (its first request, or after a refutation). */
+  readonly probeBlocks: number;
+  /** How long such a probe may take before the claim counts as refuted. */
+  readonly probeTimeoutMs: number;
+  /** Peers whose claims must reach a height for it to be trusted without proof. */
+  readonly minAgreeingPeers: number;
 }
 
 export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
@@ -85,6 +84,9 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   followGraceMs: 2_000,
   mempoolSync: true,
   maxDeferredTxs: 10_000,
+  probeBlocks: 1,
+  probeTimeoutMs: 5_000,
+  minAgreeingPeers: 2,
 };
 
 export interface SyncModules {
@@ -105,32 +107,4 @@ export interface SyncEvents {
   progress: [number];
   /** Mempool sync after catch-up finished: transactions added. */
   mempoolSynced: [number];
-}
-
-export interface PeerState {
-  readonly peer: SyncPeer;
-  /** The height the peer last claimed (null until its status arrives). */
-  height: number | null;
-  inflight: number;
-  statusInFlight: AbortController | null;
-  cooldownUntil: number;
-  /** Served something provably wrong: never used again while connected. */
-  misbehaved: boolean;
-  /** Milliseconds per block served, smoothed; lower is better. */
-  msPerBlock: number;
-}
-
-export type RangeState = 'pending' | 'requested' | 'verifying' | 'ready' | 'importing';
-
-export interface Range {
-  start: number;
-  count: number;
-  state: RangeState;
-  peerId: string | null;
-  /** Bumped whenever the range is re-queued, so late answers for an old attempt are ignored. */
-  token: number;
-  request: { controller: AbortController; timer: Timer; startedAt: number } | null;
-  readonly excluded: Set<string>;
-  items: BlockWithCommit[] | null;
-  bytes: number;
 }
