@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { multiaddr } from '@multiformats/multiaddr';
 import { buildTransaction } from '../../src/client/tx-builder.ts';
 import { silentLogger } from '../../src/logger/index.ts';
-import { BlockSyncer, ReqRespPeerSet } from '../../src/p2p/sync/index.ts';
+import { BlockSyncer, PacedClient } from '../../src/p2p/sync/index.ts';
 import { topicName } from '../../src/p2p/topics.ts';
 import { COIN } from '../../src/primitives/amount.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
@@ -57,7 +57,8 @@ describe('a peer lying about its tip', { timeout: 120_000 }, () => {
       {
         chain: h.chain.chain,
         importer: h.importer,
-        peers: new ReqRespPeerSet({}, { client: h.host.reqResp, source: h.host, logger }),
+        peers: h.host,
+        client: new PacedClient({}, { client: h.host.reqResp, logger }),
         signatures: null,
         mempool: h.mempool,
         logger,

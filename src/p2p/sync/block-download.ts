@@ -11,7 +11,7 @@ import { asError, type Clock } from '../../util/index.ts';
 import { Penalty } from '../scoring.ts';
 import { SyncError } from './errors.ts';
 import type { SyncMetrics } from './metrics.ts';
-import type { BlockWithCommit } from './peer-source.ts';
+import type { BlockWithCommit, SyncClient } from './network.ts';
 import type { PeerTable } from './peer-table.ts';
 import type { SyncProgress } from './progress.ts';
 import { type CoinReader, checkRange, type RangeSignatureChecker } from './range-check.ts';
@@ -23,6 +23,7 @@ export interface BlockDownloadModules {
   readonly importer: SyncImporter;
   readonly signatures: RangeSignatureChecker | null;
   readonly table: PeerTable;
+  readonly client: Pick<SyncClient, 'getBlocksByRange'>;
   readonly progress: SyncProgress;
   readonly logger: Logger;
   readonly metrics: SyncMetrics | null;
@@ -53,11 +54,8 @@ export class BlockDownload {
       clock: modules.clock,
       hooks: {
         assign: (range, now, inflight) => this.assign(range, now, inflight),
-        fetch: (peerId, start, count, signal) => {
-          const ps = modules.table.get(peerId);
-          if (ps === undefined) return Promise.reject(new SyncError('SYNC_STOPPED', 'peer left'));
-          return ps.peer.blocksByRange(start, count, signal);
-        },
+        fetch: (peerId, start, count, signal) =>
+          modules.client.getBlocksByRange(peerId, start, count, { signal }),
         verify: (range, items) => this.verify(range, items),
         itemBytes: (item) => item.block.size,
         onFault: (fault) => this.onFault(fault),
@@ -113,7 +111,7 @@ export class BlockDownload {
     // with a short deadline: an honest one is then backed, a liar found out fast.
     const probe = !ps.backed;
     return {
-      peerId: ps.peer.id,
+      peerId: ps.peerId,
       count: probe ? this.opts.probeBlocks : range.count,
       timeoutMs: probe
         ? Math.min(this.opts.probeTimeoutMs, this.opts.requestTimeoutMs)

@@ -20,12 +20,14 @@ import { asError, bytesEqual, type Clock } from '../../util/index.ts';
 import { bansAtOnce, Penalty } from '../scoring.ts';
 import { abortable } from './deadline.ts';
 import type { SyncMetrics } from './metrics.ts';
-import type { PeerChainStatus, SyncPeer } from './peer-source.ts';
+import type { PeerInfo, PeerSource, StatusMessage, SyncClient } from './network.ts';
 
 export interface PeerState {
-  readonly peer: SyncPeer;
+  readonly peerId: string;
   /** The height the peer last claimed (null until its status arrives). */
   height: number | null;
+  /** When its last status arrived (handshake, refresh, or our own request). */
+  statusAt: number;
   statusInFlight: AbortController | null;
   cooldownUntil: number;
   /** Served something provably wrong: never used again while connected. */
@@ -42,6 +44,8 @@ export interface PeerState {
 
 export interface PeerTableOptions {
   readonly statusTimeoutMs: number;
+  /** A status younger than this is not asked for again (the host refreshes statuses itself). */
+  readonly statusMaxAgeMs: number;
   /** A peer that stalled or failed gets no new work for this long. */
   readonly peerCooldownMs: number;
   /** Distinct unrefuted peers whose claims must reach a height for it to count as agreed. */
@@ -49,6 +53,9 @@ export interface PeerTableOptions {
 }
 
 export interface PeerTableModules {
+  /** Where penalties go (the host's peer scores). */
+  readonly source: Pick<PeerSource, 'reportPeer'>;
+  readonly client: Pick<SyncClient, 'getStatus'>;
   readonly logger: Logger;
   readonly metrics: SyncMetrics | null;
   readonly clock: Clock;
@@ -110,11 +117,13 @@ export class PeerTable {
     return target;
   }
 
-  add(peer: SyncPeer): void {
-    if (this.states.has(peer.id)) this.remove(peer.id);
+  /** A peer that passed the handshake; its handshake status is its first claim. */
+  add(info: PeerInfo): void {
+    if (this.states.has(info.peerId)) this.remove(info.peerId);
     const ps: PeerState = {
-      peer,
+      peerId: info.peerId,
       height: null,
+      statusAt: Number.NEGATIVE_INFINITY,
       statusInFlight: null,
       cooldownUntil: 0,
       misbehaved: false,
@@ -123,7 +132,8 @@ export class PeerTable {
       refutations: 0,
       provenHeight: 0,
     };
-    this.states.set(peer.id, ps);
+    this.states.set(info.peerId, ps);
+    this.acceptStatus(ps, info.status);
     this.queryStatus(ps);
   }
 
@@ -141,27 +151,29 @@ export class PeerTable {
     for (const ps of this.states.values()) ps.statusInFlight?.abort();
   }
 
+  /** Asks the peer for its status unless a fresh one is known or a request is out. */
   queryStatus(ps: PeerState): void {
-    if (ps.statusInFlight !== null) return;
-    const { clock, logger } = this.modules;
+    const { clock, logger, client } = this.modules;
+    if (ps.statusInFlight !== null || ps.misbehaved) return;
+    if (clock.now() - ps.statusAt < this.opts.statusMaxAgeMs) return;
     const controller = new AbortController();
     ps.statusInFlight = controller;
     const timer = clock.setTimeout(() => controller.abort(), this.opts.statusTimeoutMs);
-    let asked: Promise<PeerChainStatus>;
+    let asked: Promise<StatusMessage>;
     try {
-      asked = ps.peer.status(controller.signal);
+      asked = client.getStatus(ps.peerId, { signal: controller.signal });
     } catch (error) {
       asked = Promise.reject(error);
     }
     abortable(asked, controller.signal)
       .then(
         (status) => {
-          if (controller.signal.aborted || this.states.get(ps.peer.id) !== ps) return;
+          if (controller.signal.aborted || this.states.get(ps.peerId) !== ps) return;
           this.acceptStatus(ps, status);
         },
         (error: unknown) => {
           logger.debug(
-            { peer: ps.peer.id, err: asError(error).message },
+            { peer: ps.peerId, err: asError(error).message },
             'sync: status request failed',
           );
         },
@@ -177,23 +189,25 @@ export class PeerTable {
     for (const ps of this.usable()) this.queryStatus(ps);
   }
 
-  acceptStatus(ps: PeerState, status: PeerChainStatus): void {
+  acceptStatus(ps: PeerState, status: Pick<StatusMessage, 'tipHeight' | 'tipHash'>): void {
     if (ps.misbehaved) return;
-    if (!Number.isSafeInteger(status.height) || status.height < 0) {
+    const height = status.tipHeight;
+    if (!Number.isSafeInteger(height) || height < 0) {
       this.misbehave(ps, Penalty.violation, 'SYNC_BAD_STATUS', 'status height is not a height');
       return;
     }
     const tip = this.modules.tip();
-    if (status.height === tip.height && !bytesEqual(status.hash, tip.hash)) {
+    if (height === tip.height && !bytesEqual(status.tipHash, tip.hash)) {
       this.misbehave(
         ps,
         Penalty.violation,
         'SYNC_STATUS_FORK',
-        `status names another block at our tip height ${status.height}`,
+        `status names another block at our tip height ${height}`,
       );
       return;
     }
-    ps.height = status.height;
+    ps.height = height;
+    ps.statusAt = this.modules.clock.now();
   }
 
   /**
@@ -242,16 +256,12 @@ export class PeerTable {
     if (penalty > 0) {
       metrics?.penalties.inc({ reason: code });
       logger.warn(
-        { event: 'sync-peer-penalized', peer: ps.peer.id, penalty, code, reason },
+        { event: 'sync-peer-penalized', peer: ps.peerId, penalty, code, reason },
         'sync: peer penalised',
       );
-      try {
-        ps.peer.penalize(penalty, `${code}: ${reason}`);
-      } catch (error) {
-        logger.debug({ err: asError(error).message }, 'sync: penalize failed');
-      }
+      this.modules.source.reportPeer(ps.peerId, penalty, `${code}: ${reason}`);
     } else {
-      logger.debug({ peer: ps.peer.id, code, reason }, 'sync: request failed');
+      logger.debug({ peer: ps.peerId, code, reason }, 'sync: request failed');
     }
     if (!bansAtOnce(penalty)) {
       ps.cooldownUntil = clock.now() + this.opts.peerCooldownMs;
@@ -259,7 +269,7 @@ export class PeerTable {
     }
     ps.misbehaved = true;
     ps.backed = false;
-    this.modules.onCutOff(ps.peer.id);
+    this.modules.onCutOff(ps.peerId);
   }
 
   /**
@@ -277,7 +287,7 @@ export class PeerTable {
   ): PeerState | null {
     const able = this.usable().filter((ps) => ps.height !== null && ps.height >= start);
     if (able.length === 0) return null;
-    let fresh = able.filter((ps) => !excluded.has(ps.peer.id));
+    let fresh = able.filter((ps) => !excluded.has(ps.peerId));
     if (fresh.length === 0) {
       // Everyone who has it already failed it once: try again (after their cooldown).
       excluded.clear();
@@ -286,7 +296,7 @@ export class PeerTable {
     let best: PeerState | null = null;
     let bestLoad = 0;
     for (const ps of fresh) {
-      const load = inflight(ps.peer.id);
+      const load = inflight(ps.peerId);
       if (load >= maxRequestsPerPeer || now < ps.cooldownUntil) continue;
       if (
         best === null ||

@@ -8,7 +8,7 @@ import type { Block, CommitCertificate, Outpoint, TxOutput } from '../../primiti
 import type { Clock } from '../../util/index.ts';
 import type { SyncMempool } from './mempool-catchup.ts';
 import type { SyncMetrics } from './metrics.ts';
-import type { SyncPeerSet } from './peer-source.ts';
+import type { PeerSource, SyncClient } from './network.ts';
 import type { RangeSignatureChecker } from './range-check.ts';
 import type { SyncState } from './status.ts';
 
@@ -51,6 +51,8 @@ export interface SyncOptions {
   readonly requestTimeoutMs: number;
   readonly statusTimeoutMs: number;
   readonly statusIntervalMs: number;
+  /** A peer's status younger than this (from the handshake or the host's refresh) is not asked again. */
+  readonly statusMaxAgeMs: number;
   readonly progressLogIntervalMs: number;
   /** A peer that stalled or failed gets no new work for this long. */
   readonly peerCooldownMs: number;
@@ -78,6 +80,8 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   requestTimeoutMs: 20_000,
   statusTimeoutMs: 5_000,
   statusIntervalMs: 5_000,
+  // The server allows statusProtocol.quota (5 per 15 s); the host's own refresh uses some.
+  statusMaxAgeMs: 6_000,
   progressLogIntervalMs: 5_000,
   peerCooldownMs: 10_000,
   followLagBlocks: 2,
@@ -92,7 +96,10 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
 export interface SyncModules {
   readonly chain: SyncChain;
   readonly importer: SyncImporter;
-  readonly peers: SyncPeerSet;
+  /** Who is connected, their statuses and hints, and where penalties go (the P2PHost). */
+  readonly peers: PeerSource;
+  /** Requests by peer id (a PacedClient over the host's req/resp engine). */
+  readonly client: SyncClient;
   /** The node's SignatureChecker (signature cache + parallel verifier); null skips the pre-check. */
   readonly signatures: RangeSignatureChecker | null;
   readonly mempool: SyncMempool | null;

@@ -5,6 +5,7 @@ import { CHAIN_ID, type TestChain } from '../../../test/support/chain-fixture.ts
 import { ManualClock } from '../../../test/support/manual-clock.ts';
 import {
   buildSourceChain,
+  MemoryNetwork,
   MemoryPeer,
   type MemoryPeerBehaviour,
   openSyncTarget,
@@ -19,7 +20,6 @@ import { pubkeyLock } from '../../primitives/lock.ts';
 import { bytesEqual } from '../../util/bytes.ts';
 import { Penalty } from '../scoring.ts';
 import { createSyncMetrics } from './metrics.ts';
-import { StaticPeerSet } from './peer-source.ts';
 import type { SyncStatus } from './status.ts';
 import { BlockSyncer, type SyncOptions } from './syncer.ts';
 
@@ -45,19 +45,30 @@ async function setup(
   const target = await openSyncTarget(from);
   opened.push(target.t);
   const memoryPeers = peers.map((p) => new MemoryPeer(p.id, from, p.behaviour));
-  const set = new StaticPeerSet(memoryPeers);
-  for (const peer of memoryPeers) peer.onDisconnect = () => set.remove(peer.id);
+  const set = new MemoryNetwork(from);
+  for (const peer of memoryPeers) {
+    peer.onDisconnect = () => set.remove(peer.id);
+    await set.add(peer);
+  }
   let statusRead: () => SyncStatus = () => {
     throw new Error('not yet');
   };
   const metrics =
     extra.registry === undefined ? null : createSyncMetrics(extra.registry, () => statusRead());
   const syncer = new BlockSyncer(
-    { requestTimeoutMs: 2_000, statusIntervalMs: 500, peerCooldownMs: 300, ...opts },
+    // statusMaxAgeMs 0: statuses are asked, not taken from the handshake (no host refreshes them here).
+    {
+      requestTimeoutMs: 2_000,
+      statusIntervalMs: 500,
+      statusMaxAgeMs: 0,
+      peerCooldownMs: 300,
+      ...opts,
+    },
     {
       chain: target.t.chain,
       importer: target.importer,
       peers: set,
+      client: set,
       signatures: new SignatureChecker({ verifier: target.t.verifier, cache: null }),
       mempool: target.mempool,
       logger: silentLogger(),
@@ -273,10 +284,14 @@ describe('BlockSyncer', () => {
   });
 
   it('survives a peer disconnecting mid-range', async () => {
-    const { target, peers, set, syncer } = await setup([
-      { id: 'flaky', behaviour: { height: 400, disconnectAfter: 2 } },
-      { id: 'honest', behaviour: { height: 400, delayMs: 1 } },
-    ]);
+    // The honest peer must never be penalised: a deadline a loaded machine cannot miss.
+    const { target, peers, set, syncer } = await setup(
+      [
+        { id: 'flaky', behaviour: { height: 400, disconnectAfter: 2 } },
+        { id: 'honest', behaviour: { height: 400, delayMs: 1 } },
+      ],
+      { requestTimeoutMs: 10_000 },
+    );
     syncer.start();
     await waitFor(syncer, () => syncer.state === 'synced', 30_000, 'synced');
     await assertSameChain(target.t, 400);

@@ -13,7 +13,7 @@
  * target), `BlockDownload` (blocks over the reusable `RangeScheduler`, and
  * the import loop), `SyncProgress` (speed, the progress log) and
  * `MempoolCatchUp`. This file joins them and keeps the sync state. No sockets and no global time in here: peers come through
- * `SyncPeerSet`, time through `Clock`.
+ * `PeerSource` and `SyncClient` (network.ts), time through `Clock`.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -23,7 +23,7 @@ import { BlockDownload } from './block-download.ts';
 import { withDeadline } from './deadline.ts';
 import { MempoolCatchUp } from './mempool-catchup.ts';
 import type { SyncMetrics } from './metrics.ts';
-import type { SyncPeer, SyncPeerSet } from './peer-source.ts';
+import type { PeerInfo, PeerSource, SyncClient } from './network.ts';
 import { PeerTable } from './peer-table.ts';
 import { progressFields, SyncProgress } from './progress.ts';
 import type { SyncState, SyncStatus } from './status.ts';
@@ -51,7 +51,8 @@ export class BlockSyncer {
   readonly events = new EventEmitter<SyncEvents>();
   private readonly opts: SyncOptions;
   private readonly chain: SyncChain;
-  private readonly peerSet: SyncPeerSet;
+  private readonly source: PeerSource;
+  private readonly client: SyncClient;
   private readonly logger: Logger;
   private readonly metrics: SyncMetrics | null;
   private readonly clock: Clock;
@@ -76,7 +77,8 @@ export class BlockSyncer {
   constructor(opts: Partial<SyncOptions>, modules: SyncModules) {
     this.opts = { ...DEFAULT_SYNC_OPTIONS, ...opts };
     this.chain = modules.chain;
-    this.peerSet = modules.peers;
+    this.source = modules.peers;
+    this.client = modules.client;
     this.logger = modules.logger;
     this.metrics = modules.metrics;
     this.clock = modules.clock ?? systemClock;
@@ -90,6 +92,8 @@ export class BlockSyncer {
     if (this.opts.maxRequestsPerPeer < 1 || this.opts.minAgreeingPeers < 1)
       throw new RangeError('sync request limits and agreeing peers must be at least 1');
     this.table = new PeerTable(this.opts, {
+      source: this.source,
+      client: this.client,
       logger: this.logger,
       metrics: this.metrics,
       clock: this.clock,
@@ -104,6 +108,7 @@ export class BlockSyncer {
       importer: modules.importer,
       signatures: modules.signatures,
       table: this.table,
+      client: this.client,
       progress: this.progress,
       logger: this.logger,
       metrics: this.metrics,
@@ -184,23 +189,25 @@ export class BlockSyncer {
   start(): void {
     if (this.running) return;
     this.running = true;
+    const events = this.source.events;
+    const onStatus = (info: PeerInfo) => {
+      const ps = this.table.get(info.peerId);
+      if (ps === undefined) this.addPeer(info);
+      else this.table.acceptStatus(ps, info.status);
+      this.requestPump();
+    };
+    const onGone = ({ peerId }: { peerId: string }) => this.removePeer(peerId);
+    const onAhead = ({ peerId, height }: { peerId: string; height: number }) =>
+      this.onAheadHint(peerId, height);
+    events.on('peer:status', onStatus);
+    events.on('peer:disconnected', onGone);
+    events.on('block:ahead', onAhead);
     this.unsubscribe.push(
-      this.peerSet.onPeerAdded((peer) => this.addPeer(peer)),
-      this.peerSet.onPeerRemoved((id) => this.removePeer(id)),
+      () => events.off('peer:status', onStatus),
+      () => events.off('peer:disconnected', onGone),
+      () => events.off('block:ahead', onAhead),
     );
-    if (this.peerSet.onPeerStatus !== undefined) {
-      this.unsubscribe.push(
-        this.peerSet.onPeerStatus((id, status) => {
-          const ps = this.table.get(id);
-          if (ps !== undefined) this.table.acceptStatus(ps, status);
-          this.requestPump();
-        }),
-      );
-    }
-    if (this.peerSet.onAheadHint !== undefined) {
-      this.unsubscribe.push(this.peerSet.onAheadHint((id, height) => this.onAheadHint(id, height)));
-    }
-    for (const peer of this.peerSet.peers()) this.addPeer(peer);
+    for (const info of this.source.connectedPeers()) this.addPeer(info);
     this.scheduleTick();
     this.scheduleStatusRound();
     this.scheduleProgressLog();
@@ -227,10 +234,10 @@ export class BlockSyncer {
 
   // ---- peers -------------------------------------------------------------
 
-  private addPeer(peer: SyncPeer): void {
+  private addPeer(info: PeerInfo): void {
     if (!this.running) return;
-    if (this.table.get(peer.id) !== undefined) this.removePeer(peer.id);
-    this.table.add(peer);
+    if (this.table.get(info.peerId) !== undefined) this.removePeer(info.peerId);
+    this.table.add(info);
   }
 
   private removePeer(peerId: string): void {
@@ -384,10 +391,10 @@ export class BlockSyncer {
     if (!this.opts.mempoolSync || this.catchUp === null || !this.running) return;
     this.catchUp.begin(
       {
-        usablePeers: () => this.table.usable().map((ps) => ps.peer),
-        peer: (peerId) => this.table.get(peerId)?.peer,
-        misbehave: (peer, penalty, code, reason) => {
-          const ps = this.table.get(peer.id);
+        usablePeers: () => this.table.usable().map((ps) => ps.peerId),
+        client: this.client,
+        misbehave: (peerId, penalty, code, reason) => {
+          const ps = this.table.get(peerId);
           if (ps !== undefined) this.table.misbehave(ps, penalty, code, reason);
         },
         withDeadline: (run) => withDeadline(this.clock, this.opts.requestTimeoutMs, run),
