@@ -199,18 +199,21 @@ export class BlockSyncer {
     const onGone = ({ peerId }: { peerId: string }) => this.removePeer(peerId);
     const onAhead = ({ peerId, height }: { peerId: string; height: number }) =>
       this.onAheadHint(peerId, height);
-    events.on('peer:status', onStatus);
-    events.on('peer:disconnected', onGone);
-    events.on('block:ahead', onAhead);
-    this.unsubscribe.push(
-      () => events.off('peer:status', onStatus),
-      () => events.off('peer:disconnected', onGone),
-      () => events.off('block:ahead', onAhead),
+    events.on('peer:status', onStatus).on('peer:disconnected', onGone).on('block:ahead', onAhead);
+    this.unsubscribe.push(() =>
+      events
+        .off('peer:status', onStatus)
+        .off('peer:disconnected', onGone)
+        .off('block:ahead', onAhead),
     );
     for (const info of this.source.connectedPeers()) this.addPeer(info);
-    this.scheduleTick();
-    this.scheduleStatusRound();
-    this.scheduleProgressLog();
+    this.repeat('tick', TICK_MS, () => this.pump());
+    this.repeat('status', this.opts.statusIntervalMs, () => this.refreshStatuses());
+    this.repeat('progress', this.opts.progressLogIntervalMs, () => {
+      const buffered = this.download.scheduler.bufferedBytes;
+      if (this.currentState === 'syncing')
+        this.logger.info(progressFields(this.status(), buffered), 'sync progress');
+    });
     this.requestPump();
   }
 
@@ -365,24 +368,6 @@ export class BlockSyncer {
       task();
       this.repeat(key, ms, task);
     }, ms);
-  }
-
-  private scheduleTick(): void {
-    this.repeat('tick', TICK_MS, () => this.pump());
-  }
-
-  private scheduleStatusRound(): void {
-    this.repeat('status', this.opts.statusIntervalMs, () => this.refreshStatuses());
-  }
-
-  private scheduleProgressLog(): void {
-    this.repeat('progress', this.opts.progressLogIntervalMs, () => {
-      if (this.currentState === 'syncing')
-        this.logger.info(
-          progressFields(this.status(), this.download.scheduler.bufferedBytes),
-          'sync progress',
-        );
-    });
   }
 
   // ---- mempool after catch-up ----------------------------------------------
