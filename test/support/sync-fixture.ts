@@ -326,7 +326,8 @@ export class MemoryNetwork implements PeerSource, SyncClient {
       peerId: peer.id,
       status,
       direction: 'outbound',
-      remoteAddr: '/memory',
+      // Each memory peer is its own host (agreement counts hosts).
+      remoteAddr: `/memory/${peer.id}`,
       score: 0,
     };
     this.events.emit('peer:status', entry.info);

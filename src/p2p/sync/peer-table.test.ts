@@ -19,8 +19,10 @@ function status(height: number): StatusMessage {
   };
 }
 
-function info(peerId: string, height: number): PeerInfo {
-  return { peerId, status: status(height), direction: 'inbound', remoteAddr: '/x', score: 0 };
+/** A peer on its own host unless `ip` puts several on one. */
+function info(peerId: string, height: number, ip?: string): PeerInfo {
+  const remoteAddr = ip === undefined ? `/dns4/${peerId}.example/tcp/4000` : `/ip4/${ip}/tcp/4000`;
+  return { peerId, status: status(height), direction: 'inbound', remoteAddr, score: 0 };
 }
 
 function table(opts: { statusMaxAgeMs?: number; minAgreeingPeers?: number } = {}) {
@@ -89,6 +91,16 @@ describe('PeerTable', () => {
     t.refute(t.get('liar')!, 11, 'SYNC_UNBACKED_CLAIM', 'no blocks from 11');
     t.acceptStatus(t.get('liar')!, status(1_000));
     assert.equal(t.trustedTarget(TIP.height), 25);
+  });
+
+  it('counts agreement by host: identities on one host are one voice', () => {
+    const { t } = table();
+    t.add(info('sybil-1', 1_000, '10.9.9.9'));
+    t.add(info('sybil-2', 1_000, '10.9.9.9'));
+    t.add(info('sybil-3', 1_000, '10.9.9.9'));
+    assert.equal(t.trustedTarget(TIP.height), TIP.height);
+    t.add(info('other', 1_000, '10.8.8.8'));
+    assert.equal(t.trustedTarget(TIP.height), 1_000, 'two hosts agree');
   });
 
   it('doubles the penalty with each refutation and cuts the peer off at the ban', () => {

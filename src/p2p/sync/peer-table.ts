@@ -24,6 +24,8 @@ import type { PeerInfo, PeerSource, StatusMessage, SyncClient } from './network.
 
 export interface PeerState {
   readonly peerId: string;
+  /** The host it connects from (its IP, else its whole address): agreement counts hosts, not identities. */
+  readonly address: string;
   /** The height the peer last claimed (null until its status arrives). */
   height: number | null;
   /** When its last status arrived (handshake, refresh, or our own request). */
@@ -48,7 +50,7 @@ export interface PeerTableOptions {
   readonly statusMaxAgeMs: number;
   /** A peer that stalled or failed gets no new work for this long. */
   readonly peerCooldownMs: number;
-  /** Distinct unrefuted peers whose claims must reach a height for it to count as agreed. */
+  /** Unrefuted peers on distinct hosts whose claims must reach a height for it to count as agreed. */
   readonly minAgreeingPeers: number;
 }
 
@@ -104,14 +106,16 @@ export class PeerTable {
   /** What readiness and the status follow: proven, agreed, or claimed by a peer that backs its claims. */
   trustedTarget(tip: number): number {
     let target = Math.max(tip, this.proven);
-    const claims: number[] = [];
+    // The best unrefuted claim per host: many identities on one host are one voice.
+    const byHost = new Map<string, number>();
     for (const ps of this.usable()) {
       if (ps.height === null) continue;
       if (ps.backed && ps.height > target) target = ps.height;
-      if (ps.refutations === 0 || ps.backed) claims.push(ps.height);
+      if (ps.refutations > 0 && !ps.backed) continue;
+      byHost.set(ps.address, Math.max(byHost.get(ps.address) ?? 0, ps.height));
     }
-    if (claims.length >= this.opts.minAgreeingPeers) {
-      claims.sort((a, b) => b - a);
+    if (byHost.size >= this.opts.minAgreeingPeers) {
+      const claims = [...byHost.values()].sort((a, b) => b - a);
       target = Math.max(target, claims[this.opts.minAgreeingPeers - 1]!);
     }
     return target;
@@ -122,6 +126,7 @@ export class PeerTable {
     if (this.states.has(info.peerId)) this.remove(info.peerId);
     const ps: PeerState = {
       peerId: info.peerId,
+      address: /\/ip[46]\/([^/]+)/.exec(info.remoteAddr)?.[1] ?? info.remoteAddr,
       height: null,
       statusAt: Number.NEGATIVE_INFINITY,
       statusInFlight: null,
