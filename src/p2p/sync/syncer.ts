@@ -12,8 +12,9 @@
  * The parts: `PeerTable` (peers, their claims and proofs, the trusted
  * target), `BlockDownload` (blocks over the reusable `RangeScheduler`, and
  * the import loop), `SyncProgress` (speed, the progress log) and
- * `MempoolCatchUp`. This file joins them and keeps the sync state. No sockets and no global time in here: peers come through
- * `PeerSource` and `SyncClient` (network.ts), time through `Clock`.
+ * `MempoolCatchUp`. This file joins them and keeps the sync state. No
+ * sockets and no global time in here: peers come through `PeerSource` and
+ * `SyncClient` (network.ts), time through `Clock`.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
