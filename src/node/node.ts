@@ -29,7 +29,7 @@ import {
   registerStateMetrics,
 } from '../metrics/index.ts';
 import { identityPath, P2PHost } from '../p2p/index.ts';
-import { BlockSyncer, createSyncMetrics, ReqRespPeerSet } from '../p2p/sync/index.ts';
+import { BlockSyncer, createSyncMetrics, PacedClient } from '../p2p/sync/index.ts';
 import { Database } from '../storage/index.ts';
 import { toHex } from '../util/index.ts';
 import { BlockProducer } from './block-producer.ts';
@@ -321,7 +321,8 @@ function openSync(
     {
       chain,
       importer,
-      peers: new ReqRespPeerSet({}, { client: p2p.reqResp, source: p2p, logger }),
+      peers: p2p,
+      client: new PacedClient({}, { client: p2p.reqResp, logger }),
       signatures,
       mempool,
       logger,
