@@ -198,7 +198,15 @@ describe('p2p fuzz against a node process', { timeout: 120_000 }, () => {
         cases++;
         await pubsub.publish(topic, data).catch(() => undefined);
       }
-      await sleep(300);
+      // Wait for the node to judge the junk (slow on a loaded machine) before hanging up.
+      const rejected = new RegExp(
+        `utxod_p2p_gossip_messages_total\\{topic="${kind}",verdict="reject"\\} [1-9]`,
+      );
+      const metricsUrl = `${await node.metricsUrl()}/metrics`;
+      for (let i = 0; i < 100; i++) {
+        if (rejected.test(await (await fetch(metricsUrl)).text())) break;
+        await sleep(100);
+      }
       await peer.close();
     }
 
