@@ -91,7 +91,7 @@ describe('contract calls', () => {
     const contract = compileContract(source);
     const warm = fingerprint(callOnce(sandbox, contract, 'work', [50]));
     const again = fingerprint(callOnce(sandbox, contract, 'work', [50]));
-    const fresh = new ContractSandbox();
+    const fresh = new ContractSandbox({ warmContexts: false });
     try {
       assert.equal(fingerprint(callOnce(fresh, contract, 'work', [50])), warm);
     } finally {
@@ -130,7 +130,7 @@ describe('contract calls', () => {
     const source = 'export function f(ctx, xs) { let n = 0; return xs.sort(() => (n++ % 3) - 1); }';
     const xs = Array.from({ length: 40 }, (_, i) => i);
     const a = fingerprint(callOnce(sandbox, source, 'f', [xs]));
-    const fresh = new ContractSandbox();
+    const fresh = new ContractSandbox({ warmContexts: false });
     try {
       assert.equal(fingerprint(callOnce(fresh, source, 'f', [xs])), a);
     } finally {
