@@ -242,7 +242,10 @@ describe('ContractBlock', () => {
 describe('contract-locked coins', () => {
   let h: ContractHarness;
   let multisig: Uint8Array;
-  const [k1, k2, k3, stranger] = ['o1', 'o2', 'o3', 'x'].map((l) => testKey(l).publicKey);
+  const k1 = testKey('o1').publicKey;
+  const k2 = testKey('o2').publicKey;
+  const k3 = testKey('o3').publicKey;
+  const stranger = testKey('x').publicKey;
   before(async () => {
     h = await ContractHarness.open();
     const source = readFileSync(
