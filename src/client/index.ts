@@ -19,10 +19,21 @@ export {
   NETWORK_HRP,
   validateMnemonic,
 } from '../crypto/index.ts';
-export type { Lock, Outpoint, TxOutput } from '../primitives/index.ts';
-export { addressToLock, lockToAddress, pubkeyLock, Transaction } from '../primitives/index.ts';
+export type { Lock, Outpoint, TxOutput, TxPayload } from '../primitives/index.ts';
+export {
+  addressToLock,
+  ContractPayloadType,
+  contractId,
+  contractLock,
+  decodeContractPayload,
+  LockType,
+  lockToAddress,
+  pubkeyLock,
+  Transaction,
+} from '../primitives/index.ts';
 export { fromHex, toHex, UtxodError } from '../util/index.ts';
 export * from './amount.ts';
+export * from './contracts.ts';
 export * from './rpc-client.ts';
 export * from './stream.ts';
 export * from './tx-builder.ts';
