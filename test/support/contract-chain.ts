@@ -30,6 +30,11 @@ export function testKey(label: string): { privateKey: Uint8Array; publicKey: Uin
 
 let serial = 0;
 
+/** Restarts the made-up outpoints, so a run builds the same txids in any process. */
+export function resetTxSerial(): void {
+  serial = 0;
+}
+
 /** Distinct made-up outpoints; deterministic in the order transactions are built. */
 function nextTxid(): Uint8Array {
   const n = new Uint8Array(4);
