@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
+import { SerialQueue } from '../util/index.ts';
 import type { CompiledContract } from './compile.ts';
 import {
   ContractEngineError,
@@ -129,6 +130,13 @@ export class ContractSandbox {
   private readonly scripts = new Map<string, ivm.Script>();
   /** By code hash, in least-recently-used order (Map iteration order). */
   private readonly contexts = new Map<string, WarmContext>();
+  /**
+   * Asynchronous calls run one at a time, in call order: two on one warm
+   * context would meet the runtime's one-call-at-a-time guard, and that
+   * failure would depend on timing, not on the calls.
+   */
+  private readonly queue = new SerialQueue();
+  private asyncInFlight = 0;
 
   constructor(opts: SandboxOptions = {}) {
     this.memoryLimitMb = opts.memoryLimitMb ?? VmLimits.isolateMemoryMb;
@@ -140,6 +148,11 @@ export class ContractSandbox {
 
   /** A call whose storage reads are synchronous (tests, queries over a cache). */
   call(request: CallRequest): CallResult {
+    // A synchronous call would block the thread that must answer the running
+    // call's storage reads: a deadlock, refused instead.
+    if (this.asyncInFlight > 0) {
+      throw new Error('ContractSandbox.call while an asynchronous call is running');
+    }
     const prepared = this.prepare(request);
     if ('result' in prepared) return prepared.result;
     const slot = this.enter(request);
@@ -160,9 +173,18 @@ export class ContractSandbox {
   /**
    * A call whose storage reads are asynchronous (the state store): the isolate
    * runs on isolated-vm's thread pool and blocks on each read until the host
-   * answers. Calls must not overlap: a block runs its calls in order.
+   * answers. Overlapping calls are queued and run in call order.
    */
   async callAsync(request: AsyncCallRequest): Promise<CallResult> {
+    this.asyncInFlight++;
+    try {
+      return await this.queue.run(() => this.runAsync(request));
+    } finally {
+      this.asyncInFlight--;
+    }
+  }
+
+  private async runAsync(request: AsyncCallRequest): Promise<CallResult> {
     const prepared = this.prepare(request);
     if ('result' in prepared) return prepared.result;
     const slot = this.enter(request);

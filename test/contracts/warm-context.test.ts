@@ -145,3 +145,45 @@ describe('warm contexts', () => {
     }
   });
 });
+
+describe('asynchronous calls', () => {
+  test('overlapping calls run one at a time in call order, each with its own storage', async () => {
+    const sandbox = new ContractSandbox();
+    try {
+      const contract = compileContract(
+        `export function read(ctx, k) { const a = ctx.storage.get(k); const b = ctx.storage.get(k + 'x'); return [a, b]; }`,
+      );
+      const order: string[] = [];
+      const storage = (tag: string) => ({
+        get: async (key: string) => {
+          order.push(`${tag}:${key}`);
+          await new Promise((resolve) => setTimeout(resolve, tag === 'a' ? 5 : 0));
+          return JSON.stringify(`${tag}-${key}`);
+        },
+      });
+      const request = (tag: string) =>
+        sandbox.callAsync({
+          contract,
+          method: 'read',
+          args: [tag],
+          gasLimit: 10_000,
+          context: testContext,
+          storage: storage(tag),
+        });
+      const [a, b] = await Promise.all([request('a'), request('b')]);
+      assert.ok(a.ok && b.ok);
+      assert.deepEqual(a.value, ['a-a', 'a-ax']);
+      assert.deepEqual(b.value, ['b-b', 'b-bx']);
+      assert.deepEqual(order, ['a:a', 'a:ax', 'b:b', 'b:bx']);
+      // A synchronous call meanwhile would deadlock the reads: refused.
+      const pending = request('c');
+      assert.throws(
+        () => callOnce(sandbox, contract, 'read', ['d']),
+        /asynchronous call is running/,
+      );
+      assert.ok((await pending).ok);
+    } finally {
+      sandbox.dispose();
+    }
+  });
+});

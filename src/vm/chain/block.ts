@@ -295,7 +295,7 @@ export class ContractBlock {
         caller,
       });
       gasUsed += result.gasUsed;
-      outcome = this.settle(init, id, tx, result);
+      outcome = this.settle(init, id, result);
       if (result.ok) events = this.eventsOf(id, tx, result);
     }
     if (!outcome.ok) return { gasUsed, outcome, events: [] };
@@ -333,7 +333,7 @@ export class ContractBlock {
       gasLimit: payload.gasLimit,
       caller,
     });
-    const outcome = this.settle(own, payload.contractId, tx, result);
+    const outcome = this.settle(own, payload.contractId, result);
     if (outcome.ok) own.mergeInto(fork);
     return {
       gasUsed: spendGas + result.gasUsed,
@@ -346,7 +346,6 @@ export class ContractBlock {
   private settle(
     overlay: StateOverlay,
     id: Uint8Array,
-    _tx: Transaction,
     result: CallResult,
   ): NonNullable<ContractTxResult['outcome']> {
     if (!result.ok) return { ok: false, code: result.error.code, reason: result.error.reason };
