@@ -20,7 +20,7 @@
   let input = null;
   let running = false;
 
-  const { apply } = Reflect;
+  const { apply, ownKeys } = Reflect;
   const {
     defineProperty,
     freeze,
@@ -693,9 +693,13 @@
         continue;
       frozen.add(o);
       freeze(o);
-      for (const name of getOwnPropertyNames(o)) {
+      // Symbol keys (e.g. Array.prototype[Symbol.unscopables]) and accessor
+      // functions too: a warm context must keep no mutable intrinsic.
+      for (const name of ownKeys(o)) {
         const d = getOwnPropertyDescriptor(o, name);
-        if (d !== undefined && 'value' in d) apply(arrayPush, stack, [d.value]);
+        if (d === undefined) continue;
+        if ('value' in d) apply(arrayPush, stack, [d.value]);
+        else apply(arrayPush, stack, [d.get, d.set]);
       }
       apply(arrayPush, stack, [getPrototypeOf(o)]);
     }
