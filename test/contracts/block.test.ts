@@ -27,6 +27,7 @@ import {
   HRP,
   testKey,
 } from '../support/contract-chain.ts';
+import { rollbackOne } from '../support/state-fixture.ts';
 
 const COUNTER = `
 export function init(ctx, start) {
@@ -317,5 +318,30 @@ describe('determinism', () => {
     const fresh = await run(new ContractRuntime({ warmContexts: false }));
     assert.deepEqual(warm, fresh);
     assert.equal(new Set(warm.map((l) => l.split(' ')[0])).size, 3);
+  });
+});
+
+describe('rollback', () => {
+  test('rolling back blocks of deploys and calls restores the earlier roots and storage', async () => {
+    const h = await ContractHarness.open();
+    try {
+      const d = deployTx(COUNTER, '[10]');
+      const id = contractId(d.tx.txid);
+      const { root: r1 } = await h.block([d]);
+      const { root: r2 } = await h.block([callTx(id, 'add', '[5]')]);
+      const later = deployTx(COUNTER, '[1]');
+      await h.block([callTx(id, 'add', '[7]'), later]);
+      assert.notEqual(await readContractRecord(h.t.store, contractId(later.tx.txid)), undefined);
+      assert.equal(await storageReader(h.t.store, id).get('n'), '22');
+      assert.deepEqual(await rollbackOne(h.t), r2);
+      assert.equal(await storageReader(h.t.store, id).get('n'), '15');
+      assert.equal(await readContractRecord(h.t.store, contractId(later.tx.txid)), undefined);
+      assert.deepEqual(await rollbackOne(h.t), r1);
+      assert.equal(await storageReader(h.t.store, id).get('n'), '10');
+      // What remains verifies against its root.
+      await h.t.store.verify();
+    } finally {
+      await h.close();
+    }
   });
 });
