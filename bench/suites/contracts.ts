@@ -4,7 +4,22 @@
  * second as a block would run them (storage reads and writes included).
  */
 import ivm from 'isolated-vm';
-import { ContractSandbox, compileContract, VmLimits } from '../../src/vm/index.ts';
+import {
+  type ContractPayload,
+  contractId,
+  encodeContractPayload,
+  pubkeyLock,
+  Transaction,
+} from '../../src/primitives/index.ts';
+import { StateOverlay, type StateReader } from '../../src/state/index.ts';
+import {
+  ContractBlock,
+  ContractRuntime,
+  ContractSandbox,
+  compileContract,
+  DEFAULT_CONTRACT_PARAMS,
+  VmLimits,
+} from '../../src/vm/index.ts';
 import {
   alternate,
   type BenchResult,
@@ -196,8 +211,105 @@ export async function run(): Promise<BenchResult[]> {
       value: calls,
       unit: 'calls/s',
     });
+    results.push(...(await blockFigures()));
   } finally {
     sandbox.dispose();
+  }
+  return results;
+}
+
+/** Through ContractBlock, as a node validates a block: asynchronous state reads, overlays. */
+async function blockFigures(): Promise<BenchResult[]> {
+  const runtime = new ContractRuntime();
+  const empty: StateReader = { get: async () => undefined, async *entries() {} };
+  const overlay = new StateOverlay(empty);
+  let n = 0;
+  const tx = (payload: ContractPayload) => {
+    n++;
+    const txid = new Uint8Array(32);
+    new DataView(txid.buffer).setUint32(0, n);
+    return {
+      tx: new Transaction({
+        version: 1,
+        inputs: [{ prevout: { txid, index: 0 } }],
+        outputs: [{ amount: 1000n, lock: pubkeyLock(new Uint8Array(33).fill(2)) }],
+        lockTime: 0,
+        payload: encodeContractPayload(payload),
+        witnesses: [
+          { publicKey: new Uint8Array(33).fill(2), signature: new Uint8Array(64).fill(1) },
+        ],
+      }),
+      spent: [
+        {
+          amount: 10n ** 9n,
+          lock: pubkeyLock(new Uint8Array(33).fill(2)),
+          height: 1,
+          coinbase: false,
+        },
+      ],
+    };
+  };
+  const source = new TextEncoder().encode(
+    `export function add(ctx, by) { const n = ctx.storage.get('n') ?? 0; ctx.storage.set('n', n + by); ctx.emit('added', { by }); return n + by; }
+export function burn(ctx) { let x = 0; for (;;) { x = (x * 31 + 7) % 1000003; } }`,
+  );
+  const newBlock = () =>
+    new ContractBlock({ height: 1, time: 0, hrp: 'utxbench' }, { overlay, runtime });
+  const deploy = tx({
+    kind: 'deploy',
+    gasLimit: 200_000,
+    gasPrice: 1n,
+    code: source,
+    args: new Uint8Array(0),
+  });
+  await newBlock().applyTx(deploy.tx, deploy.spent);
+  const id = contractId(deploy.tx.txid);
+  const args = new TextEncoder().encode('[1]');
+  const results: BenchResult[] = [];
+  try {
+    const calls = await measureRate(
+      async () => {
+        const call = tx({
+          kind: 'call',
+          contractId: id,
+          gasLimit: 50_000,
+          gasPrice: 1n,
+          method: 'add',
+          args,
+        });
+        await newBlock().applyTx(call.tx, call.spent);
+      },
+      { minMs: size(1000, 200) },
+    );
+    results.push({
+      suite: 'contracts',
+      name: 'calls per second through ContractBlock (state overlay, async reads)',
+      value: calls,
+      unit: 'calls/s',
+    });
+    // The worst block: every call burns the most gas a call may use, up to the block gas limit.
+    const worst = DEFAULT_CONTRACT_PARAMS.blockGasLimit / VmLimits.maxCallGas;
+    const burns = Array.from({ length: worst }, () =>
+      tx({
+        kind: 'call',
+        contractId: id,
+        gasLimit: VmLimits.maxCallGas,
+        gasPrice: 1n,
+        method: 'burn',
+        args: new TextEncoder().encode('[]'),
+      }),
+    );
+    const start = process.hrtime.bigint();
+    const block = newBlock();
+    for (const b of burns) await block.applyTx(b.tx, b.spent);
+    results.push({
+      suite: 'contracts',
+      name: `a block of ${worst} calls that each burn ${VmLimits.maxCallGas} gas (the block gas limit)`,
+      value: Number(process.hrtime.bigint() - start) / 1e6,
+      unit: 'ms',
+    });
+  } finally {
+    runtime.dispose();
   }
   return results;
 }
