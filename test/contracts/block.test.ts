@@ -345,3 +345,31 @@ describe('rollback', () => {
     }
   });
 });
+
+describe('code cache', () => {
+  test('a node that restarts (empty cache) loads code from state by its hash, a leading BOM included', async () => {
+    const h = await ContractHarness.open();
+    try {
+      const d = deployTx(`\uFEFF${COUNTER}`, '[3]');
+      const id = contractId(d.tx.txid);
+      const { results } = await h.block([d]);
+      assert.ok(results[0]!.outcome?.ok, JSON.stringify(results[0]!.outcome));
+      const restarted = new ContractRuntime();
+      try {
+        const q = await queryContract(restarted, h.t.store, {
+          contractId: id,
+          method: 'get',
+          args: [],
+          gasLimit: 10_000,
+          height: 1,
+          time: 0,
+        });
+        assert.ok(q.ok && q.value === 3);
+      } finally {
+        restarted.dispose();
+      }
+    } finally {
+      await h.close();
+    }
+  });
+});

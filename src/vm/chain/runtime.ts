@@ -41,7 +41,10 @@ export class ContractRuntime {
       this.compiled.set(key, hit);
       return hit;
     }
-    const compiled = compileContract(new TextDecoder('utf-8', { fatal: true }).decode(source));
+    // ignoreBOM: a leading BOM stays in the text, so the code hash is the hash of the stored bytes.
+    const compiled = compileContract(
+      new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(source),
+    );
     this.compiled.set(key, compiled);
     if (this.compiled.size > this.maxCompiled) {
       this.compiled.delete(this.compiled.keys().next().value as string);
