@@ -326,12 +326,20 @@ export class ContractSandbox {
 
   private script(isolate: ivm.Isolate, contract: CompiledContract): ivm.Script {
     let script = this.scripts.get(contract.codeHash);
-    if (script === undefined) {
+    if (script !== undefined) {
+      this.scripts.delete(contract.codeHash);
+    } else {
       script = isolate.compileScriptSync(contract.script, {
         filename: `contract:${contract.codeHash}`,
       });
-      this.scripts.set(contract.codeHash, script);
+      // Bounded like the contexts: a long-running node sees unboundedly many contracts.
+      if (this.scripts.size >= this.maxWarm * 2) {
+        const [oldest, old] = this.scripts.entries().next().value as [string, ivm.Script];
+        this.scripts.delete(oldest);
+        old.release();
+      }
     }
+    this.scripts.set(contract.codeHash, script);
     return script;
   }
 }
