@@ -19,22 +19,31 @@ export {
   NETWORK_HRP,
   validateMnemonic,
 } from '../crypto/index.ts';
-export type { Lock, Outpoint, TxOutput, TxPayload } from '../primitives/index.ts';
+export type {
+  Lock,
+  Outpoint,
+  StakingPayload,
+  TxOutput,
+  TxPayload,
+} from '../primitives/index.ts';
 export {
   addressToLock,
   ContractPayloadType,
   contractId,
   contractLock,
   decodeContractPayload,
+  encodeStakingPayload,
   LockType,
   lockToAddress,
   pubkeyLock,
+  StakingPayloadType,
   Transaction,
 } from '../primitives/index.ts';
 export { fromHex, toHex, UtxodError } from '../util/index.ts';
 export * from './amount.ts';
 export * from './contracts.ts';
 export * from './rpc-client.ts';
+export * from './staking.ts';
 export * from './stream.ts';
 export * from './tx-builder.ts';
 export type * from './types.ts';
