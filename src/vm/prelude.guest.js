@@ -830,7 +830,8 @@
       factory = f;
     },
     __run(inputJson, storageGet, storageGetAsync) {
-      if (running) fail('CONTRACT_FORBIDDEN', 'a context runs one call at a time');
+      // Not fail(): the sticky fault belongs to the call in progress.
+      if (running) throw new Fault('CONTRACT_FORBIDDEN', 'a context runs one call at a time');
       running = true;
       // Everything a call may leave behind is reset here; the module itself is
       // rebuilt by factory(), so a contract's top-level bindings start afresh.

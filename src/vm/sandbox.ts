@@ -104,6 +104,8 @@ interface WarmContext {
   readonly getAsync: ivm.Reference<(key: string) => Promise<string | null>>;
   /** The reader of the call in progress; the callbacks above read through it. */
   reader: ContractStorageReader | AsyncContractStorageReader | null;
+  /** A read of the call in progress that failed (an I/O error, not a contract's doing). */
+  readError: unknown;
 }
 
 /**
@@ -162,6 +164,7 @@ export class ContractSandbox {
         timeout: this.timeoutMs,
         result: { copy: true },
       }) as unknown;
+      checkReads(slot);
       return parseOutcome(output);
     } catch (error) {
       throw this.engineFault(error);
@@ -194,6 +197,7 @@ export class ContractSandbox {
         timeout: this.timeoutMs,
         result: { copy: true },
       })) as unknown;
+      checkReads(slot);
       return parseOutcome(output);
     } catch (error) {
       throw this.engineFault(error);
@@ -278,6 +282,7 @@ export class ContractSandbox {
 
   private leave(slot: WarmContext): void {
     slot.reader = null;
+    slot.readError = undefined;
     // After a safety-net fault the isolate (and every context) is already gone.
     if (!this.warm && this.isolate !== null) releaseSlot(slot);
   }
@@ -291,18 +296,29 @@ export class ContractSandbox {
       context,
       run,
       reader: null,
+      readError: undefined,
       getSync: new ivm.Callback(
         (key: string) => {
-          const reader = slot.reader as ContractStorageReader | null;
-          if (reader === null) throw new Error('no call in progress');
-          return reader.get(key);
+          try {
+            const reader = slot.reader as ContractStorageReader | null;
+            if (reader === null) throw new Error('no call in progress');
+            return reader.get(key);
+          } catch (error) {
+            slot.readError = error;
+            throw error;
+          }
         },
         { sync: true },
       ),
       getAsync: new ivm.Reference(async (key: string) => {
-        const reader = slot.reader as AsyncContractStorageReader | null;
-        if (reader === null) throw new Error('no call in progress');
-        return reader.get(key);
+        try {
+          const reader = slot.reader as AsyncContractStorageReader | null;
+          if (reader === null) throw new Error('no call in progress');
+          return await reader.get(key);
+        } catch (error) {
+          slot.readError = error;
+          throw error;
+        }
       }),
     };
     return slot;
@@ -341,6 +357,20 @@ export class ContractSandbox {
     }
     this.scripts.set(contract.codeHash, script);
     return script;
+  }
+}
+
+/**
+ * A storage read that failed on the host (a database error) reaches the guest
+ * as an exception a contract could catch and go on from: whatever the call
+ * then returned depends on this node's disk, so it is never a result.
+ */
+function checkReads(slot: WarmContext): void {
+  if (slot.readError !== undefined) {
+    const cause = slot.readError;
+    throw new ContractEngineError(`a storage read failed: ${(cause as Error)?.message ?? cause}`, {
+      cause,
+    });
   }
 }
 

@@ -224,3 +224,43 @@ describe('the wall-clock safety net in asynchronous calls', () => {
     assert.equal(fired, 2);
   });
 });
+
+describe('host storage failures', () => {
+  test('a failed read is a ContractEngineError even when the contract catches it, and the next call is clean', async () => {
+    const contract = compileContract(
+      'export function f(ctx) { try { return ctx.storage.get("k"); } catch (e) { return "caught"; } }',
+    );
+    const sandbox = new ContractSandbox();
+    try {
+      const request = { contract, method: 'f', args: [], gasLimit: 10_000, context: testContext };
+      await assert.rejects(
+        sandbox.callAsync({
+          ...request,
+          storage: {
+            get: async () => {
+              throw new Error('disk on fire');
+            },
+          },
+        }),
+        (error: unknown) =>
+          error instanceof ContractEngineError && /disk on fire/.test(error.message),
+      );
+      assert.throws(
+        () =>
+          sandbox.call({
+            ...request,
+            storage: {
+              get: () => {
+                throw new Error('disk on fire');
+              },
+            },
+          }),
+        ContractEngineError,
+      );
+      const ok = await sandbox.callAsync({ ...request, storage: { get: async () => '7' } });
+      assert.ok(ok.ok && ok.value === 7);
+    } finally {
+      sandbox.dispose();
+    }
+  });
+});
