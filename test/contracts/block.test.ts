@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   ContractPayloadType,
   contractId,
+  contractLock,
   lockToAddress,
   pubkeyLock,
 } from '../../src/primitives/index.ts';
@@ -368,6 +369,33 @@ describe('code cache', () => {
       } finally {
         restarted.dispose();
       }
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('outputs locked to contracts', () => {
+  test('only to a contract that exists', async () => {
+    const h = await ContractHarness.open();
+    try {
+      const d = deployTx(COUNTER, '[1]');
+      const id = contractId(d.tx.txid);
+      // Not before its deploy is in a block.
+      const early = contractTx({ outputs: [{ amount: 5_000n, lock: contractLock(id) }] });
+      await rejects(h.block([early]), 'CONTRACT_UNKNOWN');
+      await h.block([d]);
+      const pay = contractTx({ outputs: [{ amount: 5_000n, lock: contractLock(id) }] });
+      const { results } = await h.block([pay]);
+      assert.equal(results[0]!.gasReserved, 0);
+      assert.equal(results[0]!.gasFee, 0n);
+      assert.equal(results[0]!.outcome, undefined);
+      await rejects(
+        h.block([
+          contractTx({ outputs: [{ amount: 1n, lock: contractLock(new Uint8Array(32).fill(9)) }] }),
+        ]),
+        'CONTRACT_UNKNOWN',
+      );
     } finally {
       await h.close();
     }

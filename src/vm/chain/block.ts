@@ -87,11 +87,15 @@ export interface ContractBlockModules {
   readonly runtime: ContractRuntime;
 }
 
-/** Whether `tx` has any contract work: a contract payload or a contract-locked input. */
+/**
+ * Whether `tx` has any contract work: a contract payload, a contract-locked
+ * input, or an output locked to a contract (whose contract must exist).
+ */
 export function hasContractWork(tx: Transaction, spent: readonly Coin[]): boolean {
   return (
     (tx.payload !== null && isContractPayloadType(tx.payload.type)) ||
-    spent.some((coin) => coin.lock.type === LockType.contract)
+    spent.some((coin) => coin.lock.type === LockType.contract) ||
+    tx.outputs.some((output) => output.lock.type === LockType.contract)
   );
 }
 
@@ -196,6 +200,7 @@ export class ContractBlock {
       );
     }
     const fork = this.overlay.fork();
+    await this.checkOutputs(fork, tx);
     let gasUsed = 0;
     for (let i = 0; i < spent.length; i++) {
       if (spent[i]!.lock.type !== LockType.contract) continue;
@@ -209,6 +214,28 @@ export class ContractBlock {
     this.used += result.gasUsed;
     this.blockEvents.push(...result.events);
     return { ...result, gasReserved, gasFee };
+  }
+
+  /**
+   * Coins may be locked only to a contract that exists before this
+   * transaction: a lock to no contract could never be spent. (A deploy cannot
+   * fund itself: its txid, and so its id, covers its outputs.)
+   */
+  private async checkOutputs(reader: StateReader, tx: Transaction): Promise<void> {
+    const known = new Set<string>();
+    for (const [index, output] of tx.outputs.entries()) {
+      if (output.lock.type !== LockType.contract) continue;
+      const id = toHex(output.lock.hash);
+      if (known.has(id)) continue;
+      if ((await reader.get(StateKeys.contractCode(output.lock.hash))) === undefined) {
+        throw new ContractRuleError(
+          'CONTRACT_UNKNOWN',
+          `output ${index} is locked to no contract ${id}`,
+          { txid: toHex(tx.txid), outputIndex: index },
+        );
+      }
+      known.add(id);
+    }
   }
 
   /**
