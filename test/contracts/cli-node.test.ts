@@ -75,6 +75,7 @@ export function get(ctx) { return ctx.storage.get('n'); }
       '[5]',
       '--fee-rate',
       '2000',
+      '--wait',
     ]);
     if (deploy.status !== 0) {
       // Today: the node does not run contracts. One line, the node's code, and the hint.
