@@ -41,7 +41,13 @@ describe('utxod contract', () => {
       file('bad.js', 'export function f(ctx) { return eval("1"); }'),
     );
     assert.notEqual(run.code, 0);
-    assert.match(run.stderr, /CONTRACT_FORBIDDEN/);
+    assert.match(
+      run.stderr,
+      /^utxod: error \[CONTRACT_FORBIDDEN\]: \S+bad\.js: `eval` is not available to contracts\n$/,
+    );
+    const missing = utxod('contract', 'check', join(dir, 'missing.js'));
+    assert.match(missing.stderr, /^utxod: error \[USAGE\]: cannot read \S+missing\.js: ENOENT/);
+    assert.equal(missing.stderr.split('\n').filter((l) => l !== '').length, 1);
   });
 
   test('deploy and call refuse bad input before reading a key or asking the node', () => {

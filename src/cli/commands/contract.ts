@@ -38,6 +38,27 @@ export function parseArgsFlag(text: string | undefined): unknown[] {
   return value;
 }
 
+/** The source of FILE, validated as a node would at deploy; errors name the file, in one line. */
+async function loadContract(file: string) {
+  const { readFileSync } = await import('node:fs');
+  const { compileContract } = await import('../../vm/compile.ts');
+  const { ContractError } = await import('../../vm/errors.ts');
+  const { UtxodError } = await import('../../util/index.ts');
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError('USAGE', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return { source, compiled: compileContract(source) };
+  } catch (error) {
+    if (error instanceof ContractError)
+      throw new UtxodError(error.code, `${file}: ${error.reason}`, error.details);
+    throw error;
+  }
+}
+
 function parseContractId(id: string): string {
   if (!/^[0-9a-f]{64}$/.test(id))
     throw new CliError('USAGE', `contract id must be 64 lowercase hex characters, got "${id}"`);
@@ -82,9 +103,8 @@ export function registerContract(program: Command): void {
       'validate a contract locally, as a node would at deploy, and print its methods and deploy gas',
     )
     .action(async (file: string) => {
-      const { readFileSync } = await import('node:fs');
-      const { compileContract, deployGas } = await import('../../vm/compile.ts');
-      const compiled = compileContract(readFileSync(file, 'utf8'));
+      const { deployGas } = await import('../../vm/compile.ts');
+      const { compiled } = await loadContract(file);
       print(`code hash:  ${compiled.codeHash}`);
       print(`methods:    ${compiled.methods.join(', ')}`);
       print(`size:       ${compiled.sourceBytes} bytes`);
@@ -99,11 +119,9 @@ export function registerContract(program: Command): void {
   ).action(async (file: string, flags: TxFlags) => {
     const args = parseArgsFlag(flags.args);
     const gasPrice = parseGasPrice(flags.gasPrice);
-    const { readFileSync } = await import('node:fs');
-    const { compileContract, deployGas } = await import('../../vm/compile.ts');
-    const code = readFileSync(file, 'utf8');
+    const { deployGas } = await import('../../vm/compile.ts');
     // Refused here, not by the node: a contract outside the subset must not cost a fee.
-    const compiled = compileContract(code);
+    const { source: code, compiled } = await loadContract(file);
     if (args.length > 0 && !compiled.methods.includes('init'))
       throw new CliError('USAGE', `--args given but ${file} exports no init`);
     const gasLimit =
