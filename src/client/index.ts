@@ -19,10 +19,21 @@ export {
   NETWORK_HRP,
   validateMnemonic,
 } from '../crypto/index.ts';
-export type { Lock, Outpoint, StakingPayload, TxOutput } from '../primitives/index.ts';
+export type {
+  Lock,
+  Outpoint,
+  StakingPayload,
+  TxOutput,
+  TxPayload,
+} from '../primitives/index.ts';
 export {
   addressToLock,
+  ContractPayloadType,
+  contractId,
+  contractLock,
+  decodeContractPayload,
   encodeStakingPayload,
+  LockType,
   lockToAddress,
   pubkeyLock,
   StakingPayloadType,
@@ -30,6 +41,7 @@ export {
 } from '../primitives/index.ts';
 export { fromHex, toHex, UtxodError } from '../util/index.ts';
 export * from './amount.ts';
+export * from './contracts.ts';
 export * from './rpc-client.ts';
 export * from './staking.ts';
 export * from './stream.ts';

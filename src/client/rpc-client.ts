@@ -60,6 +60,14 @@ export interface RpcClientOptions {
 
 type Query = Record<string, string | number | boolean | undefined>;
 
+/** The answer of a contract query: the value as canonical contract-value text, or why it failed. */
+export interface ContractQueryResponse {
+  readonly ok: boolean;
+  readonly gasUsed: number;
+  readonly value?: string;
+  readonly error?: { readonly code: string; readonly reason: string };
+}
+
 /** Typed client for the node's /api/v1: one method per route (types in ./types.ts). Uses only fetch: runs in browsers too. */
 export class RpcClient {
   readonly url: string;
@@ -126,6 +134,26 @@ export class RpcClient {
   submitTx(tx: Transaction | string): Promise<SubmitTxResponse> {
     const hex = typeof tx === 'string' ? tx : toHex(tx.encode());
     return this.request('POST', '/api/v1/txs', undefined, { hex });
+  }
+
+  // ------------------------------------------------------ contracts
+
+  /**
+   * A read-only call of a deployed contract at the node's tip
+   * (`POST /api/v1/contracts/{id}/query`; docs/contracts.md). `args` is the
+   * canonical argument text (encodeContractArgs); the value comes back in the
+   * same canonical form.
+   */
+  contractQuery(
+    id: string,
+    body: { method: string; args: string; gasLimit?: number },
+  ): Promise<ContractQueryResponse> {
+    return this.request(
+      'POST',
+      `/api/v1/contracts/${encodeURIComponent(id)}/query`,
+      undefined,
+      body,
+    );
   }
 
   coin(txid: string, index: number): Promise<CoinResponse> {

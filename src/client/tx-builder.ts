@@ -11,6 +11,7 @@ import {
   Transaction,
   TX_VERSION,
   type TxOutput,
+  type TxPayload,
   type Witness,
 } from '../primitives/index.ts';
 import { bytesEqual, toHex, UtxodError } from '../util/index.ts';
@@ -43,6 +44,10 @@ export interface BuildTransactionRequest {
   readonly keys: readonly KeyPair[];
   readonly lockTime?: number;
   readonly memo?: Uint8Array;
+  /** A payload other than a memo (a contract deploy or call); excludes `memo`. */
+  readonly payload?: TxPayload;
+  /** Fee owed on top of the size fee: a contract payload's gas limit x gas price. */
+  readonly extraFee?: bigint;
 }
 
 const PLACEHOLDER_WITNESS: Witness = {
@@ -93,8 +98,15 @@ export function dustLimit(feeRate: bigint): bigint {
  * measured on the transaction with placeholder witnesses before signing.
  */
 export function buildTransaction(req: BuildTransactionRequest): Transaction {
-  if (req.outputs.length === 0)
+  // A contract transaction may have change as its only output.
+  if (req.outputs.length === 0 && req.payload === undefined)
     throw new TxBuildError('INVALID_TX_REQUEST', 'a transaction needs at least one output');
+  if (req.payload !== undefined && req.memo !== undefined)
+    throw new TxBuildError(
+      'INVALID_TX_REQUEST',
+      'a transaction has one payload: a memo or another',
+    );
+  const extraFee = req.extraFee ?? 0n;
   const target = sumAmounts(
     req.outputs.map((o) => o.amount),
     'outputs',
@@ -117,10 +129,12 @@ export function buildTransaction(req: BuildTransactionRequest): Transaction {
     selected.push(coin);
     selectedTotal += coin.amount;
     const withChange = draft(req, selected, [...req.outputs, { amount: 0n, lock: req.changeLock }]);
-    const fee = feeForSize(withChange.size, req.feeRate);
+    const fee = feeForSize(withChange.size, req.feeRate) + extraFee;
     lastFee = fee;
     if (selectedTotal >= target + fee) {
       const change = selectedTotal - target - fee;
+      // With no other output, the change must be worth a coin of its own.
+      if (req.outputs.length === 0 && change < dust) continue;
       const outputs =
         change >= dust
           ? [...req.outputs, { amount: change, lock: req.changeLock }]
@@ -129,10 +143,11 @@ export function buildTransaction(req: BuildTransactionRequest): Transaction {
     }
   }
   if (lastFee === 0n)
-    lastFee = feeForSize(
-      draft(req, [], [...req.outputs, { amount: 0n, lock: req.changeLock }]).size,
-      req.feeRate,
-    );
+    lastFee =
+      feeForSize(
+        draft(req, [], [...req.outputs, { amount: 0n, lock: req.changeLock }]).size,
+        req.feeRate,
+      ) + extraFee;
   throw new TxBuildError(
     'INSUFFICIENT_FUNDS',
     `insufficient funds: ${formatCoins(selectedTotal)} coins available, ${formatCoins(target)} coins plus a fee of ${formatCoins(lastFee)} needed`,
@@ -145,7 +160,7 @@ export function buildTransaction(req: BuildTransactionRequest): Transaction {
 }
 
 function draft(
-  req: Pick<BuildTransactionRequest, 'lockTime' | 'memo'>,
+  req: Pick<BuildTransactionRequest, 'lockTime' | 'memo' | 'payload'>,
   coins: readonly SpendableCoin[],
   outputs: readonly TxOutput[],
 ): Transaction {
@@ -154,7 +169,7 @@ function draft(
     inputs: coins.map((c) => ({ prevout: c.outpoint })),
     outputs,
     lockTime: req.lockTime ?? 0,
-    payload: req.memo === undefined ? null : { type: 0, data: req.memo },
+    payload: req.payload ?? (req.memo === undefined ? null : { type: 0, data: req.memo }),
     witnesses: coins.map(() => PLACEHOLDER_WITNESS),
   });
 }

@@ -109,20 +109,19 @@ describe('address: rejections', () => {
   });
 
   it('bad version', () => {
-    for (const version of [1, 16, 31]) {
+    for (const version of [2, 16, 31]) {
       rejectsDecode(
         bech32m.encode('utx', [version, ...bech32m.toWords(program)]),
         'utx',
         'bad-version',
       );
     }
-    // bip-0350.mediawiki's valid v1 (taproot) address: version 1 is not ours.
-    rejectsDecode(
-      'tb1pqqqqp399et2xygdj5xreqhjjvcmzhxw4aywxecjdzew6hylgvsesf3hn0c',
-      'tb',
-      'bad-version',
+    // Version 1 (contracts) is ours now: a BIP-350 v1 address decodes as a contract program.
+    assert.equal(
+      decodeAddress('tb1pqqqqp399et2xygdj5xreqhjjvcmzhxw4aywxecjdzew6hylgvsesf3hn0c', 'tb').version,
+      1,
     );
-    for (const version of [-1, 1, 1.5, 32, Number.NaN]) {
+    for (const version of [-1, 2, 1.5, 32, Number.NaN]) {
       rejects(() => encodeAddress('utx', version, program), 'bad-version');
     }
   });

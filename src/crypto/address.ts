@@ -20,12 +20,14 @@ export const NETWORK_HRP: Readonly<Record<NetworkName, string>> = {
 
 /** Version 0: the program is the 32-byte hash of a public key. */
 export const ADDRESS_VERSION_PUBKEY_HASH = 0;
+/** Version 1: the program is a contract id (coins only the contract's spend rule releases). */
+export const ADDRESS_VERSION_CONTRACT = 1;
 /**
  * The highest version this node knows. Unknown versions are refused rather
  * than passed through: paying to an output type nobody can spend yet would
  * burn the coins. Versions are one 5-bit word, so this can grow up to 31.
  */
-export const MAX_ADDRESS_VERSION = 0;
+export const MAX_ADDRESS_VERSION = 1;
 export const ADDRESS_PROGRAM_BYTES = 32;
 /** BIP-173's limit on the whole string. */
 export const MAX_ADDRESS_LENGTH = 90;

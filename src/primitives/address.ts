@@ -1,4 +1,4 @@
-import { decodeAddress, encodeAddress } from '../crypto/index.ts';
+import { AddressError, decodeAddress, encodeAddress } from '../crypto/index.ts';
 import type { Lock } from './lock.ts';
 import { LockType } from './lock.ts';
 
@@ -8,6 +8,10 @@ export function lockToAddress(lock: Lock, hrp: string): string {
 }
 
 export function addressToLock(address: string, hrp: string): Lock {
-  const { program } = decodeAddress(address, hrp);
-  return { type: LockType.pubkeyHash, hash: program };
+  const { version, program } = decodeAddress(address, hrp);
+  // Versions are lock types; one no node understands would lock coins forever.
+  if (version !== LockType.pubkeyHash && version !== LockType.contract) {
+    throw new AddressError('bad-version', { version });
+  }
+  return { type: version, hash: program };
 }

@@ -3,6 +3,7 @@ export * from './amount.ts';
 export * from './block.ts';
 export * from './coin.ts';
 export * from './commit.ts';
+export * from './contract.ts';
 export * from './header.ts';
 export * from './limits.ts';
 export * from './lock.ts';

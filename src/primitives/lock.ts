@@ -16,6 +16,11 @@ export interface Lock {
 export const LockType = {
   /** Spent by a signature from the key whose lockHash is `hash`. */
   pubkeyHash: 0,
+  /**
+   * Spent only when the contract whose id is `hash` allows it: its `spend`
+   * method returns true for the spending transaction (docs/contracts.md).
+   */
+  contract: 1,
 } as const;
 export type LockType = (typeof LockType)[keyof typeof LockType];
 
@@ -35,7 +40,7 @@ export function writeLock(w: Writer, lock: Lock): void {
 
 export function readLock(r: Reader): Lock {
   const type = r.u8('lock.type');
-  if (type !== LockType.pubkeyHash) {
+  if (type !== LockType.pubkeyHash && type !== LockType.contract) {
     throw new DecodeError('invalid-value', r.what, { field: 'lock.type', value: type });
   }
   return { type, hash: r.bytes(HASH_SIZE, 'lock.hash') };

@@ -25,6 +25,8 @@ export const Namespace = {
   contractCode: 0x10,
   /** contract id (32) + storage key (1..128 bytes) -> value. */
   contractStorage: 0x11,
+  /** code hash (32) -> contract source, shared by every contract deployed with it. */
+  contractSource: 0x12,
 } as const;
 export type Namespace = (typeof Namespace)[keyof typeof Namespace];
 
@@ -97,6 +99,8 @@ export const StateKeys = {
     }
     return build(Namespace.contractStorage, fixed(contractId, 32, 'contract id'), key);
   },
+  contractSource: (codeHash: Uint8Array) =>
+    build(Namespace.contractSource, fixed(codeHash, 32, 'code hash')),
   /** Prefix of one contract's storage, for iteration. */
   contractStorageOf: (contractId: Uint8Array) =>
     build(Namespace.contractStorage, fixed(contractId, 32, 'contract id')),

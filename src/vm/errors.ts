@@ -41,7 +41,8 @@ export class ContractError extends UtxodError<ContractErrorCode> {
 }
 
 /**
- * isolated-vm's wall-clock timeout or memory limit fired. These are a safety
+ * isolated-vm's wall-clock timeout or memory limit fired, or a storage read
+ * failed on the host (a database error the contract might otherwise catch). These are a safety
  * net, not consensus rules: whether they fire depends on the machine, so the
  * result must never become chain state. A node that sees this while validating
  * a block stops validating it (the block is neither accepted nor marked

@@ -1,6 +1,8 @@
+export * from './chain/index.ts';
 export { type CompiledContract, compileContract, deployGas } from './compile.ts';
 export { ContractEngineError, ContractError, type ContractErrorCode } from './errors.ts';
 export { Gas, VmLimits } from './gas.ts';
+export type { AsyncCallRequest, AsyncContractStorageReader } from './sandbox.ts';
 export {
   type CallContext,
   type CallRequest,

@@ -1,7 +1,9 @@
 // The contract runtime. It is guest code (it runs inside the isolate), written
-// by us and trusted to meter. sandbox.ts runs it once into an isolate snapshot,
-// so every fresh context of a warm isolate starts with it installed. It:
-// - keeps the host's storage callback and the call input in this closure
+// by us and trusted to meter. sandbox.ts runs it once per context: in a warm
+// context that then serves many calls of one contract (each __run resets the
+// per-call state below and builds the module afresh), or in a fresh context
+// per call. It:
+// - keeps the host's storage callbacks and the call input in this closure
 //   (__run receives them), where contract code cannot reach them;
 // - removes every global the subset forbids and wraps every built-in that does
 //   size-dependent work so that its gas grows with the size it touches;
@@ -16,8 +18,9 @@
   // Set per call by __run and held only in this closure.
   let hostStorageGet = null;
   let input = null;
+  let running = false;
 
-  const { apply } = Reflect;
+  const { apply, ownKeys } = Reflect;
   const {
     defineProperty,
     freeze,
@@ -42,6 +45,7 @@
   const arrayJoin = Array.prototype.join;
   const arrayPush = Array.prototype.push;
   const stringSlice = String.prototype.slice;
+  const stringIsWellFormed = String.prototype.isWellFormed;
   const engineErrors = [TypeError, RangeError, ReferenceError, SyntaxError, URIError, EvalError];
   const mathMax = Math.max;
   const mathCeil = Math.ceil;
@@ -689,9 +693,13 @@
         continue;
       frozen.add(o);
       freeze(o);
-      for (const name of getOwnPropertyNames(o)) {
+      // Symbol keys (e.g. Array.prototype[Symbol.unscopables]) and accessor
+      // functions too: a warm context must keep no mutable intrinsic.
+      for (const name of ownKeys(o)) {
         const d = getOwnPropertyDescriptor(o, name);
-        if (d !== undefined && 'value' in d) apply(arrayPush, stack, [d.value]);
+        if (d === undefined) continue;
+        if ('value' in d) apply(arrayPush, stack, [d.value]);
+        else apply(arrayPush, stack, [d.get, d.set]);
       }
       apply(arrayPush, stack, [getPrototypeOf(o)]);
     }
@@ -710,8 +718,9 @@
   deepFreeze(Object.prototype);
 
   // ---- storage, events and the call ----
-  const writes = new MapCtor();
-  const events = [];
+  // Per call: __run clears them before the contract runs.
+  let writes = new MapCtor();
+  let events = [];
   let readOnly = false;
 
   function decode(text) {
@@ -780,6 +789,9 @@
     if (typeof key !== 'string' || key.length === 0 || key.length > L.maxKeyChars) {
       fail('CONTRACT_BAD_VALUE', `${what} must be a string of 1 to ${L.maxKeyChars} characters`);
     }
+    // A lone surrogate has no UTF-8 form: two such keys would share one state key.
+    if (!apply(stringIsWellFormed, key, []))
+      fail('CONTRACT_BAD_VALUE', `${what} is not valid Unicode`);
   }
   const storage = freeze({
     get(key) {
@@ -817,37 +829,59 @@
       if (factory !== null) fail('CONTRACT_FORBIDDEN', 'a contract defines itself once');
       factory = f;
     },
-    __run(inputJson, storageGet) {
-      if (input !== null) fail('CONTRACT_FORBIDDEN', 'a context runs one call');
+    __run(inputJson, storageGet, storageGetAsync) {
+      // Not fail(): the sticky fault belongs to the call in progress.
+      if (running) throw new Fault('CONTRACT_FORBIDDEN', 'a context runs one call at a time');
+      running = true;
+      // Everything a call may leave behind is reset here; the module itself is
+      // rebuilt by factory(), so a contract's top-level bindings start afresh.
       input = jsonParse(inputJson);
-      hostStorageGet = storageGet;
+      hostStorageGet =
+        storageGetAsync === undefined
+          ? storageGet
+          : (key) => storageGetAsync.applySyncPromise(undefined, [key]);
+      fatal = null;
+      depth = 0;
+      // New objects rather than clear(): the built-ins are wrapped to charge gas.
+      writes = new MapCtor();
+      events = [];
       gasLimit = input.gasLimit;
       gasLeft = gasLimit;
       readOnly = input.readOnly;
-      let outcome;
       try {
-        const exported = factory();
-        const method = input.method;
-        if (!apply(hasOwn, exported, [method]) || typeof exported[method] !== 'function') {
-          fail('CONTRACT_NO_METHOD', `the contract exports no method ${method}`);
-        }
-        const ctx = freeze({ ...revive(jsonParse(input.context)), storage, emit });
-        const args = revive(jsonParse(input.args));
-        const value = apply(exported[method], undefined, [ctx, ...args]);
-        outcome = {
-          ok: true,
-          value: encode(value === undefined ? null : value, 'the return value'),
-        };
-      } catch (thrown) {
-        outcome = { ok: false, ...describe(thrown) };
+        return runCall();
+      } finally {
+        hostStorageGet = null;
+        input = null;
+        gasLeft = 0;
+        running = false;
       }
-      const gasUsed = gasLimit - gasLeft;
-      if (!outcome.ok) return jsonStringify({ ...outcome, gasUsed });
-      const writeList = [];
-      for (const entry of writes) apply(arrayPush, writeList, [entry]);
-      return jsonStringify({ ...outcome, gasUsed, writes: writeList, events });
     },
   };
+  function runCall() {
+    let outcome;
+    try {
+      const exported = factory();
+      const method = input.method;
+      if (!apply(hasOwn, exported, [method]) || typeof exported[method] !== 'function') {
+        fail('CONTRACT_NO_METHOD', `the contract exports no method ${method}`);
+      }
+      const ctx = freeze({ ...revive(jsonParse(input.context)), storage, emit });
+      const args = revive(jsonParse(input.args));
+      const value = apply(exported[method], undefined, [ctx, ...args]);
+      outcome = {
+        ok: true,
+        value: encode(value === undefined ? null : value, 'the return value'),
+      };
+    } catch (thrown) {
+      outcome = { ok: false, ...describe(thrown) };
+    }
+    const gasUsed = gasLimit - gasLeft;
+    if (!outcome.ok) return jsonStringify({ ...outcome, gasUsed });
+    const writeList = [];
+    for (const entry of writes) apply(arrayPush, writeList, [entry]);
+    return jsonStringify({ ...outcome, gasUsed, writes: writeList, events });
+  }
   function describe(thrown) {
     if (fatal !== null) return { code: fatal.code, message: fatal.message };
     if (thrown instanceof Fault) return { code: thrown.code, message: thrown.message };
@@ -872,5 +906,11 @@
       enumerable: false,
     });
   }
-  freeze(global);
+  // A warm context serves many calls: nothing a contract can reach may keep a
+  // change from one call to the next. Everything reachable from the global
+  // object (lower-case functions and the helpers included) and the ctx members
+  // shared by every call are frozen, deeply.
+  deepFreeze(storage);
+  deepFreeze(emit);
+  deepFreeze(global);
 })(globalThis);

@@ -176,7 +176,7 @@ describe('example contracts', () => {
           }
           return `${prints.join('\n')}\n${JSON.stringify([...storage.entries])}`;
         };
-        const fresh = new ContractSandbox();
+        const fresh = new ContractSandbox({ warmContexts: false });
         try {
           assert.equal(run(fresh), run(sandbox));
         } finally {

@@ -8,6 +8,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import {
+  ContractPayloadType,
+  decodeContractPayload,
+  encodeContractPayload,
+} from '../../src/primitives/contract.ts';
 import { compileContract } from '../../src/vm/compile.ts';
 import { ContractError } from '../../src/vm/errors.ts';
 import { type ContractValue, decodeValue, encodeValue } from '../../src/vm/values.ts';
@@ -56,6 +61,33 @@ export const CONTRACT_TARGETS: readonly FuzzTarget[] = [
     },
     encode: (v) => new TextEncoder().encode((v as { source: string }).source),
     sameValue: true,
+  },
+  {
+    name: 'contract-deploy-payload',
+    valid: fc
+      .record({
+        gasLimit: fc.integer({ min: 1, max: 4_000_000 }),
+        gasPrice: fc.bigInt({ min: 1n, max: 10n ** 12n }),
+        code: fc.constantFrom(...examples).map((s) => new TextEncoder().encode(s)),
+        args: valueArb.map((v) => new TextEncoder().encode(encodeValue([v]))),
+      })
+      .map((p) => encodeContractPayload({ kind: 'deploy', ...p }).data),
+    decode: (bytes) => decodeContractPayload({ type: ContractPayloadType.deploy, data: bytes }),
+    encode: (v) => encodeContractPayload(v as never).data,
+  },
+  {
+    name: 'contract-call-payload',
+    valid: fc
+      .record({
+        contractId: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        gasLimit: fc.integer({ min: 1, max: 4_000_000 }),
+        gasPrice: fc.bigInt({ min: 1n, max: 10n ** 12n }),
+        method: fc.stringMatching(/^[A-Za-z_$][A-Za-z0-9_$]{0,20}$/),
+        args: valueArb.map((v) => new TextEncoder().encode(encodeValue([v]))),
+      })
+      .map((p) => encodeContractPayload({ kind: 'call', ...p }).data),
+    decode: (bytes) => decodeContractPayload({ type: ContractPayloadType.call, data: bytes }),
+    encode: (v) => encodeContractPayload(v as never).data,
   },
   {
     name: 'contract-value',
