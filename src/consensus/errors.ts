@@ -17,6 +17,8 @@ export const VerificationCodes = {
   TX_DUPLICATE_INPUT: 100,
   TX_OUTPUTS_OUT_OF_RANGE: 100,
   TX_UNKNOWN_PAYLOAD: 100,
+  /** A lock type the encoding knows but the chain does not enforce yet (a newer node's output). */
+  TX_LOCK_NOT_ACTIVE: 10,
   TX_INPUT_MISSING: 0,
   TX_IMMATURE_SPEND: 10,
   TX_NOT_FINAL: 0,

@@ -46,6 +46,15 @@ export function checkTxSanity(tx: Transaction, params: ConsensusParams): void {
   } catch {
     throw new VerificationError('TX_OUTPUTS_OUT_OF_RANGE', `outputs sum above ${MAX_MONEY}`, id());
   }
+  // Contract locks exist in the encoding, but blocks do not run contracts yet:
+  // coins locked to one now could never be spent, so none may be created.
+  if (tx.outputs.some((o) => o.lock.type !== LockType.pubkeyHash)) {
+    throw new VerificationError(
+      'TX_LOCK_NOT_ACTIVE',
+      'an output is locked to a contract, and contracts do not run in blocks yet',
+      id(),
+    );
+  }
   const seen = new Set<string>();
   for (const input of tx.inputs) {
     const key = bytesKey(outpointKey(input.prevout));

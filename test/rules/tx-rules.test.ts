@@ -11,7 +11,7 @@ import { VerificationError } from '../../src/consensus/errors.ts';
 import { checkTxInputs } from '../../src/consensus/tx-rules.ts';
 import { MempoolError } from '../../src/mempool/errors.ts';
 import { MAX_MONEY } from '../../src/primitives/amount.ts';
-import { pubkeyLock } from '../../src/primitives/lock.ts';
+import { LockType, pubkeyLock } from '../../src/primitives/lock.ts';
 import { Transaction, TX_VERSION, type TxOutput } from '../../src/primitives/transaction.ts';
 import {
   alice,
@@ -109,6 +109,16 @@ describe('transaction rules, through block connect and mempool admission', () =>
       const [c] = await coins(r);
       const tx = r.tx([c!], [toBob(MAX_MONEY), toBob(1n)]);
       await rejectedEverywhere(r, tx, 'TX_OUTPUTS_OUT_OF_RANGE');
+    }));
+
+  it('TX_LOCK_NOT_ACTIVE: an output locked to a contract, before contracts run in blocks', () =>
+    withRuleChain(async (r) => {
+      const [c] = await coins(r);
+      const toContract: TxOutput = {
+        amount: c!.output.amount - 5000n,
+        lock: { type: LockType.contract, hash: new Uint8Array(32).fill(7) },
+      };
+      await rejectedEverywhere(r, r.tx([c!], [toContract]), 'TX_LOCK_NOT_ACTIVE');
     }));
 
   it('TX_DUPLICATE_INPUT: one outpoint twice in one transaction', () =>
