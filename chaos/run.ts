@@ -119,13 +119,16 @@ async function runOne(
   let load: LoadGenerator | null = null;
   let checker: NodeJS.Timeout | null = null;
   try {
-    net = ChaosNetwork.create(scenario.nodes);
+    net = ChaosNetwork.create(scenario.validators + (scenario.fullNodes ?? 0));
     current = { net, cluster: null };
     report.log(
       'note',
       `network ${net.id}: bridge ${net.bridge}, ${net.nodes.map((n) => `${n.ns}=${n.address}`).join(', ')}`,
     );
-    cluster = new ChaosCluster(net, dir, { blockIntervalMs: Number(values['block-interval']) });
+    cluster = new ChaosCluster(net, dir, {
+      blockIntervalMs: Number(values['block-interval']),
+      validators: scenario.validators,
+    });
     current = { net, cluster };
     cluster.init();
     cluster.startAll();

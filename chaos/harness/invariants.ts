@@ -4,7 +4,10 @@ import type { ChaosCluster } from './cluster.ts';
 import { sleep } from './load.ts';
 import type { ScenarioReport } from './report.ts';
 
-/** No two nodes hold different blocks (or UTXO roots) at any height they both have. */
+/**
+ * No two nodes hold different blocks (or UTXO roots) at any height they both
+ * have, now or compared with what any node answered at an earlier check.
+ */
 export async function checkNoFork(
   apis: readonly NodeApi[],
   report: ScenarioReport,
@@ -29,6 +32,20 @@ export async function checkNoFork(
         `could not read every node's headers: ${(error as Error).message}`,
       );
     return !final;
+  }
+  for (const [n, chain] of chains.entries()) {
+    for (const header of chain) {
+      const seen = report.seenHashes.get(header.height);
+      if (seen === undefined) report.seenHashes.set(header.height, header.hash);
+      else if (seen !== header.hash) {
+        report.check(
+          'no fork',
+          false,
+          `a node (${live[n]!.baseUrl}) holds ${header.hash.slice(0, 16)} at height ${header.height}, another held ${seen.slice(0, 16)} earlier`,
+        );
+        return false;
+      }
+    }
   }
   for (let h = 0; h < common; h++) {
     const first = chains[0]![h];

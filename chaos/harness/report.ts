@@ -20,6 +20,11 @@ export class ScenarioReport {
   readonly recoveriesMs: number[] = [];
   /** Resident memory per node, with each node's process generation (a restart starts a new one). */
   readonly memory: Array<{ atMs: number; rssMb: number[]; starts: number[] }> = [];
+  /**
+   * The first block hash any node showed at each height: a later answer with
+   * another hash is a fork even if the first node is down by then.
+   */
+  readonly seenHashes = new Map<number, string>();
   readonly scenario: string;
   readonly purpose: string;
   private readonly startedAt = Date.now();
