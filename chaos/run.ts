@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { NodeApi } from './harness/api.ts';
 import { ChaosCluster } from './harness/cluster.ts';
 import {
+  awaitProgress,
   checkCommittedEverywhere,
   checkMemory,
   checkNoFork,
@@ -176,7 +177,13 @@ async function runOne(
     net.heal();
     for (const n of cluster.nodes) if (n.process === null) cluster.start(n.net.index);
     for (const n of cluster.nodes) if (n.paused) cluster.resume(n.net.index);
-    await sleep(3_000);
+    await awaitProgress(
+      apis,
+      report,
+      20_000,
+      'the end of the scenario (all nodes up and connected)',
+      cluster.nodes.map((n) => n.net.index),
+    );
     await checkNoFork(apis, report, true);
     await checkCommittedEverywhere(apis, load.committed, report);
     checkMemory(report, { maxGrowth: 1.0, maxMb: 1_500 });

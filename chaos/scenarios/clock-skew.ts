@@ -23,6 +23,7 @@ export const scenario: Scenario = {
         report,
         recoveryBoundMs,
         `start of node${skewed} with a skewed clock`,
+        [skewed],
       );
       const [from] = await tipsOf(apis, [0]);
       await expectProgress(
@@ -47,6 +48,6 @@ export const scenario: Scenario = {
     cluster.node(skewed).env = {};
     cluster.start(skewed);
     report.log('heal', `node${skewed} restarted with the real clock`);
-    await awaitProgress(apis, report, recoveryBoundMs, `clock of node${skewed} restored`);
+    await awaitProgress(apis, report, recoveryBoundMs, `clock of node${skewed} restored`, [skewed]);
   },
 };

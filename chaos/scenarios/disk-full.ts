@@ -19,7 +19,7 @@ export const scenario: Scenario = {
     cluster.mountTmpfs(victim, 64);
     cluster.start(victim);
     report.log('note', `node${victim} restarted on a 64 MB tmpfs data directory`);
-    await awaitProgress(apis, report, recoveryBoundMs, `node${victim} on tmpfs`);
+    await awaitProgress(apis, report, recoveryBoundMs, `node${victim} on tmpfs`, [victim]);
     const logBefore = readFileSync(node.logPath, 'utf8').length;
     const filled = cluster.fillDisk(victim);
     report.log('fault', `node${victim}'s disk filled (${(filled / 1e6).toFixed(1)} MB written)`);
@@ -72,6 +72,7 @@ export const scenario: Scenario = {
       report,
       recoveryBoundMs,
       `node${victim} rejoining after space was freed`,
+      [victim],
     );
   },
 };

@@ -32,7 +32,7 @@ export const scenario: Scenario = {
       );
       cluster.start(i);
       report.log('heal', `node${i} started`);
-      await awaitProgress(apis, report, recoveryBoundMs, `restart of node${i}`);
+      await awaitProgress(apis, report, recoveryBoundMs, `restart of node${i}`, [i]);
     }
   },
 };

@@ -26,7 +26,7 @@ export const scenario: Scenario = {
       await sleep(Math.floor(random() * 2_000));
       cluster.start(victim);
       report.log('heal', `node${victim} restarted`);
-      await awaitProgress(apis, report, recoveryBoundMs, `restart of node${victim}`);
+      await awaitProgress(apis, report, recoveryBoundMs, `restart of node${victim}`, [victim]);
       await sleep(Math.floor(random() * 2_000));
     }
   },
