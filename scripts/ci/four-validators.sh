@@ -20,6 +20,9 @@ cleanup() {
   podman network rm -f "$tag" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
+# podman without systemd cannot schedule health checks; its complaint is noise here.
+quiet() { "$@" 2> >(grep -v 'systemd connection' >&2); }
 pass=0
 ok() { pass=$((pass + 1)); echo "  ok $pass - $*"; }
 fail() {
@@ -28,9 +31,9 @@ fail() {
   exit 1
 }
 rpc() { echo "http://127.0.0.1:$((BASE + 10 * $1))"; }
-height() { curl -fsS --max-time 3 "$(rpc "$1")/api/v1/chain/tip" | "$NODE24" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).height))' 2>/dev/null || echo -1; }
+height() { curl -fs --max-time 3 "$(rpc "$1")/api/v1/chain/tip" | "$NODE24" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).height))' 2>/dev/null || echo -1; }
 # "hash proposer" per line for heights 1..$2 of node $1
-chain() { curl -fsS --max-time 5 "$(rpc "$1")/api/v1/headers?from=1&count=$2" | "$NODE24" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const h of JSON.parse(s).headers)console.log(h.hash,h.proposer)})'; }
+chain() { curl -fs --max-time 5 "$(rpc "$1")/api/v1/headers?from=1&count=$2" | "$NODE24" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const h of JSON.parse(s).headers)console.log(h.hash,h.proposer)})'; }
 wait_height() { # min-height seconds nodes...
   local want=$1 deadline=$((SECONDS + $2)); shift 2
   for i in "$@"; do
@@ -41,7 +44,15 @@ wait_height() { # min-height seconds nodes...
   done
 }
 
-peer_id() { "$NODE24" --input-type=module -e "const { peerIdentity } = await import('./src/p2p/index.ts'); console.log(await peerIdentity(process.argv[1]))" "k8s/compose/keys/p2p-identity-$1.key"; }
+# From a copy: peerIdentity tightens the key file's mode to 0600, and the
+# containers (uid 10001) must still read the checked-in files.
+peer_id() {
+  local tmp
+  tmp=$(mktemp)
+  cp "k8s/compose/keys/p2p-identity-$1.key" "$tmp"
+  "$NODE24" --input-type=module -e "const { peerIdentity } = await import('./src/p2p/index.ts'); console.log(await peerIdentity(process.argv[1]))" "$tmp"
+  rm -f "$tmp"
+}
 peers=()
 for i in 0 1 2 3; do peers+=("/ip4/$SUBNET.$((10 + i))/tcp/8646/p2p/$(peer_id "$i")"); done
 
@@ -50,7 +61,7 @@ run_validator() { # index
   for j in 0 1 2 3; do [ "$j" = "$i" ] || boot+=("${peers[$j]}"); done
   containers+=("$tag-v$i")
   # The same steps as compose.yaml's entrypoint and the chart's init container.
-  podman run -d --name "$tag-v$i" --network "$tag" --ip "$SUBNET.$((10 + i))" \
+  quiet podman run -d --name "$tag-v$i" --network "$tag" --ip "$SUBNET.$((10 + i))" \
     --read-only --cap-drop=ALL --security-opt=no-new-privileges --user 10001:10001 --tmpfs /tmp \
     --stop-timeout 30 -v "$PWD/k8s/compose:/network:ro" -v "$tag-data-$i:/data" \
     -p "127.0.0.1:$((BASE + 10 * i)):8645" \
@@ -60,7 +71,8 @@ run_validator() { # index
       [ -f /data/genesis.json ] || node /app/bin/utxod.js init --datadir /data --genesis /network/genesis.json >/dev/null
       mkdir -p /data/keys && chmod 700 /data/keys
       for k in validator-$UTXOD_INDEX.json:validator.json p2p-identity-$UTXOD_INDEX.key:p2p-identity.key; do
-        cp "/network/keys/${k%%:*}" "/data/keys/${k#*:}" && chmod 600 "/data/keys/${k#*:}"
+        cp "/network/keys/${k%%:*}" "/data/keys/${k#*:}"
+        chmod 600 "/data/keys/${k#*:}"
       done
       exec /usr/bin/tini -- node /app/bin/utxod.js start --datadir /data' >/dev/null
 }
@@ -82,13 +94,15 @@ proposers=$(chain 0 20 | awk '{print $2}' | sort -u | wc -l)
 [ "$proposers" = 4 ] || fail "$proposers distinct proposers in heights 1..20, wanted all 4"
 ok "every validator proposed blocks in heights 1..20"
 
-podman stop -t 30 "$tag-v3" >/dev/null
+quiet podman stop -t 30 "$tag-v3" >/dev/null
+code=$(podman inspect "$tag-v3" --format '{{.State.ExitCode}}')
+[ "$code" = 0 ] || fail "validator-3 exit code $code after SIGTERM"
 stopped=$(height 0)
 t0=$SECONDS
 wait_height $((stopped + 5)) 60 0 1 2
-ok "validator-3 stopped at height $stopped: the other three committed 5 more blocks in $((SECONDS - t0)) s"
+ok "validator-3 stopped (exit 0) at height $stopped: the other three committed 5 more blocks in $((SECONDS - t0)) s"
 
-podman start "$tag-v3" >/dev/null
+quiet podman start "$tag-v3" >/dev/null
 target=$(height 0)
 t0=$SECONDS
 wait_height "$target" 120 3
