@@ -175,14 +175,15 @@ async function runOne(
     );
     // Every node up, unpartitioned, and caught up before the final checks.
     net.heal();
-    for (const n of cluster.nodes) if (n.process === null) cluster.start(n.net.index);
+    const started = cluster.nodes.filter((n) => n.process === null).map((n) => n.net.index);
+    for (const i of started) cluster.start(i);
     for (const n of cluster.nodes) if (n.paused) cluster.resume(n.net.index);
     await awaitProgress(
       apis,
       report,
       20_000,
       'the end of the scenario (all nodes up and connected)',
-      cluster.nodes.map((n) => n.net.index),
+      started,
     );
     await checkNoFork(apis, report, true);
     await checkCommittedEverywhere(apis, load.committed, report);
