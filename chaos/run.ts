@@ -148,7 +148,9 @@ async function runOne(
     load = new LoadGenerator(live, { dir, lanes: 20 });
     await load.prepare(info.chainId, info.addressPrefix);
     load.start();
-    report.log('note', 'load started');
+    // A few seconds of load before the first fault, so transactions are in flight when it hits.
+    await sleep(5_000);
+    report.log('note', `load started (${load.committed.size} committed before the first fault)`);
     const c = cluster;
     checker = setInterval(() => {
       sampleMemory(c, report);
