@@ -332,7 +332,19 @@ export class ChaosCluster {
         if (node.process !== null) await this.signalAndWait(node.net.index, 'SIGTERM', 15_000);
       }),
     );
-    for (const node of this.nodes) this.unmountTmpfs(node.net.index);
+    for (const node of this.nodes) {
+      try {
+        this.unmountTmpfs(node.net.index);
+      } catch (error) {
+        // Teardown must go on (namespaces, bridge): detach the mount, the data on it is lost.
+        process.stderr.write(
+          `${node.name}: keeping its tmpfs data failed (${(error as Error).message}); lazy unmount\n`,
+        );
+        if (node.tmpfsMb !== null)
+          execFileSync('umount', ['-l', node.datadir], { stdio: 'ignore' });
+        node.tmpfsMb = null;
+      }
+    }
     for (const log of this.logStreams.values()) log.end();
   }
 
