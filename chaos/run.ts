@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { NodeApi } from './harness/api.ts';
 import { ChaosCluster } from './harness/cluster.ts';
 import {
+  awaitProgress,
   checkCommittedEverywhere,
   checkMemory,
   checkNoFork,
@@ -119,13 +120,16 @@ async function runOne(
   let load: LoadGenerator | null = null;
   let checker: NodeJS.Timeout | null = null;
   try {
-    net = ChaosNetwork.create(scenario.nodes);
+    net = ChaosNetwork.create(scenario.validators + (scenario.fullNodes ?? 0));
     current = { net, cluster: null };
     report.log(
       'note',
       `network ${net.id}: bridge ${net.bridge}, ${net.nodes.map((n) => `${n.ns}=${n.address}`).join(', ')}`,
     );
-    cluster = new ChaosCluster(net, dir, { blockIntervalMs: Number(values['block-interval']) });
+    cluster = new ChaosCluster(net, dir, {
+      blockIntervalMs: Number(values['block-interval']),
+      validators: scenario.validators,
+    });
     current = { net, cluster };
     cluster.init();
     cluster.startAll();
@@ -144,7 +148,9 @@ async function runOne(
     load = new LoadGenerator(live, { dir, lanes: 20 });
     await load.prepare(info.chainId, info.addressPrefix);
     load.start();
-    report.log('note', 'load started');
+    // A few seconds of load before the first fault, so transactions are in flight when it hits.
+    await sleep(5_000);
+    report.log('note', `load started (${load.committed.size} committed before the first fault)`);
     const c = cluster;
     checker = setInterval(() => {
       sampleMemory(c, report);
@@ -171,9 +177,16 @@ async function runOne(
     );
     // Every node up, unpartitioned, and caught up before the final checks.
     net.heal();
-    for (const n of cluster.nodes) if (n.process === null) cluster.start(n.net.index);
+    const started = cluster.nodes.filter((n) => n.process === null).map((n) => n.net.index);
+    for (const i of started) cluster.start(i);
     for (const n of cluster.nodes) if (n.paused) cluster.resume(n.net.index);
-    await sleep(3_000);
+    await awaitProgress(
+      apis,
+      report,
+      20_000,
+      'the end of the scenario (all nodes up and connected)',
+      started,
+    );
     await checkNoFork(apis, report, true);
     await checkCommittedEverywhere(apis, load.committed, report);
     checkMemory(report, { maxGrowth: 1.0, maxMb: 1_500 });

@@ -5,6 +5,8 @@ export interface HeaderView {
   readonly hash: string;
   readonly height: number;
   readonly utxoRoot: string;
+  /** The proposer's validator key, hex. */
+  readonly proposer: string;
 }
 
 export class NodeApi {

@@ -1,11 +1,26 @@
 /**
- * Real `utxod` processes, one per namespace of a ChaosNetwork: data
- * directories initialised with one shared genesis, each node started inside
- * its namespace on its own address, logs kept in the run folder, and the
- * faults that act on processes (kill -9, pause, resume, restart).
+ * Real `utxod` processes, one per namespace of a ChaosNetwork: N validators
+ * whose data directories `utxod testnet init` lays out (one genesis naming
+ * all N keys, equal power), plus optional full nodes initialised from that
+ * genesis; each node started inside its namespace on its own address, logs
+ * kept in the run folder, and the faults that act on processes (kill -9,
+ * pause, resume, restart) or their surroundings (environment such as a clock
+ * offset, a small tmpfs data directory).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  createWriteStream,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statfsSync,
+  type WriteStream,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChaosNetwork, NetNode } from './netns.ts';
@@ -23,15 +38,30 @@ export interface ClusterNode {
   readonly rpcUrl: string;
   readonly metricsUrl: string;
   readonly isValidator: boolean;
+  /** The validator's public key (hex) as block headers name their proposer; null for a full node. */
+  readonly validatorKey: string | null;
   /** An operator token minted offline from this node's own signing keys. */
   token: string;
   process: ChildProcess | null;
   paused: boolean;
   starts: number;
+  /** Extra environment for the next start (e.g. UTXOD_CLOCK_OFFSET_MS). */
+  env: Record<string, string>;
+  /** The tmpfs mounted on the data directory, if any (unmounted at teardown). */
+  tmpfsMb: number | null;
+  /** Exit code or signal of the last process that ended, for scenarios that expect a stop. */
+  lastExit: { code: number | null; signal: NodeJS.Signals | null } | null;
 }
 
 function utxod(args: string[]): string {
   return execFileSync(process.execPath, [UTXOD_BIN, ...args], { encoding: 'utf8' }).trim();
+}
+
+export interface ClusterOptions {
+  readonly blockIntervalMs: number;
+  /** The first `validators` nodes of the network are validators, the rest full nodes. */
+  readonly validators: number;
+  readonly extraArgs?: readonly string[];
 }
 
 export class ChaosCluster {
@@ -41,31 +71,62 @@ export class ChaosCluster {
 
   readonly net: ChaosNetwork;
   readonly dir: string;
-  private readonly opts: { blockIntervalMs: number; extraArgs?: readonly string[] };
+  private readonly opts: ClusterOptions;
 
-  constructor(
-    net: ChaosNetwork,
-    dir: string,
-    opts: { blockIntervalMs: number; extraArgs?: readonly string[] },
-  ) {
+  constructor(net: ChaosNetwork, dir: string, opts: ClusterOptions) {
+    if (opts.validators < 1 || opts.validators > net.nodes.length)
+      throw new Error(`${opts.validators} validators on a network of ${net.nodes.length} nodes`);
     this.net = net;
     this.dir = dir;
     this.opts = opts;
   }
 
+  get validatorCount(): number {
+    return this.opts.validators;
+  }
+
   /**
-   * Node 0 is the devnet validator (its genesis names it); the others join
-   * with that genesis as full nodes. Every node bootstraps to every other.
+   * The validators come from `utxod testnet init` (the same genesis builder
+   * `utxod testnet` uses: N keys, equal power, the devnet allocations, so the
+   * load generator's premined account exists); its loopback addresses in
+   * each utxod.json are overridden by the flags `start` passes. Full nodes
+   * join with that genesis. Every node bootstraps to every other.
    */
   init(): void {
     mkdirSync(join(this.dir, 'logs'), { recursive: true });
+    const netDir = join(this.dir, 'data', 'testnet');
+    utxod([
+      'testnet',
+      'init',
+      '--out',
+      netDir,
+      '--validators',
+      String(this.opts.validators),
+      '--block-interval',
+      String(this.opts.blockIntervalMs),
+    ]);
+    const layout = JSON.parse(readFileSync(join(netDir, 'testnet.json'), 'utf8')) as {
+      nodes: Array<{ datadir: string; peerId: string; validatorKey: string }>;
+    };
     for (const net of this.net.nodes) {
       const name = `node${net.index}`;
-      const datadir = join(this.dir, 'data', name);
-      const genesis =
-        net.index === 0 ? [] : ['--genesis', join(this.nodes[0]!.datadir, 'genesis.json')];
-      utxod(['init', '--datadir', datadir, ...genesis]);
-      const peerId = utxod(['peers', 'id', '--datadir', datadir]).split('\n').pop() ?? '';
+      const validator = layout.nodes[net.index];
+      let datadir: string;
+      let peerId: string;
+      if (validator !== undefined) {
+        datadir = validator.datadir;
+        peerId = validator.peerId;
+      } else {
+        datadir = join(this.dir, 'data', name);
+        utxod([
+          'init',
+          '--datadir',
+          datadir,
+          '--genesis',
+          join(layout.nodes[0]!.datadir, 'genesis.json'),
+        ]);
+        peerId = utxod(['peers', 'id', '--datadir', datadir]).split('\n').pop() ?? '';
+      }
       this.bootstrap.push(`/ip4/${net.address}/tcp/${P2P_PORT}/p2p/${peerId}`);
       this.nodes.push({
         net,
@@ -74,7 +135,8 @@ export class ChaosCluster {
         logPath: join(this.dir, 'logs', `${name}.log`),
         rpcUrl: `http://${net.address}:${RPC_PORT}`,
         metricsUrl: `http://${net.address}:${METRICS_PORT}`,
-        isValidator: net.index === 0,
+        isValidator: validator !== undefined,
+        validatorKey: validator?.validatorKey ?? null,
         token:
           utxod(['token', 'issue', '--datadir', datadir, '--role', 'operator', '--ttl', '6h'])
             .split('\n')
@@ -82,6 +144,9 @@ export class ChaosCluster {
         process: null,
         paused: false,
         starts: 0,
+        env: {},
+        tmpfsMb: null,
+        lastExit: null,
       });
     }
   }
@@ -125,13 +190,15 @@ export class ChaosCluster {
     // `ip netns exec` execs the command, so the child's pid is the node's pid.
     const child = spawn('ip', ['netns', 'exec', node.net.ns, process.execPath, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...node.env },
     });
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     node.process = child;
     node.paused = false;
     node.starts++;
-    child.once('exit', () => {
+    child.once('exit', (code, signal) => {
+      node.lastExit = { code, signal };
       if (node.process === child) node.process = null;
     });
   }
@@ -186,11 +253,75 @@ export class ChaosCluster {
     return node;
   }
 
+  /**
+   * Moves a stopped node's data directory onto a tmpfs of `mb` megabytes
+   * mounted on the same path, so that `fillDisk` can make it run out of space.
+   */
+  mountTmpfs(index: number, mb: number): void {
+    const node = this.node(index);
+    if (node.process !== null) throw new Error(`${node.name} must be stopped to move its data`);
+    if (node.tmpfsMb !== null) return;
+    const aside = `${node.datadir}.before-tmpfs`;
+    renameSync(node.datadir, aside);
+    mkdirSync(node.datadir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${mb}m,mode=0700`, 'tmpfs', node.datadir]);
+    node.tmpfsMb = mb;
+    cpSync(aside, node.datadir, { recursive: true });
+    rmSync(aside, { recursive: true, force: true });
+  }
+
+  /** Fills the node's tmpfs up to the last byte; returns the bytes written. */
+  fillDisk(index: number): number {
+    const node = this.node(index);
+    if (node.tmpfsMb === null) throw new Error(`${node.name} has no tmpfs to fill`);
+    const { bavail, bsize } = statfsSync(node.datadir);
+    const bytes = Number(bavail) * Number(bsize);
+    const fd = openSync(this.fillerPath(index), 'w');
+    const chunk = Buffer.alloc(1 << 20);
+    let written = 0;
+    try {
+      // Written, not fallocated: the node must meet ENOSPC exactly as on a real full disk.
+      while (written < bytes)
+        written += writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - written));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+    } finally {
+      closeSync(fd);
+    }
+    return written;
+  }
+
+  freeDisk(index: number): void {
+    rmSync(this.fillerPath(index), { force: true });
+  }
+
+  private fillerPath(index: number): string {
+    return join(this.node(index).datadir, 'chaos-disk-filler');
+  }
+
+  /** Copies a stopped node's data off its tmpfs back to disk and unmounts it (kept for the report). */
+  unmountTmpfs(index: number): void {
+    const node = this.node(index);
+    if (node.tmpfsMb === null) return;
+    this.freeDisk(index);
+    const saved = `${node.datadir}.from-tmpfs`;
+    cpSync(node.datadir, saved, { recursive: true });
+    execFileSync('umount', [node.datadir]);
+    node.tmpfsMb = null;
+    rmSync(node.datadir, { recursive: true, force: true });
+    renameSync(saved, node.datadir);
+  }
+
   /** Last resort when the harness itself fails: SIGKILL every node now. */
   killAllNow(): void {
     for (const node of this.nodes) {
       node.process?.kill('SIGKILL');
       node.process = null;
+      if (node.tmpfsMb !== null) {
+        // Lazy: the killed process may not have released the mount yet.
+        execFileSync('umount', ['-l', node.datadir], { stdio: 'ignore' });
+        node.tmpfsMb = null;
+      }
     }
   }
 
@@ -201,6 +332,19 @@ export class ChaosCluster {
         if (node.process !== null) await this.signalAndWait(node.net.index, 'SIGTERM', 15_000);
       }),
     );
+    for (const node of this.nodes) {
+      try {
+        this.unmountTmpfs(node.net.index);
+      } catch (error) {
+        // Teardown must go on (namespaces, bridge): detach the mount, the data on it is lost.
+        process.stderr.write(
+          `${node.name}: keeping its tmpfs data failed (${(error as Error).message}); lazy unmount\n`,
+        );
+        if (node.tmpfsMb !== null)
+          execFileSync('umount', ['-l', node.datadir], { stdio: 'ignore' });
+        node.tmpfsMb = null;
+      }
+    }
     for (const log of this.logStreams.values()) log.end();
   }
 

@@ -18,8 +18,15 @@ export class ScenarioReport {
   readonly timeline: TimelineEntry[] = [];
   readonly invariants: InvariantResult[] = [];
   readonly recoveriesMs: number[] = [];
+  /** From a node's process start to its API answering (not part of recovery). */
+  readonly startupsMs: number[] = [];
   /** Resident memory per node, with each node's process generation (a restart starts a new one). */
   readonly memory: Array<{ atMs: number; rssMb: number[]; starts: number[] }> = [];
+  /**
+   * The first block hash any node showed at each height: a later answer with
+   * another hash is a fork even if the first node is down by then.
+   */
+  readonly seenHashes = new Map<number, string>();
   readonly scenario: string;
   readonly purpose: string;
   private readonly startedAt = Date.now();
@@ -59,6 +66,7 @@ export class ScenarioReport {
       passed: this.passed,
       recoveriesMs: this.recoveriesMs,
       maxRecoveryMs: this.recoveriesMs.length === 0 ? null : Math.max(...this.recoveriesMs),
+      startupsMs: this.startupsMs,
       invariants: this.invariants,
       memory: this.memory,
       timeline: this.timeline,
@@ -72,6 +80,7 @@ export class ScenarioReport {
       `- date: ${summary.date}`,
       `- duration: ${(summary.durationMs / 1000).toFixed(1)} s`,
       `- recoveries: ${this.recoveriesMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ') || 'none measured'}`,
+      `- node startups (start to API answering): ${this.startupsMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ') || 'none'}`,
       '',
       '## Invariants',
       '',

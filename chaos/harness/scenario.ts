@@ -24,7 +24,10 @@ export interface Scenario {
   readonly name: string;
   /** One line: what it breaks and what must hold. */
   readonly purpose: string;
-  readonly nodes: number;
+  /** Validators (equal power, one genesis), nodes 0..validators-1. */
+  readonly validators: number;
+  /** Full nodes after the validators (default 0). */
+  readonly fullNodes?: number;
   /** Part of the short subset CI runs. */
   readonly ci: boolean;
   readonly defaultSeconds: number;

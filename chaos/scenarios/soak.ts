@@ -7,7 +7,7 @@ export const scenario: Scenario = {
   name: 'soak',
   purpose:
     'the network under steady load for --seconds (minutes in CI, hours by hand); memory must not grow beyond the bound',
-  nodes: 3,
+  validators: 4,
   ci: false,
   defaultSeconds: 120,
   async run({ cluster, load, report, seconds }) {

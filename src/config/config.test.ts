@@ -64,6 +64,19 @@ describe('config', () => {
     });
   });
 
+  it('takes a signed test-only clock offset and refuses one above the bound', () => {
+    withDir((dir) => {
+      assert.equal(loadConfig(dir, {}, { UTXOD_CLOCK_OFFSET_MS: '-30000' }).clockOffsetMs, -30_000);
+      assert.equal(loadConfig(dir, { clockOffsetMs: 30_000 }, {}).clockOffsetMs, 30_000);
+      assert.throws(
+        () => loadConfig(dir, {}, { UTXOD_CLOCK_OFFSET_MS: '300001' }),
+        /clockOffsetMs .* must be an integer from -300000 to 300000/,
+      );
+      assert.throws(() => loadConfig(dir, { clockOffsetMs: -300_001 }, {}), /clockOffsetMs/);
+      assert.doesNotMatch(defaultConfigFile(), /clockOffsetMs/);
+    });
+  });
+
   it('maps keys to UTXOD_ environment names', () => {
     assert.equal(envName('utxoCacheMb'), 'UTXOD_UTXO_CACHE_MB');
   });

@@ -83,7 +83,16 @@ export interface NodeConfig {
   readonly maxInboundPerIp: number;
   /** How long a misbehaving peer stays banned. */
   readonly banDurationMs: number;
+  /**
+   * TEST ONLY (chaos clock-skew scenario): shifts this process's wall clock
+   * by this many milliseconds, as a host with a wrong clock would. Bounded
+   * to +-MAX_CLOCK_OFFSET_MS; never set it on a real node.
+   */
+  readonly clockOffsetMs: number;
 }
+
+/** Largest test-only clock offset: a few times the tolerated block-time drift, not hours. */
+export const MAX_CLOCK_OFFSET_MS = 300_000;
 
 export const CONFIG_FILE = 'utxod.json';
 
@@ -133,6 +142,7 @@ export const DEFAULT_CONFIG: Omit<NodeConfig, 'datadir'> = {
   maxConnections: 50,
   maxInboundPerIp: 8,
   banDurationMs: 24 * 3_600_000,
+  clockOffsetMs: 0,
 };
 
 type Parser = (value: unknown, key: string, source: string) => unknown;
@@ -143,6 +153,16 @@ const int =
     const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
     if (!Number.isSafeInteger(n) || (n as number) < min || (n as number) > max) {
       throw new ConfigError(key, `an integer from ${min} to ${max}`, source, value);
+    }
+    return n;
+  };
+
+const signedInt =
+  (bound: number): Parser =>
+  (value, key, source) => {
+    const n = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+    if (!Number.isSafeInteger(n) || Math.abs(n as number) > bound) {
+      throw new ConfigError(key, `an integer from -${bound} to ${bound}`, source, value);
     }
     return n;
   };
@@ -300,6 +320,7 @@ const PARSERS: Record<keyof Omit<NodeConfig, 'datadir'>, Parser> = {
   maxConnections: int(1, 10_000),
   maxInboundPerIp: int(1, 10_000),
   banDurationMs: int(1000, 365 * 86_400_000),
+  clockOffsetMs: signedInt(MAX_CLOCK_OFFSET_MS),
 };
 
 export const CONFIG_KEYS = Object.keys(PARSERS) as Array<keyof typeof PARSERS>;
@@ -355,6 +376,8 @@ export function loadConfig(
 export function defaultConfigFile(): string {
   const doc: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
+    // Test-only keys stay out of the file operators read and edit.
+    if (key === 'clockOffsetMs') continue;
     const value = DEFAULT_CONFIG[key];
     doc[key] = typeof value === 'bigint' ? value.toString() : value;
   }

@@ -33,6 +33,7 @@ import { BlockSyncer, createSyncMetrics, PacedClient } from '../p2p/sync/index.t
 import { Database } from '../storage/index.ts';
 import { toHex } from '../util/index.ts';
 import { BlockProducer } from './block-producer.ts';
+import { applyClockOffset } from './clock-offset.ts';
 import { CloseStack } from './close-stack.ts';
 import { type DataPaths, dataPaths, loadGenesis, loadValidatorKey } from './datadir.ts';
 
@@ -110,6 +111,7 @@ export class UtxoNode {
    */
   static async init(config: NodeConfig, modules: { logger: Logger }): Promise<UtxoNode> {
     const { logger } = modules;
+    applyClockOffset(config.clockOffsetMs, logger);
     const paths = dataPaths(config.datadir);
     const genesis = loadGenesis(paths);
     const closers = new CloseStack();
