@@ -83,6 +83,14 @@ export interface NodeConfig {
   readonly maxInboundPerIp: number;
   /** How long a misbehaving peer stays banned. */
   readonly banDurationMs: number;
+  /**
+   * Write a snapshot every this many blocks; 0 never, -1 (default) decides by
+   * role: off on validators (a snapshot reads the whole UTXO set, which must
+   * not compete with signing), every 1000 blocks on other nodes (seeds).
+   */
+  readonly snapshotInterval: number;
+  /** Snapshots kept on disk; older ones are deleted. */
+  readonly snapshotKeep: number;
 }
 
 export const CONFIG_FILE = 'utxod.json';
@@ -133,6 +141,8 @@ export const DEFAULT_CONFIG: Omit<NodeConfig, 'datadir'> = {
   maxConnections: 50,
   maxInboundPerIp: 8,
   banDurationMs: 24 * 3_600_000,
+  snapshotInterval: -1,
+  snapshotKeep: 2,
 };
 
 type Parser = (value: unknown, key: string, source: string) => unknown;
@@ -300,6 +310,8 @@ const PARSERS: Record<keyof Omit<NodeConfig, 'datadir'>, Parser> = {
   maxConnections: int(1, 10_000),
   maxInboundPerIp: int(1, 10_000),
   banDurationMs: int(1000, 365 * 86_400_000),
+  snapshotInterval: int(-1, 100_000_000),
+  snapshotKeep: int(1, 1000),
 };
 
 export const CONFIG_KEYS = Object.keys(PARSERS) as Array<keyof typeof PARSERS>;

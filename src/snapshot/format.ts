@@ -27,8 +27,8 @@ const MANIFEST_MAGIC = new TextEncoder().encode('UTXOSNAP');
 /** Upper bound of one chunk on disk and on the wire (below libp2p's 4 MiB stream buffers). */
 export const MAX_CHUNK_BYTES = 3 * 1024 * 1024;
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
-/** 2^20 chunks of up to 3 MiB: 3 TiB, far above any UTXO set this node can hold. */
-export const MAX_CHUNKS = 1 << 20;
+/** 2^15 chunks of up to 3 MiB (96 GiB), so a manifest (block + hashes) fits one 4 MiB p2p frame. */
+export const MAX_CHUNKS = 1 << 15;
 const MAX_VALIDATORS = 1024;
 const MAX_COMMIT_BYTES = 48 + MAX_COMMIT_SIGNATURES * 66;
 export const MAX_MANIFEST_BYTES =

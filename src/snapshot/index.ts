@@ -1,6 +1,8 @@
 // The snapshot face: other folders import snapshots through this file.
 export * from './errors.ts';
+export * from './file.ts';
 export * from './format.ts';
 export * from './rebuild.ts';
+export * from './state-sync.ts';
 export * from './store.ts';
 export * from './verify.ts';

@@ -28,6 +28,15 @@ import {
 import type { HandlerContext, RequestHandler } from './protocols/context.ts';
 import { MAX_BLOCKS_PER_REQUEST, MAX_TXIDS_PER_REQUEST } from './protocols/limits.ts';
 import { handleMempoolTxids, mempoolTxidsProtocol } from './protocols/mempool-txids.ts';
+import {
+  type SnapshotSource,
+  snapshotChunkHandler,
+  snapshotChunkProtocol,
+  snapshotManifestHandler,
+  snapshotManifestProtocol,
+  snapshotsHandler,
+  snapshotsProtocol,
+} from './protocols/snapshots.ts';
 import { handleStatus, statusProtocol } from './protocols/status.ts';
 import { handleTransactions, transactionsProtocol } from './protocols/transactions.ts';
 import { InboundQuota } from './rate-limiter.ts';
@@ -49,6 +58,9 @@ export const PROTOCOLS = [
   mempoolTxidsProtocol,
   consensusVotesProtocol,
   proposalByHashProtocol,
+  snapshotsProtocol,
+  snapshotManifestProtocol,
+  snapshotChunkProtocol,
 ] as const;
 
 type AnyDescriptor = ProtocolDescriptor<unknown, unknown>;
@@ -77,6 +89,7 @@ export interface ReqRespModules {
 export class ReqResp implements ReqRespClient {
   private readonly modules: ReqRespModules;
   private readonly registered = new Map<string, Registered>();
+  private snapshotSource: SnapshotSource | null = null;
 
   constructor(modules: ReqRespModules) {
     this.modules = modules;
@@ -88,6 +101,15 @@ export class ReqResp implements ReqRespClient {
     const consensus = () => this.modules.context.consensus?.() ?? null;
     this.register(consensusVotesProtocol, consensusVotesHandler(consensus));
     this.register(proposalByHashProtocol, proposalByHashHandler(consensus));
+    const snapshots = () => this.snapshotSource;
+    this.register(snapshotsProtocol, snapshotsHandler(snapshots));
+    this.register(snapshotManifestProtocol, snapshotManifestHandler(snapshots));
+    this.register(snapshotChunkProtocol, snapshotChunkHandler(snapshots));
+  }
+
+  /** Serve snapshots from `source` (null: serve none; peers get empty answers). */
+  setSnapshotSource(source: SnapshotSource | null): void {
+    this.snapshotSource = source;
   }
 
   private register<Req, Item>(
