@@ -258,6 +258,8 @@ export class StateSync {
   }
 
   private blame(peer: string, error: SnapshotError): void {
+    // Parallel requests can catch the same peer twice: it is reported once.
+    if (this.bad.has(peer)) return;
     this.modules.logger.warn(
       { event: 'snapshot-peer-misbehaved', peer, code: error.code, reason: error.reason },
       'peer served a bad snapshot',
