@@ -23,11 +23,26 @@ import {
 } from '../metrics/index.ts';
 import { identityPath, P2PHost } from '../p2p/index.ts';
 import { BlockSyncer, createSyncMetrics, ReqRespPeerSet } from '../p2p/sync/index.ts';
+import {
+  createSnapshotMetrics,
+  registerStateSyncMetrics,
+  SnapshotStore,
+  SnapshotWriter,
+  StateSync,
+  type StateSyncStatus,
+  type TrustAnchor,
+} from '../snapshot/index.ts';
 import { Database } from '../storage/index.ts';
 import { toHex } from '../util/index.ts';
 import { BlockProducer } from './block-producer.ts';
 import { CloseStack } from './close-stack.ts';
 import { type DataPaths, dataPaths, loadGenesis, loadValidatorKey } from './datadir.ts';
+import {
+  installStateSyncedChain,
+  p2pSnapshotPeers,
+  stateSyncTarget,
+  storeSnapshotSource,
+} from './snapshots.ts';
 
 const MB = 1024 * 1024;
 const MEMPOOL_EXPIRY_CHECK_MS = 60_000;
@@ -49,6 +64,15 @@ interface NodeModules {
   readonly metricsServer: MetricsServer;
   readonly p2p: P2PHost;
   readonly syncer: BlockSyncer;
+  readonly snapshots: SnapshotStore;
+  readonly verifier: ParallelVerifier;
+}
+
+export interface StateSyncRequest {
+  readonly trusted: TrustAnchor | null;
+  /** A snapshot is taken only when this many peers offer it. */
+  readonly minPeers: number;
+  readonly discoverTimeoutMs: number;
 }
 
 /**
@@ -71,6 +95,10 @@ export class UtxoNode {
   readonly syncer: BlockSyncer;
   /** API auth service and audit log (tests mint tokens with auth.service.issueAccessToken). */
   readonly auth: AuthStack;
+  /** Snapshots this node wrote and serves to peers. */
+  readonly snapshots: SnapshotStore;
+  private readonly verifier: ParallelVerifier;
+  private stateSyncStatus: StateSyncStatus | null = null;
   /** What init opened; close() unwinds it. */
   private readonly closers: CloseStack;
   private readonly engine: ConsensusEngine | null;
@@ -94,6 +122,9 @@ export class UtxoNode {
     this.p2p = modules.p2p;
     this.auth = modules.auth;
     this.syncer = modules.syncer;
+    this.snapshots = modules.snapshots;
+    this.verifier = modules.verifier;
+    registerStateSyncMetrics(this.metricsRegistry, () => this.stateSyncStatus);
   }
 
   /**
@@ -101,7 +132,11 @@ export class UtxoNode {
    * it built. Every step that opens something registers its close on one
    * stack: `close()` and a failed `init` both unwind that same stack.
    */
-  static async init(config: NodeConfig, modules: { logger: Logger }): Promise<UtxoNode> {
+  static async init(
+    config: NodeConfig,
+    modules: { logger: Logger },
+    options: { consensus?: boolean } = {},
+  ): Promise<UtxoNode> {
     const { logger } = modules;
     const paths = dataPaths(config.datadir);
     const genesis = loadGenesis(paths);
@@ -111,7 +146,11 @@ export class UtxoNode {
       const core = await openCore(config, { logger, paths, genesis, ...storage }, closers);
       const p2p = await openP2P(config, { logger, paths, ...storage, ...core }, closers);
       const syncer = openSync({ logger, ...storage, ...core, p2p }, closers);
-      const engine = openConsensus(config, { logger, paths, ...storage, ...core, p2p }, closers);
+      const snapshots = openSnapshots(config, { logger, paths, ...storage, ...core, p2p }, closers);
+      const engine =
+        options.consensus === false
+          ? null
+          : openConsensus(config, { logger, paths, ...storage, ...core, p2p }, closers);
       const api = await openApi(config, { logger, paths, ...core, p2p, syncer }, closers);
       logger.info(
         {
@@ -134,6 +173,8 @@ export class UtxoNode {
         ...api,
         p2p,
         syncer,
+        snapshots,
+        verifier: storage.verifier,
       });
     } catch (error) {
       await closers.closeAll(logger.child({ phase: 'cleanup after failed init' }));
@@ -169,6 +210,50 @@ export class UtxoNode {
     this.expiryTimer.unref();
   }
 
+  /** Progress of a running or finished state sync; null when none ran. */
+  get stateSync(): StateSyncStatus | null {
+    return this.stateSyncStatus;
+  }
+
+  /**
+   * State sync on a node whose chain holds only genesis: with p2p alone
+   * running (no API, no block sync, no consensus), fetch and verify the
+   * newest snapshot enough peers offer, and build it next to the chain
+   * database. The caller closes this node; the next init puts the new chain
+   * in place (installStateSyncedChain) and block sync takes over from there.
+   */
+  async runStateSync(request: StateSyncRequest, signal?: AbortSignal): Promise<number> {
+    if (this.chain.tipHeight !== 0)
+      throw new Error(`state sync needs an empty chain; this one is at ${this.chain.tipHeight}`);
+    await this.p2p.start();
+    const sync = new StateSync(
+      {
+        chainDir: stateSyncTarget(this.paths.chainDb),
+        minPeers: request.minPeers,
+        concurrency: 4,
+        chunkTimeoutMs: 30_000,
+        chunkRounds: 3,
+        discoverTimeoutMs: request.discoverTimeoutMs,
+        trusted: request.trusted,
+      },
+      {
+        peers: p2pSnapshotPeers(this.p2p),
+        chainIdHash: this.chain.chainIdHash,
+        genesisHash: this.chain.genesisHash,
+        genesisValidators: this.chain.validators,
+        verifier: this.verifier,
+        logger: this.logger.child({ module: 'state-sync' }),
+        onProgress: (status) => {
+          this.stateSyncStatus = status;
+          this.logger.info({ ...status }, 'state sync progress');
+        },
+      },
+    );
+    this.stateSyncStatus = sync.status();
+    const manifest = await sync.run(signal);
+    return manifest.height;
+  }
+
   /**
    * Closes everything `init` opened in reverse order (API first, so no new
    * work arrives; block production finishes the block being committed; the
@@ -192,6 +277,7 @@ export class UtxoNode {
 
 /** The database and the signature verification pool. */
 async function openStorage(config: NodeConfig, paths: DataPaths, closers: CloseStack) {
+  await installStateSyncedChain(paths.chainDb);
   const db = await Database.open({ path: paths.chainDb, syncWrites: config.syncWrites });
   closers.push('database', () => db.close());
   const verifier = await ParallelVerifier.init({ workers: config.verifyWorkers });
@@ -206,7 +292,7 @@ async function openStorage(config: NodeConfig, paths: DataPaths, closers: CloseS
     verifier: new CoalescingVerifier({}, { pool: verifier }),
     cache: signatureCache,
   });
-  return { db, signatures, signatureCache, mempoolSignatures };
+  return { db, signatures, signatureCache, mempoolSignatures, verifier };
 }
 
 /** Chain, mempool (restored from its file), metrics registry, auth and the block importer. */
@@ -325,6 +411,48 @@ function openSync(
   // Transactions gossiped while catching up wait in the syncer, not the orphan pool.
   p2p.setTransactionDeferral(syncer);
   return syncer;
+}
+
+/**
+ * Snapshots: written every `snapshotInterval` blocks (by role when -1: off on
+ * a validator, whose signing must not wait on a scan of the UTXO set; every
+ * 1000 blocks on other nodes, which seed new nodes) and served to peers.
+ */
+function openSnapshots(
+  config: NodeConfig,
+  modules: {
+    logger: Logger;
+    paths: DataPaths;
+    db: Database;
+    chain: Chain;
+    importer: BlockImporter;
+    metricsRegistry: Registry;
+    p2p: P2PHost;
+  },
+  closers: CloseStack,
+): SnapshotStore {
+  const { logger, paths, db, chain, importer, metricsRegistry, p2p } = modules;
+  const store = new SnapshotStore({ dir: paths.snapshots });
+  const interval =
+    config.snapshotInterval >= 0
+      ? config.snapshotInterval
+      : loadValidatorKey(paths) === null
+        ? 1000
+        : 0;
+  const writer = new SnapshotWriter(
+    { interval, keep: config.snapshotKeep },
+    {
+      db,
+      chain,
+      store,
+      logger: logger.child({ module: 'snapshot' }),
+      metrics: createSnapshotMetrics(metricsRegistry),
+    },
+  );
+  importer.events.on('block', (event) => writer.onBlock(event.block.height));
+  closers.push('snapshots', () => writer.close());
+  p2p.reqResp.setSnapshotSource(storeSnapshotSource(store));
+  return store;
 }
 
 /**

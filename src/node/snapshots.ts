@@ -1,0 +1,108 @@
+/**
+ * The node's side of snapshots: serving its SnapshotStore to peers, and the
+ * adapter that lets StateSync ask peers over request/response.
+ */
+import { rename, rm, stat } from 'node:fs/promises';
+import type { P2PHost, SnapshotSource } from '../p2p/index.ts';
+import {
+  snapshotChunkProtocol,
+  snapshotManifestProtocol,
+  snapshotsProtocol,
+} from '../p2p/index.ts';
+import {
+  decodeManifest,
+  manifestId,
+  removeStaging,
+  type SnapshotOffer,
+  type SnapshotPeers,
+  type SnapshotStore,
+} from '../snapshot/index.ts';
+import { bytesEqual } from '../util/index.ts';
+
+/** Serves complete snapshots from `store`; ids are checked so a request never gets another snapshot. */
+export function storeSnapshotSource(store: SnapshotStore): SnapshotSource {
+  // Manifest ids by height: a snapshot directory never changes once complete.
+  const ids = new Map<number, Uint8Array>();
+  const idOf = async (height: number): Promise<Uint8Array | null> => {
+    const known = ids.get(height);
+    if (known !== undefined) return known;
+    if (!(await store.heights()).includes(height)) return null;
+    const id = manifestId(await store.manifestBytes(height));
+    ids.set(height, id);
+    return id;
+  };
+  return {
+    async offers() {
+      const offers: SnapshotOffer[] = [];
+      for (const height of await store.heights()) {
+        const bytes = await store.manifestBytes(height);
+        const manifest = decodeManifest(bytes);
+        offers.push({
+          height,
+          blockHash: manifest.blockHash,
+          id: manifestId(bytes),
+          chunks: manifest.chunkHashes.length,
+        });
+      }
+      return offers;
+    },
+    async manifest(height, id) {
+      const known = await idOf(height);
+      return known !== null && bytesEqual(known, id) ? store.manifestBytes(height) : null;
+    },
+    async chunk(height, id, index) {
+      const known = await idOf(height);
+      if (known === null || !bytesEqual(known, id)) return null;
+      const info = await store.info(height);
+      return index < info.chunks ? store.chunk(height, index) : null;
+    },
+  };
+}
+
+/** StateSync's view of the network: handshaken peers over libp2p request/response. */
+export function p2pSnapshotPeers(p2p: P2PHost): SnapshotPeers {
+  const one = <T>(items: T[], what: string): T => {
+    const item = items[0];
+    if (item === undefined) throw new Error(`peer has no ${what}`);
+    return item;
+  };
+  return {
+    peers: () => p2p.connectedPeers().map((p) => p.peerId),
+    offers: (peer) => p2p.reqResp.request(peer, snapshotsProtocol, null),
+    manifest: async (peer, height, id) =>
+      one(await p2p.reqResp.request(peer, snapshotManifestProtocol, { height, id }), 'manifest'),
+    chunk: async (peer, height, id, index) =>
+      one(await p2p.reqResp.request(peer, snapshotChunkProtocol, { height, id, index }), 'chunk'),
+    report: (peer, penalty, reason) => p2p.reportPeer(peer, penalty, reason),
+  };
+}
+
+/** Where state sync builds the chain before it replaces the genesis-only one. */
+export function stateSyncTarget(chainDb: string): string {
+  return `${chainDb}.snapshot`;
+}
+
+/**
+ * Puts a state-synced chain in place. Runs at every start: a crash after the
+ * genesis-only chain was removed and before the rename finishes the rename
+ * here; a crash in the middle of the rebuild left only a staging directory,
+ * which is removed (the sync starts again).
+ */
+export async function installStateSyncedChain(chainDb: string): Promise<boolean> {
+  const target = stateSyncTarget(chainDb);
+  await removeStaging(target);
+  if (!(await exists(target))) return false;
+  await rm(chainDb, { recursive: true, force: true });
+  await rename(target, chainDb);
+  return true;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
