@@ -7,6 +7,7 @@ import { registerKeys } from './commands/keys.ts';
 import { registerPeers } from './commands/peers.ts';
 import { registerRollback } from './commands/rollback.ts';
 import { registerSend } from './commands/send.ts';
+import { registerSnapshot } from './commands/snapshot.ts';
 import { registerStart } from './commands/start.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerTestnet } from './commands/testnet.ts';
@@ -26,6 +27,7 @@ const program = new Command()
 registerInit(program);
 registerStart(program);
 registerVerifyChain(program);
+registerSnapshot(program);
 registerRollback(program);
 registerKeys(program);
 registerPeers(program);
