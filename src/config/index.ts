@@ -91,6 +91,8 @@ export interface NodeConfig {
   readonly snapshotInterval: number;
   /** Snapshots kept on disk; older ones are deleted. */
   readonly snapshotKeep: number;
+  /** Size of a snapshot chunk, the unit fetched from one peer during state sync. */
+  readonly snapshotChunkBytes: number;
 }
 
 export const CONFIG_FILE = 'utxod.json';
@@ -143,6 +145,7 @@ export const DEFAULT_CONFIG: Omit<NodeConfig, 'datadir'> = {
   banDurationMs: 24 * 3_600_000,
   snapshotInterval: -1,
   snapshotKeep: 2,
+  snapshotChunkBytes: 1024 * 1024,
 };
 
 type Parser = (value: unknown, key: string, source: string) => unknown;
@@ -312,6 +315,8 @@ const PARSERS: Record<keyof Omit<NodeConfig, 'datadir'>, Parser> = {
   banDurationMs: int(1000, 365 * 86_400_000),
   snapshotInterval: int(-1, 100_000_000),
   snapshotKeep: int(1, 1000),
+  // Bounds of snapshot/format.ts (MAX_CHUNK_BYTES), not imported: config sits below it.
+  snapshotChunkBytes: int(1024, 3 * 1024 * 1024),
 };
 
 export const CONFIG_KEYS = Object.keys(PARSERS) as Array<keyof typeof PARSERS>;

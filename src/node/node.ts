@@ -440,7 +440,7 @@ function openSnapshots(
         ? 1000
         : 0;
   const writer = new SnapshotWriter(
-    { interval, keep: config.snapshotKeep },
+    { interval, keep: config.snapshotKeep, chunkBytes: config.snapshotChunkBytes },
     {
       db,
       chain,
