@@ -39,6 +39,7 @@ import { CloseStack } from './close-stack.ts';
 import { type DataPaths, dataPaths, loadGenesis, loadValidatorKey } from './datadir.ts';
 import {
   installStateSyncedChain,
+  nodeBackup,
   p2pSnapshotPeers,
   stateSyncTarget,
   storeSnapshotSource,
@@ -151,7 +152,11 @@ export class UtxoNode {
         options.consensus === false
           ? null
           : openConsensus(config, { logger, paths, ...storage, ...core, p2p }, closers);
-      const api = await openApi(config, { logger, paths, ...core, p2p, syncer }, closers);
+      const api = await openApi(
+        config,
+        { logger, paths, ...storage, ...core, p2p, syncer },
+        closers,
+      );
       logger.info(
         {
           datadir: paths.root,
@@ -535,6 +540,7 @@ async function openApi(
   config: NodeConfig,
   modules: {
     logger: Logger;
+    db: Database;
     paths: DataPaths;
     chain: Chain;
     mempool: Mempool;
@@ -583,6 +589,7 @@ async function openApi(
           return { path: paths.mempool, txs: mempool.size };
         },
         peers: p2p,
+        backup: ({ includeKeys }) => nodeBackup(modules.db, chain, paths, includeKeys),
       },
     },
   );

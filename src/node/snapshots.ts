@@ -2,14 +2,21 @@
  * The node's side of snapshots: serving its SnapshotStore to peers, and the
  * adapter that lets StateSync ask peers over request/response.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { decodeTip } from '../chain/index.ts';
 import type { P2PHost, SnapshotSource } from '../p2p/index.ts';
 import {
+  identityPath,
   snapshotChunkProtocol,
   snapshotManifestProtocol,
   snapshotsProtocol,
 } from '../p2p/index.ts';
 import {
+  BACKUP_FORMAT_VERSION,
+  type BackupFile,
+  backupStream,
   decodeManifest,
   manifestId,
   removeStaging,
@@ -17,7 +24,9 @@ import {
   type SnapshotPeers,
   type SnapshotStore,
 } from '../snapshot/index.ts';
-import { bytesEqual } from '../util/index.ts';
+import { type Database, metaKey } from '../storage/index.ts';
+import { bytesEqual, toHex } from '../util/index.ts';
+import type { DataPaths } from './datadir.ts';
 
 /** Serves complete snapshots from `store`; ids are checked so a request never gets another snapshot. */
 export function storeSnapshotSource(store: SnapshotStore): SnapshotSource {
@@ -105,4 +114,56 @@ async function exists(path: string): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }
+}
+
+/**
+ * A backup of the running node: the LevelDB snapshot is taken here, at the
+ * call, so the copy is this instant's database while blocks keep committing.
+ * Keys (validator key, p2p identity, signer state, API auth records) only
+ * with `includeKeys`.
+ */
+export function nodeBackup(
+  db: Database,
+  chain: { genesis: { chainId: string }; genesisHash: Uint8Array },
+  paths: DataPaths,
+  includeKeys: boolean,
+): AsyncGenerator<Uint8Array> {
+  const view = db.readView();
+  const files: BackupFile[] = [];
+  const add = (path: string) => {
+    if (existsSync(path))
+      files.push({
+        name: relative(paths.root, path).split('\\').join('/'),
+        bytes: readFileSync(path),
+      });
+  };
+  add(paths.genesis);
+  add(paths.config);
+  if (includeKeys) {
+    add(paths.validatorKey);
+    add(identityPath(paths.root));
+    add(paths.signerState);
+  }
+  return (async function* () {
+    try {
+      const tipBytes = await view.get(metaKey('tip'));
+      if (tipBytes === undefined) throw new Error('the database has no tip');
+      const tip = decodeTip(tipBytes);
+      yield* backupStream(
+        view,
+        {
+          format: BACKUP_FORMAT_VERSION,
+          chainId: chain.genesis.chainId,
+          genesisHash: toHex(chain.genesisHash),
+          height: tip.height,
+          tipHash: toHex(tip.hash),
+          createdAt: new Date().toISOString(),
+          includesKeys: includeKeys,
+        },
+        files,
+      );
+    } finally {
+      await view.close();
+    }
+  })();
 }

@@ -49,6 +49,15 @@ export const LogLevelBody = Type.Object({ level: LogLevel }, { additionalPropert
 export const LogLevelResponse = Type.Object({ level: Type.String() });
 export type LogLevelResponse = Static<typeof LogLevelResponse>;
 
+export const BackupBody = Type.Object(
+  { includeKeys: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export type BackupBody = Static<typeof BackupBody>;
+export const BackupResponse = Type.String({
+  format: 'binary',
+  description: 'the backup file (application/octet-stream), docs/operations.md',
+});
 export const FlushResponse = Type.Object({ path: Type.String(), txs: Type.Integer() });
 export type FlushResponse = Static<typeof FlushResponse>;
 export const DropResponse = Type.Object({ dropped: Type.Integer({ minimum: 0 }) });
