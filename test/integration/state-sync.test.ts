@@ -160,4 +160,44 @@ describe('state sync from three peer processes', { timeout: 240_000 }, () => {
     assert.equal(verify.status, 0, verify.stderr);
     assert.match(verify.stdout, /OK/);
   });
+
+  it('a node killed with SIGKILL in the middle of state sync starts over cleanly and completes', async (t) => {
+    const dir = initNodeDir(join(root, 'killed'), join(root, 'producer', 'genesis.json'));
+    const args = [
+      '--state-sync',
+      '--state-sync-peers',
+      '2',
+      ...addrs.slice(0, 2).flatMap((a) => ['--bootstrap', a]),
+    ];
+    const first = start(dir, args);
+    await first.waitForLog(
+      (l) =>
+        l.msg === 'state sync progress' &&
+        l['phase'] === 'fetching' &&
+        Number(l['chunksDone']) >= 1,
+      120_000,
+    );
+    await first.stop('SIGKILL');
+    const midway = !first.logs.some(
+      (l) => l.msg === 'state sync complete; starting from the snapshot',
+    );
+    t.diagnostic(`killed ${midway ? 'in the middle of' : 'after'} the state sync`);
+    // Never a half-built chain where the node opens it.
+    const chainDb = join(dir, 'chain');
+    if (midway) assert.equal(existsSync(`${chainDb}.snapshot`), false);
+    const second = start(dir, args);
+    const opened = await second.waitForLog(
+      (l) => l.msg === 'node initialised' && Number(l['height']) > 0,
+      120_000,
+    );
+    assert.ok(Number(opened['height']) > SEEDED);
+    assert.equal(existsSync(`${chainDb}.snapshot.staging`), false);
+    await second.waitForLog(
+      (l) => l.msg === 'committed block' && Number(l['height']) > Number(opened['height']),
+      60_000,
+    );
+    await second.stop('SIGTERM');
+    const verify = runUtxod(['verify-chain', '--datadir', dir]);
+    assert.equal(verify.status, 0, verify.stderr);
+  });
 });
