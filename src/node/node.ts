@@ -74,6 +74,8 @@ export interface StateSyncRequest {
   /** A snapshot is taken only when this many peers offer it. */
   readonly minPeers: number;
   readonly discoverTimeoutMs: number;
+  /** Called on every progress step (the CLI draws a bar on a TTY). */
+  readonly onProgress?: (status: StateSyncStatus) => void;
 }
 
 /**
@@ -230,6 +232,9 @@ export class UtxoNode {
   async runStateSync(request: StateSyncRequest, signal?: AbortSignal): Promise<number> {
     if (this.chain.tipHeight !== 0)
       throw new Error(`state sync needs an empty chain; this one is at ${this.chain.tipHeight}`);
+    // Progress gauges are scraped while the sync runs; the API waits for the chain.
+    this.metricsAddress = await this.metricsServer.listen();
+    this.logger.info({ url: this.metricsAddress }, 'metrics listening');
     await this.p2p.start();
     const sync = new StateSync(
       {
@@ -251,6 +256,7 @@ export class UtxoNode {
         onProgress: (status) => {
           this.stateSyncStatus = status;
           this.logger.info({ ...status }, 'state sync progress');
+          request.onProgress?.(status);
         },
       },
     );

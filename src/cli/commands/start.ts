@@ -136,6 +136,7 @@ async function stateSyncFirst(
   const { UtxoNode } = await import('../../node/node.ts');
   const { fromHex } = await import('../../util/bytes.ts');
   const { explainStartFailure } = await import('../start-errors.ts');
+  const { progressBar } = await import('../progress.ts');
   if ((flags.trustedHeight === undefined) !== (flags.trustedHash === undefined))
     throw new CliError('USAGE', '--trusted-height and --trusted-hash go together');
   const trusted =
@@ -158,10 +159,17 @@ async function stateSyncFirst(
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
+      const bar = progressBar('state sync');
       const height = await node.runStateSync(
-        { trusted, minPeers: flags.stateSyncPeers ?? 2, discoverTimeoutMs: 10 * 60_000 },
+        {
+          trusted,
+          minPeers: flags.stateSyncPeers ?? 2,
+          discoverTimeoutMs: 10 * 60_000,
+          onProgress: (s) => bar(s.chunksDone, s.chunksTotal),
+        },
         abort.signal,
       );
+      bar.finish();
       logger.info({ height }, 'state sync complete; starting from the snapshot');
     } finally {
       process.off('SIGINT', stop);
