@@ -96,6 +96,8 @@ describe('utxod snapshot commands', { timeout: 120_000 }, () => {
     const node = NodeProcess.start(target, [
       '--p2p-host',
       '127.0.0.1',
+      '--log-level',
+      'debug',
       '--bootstrap',
       await p.listenAddr(),
     ]);
@@ -112,5 +114,32 @@ describe('utxod snapshot commands', { timeout: 120_000 }, () => {
       (l) => l.msg === 'committed block' && Number(l['height']) >= SEEDED + 3,
       40_000,
     );
+  });
+
+  it('a node syncing from genesis is told "pruned" by the snapshot node and does not penalise it', async () => {
+    const imported = started[1]!;
+    const importedId = (await imported.listenAddr()).split('/p2p/')[1]!;
+    const fresh = NodeProcess.start(initNodeDir(join(root, 'fresh'), genesis), [
+      '--p2p-host',
+      '127.0.0.1',
+      '--log-level',
+      'debug',
+      '--bootstrap',
+      await imported.listenAddr(),
+    ]);
+    started.push(fresh);
+    const refused = await imported.waitForLog(
+      (l) => l.msg === 'request refused' && l['protocol'] === 'blocks_by_range',
+      30_000,
+    );
+    assert.match(
+      String(refused['reason']),
+      new RegExp(`pruned: this node's chain starts at height ${SEEDED}`),
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    const penalties = fresh.logs.filter(
+      (l) => l.msg === 'peer penalised' && l['peer'] === importedId,
+    );
+    assert.deepEqual(penalties, []);
   });
 });

@@ -25,7 +25,7 @@ import {
   proposalByHashHandler,
   proposalByHashProtocol,
 } from './protocols/consensus-catchup.ts';
-import type { HandlerContext, RequestHandler } from './protocols/context.ts';
+import { type HandlerContext, type RequestHandler, RequestRefused } from './protocols/context.ts';
 import { MAX_BLOCKS_PER_REQUEST, MAX_TXIDS_PER_REQUEST } from './protocols/limits.ts';
 import { handleMempoolTxids, mempoolTxidsProtocol } from './protocols/mempool-txids.ts';
 import {
@@ -200,14 +200,25 @@ export class ReqResp implements ReqRespClient {
         return;
       }
       let items = 0;
-      for await (const item of handler(request, peerId, this.modules.context)) {
-        const encoded = descriptor.encodeItem(item);
-        const frame = new Uint8Array(1 + encoded.length);
-        frame[0] = ResponseCode.item;
-        frame.set(encoded, 1);
-        byteQuota?.charge(peerId, frame.length);
-        await lp.write(frame, { signal: writeSignal });
-        if (++items >= descriptor.maxResponseItems) break;
+      try {
+        for await (const item of handler(request, peerId, this.modules.context)) {
+          const encoded = descriptor.encodeItem(item);
+          const frame = new Uint8Array(1 + encoded.length);
+          frame[0] = ResponseCode.item;
+          frame.set(encoded, 1);
+          byteQuota?.charge(peerId, frame.length);
+          await lp.write(frame, { signal: writeSignal });
+          if (++items >= descriptor.maxResponseItems) break;
+        }
+      } catch (error) {
+        if (!(error instanceof RequestRefused) || items > 0) throw error;
+        count('refused');
+        logger.debug(
+          { peer: peerId, protocol: descriptor.name, reason: error.message },
+          'request refused',
+        );
+        await fail(error.message);
+        return;
       }
       await lp.write(Uint8Array.of(ResponseCode.end), { signal: writeSignal });
       await stream.close({ signal: writeSignal });
