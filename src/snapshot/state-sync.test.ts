@@ -73,7 +73,12 @@ describe('state sync', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  function sync(peers: SnapshotPeers, name: string, minPeers = 2) {
+  function sync(
+    peers: SnapshotPeers,
+    name: string,
+    minPeers = 2,
+    trusted: { height: number; hash: Uint8Array } | null = null,
+  ) {
     const logger = captureLogger();
     const s = new StateSync(
       {
@@ -83,7 +88,7 @@ describe('state sync', () => {
         chunkTimeoutMs: 300,
         chunkRounds: 3,
         discoverTimeoutMs: 2_000,
-        trusted: null,
+        trusted,
       },
       {
         peers,
@@ -142,5 +147,21 @@ describe('state sync', () => {
     const { peers } = memoryPeers(store, ['a']);
     const { s } = sync(peers, 'lonely', 2);
     await assert.rejects(s.run(), { code: 'SNAPSHOT_LOCAL' });
+  });
+
+  it('with a trusted anchor only that block’s snapshot is taken, and no peer is blamed for newer ones', async () => {
+    const [newest] = await store.list();
+    const { peers, reports } = memoryPeers(store, ['a', 'b']);
+    const wrongHash = new Uint8Array(32);
+    const { s: refused } = sync(peers, 'trusted-miss', 2, {
+      height: newest!.height,
+      hash: wrongHash,
+    });
+    await assert.rejects(refused.run(), { code: 'SNAPSHOT_LOCAL' });
+    assert.deepEqual(reports, []);
+    const hash = Buffer.from(newest!.blockHash, 'hex');
+    const { s } = sync(peers, 'trusted-hit', 2, { height: newest!.height, hash });
+    const manifest = await s.run();
+    assert.equal(manifest.height, newest!.height);
   });
 });

@@ -139,8 +139,15 @@ export class StateSync {
         byId.set(key, entry);
       }
     }
+    const { trusted } = this.opts;
     const candidates = [...byId.values()]
       .filter((c) => c.peers.length >= this.opts.minPeers)
+      // With a trusted anchor only that block's snapshot will do; newer ones are not wrong, just not usable.
+      .filter(
+        (c) =>
+          trusted === null ||
+          (c.offer.height === trusted.height && bytesEqual(c.offer.blockHash, trusted.hash)),
+      )
       .sort((a, b) => b.offer.height - a.offer.height);
     this.modules.logger.info(
       { peers: asked.length, candidates: candidates.map((c) => [c.offer.height, c.peers.length]) },

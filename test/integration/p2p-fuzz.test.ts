@@ -113,6 +113,8 @@ describe('p2p fuzz against a node process', { timeout: 120_000 }, () => {
       block_by_hash: blocks[0]!.block.hash,
       transactions: Uint8Array.of(1, ...new Uint8Array(32)),
       mempool_txids: new Uint8Array(0),
+      consensus_votes: Uint8Array.of(0, 0, 0, 4, 0, 0, 0, 0),
+      proposal_by_hash: blocks[0]!.block.hash,
       snapshots: Uint8Array.of(0),
       snapshot_manifest: new Uint8Array(36),
       snapshot_chunk: new Uint8Array(40),
