@@ -189,5 +189,46 @@ describe('snapshots', () => {
     assert.ok(list[0]!.height > list[1]!.height);
     assert.deepEqual(await store.prune(1), [list[1]!.height]);
     assert.deepEqual(await store.heights(), [list[0]!.height]);
+    height = list[0]!.height;
+  });
+
+  it('records out of order, counts that disagree, or state entries under the empty root are refused', async () => {
+    const m = await load();
+    const served = await chunks(m);
+    const first = decodeChunk(served[0]!);
+    const swapped = [first.records[1]!, first.records[0]!, ...first.records.slice(2)];
+    const reordered = [...served];
+    reordered[0] = encodeChunk(0, swapped);
+    const hashes = [...m.chunkHashes];
+    hashes[0] = sha256(reordered[0]);
+    await assert.rejects(rebuild({ ...m, chunkHashes: hashes }, reordered, 'reordered'), {
+      code: 'SNAPSHOT_BAD_CONTENT',
+    });
+    await assert.rejects(rebuild({ ...m, coinCount: m.coinCount + 1n }, served, 'miscounted'), {
+      code: 'SNAPSHOT_BAD_CONTENT',
+    });
+    const last = served.length - 1;
+    const withState = [...served];
+    const lastChunk = decodeChunk(served[last]!);
+    withState[last] = encodeChunk(last, [
+      ...lastChunk.records,
+      { kind: 'state', key: Uint8Array.of(1, ...new Uint8Array(32)), value: Uint8Array.of(7) },
+    ]);
+    const stateHashes = [...m.chunkHashes];
+    stateHashes[last] = sha256(withState[last]!);
+    await assert.rejects(
+      rebuild({ ...m, stateCount: 1n, chunkHashes: stateHashes }, withState, 'stateful'),
+      { code: 'SNAPSHOT_STATE_ROOT' },
+    );
+  });
+
+  it('a snapshot signed by another validator set is untrusted without an anchor', async () => {
+    const m = await load();
+    const { ValidatorSet } = await import('../consensus/validator-set.ts');
+    const { testKey } = await import('../../test/support/chain-fixture.ts');
+    const other = new ValidatorSet([{ publicKey: testKey(77).publicKey, power: 1n }]);
+    await assert.rejects(verifyManifest(m, { ...trust(), genesisValidators: other }), {
+      code: 'SNAPSHOT_UNTRUSTED',
+    });
   });
 });
