@@ -110,6 +110,12 @@ describe('utxod snapshot commands', { timeout: 120_000 }, () => {
     assert.equal(pruned.body.error.code, 'PRUNED');
     assert.equal(pruned.body.error.details.earliestHeight, SEEDED);
     assert.equal((await getJson(`${url}/api/v1/blocks/height/${SEEDED}`)).status, 200);
+    const status = runUtxod(['status', '--datadir', target]);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(
+      status.stdout,
+      new RegExp(`history: from height ${SEEDED} \\(began from a snapshot\\)`),
+    );
     await node.waitForLog(
       (l) => l.msg === 'committed block' && Number(l['height']) >= SEEDED + 3,
       40_000,

@@ -42,6 +42,7 @@ export function registerNodeRoutes(app: ApiApp, ctx: ApiContext): void {
     },
     async () => ({
       version: ctx.version,
+      earliestHeight: await chain.earliestHeight(),
       chainId: chain.genesis.chainId,
       network: chain.params.network,
       uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 100) / 10,

@@ -7,6 +7,8 @@ export const NodeStatusResponse = Type.Object({
   network: Type.String(),
   uptimeSeconds: Type.Number({ minimum: 0 }),
   tip: Type.Object({ height: Height, hash: Hash32, time: Timestamp, ageMs: Type.Integer() }),
+  /** Lowest stored height: 0, or the snapshot height a state-synced or imported chain began at. */
+  earliestHeight: Height,
   syncing: Type.Boolean(),
   sync: Type.Union([
     Type.Null(),
