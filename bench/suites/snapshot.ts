@@ -38,7 +38,9 @@ import { CHAIN_ID, openTestChain, testGenesis, testKey } from '../../test/suppor
 import { type BenchResult, size, timeOnce } from '../lib.ts';
 
 const BLOCKS = size(20_000, 300);
-const OUTPUTS = size(10, 20);
+const OUTPUTS = size(20, 20);
+/** Old coins each block spends (each a signature): net OUTPUTS - SPENDS + 2 coins per block. */
+const SPENDS = 10;
 
 export async function run(): Promise<BenchResult[]> {
   const work = mkdtempSync(join(tmpdir(), 'utxod-bench-snap-'));
@@ -54,8 +56,11 @@ export async function run(): Promise<BenchResult[]> {
       amount: allocation.outputs[0]!.amount,
       lock: allocation.outputs[0]!.lock,
     };
-    const payee = pubkeyLock(testKey(2).publicKey);
+    const payeeKey = testKey(2);
+    const payee = pubkeyLock(payeeKey.publicKey);
     const change = pubkeyLock(owner.publicKey);
+    // Old payee coins, spent SPENDS at a time: history grows faster than the UTXO set.
+    const unspent: SpendableCoin[] = [];
     for (let h = 1; h <= BLOCKS; h++) {
       const tx = buildTransaction({
         chainId: CHAIN_ID,
@@ -71,8 +76,27 @@ export async function run(): Promise<BenchResult[]> {
         amount: tx.outputs[index]!.amount,
         lock: change,
       };
+      const txs = [tx];
+      if (unspent.length >= SPENDS) {
+        const spent = unspent.splice(0, SPENDS);
+        txs.push(
+          buildTransaction({
+            chainId: CHAIN_ID,
+            coins: spent,
+            outputs: [{ amount: BigInt(SPENDS) * COIN, lock: payee }],
+            changeLock: payee,
+            feeRate: 0n,
+            keys: [payeeKey],
+          }),
+        );
+      }
+      for (const t of txs)
+        t.outputs.forEach((o, i) => {
+          if (bytesEqual(o.lock.hash, payee.hash))
+            unspent.push({ outpoint: { txid: t.txid, index: i }, amount: o.amount, lock: payee });
+        });
       const block = await assembleBlock(source.chain, {
-        txs: [tx],
+        txs,
         fees: 0n,
         proposer: validator.publicKey,
         rewardLock: pubkeyLock(validator.publicKey),
