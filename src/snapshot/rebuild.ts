@@ -106,7 +106,8 @@ async function writeContent(
   const request = (i: number) => {
     if (i < total && !pending.has(i)) {
       const p = modules.fetchChunk(i);
-      p.catch(() => {}); // awaited in order below; this only keeps an early rejection from being unhandled
+      // Awaited in order below; this only keeps an early rejection from being unhandled meanwhile.
+      p.catch(() => undefined);
       pending.set(i, p);
     }
   };
