@@ -3,7 +3,7 @@ import { taggedHash } from '../crypto/index.ts';
 import { Reader, Writer } from '../encoding/index.ts';
 import type { Database } from '../storage/index.ts';
 import { Bucket } from '../storage/index.ts';
-import { toHex } from '../util/index.ts';
+import { SerialQueue, toHex } from '../util/index.ts';
 
 /** The hash an entry commits to (docs/auth.md "Audit log"). */
 export const AUDIT_TAG = 'utxod/audit-entry';
@@ -179,7 +179,7 @@ export class AuditLog {
   private readonly logger: Logger | null;
   private lastSeq: number;
   private lastHash: Uint8Array;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   private constructor(
     opts: { now?: () => number },
@@ -217,14 +217,12 @@ export class AuditLog {
   }
 
   append(event: AuditEvent): Promise<AuditEntry> {
-    const run = this.queue.then(() => this.write(event));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(() => this.write(event));
   }
 
   /** Resolves once every append queued so far is written. */
-  async flush(): Promise<void> {
-    await this.queue;
+  flush(): Promise<void> {
+    return this.queue.idle();
   }
 
   /** Appends and only logs a failure: for callers that must answer the request regardless. */
@@ -243,7 +241,7 @@ export class AuditLog {
    * of the last one deleted) in the same batch. Runs in the append queue.
    */
   prune(olderThanMs: number): Promise<{ pruned: number; checkpoint: number | null }> {
-    const run = this.queue.then(async () => {
+    return this.queue.run(async () => {
       const cutoff = this.now() - olderThanMs;
       const dels: Uint8Array[] = [];
       let last: { seq: number; hash: Uint8Array } | null = null;
@@ -260,8 +258,6 @@ export class AuditLog {
       ]);
       return { pruned: dels.length, checkpoint: last.seq };
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   /** Entries from seq `from` on (or down, with order 'desc'), at most `limit`. */

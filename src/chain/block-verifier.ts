@@ -128,16 +128,25 @@ export function checkLink(
 export function certificateJobs(
   block: Block,
   commit: CommitCertificate,
-  ctx: {
-    readonly validators: ValidatorSet;
-    readonly chainIdHash: Uint8Array;
-    readonly genesisHash: Uint8Array | null;
-  },
+  ctx: CertificateContext,
 ): { lastCommitJobs: SignatureJob[]; commitJobs: SignatureJob[] } {
+  return {
+    lastCommitJobs: lastCommitJobsOf(block, ctx),
+    commitJobs: commitJobsOf(block, commit, ctx),
+  };
+}
+
+interface CertificateContext {
+  readonly validators: ValidatorSet;
+  readonly chainIdHash: Uint8Array;
+  readonly genesisHash: Uint8Array | null;
+}
+
+/** The signature jobs of the parent's commit that `block` carries; throws BLOCK_BAD_LAST_COMMIT. */
+function lastCommitJobsOf(block: Block, ctx: CertificateContext): SignatureJob[] {
   const { header } = block;
   if (!bytesEqual(header.lastCommitHash, block.lastCommit.hash))
     throw fail('BLOCK_BAD_LAST_COMMIT', 'lastCommitHash mismatch');
-  let lastCommitJobs: SignatureJob[] = [];
   if (header.height === 1) {
     if (
       ctx.genesisHash !== null &&
@@ -145,19 +154,26 @@ export function certificateJobs(
     ) {
       throw fail('BLOCK_BAD_LAST_COMMIT', 'block 1 must carry the empty genesis commit');
     }
-  } else {
-    lastCommitJobs = ctx.validators.commitSignatureJobs(
-      block.lastCommit,
-      header.height - 1,
-      header.prevHash,
-      ctx.chainIdHash,
-    );
+    return [];
   }
-  let commitJobs: SignatureJob[];
+  return ctx.validators.commitSignatureJobs(
+    block.lastCommit,
+    header.height - 1,
+    header.prevHash,
+    ctx.chainIdHash,
+  );
+}
+
+/** The signature jobs of the commit that makes `block` final; throws BLOCK_BAD_COMMIT. */
+function commitJobsOf(
+  block: Block,
+  commit: CommitCertificate,
+  ctx: { readonly validators: ValidatorSet; readonly chainIdHash: Uint8Array },
+): SignatureJob[] {
   try {
-    commitJobs = ctx.validators.commitSignatureJobs(
+    return ctx.validators.commitSignatureJobs(
       commit,
-      header.height,
+      block.header.height,
       block.hash,
       ctx.chainIdHash,
     );
@@ -165,7 +181,6 @@ export function certificateJobs(
     if (error instanceof VerificationError) throw fail('BLOCK_BAD_COMMIT', error.reason);
     throw error;
   }
-  return { lastCommitJobs, commitJobs };
 }
 
 /**
@@ -177,6 +192,38 @@ export async function planBlockConnect(
   commit: CommitCertificate,
   ctx: BlockContext,
 ): Promise<ConnectPlan> {
+  return { ...(await planBlock(block, commit, ctx)), commit };
+}
+
+/** What validating a proposal yields: a connect plan that lacks only the block's commit. */
+export type ProposalPlan = Omit<ConnectPlan, 'commit'>;
+
+/**
+ * Every rule of `block` on top of `ctx.tip` except its own commit
+ * certificate, which does not exist while the block is a proposal. A
+ * validator prevotes only for a block that passes this, and keeps the plan
+ * so that the commit needs no second validation (`certifyProposal`).
+ */
+export function planProposal(block: Block, ctx: BlockContext): Promise<ProposalPlan> {
+  return planBlock(block, null, ctx);
+}
+
+/** Completes a validated proposal with the commit that made it final: checks only the commit. */
+export async function certifyProposal(
+  plan: ProposalPlan,
+  commit: CommitCertificate,
+  ctx: Pick<BlockContext, 'validators' | 'chainIdHash' | 'signatures'>,
+): Promise<ConnectPlan> {
+  const jobs = commitJobsOf(plan.block, commit, ctx);
+  await checkCommitSignatures(ctx.signatures, jobs, plan.block.hash, 'BLOCK_BAD_COMMIT');
+  return { ...plan, commit };
+}
+
+async function planBlock(
+  block: Block,
+  commit: CommitCertificate | null,
+  ctx: BlockContext,
+): Promise<ProposalPlan> {
   const { header } = block;
   const { tip, params, validators } = ctx;
   checkBlockSanity(block, params);
@@ -196,7 +243,10 @@ export async function planBlockConnect(
     throw fail('BLOCK_BAD_PROPOSER', 'proposer is not a validator');
   if (!bytesEqual(header.stateRoot, EMPTY_STATE_ROOT))
     throw fail('BLOCK_BAD_STATE_ROOT', 'state root mismatch');
-  const { lastCommitJobs, commitJobs } = certificateJobs(block, commit, ctx);
+  const { lastCommitJobs, commitJobs } =
+    commit === null
+      ? { lastCommitJobs: lastCommitJobsOf(block, ctx), commitJobs: [] }
+      : certificateJobs(block, commit, ctx);
 
   const { spent, created, spentByTx } = await resolveUtxoChanges(
     block.txs,
@@ -234,7 +284,7 @@ export async function planBlockConnect(
   if (!utxoRootMatches) {
     throw fail('BLOCK_BAD_UTXO_ROOT', 'UTXO commitment after the block does not match the header');
   }
-  return { block, commit, spent, created, utxoState, fees, spentByTx };
+  return { block, spent, created, utxoState, fees, spentByTx };
 }
 
 async function checkCommitSignatures(

@@ -4,6 +4,7 @@ import type { ConsensusHost } from '../consensus/engine.ts';
 import type { Mempool } from '../mempool/index.ts';
 import type { Block, CommitCertificate } from '../primitives/index.ts';
 import { HEADER_SIZE, pubkeyLock } from '../primitives/index.ts';
+import { type Clock, systemClock } from '../util/index.ts';
 
 /** Room left in a block for the header, the parent's commit certificate and the coinbase. */
 const BLOCK_OVERHEAD_BYTES = HEADER_SIZE + 70_000;
@@ -14,15 +15,23 @@ export class BlockProducer implements ConsensusHost {
   private readonly chain: Chain;
   private readonly mempool: Mempool;
   private readonly importer: BlockImporter;
+  /** Block times come from here, so tests can produce blocks at chosen times. */
+  private readonly clock: Pick<Clock, 'now'>;
 
   constructor(
     opts: { emptyBlocks: boolean; validatorKey: Uint8Array },
-    modules: { chain: Chain; mempool: Mempool; importer: BlockImporter },
+    modules: {
+      chain: Chain;
+      mempool: Mempool;
+      importer: BlockImporter;
+      clock?: Pick<Clock, 'now'>;
+    },
   ) {
     this.opts = opts;
     this.chain = modules.chain;
     this.mempool = modules.mempool;
     this.importer = modules.importer;
+    this.clock = modules.clock ?? systemClock;
   }
 
   get tipHeight(): number {
@@ -43,7 +52,7 @@ export class BlockProducer implements ConsensusHost {
       fees: template.fees,
       proposer: this.opts.validatorKey,
       rewardLock: pubkeyLock(this.opts.validatorKey),
-      time: Date.now(),
+      time: this.clock.now(),
     });
   }
 

@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type AuthStack, openAuthStack } from '../api/auth/index.ts';
-import { ApiServer, MetricsServer, removeCookie, writeCookie } from '../api/index.ts';
+import {
+  ApiServer,
+  type ConsensusQueries,
+  MetricsServer,
+  removeCookie,
+  writeCookie,
+} from '../api/index.ts';
 import type { Genesis } from '../chain/index.ts';
 import { BlockImporter, Chain } from '../chain/index.ts';
 import type { NodeConfig } from '../config/index.ts';
@@ -18,11 +24,12 @@ import {
 import { Mempool } from '../mempool/index.ts';
 import {
   createChainMetrics,
+  createConsensusMetrics,
   createMetricsRegistry,
   registerStateMetrics,
 } from '../metrics/index.ts';
 import { identityPath, P2PHost } from '../p2p/index.ts';
-import { BlockSyncer, createSyncMetrics, ReqRespPeerSet } from '../p2p/sync/index.ts';
+import { BlockSyncer, createSyncMetrics, PacedClient } from '../p2p/sync/index.ts';
 import {
   createSnapshotMetrics,
   registerStateSyncMetrics,
@@ -156,7 +163,7 @@ export class UtxoNode {
           : openConsensus(config, { logger, paths, ...storage, ...core, p2p }, closers);
       const api = await openApi(
         config,
-        { logger, paths, ...storage, ...core, p2p, syncer },
+        { logger, paths, ...storage, ...core, p2p, syncer, engine },
         closers,
       );
       logger.info(
@@ -411,7 +418,8 @@ function openSync(
     {
       chain,
       importer,
-      peers: new ReqRespPeerSet({}, { client: p2p.reqResp, source: p2p, logger }),
+      peers: p2p,
+      client: new PacedClient({}, { client: p2p.reqResp, logger }),
       signatures,
       mempool,
       logger,
@@ -482,6 +490,7 @@ function openConsensus(
     importer: BlockImporter;
     signatureCache: SignatureCache | null;
     p2p: P2PHost;
+    metricsRegistry: Registry;
   },
   closers: CloseStack,
 ): ConsensusEngine | null {
@@ -494,17 +503,8 @@ function openConsensus(
     { statePath: paths.signerState, chainIdHash: chain.chainIdHash },
     { key: validatorKey },
   );
-  if (signer.lastSignedHeight > chain.tipHeight + 1) {
-    // Happens after `utxod rollback`: the signer will not sign the undone heights again.
-    logger.warn(
-      {
-        event: 'signer-ahead-of-chain',
-        lastSigned: signer.lastSignedHeight,
-        tip: chain.tipHeight,
-      },
-      'the validator already signed blocks above the tip; it will refuse to propose until the chain passes that height',
-    );
-  }
+  // A signer ahead of the chain (after `utxod rollback`) explains itself once,
+  // at its first refusal (ValidatorSigner.takeRefusalNotice).
   const producer = new BlockProducer(
     { emptyBlocks: config.emptyBlocks, validatorKey: validatorKey.publicKey },
     { chain, mempool, importer },
@@ -529,6 +529,7 @@ function openConsensus(
         proposal: (peerId, hash) => p2p.reqResp.getProposalByHash(peerId, hash),
       },
       onAhead: (peerId, height) => p2p.hintAhead(peerId, height),
+      metrics: createConsensusMetrics(modules.metricsRegistry),
       logger: logger.child({ module: 'consensus' }),
     },
   );
@@ -555,10 +556,12 @@ async function openApi(
     auth: AuthStack;
     p2p: P2PHost;
     syncer: BlockSyncer;
+    engine: ConsensusEngine | null;
   },
   closers: CloseStack,
 ): Promise<{ api: ApiServer; metricsServer: MetricsServer }> {
-  const { logger, paths, chain, mempool, importer, metricsRegistry, auth, p2p, syncer } = modules;
+  const { logger, paths, chain, mempool, importer, metricsRegistry, auth, p2p, syncer, engine } =
+    modules;
   const api = await ApiServer.init(
     {
       host: config.rpcHost,
@@ -597,6 +600,9 @@ async function openApi(
         peers: p2p,
         backup: ({ includeKeys }) => nodeBackup(modules.db, chain, paths, includeKeys),
       },
+      ...(engine instanceof BftEngine ? { consensus: consensusQueries(engine) } : {}),
+      // The staking registry joins once the chain owns the state store (chainstate branch):
+      // staking: new StakingQueriesFromState({ params: chain.params.staking }, { state: chain.state }),
     },
   );
   closers.push('api', () => api.close());
@@ -606,4 +612,14 @@ async function openApi(
   );
   closers.push('metrics-server', () => metricsServer.close());
   return { api, metricsServer };
+}
+
+/** The engine's summary and last round change as the /consensus route reads them. */
+function consensusQueries(engine: BftEngine): ConsensusQueries {
+  return {
+    summary: () => {
+      const summary = engine.summary;
+      return summary === null ? null : { ...summary, lastRoundChange: engine.lastRoundChange };
+    },
+  };
 }

@@ -4,18 +4,11 @@
  * `P2PHost.init` (nothing listens yet), started by `start`, closed by `close`.
  */
 import { EventEmitter } from 'node:events';
-import { BlockList } from 'node:net';
 import { join } from 'node:path';
 import { noise } from '@chainsafe/libp2p-noise';
 import type { GossipSub } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
-import {
-  type Connection,
-  KEEP_ALIVE,
-  type Libp2p,
-  type MultiaddrConnection,
-  type PeerId,
-} from '@libp2p/interface';
+import { type Connection, KEEP_ALIVE, type Libp2p, type PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { ping } from '@libp2p/ping';
 import { prometheusMetrics } from '@libp2p/prometheus-metrics';
@@ -29,8 +22,9 @@ import type { BlockImportedEvent, BlockImporter, Chain } from '../chain/index.ts
 import type { Mempool } from '../mempool/index.ts';
 import type { Block, CommitCertificate, Transaction } from '../primitives/index.ts';
 import type { Database } from '../storage/index.ts';
-import { asError, bytesEqual, toHex } from '../util/index.ts';
+import { asError, bytesEqual, type Clock, systemClock, type Timer, toHex } from '../util/index.ts';
 import { BanList, type BanRecord, parsePeerId } from './bans.ts';
+import { PeerGate } from './gate.ts';
 import { Gossip, gossipService } from './gossip.ts';
 import {
   blockValidator,
@@ -84,6 +78,8 @@ export interface P2PModules {
   readonly importer: BlockImporter;
   /** The node's registry; null runs without metrics (tests). */
   readonly metricsRegistry: Registry | null;
+  /** Time for refusals, bans, scores, quotas and the host's periodic tasks (default the system clock). */
+  readonly clock?: Clock;
 }
 
 /** What the API's node-status route shows. */
@@ -125,27 +121,23 @@ export class P2PHost implements PeerSource {
   private readonly libp2p: Libp2p<Services>;
   private readonly gossip: Gossip;
   private readonly bans: BanList;
-  private readonly scores = new PeerScores();
+  private readonly scores: PeerScores;
+  private readonly clock: Clock;
   private readonly metrics: P2PMetrics | null;
   private readonly logger: Logger;
   private readonly chainId: string;
   private readonly bootstrap: Multiaddr[];
   /** Peers that passed the handshake. */
   private readonly handshaken = new Map<string, PeerInfo>();
-  /** Peers of another chain or version: peer id -> refused until. */
-  private readonly incompatible = new Map<string, number>();
   /** Peers whose status (sent to us or asked by us) matched ours: the only ones served. */
   private readonly verified = new Set<string>();
-  /** Banned addresses (IP -> until, ms), set with a misbehaving peer's ban: a new identity does not help. */
-  private readonly addressBans = new Map<string, { until: number; peerId: string }>();
-  /** Per IP: peer ids first seen from it (-> when), to bound identity churn. */
-  private readonly identitiesByIp = new Map<string, Map<string, number>>();
-  private readonly exempt: BlockList;
+  /** The connection gater's policy (bans, refusals, address limits). */
+  private readonly gate: PeerGate;
   private consensusHandler: ConsensusGossipHandler | null = null;
   private consensusCatchup: ConsensusCatchupSource | null = null;
   private txDeferral: TransactionDeferral | null = null;
   private state: 'ready' | 'started' | 'closing' | 'closed' = 'ready';
-  private timers: NodeJS.Timeout[] = [];
+  private readonly timers = new Set<Timer>();
   private readonly onBlock = (event: BlockImportedEvent) => {
     if (event.source === 'producer') void this.publishBlock(event.block, event.commit);
   };
@@ -164,9 +156,17 @@ export class P2PHost implements PeerSource {
     this.bans = modules.bans;
     this.metrics = modules.metrics;
     this.logger = modules.logger;
+    this.clock = modules.clock ?? systemClock;
+    this.scores = new PeerScores({ clock: this.clock });
     this.chainId = modules.chain.genesis.chainId;
     this.bootstrap = opts.bootstrap.map((a) => multiaddr(a));
-    this.exempt = blockListOf(opts.addressLimitExempt ?? ['127.0.0.0/8', '::1/128']);
+    this.gate = new PeerGate(opts, {
+      bans: this.bans,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      connections: () => this.libp2p.getConnections(),
+    });
     this.gossip = new Gossip({ pubsub: this.libp2p.services.pubsub, logger: this.logger });
     this.reqResp = new ReqResp({
       libp2p: this.libp2p,
@@ -174,6 +174,7 @@ export class P2PHost implements PeerSource {
       metrics: this.metrics,
       penalize: (peerId, penalty, reason) => this.reportPeer(peerId, penalty, reason),
       handshaken: (peerId) => this.verified.has(peerId),
+      clock: this.clock,
       context: {
         chain: modules.chain,
         mempool: modules.mempool,
@@ -185,7 +186,7 @@ export class P2PHost implements PeerSource {
           // it may ask for blocks as soon as it has our answer.
           if (reason === null) this.verified.add(peerId);
           // Answer first (so the peer learns why), then hang up.
-          else setTimeout(() => void this.refuse(peerId, reason), 200).unref();
+          else this.clock.setTimeout(() => void this.refuse(peerId, reason), 200);
         },
       },
     });
@@ -195,7 +196,7 @@ export class P2PHost implements PeerSource {
     const logger = modules.logger;
     const { key, created } = await loadOrCreatePeerKey(opts.identityPath);
     if (created) logger.info({ path: opts.identityPath }, 'created p2p identity key');
-    const bans = await BanList.init({ db: modules.db });
+    const bans = await BanList.init({ db: modules.db, clock: modules.clock ?? systemClock });
     const metrics =
       modules.metricsRegistry === null ? null : createP2PMetrics(modules.metricsRegistry);
     const chainId = modules.chain.genesis.chainId;
@@ -211,14 +212,14 @@ export class P2PHost implements PeerSource {
       streamMuxers: [yamux()],
       connectionManager: { maxConnections: opts.maxConnections },
       connectionGater: {
-        denyDialPeer: (peerId) => host?.refused(peerId.toString()) ?? false,
+        denyDialPeer: (peerId) => host?.gate.refused(peerId.toString()) ?? false,
         denyInboundConnection: (maConn) =>
-          (host?.addressBanned(maConn.remoteAddr) ?? false) ||
-          (host?.tooManyFromIp(maConn) ?? false),
+          (host?.gate.addressBanned(maConn.remoteAddr) ?? false) ||
+          (host?.gate.tooManyFromIp(maConn) ?? false),
         denyInboundEncryptedConnection: (peerId, maConn) =>
-          (host?.refused(peerId.toString()) ?? false) ||
-          (host?.identityChurn(peerId.toString(), maConn) ?? false),
-        denyOutboundEncryptedConnection: (peerId) => host?.refused(peerId.toString()) ?? false,
+          (host?.gate.refused(peerId.toString()) ?? false) ||
+          (host?.gate.identityChurn(peerId.toString(), maConn) ?? false),
+        denyOutboundEncryptedConnection: (peerId) => host?.gate.refused(peerId.toString()) ?? false,
       },
       services: {
         identify: identify(),
@@ -305,7 +306,8 @@ export class P2PHost implements PeerSource {
     if (this.state === 'closing' || this.state === 'closed') return;
     const wasStarted = this.state === 'started';
     this.state = 'closing';
-    for (const timer of this.timers) clearInterval(timer);
+    for (const timer of this.timers) this.clock.clearTimeout(timer);
+    this.timers.clear();
     this.modules.importer.events.off('block', this.onBlock);
     if (wasStarted) {
       this.gossip.unsubscribeAll();
@@ -430,11 +432,11 @@ export class P2PHost implements PeerSource {
     const id = parsePeerId(peerId);
     const record = await this.bans.ban(id, durationMs, reason);
     // The address goes with the identity: a fresh key from the same host is refused too.
-    for (const connection of this.libp2p.getConnections(peerIdFromString(id))) {
-      const ip = ipOf(connection.remoteAddr);
-      if (ip !== null && !this.isExempt(ip))
-        this.addressBans.set(ip, { until: record.expiresAt, peerId: id });
-    }
+    this.gate.banAddresses(
+      id,
+      this.libp2p.getConnections(peerIdFromString(id)).map((c) => c.remoteAddr),
+      record.expiresAt,
+    );
     this.metrics?.bans.inc({ reason: reason === 'operator' ? 'operator' : 'score' });
     this.logger.warn(
       { peer: id, until: new Date(record.expiresAt).toISOString(), reason },
@@ -447,8 +449,7 @@ export class P2PHost implements PeerSource {
   async unban(peerId: string): Promise<boolean> {
     const id = parsePeerId(peerId);
     this.scores.forget(id);
-    this.incompatible.delete(id);
-    for (const [ip, ban] of this.addressBans) if (ban.peerId === id) this.addressBans.delete(ip);
+    this.gate.forgive(id);
     const removed = await this.bans.unban(id);
     if (removed) this.logger.info({ peer: id }, 'peer unbanned');
     return removed;
@@ -538,11 +539,10 @@ export class P2PHost implements PeerSource {
   private async refuse(peerId: string, reason: string): Promise<void> {
     // Counted here, not in one caller: the peer's own status request and our
     // outbound handshake race, and either may be the one that finds it out.
-    if (!this.incompatible.has(peerId)) {
+    if (this.gate.refuseIncompatible(peerId, INCOMPATIBLE_REFUSAL_MS)) {
       this.metrics?.handshakes.inc({ outcome: 'incompatible' });
       this.logger.warn({ peer: peerId, reason }, 'incompatible peer refused');
     }
-    this.incompatible.set(peerId, Date.now() + INCOMPATIBLE_REFUSAL_MS);
     try {
       await this.libp2p.peerStore.merge(peerIdFromString(peerId), {
         tags: { [KEEP_ALIVE]: undefined },
@@ -569,79 +569,6 @@ export class P2PHost implements PeerSource {
     );
   }
 
-  // ---- gater ----
-
-  private refused(peerId: string): boolean {
-    if (this.bans.isBanned(peerId)) return true;
-    const until = this.incompatible.get(peerId);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
-    this.incompatible.delete(peerId);
-    return false;
-  }
-
-  private isExempt(ip: string): boolean {
-    return this.exempt.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4');
-  }
-
-  private addressBanned(addr: Multiaddr): boolean {
-    const ip = ipOf(addr);
-    if (ip === null) return false;
-    const ban = this.addressBans.get(ip);
-    if (ban === undefined) return false;
-    if (ban.until > Date.now()) {
-      this.logger.debug({ ip }, 'inbound connection refused: address banned');
-      return true;
-    }
-    this.addressBans.delete(ip);
-    return false;
-  }
-
-  /** True when `peerId` is one new identity too many for its address in the window. */
-  private identityChurn(peerId: string, maConn: MultiaddrConnection): boolean {
-    const ip = ipOf(maConn.remoteAddr);
-    if (ip === null || this.isExempt(ip)) return false;
-    const now = Date.now();
-    const windowMs = this.opts.identityWindowMs ?? 10 * 60_000;
-    let seen = this.identitiesByIp.get(ip);
-    if (seen === undefined) {
-      if (this.identitiesByIp.size >= 10_000) {
-        for (const [key, ids] of this.identitiesByIp) {
-          for (const [id, at] of ids) if (now - at > windowMs) ids.delete(id);
-          if (ids.size === 0) this.identitiesByIp.delete(key);
-        }
-      }
-      seen = new Map();
-      this.identitiesByIp.set(ip, seen);
-    }
-    for (const [id, at] of seen) if (now - at > windowMs) seen.delete(id);
-    if (seen.has(peerId)) return false;
-    if (seen.size >= (this.opts.maxIdentitiesPerIp ?? 32)) {
-      this.metrics?.handshakes.inc({ outcome: 'identity-churn' });
-      this.logger.debug(
-        { ip, peer: peerId },
-        'inbound peer refused: too many identities from its address',
-      );
-      return true;
-    }
-    seen.set(peerId, now);
-    return false;
-  }
-
-  private tooManyFromIp(maConn: MultiaddrConnection): boolean {
-    const ip = ipOf(maConn.remoteAddr);
-    if (ip === null) return false;
-    let inbound = 0;
-    for (const connection of this.libp2p.getConnections()) {
-      if (connection.direction === 'inbound' && ipOf(connection.remoteAddr) === ip) inbound++;
-    }
-    if (inbound >= this.opts.maxInboundPerIp) {
-      this.logger.debug({ ip, inbound }, 'inbound connection refused: per-IP limit');
-      return true;
-    }
-    return false;
-  }
-
   // ---- bootstrap ----
 
   private async dialBootstrap(first: boolean): Promise<void> {
@@ -650,7 +577,7 @@ export class P2PHost implements PeerSource {
       this.bootstrap.map(async (addr) => {
         const peerIdText = addr.getComponents().find((c) => c.name === 'p2p')?.value;
         if (peerIdText === undefined || peerIdText === this.peerId) return;
-        if (this.refused(peerIdText)) return;
+        if (this.gate.refused(peerIdText)) return;
         const peer = peerIdFromString(peerIdText);
         if (this.libp2p.getConnections(peer).length > 0) return;
         try {
@@ -670,35 +597,23 @@ export class P2PHost implements PeerSource {
     );
   }
 
+  /** Runs `task` every `ms` while started (the next run is scheduled when one is due, not when it ends). */
   private every(ms: number, task: () => Promise<void>): void {
-    const timer = setInterval(() => {
-      task().catch((error: unknown) =>
-        this.logger.warn({ err: asError(error) }, 'p2p task failed'),
-      );
-    }, ms);
-    timer.unref();
-    this.timers.push(timer);
+    const schedule = () => {
+      const timer = this.clock.setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.state !== 'started') return;
+        schedule();
+        task().catch((error: unknown) =>
+          this.logger.warn({ err: asError(error) }, 'p2p task failed'),
+        );
+      }, ms);
+      this.timers.add(timer);
+    };
+    schedule();
   }
 
   private updatePeerGauge(): void {
     this.metrics?.peersConnected.set(this.libp2p.getPeers().length);
   }
-}
-
-function blockListOf(cidrs: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of cidrs) {
-    const [address = '', prefix] = entry.split('/');
-    const type = address.includes(':') ? 'ipv6' : 'ipv4';
-    if (prefix === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, Number(prefix), type);
-  }
-  return list;
-}
-
-function ipOf(addr: Multiaddr): string | null {
-  for (const c of addr.getComponents()) {
-    if ((c.name === 'ip4' || c.name === 'ip6') && c.value !== undefined) return c.value;
-  }
-  return null;
 }

@@ -38,8 +38,13 @@ export const Penalty = {
   violation: 100,
   /** A sync request that failed on the way (stream reset, dial failure, server busy). */
   requestFailed: 2,
-  /** No blocks for a range the peer's own status said it had. */
-  emptyRange: 10,
+  /**
+   * A claimed tip the peer could not back (no blocks for a range its status
+   * said it had, or no answer to a probe): the first time; sync doubles it for
+   * each further refutation of the same peer, so a persistent liar is banned
+   * within a few rounds.
+   */
+  unbackedClaim: 10,
 } as const;
 
 interface Entry {

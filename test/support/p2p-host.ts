@@ -15,6 +15,7 @@ export interface HostFixture {
   readonly host: P2PHost;
   readonly chain: TestChain;
   readonly importer: BlockImporter;
+  readonly mempool: Mempool;
   /** The host's own status, for test peers that want to pass the handshake. */
   status(): StatusMessage;
   close(): Promise<void>;
@@ -71,6 +72,7 @@ export async function startTestHost(
     host,
     chain,
     importer,
+    mempool,
     status: () => host.localStatus(),
     async close() {
       await host.close();

@@ -1,10 +1,12 @@
 /**
  * Test support for sync (not used by the node): a real source chain with
  * transactions and past block times, in-memory peers serving it (honest,
- * slow, stalling, lying, disconnecting), and a fresh node (chain, mempool,
- * importer) to sync into.
+ * slow, stalling, lying, disconnecting) on an in-memory network that has the
+ * P2PHost's peer model (`PeerSource`) and req/resp client (`SyncClient`), and
+ * a fresh node (chain, mempool, importer) to sync into.
  */
 
+import { EventEmitter } from 'node:events';
 import { assembleBlock } from '../../src/chain/block-assembler.ts';
 import { BlockImporter } from '../../src/chain/block-importer.ts';
 import type { Chain } from '../../src/chain/chain.ts';
@@ -14,7 +16,15 @@ import { SignatureChecker } from '../../src/consensus/signatures.ts';
 import type { KeyPair } from '../../src/crypto/key-file.ts';
 import { silentLogger } from '../../src/logger/index.ts';
 import { Mempool } from '../../src/mempool/mempool.ts';
-import type { BlockWithCommit, PeerChainStatus, SyncPeer } from '../../src/p2p/sync/peer-source.ts';
+import { P2P_PROTOCOL_VERSION } from '../../src/p2p/messages.ts';
+import type {
+  BlockWithCommit,
+  PeerEvents,
+  PeerInfo,
+  PeerSource,
+  StatusMessage,
+  SyncClient,
+} from '../../src/p2p/sync/index.ts';
 import { COIN } from '../../src/primitives/amount.ts';
 import { Block } from '../../src/primitives/block.ts';
 import type { CommitCertificate } from '../../src/primitives/commit.ts';
@@ -156,10 +166,19 @@ export interface MemoryPeerBehaviour {
   disconnectAfter?: number;
   /** Answers ranges with blocks of the wrong heights. */
   wrongHeights?: boolean;
+  /** Claims this tip height in its status (with a made-up hash) whatever it can serve: a liar. */
+  claimHeight?: number;
 }
 
 /** A peer serving `source` from memory with the given behaviour. */
-export class MemoryPeer implements SyncPeer {
+/** A peer's claimed tip. */
+export interface MemoryPeerStatus {
+  readonly height: number;
+  readonly hash: Uint8Array;
+}
+
+/** A peer serving the source chain from memory, with a chosen (mis)behaviour. */
+export class MemoryPeer {
   readonly id: string;
   readonly penalties: Array<{ penalty: number; reason: string }> = [];
   readonly requests: Array<{ start: number; count: number }> = [];
@@ -186,8 +205,10 @@ export class MemoryPeer implements SyncPeer {
     );
   }
 
-  async status(): Promise<PeerChainStatus> {
+  async status(): Promise<MemoryPeerStatus> {
     if (this.disconnected) throw new Error('disconnected');
+    const claim = this.behaviour.claimHeight;
+    if (claim !== undefined) return { height: claim, hash: new Uint8Array(32).fill(0xee) };
     const hash = await this.source.t.chain.getHashAt(this.height);
     return { height: this.height, hash: hash! };
   }
@@ -274,3 +295,105 @@ export function sourceOwner(i: number): KeyPair {
 }
 
 export type { Chain };
+
+/**
+ * The network the sync tests run on: the same peer model as the P2PHost
+ * (handshake statuses as 'peer:status' events, disconnects, block-ahead
+ * hints, penalties through `reportPeer`) and the same request interface,
+ * each request answered by the MemoryPeer it names.
+ */
+export class MemoryNetwork implements PeerSource, SyncClient {
+  readonly events = new EventEmitter<PeerEvents>();
+  private readonly source: SourceChain;
+  private readonly byId = new Map<string, { peer: MemoryPeer; info: PeerInfo | null }>();
+
+  constructor(source: SourceChain) {
+    this.source = source;
+  }
+
+  get(id: string): MemoryPeer | undefined {
+    return this.byId.get(id)?.peer;
+  }
+
+  /** Connects `peer`; resolves once its handshake status is out (a 'peer:status' event). */
+  async add(peer: MemoryPeer): Promise<void> {
+    if (this.byId.has(peer.id)) this.remove(peer.id);
+    const entry: { peer: MemoryPeer; info: PeerInfo | null } = { peer, info: null };
+    this.byId.set(peer.id, entry);
+    const status = await this.statusOf(peer);
+    if (this.byId.get(peer.id) !== entry) return;
+    entry.info = {
+      peerId: peer.id,
+      status,
+      direction: 'outbound',
+      // Each memory peer is its own host (agreement counts hosts).
+      remoteAddr: `/memory/${peer.id}`,
+      score: 0,
+    };
+    this.events.emit('peer:status', entry.info);
+  }
+
+  remove(peerId: string): void {
+    const entry = this.byId.get(peerId);
+    if (entry === undefined) return;
+    this.byId.delete(peerId);
+    if (entry.info !== null) this.events.emit('peer:disconnected', { peerId });
+  }
+
+  /** Tells sync that `peerId` relayed a block at `height`. */
+  hint(peerId: string, height: number): void {
+    this.events.emit('block:ahead', { peerId, height });
+  }
+
+  connectedPeers(): PeerInfo[] {
+    const out: PeerInfo[] = [];
+    for (const { info } of this.byId.values()) if (info !== null) out.push(info);
+    return out;
+  }
+
+  reportPeer(peerId: string, penalty: number, reason: string): void {
+    this.byId.get(peerId)?.peer.penalize(penalty, reason);
+  }
+
+  async getStatus(peerId: string): Promise<StatusMessage> {
+    return this.statusOf(this.peer(peerId));
+  }
+
+  getBlocksByRange(
+    peerId: string,
+    start: number,
+    count: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<BlockWithCommit[]> {
+    return this.peer(peerId).blocksByRange(
+      start,
+      count,
+      options.signal ?? new AbortController().signal,
+    );
+  }
+
+  async getMempoolTxids(peerId: string): Promise<Uint8Array[]> {
+    return this.peer(peerId).mempoolTxids();
+  }
+
+  async getTransactions(peerId: string, txids: readonly Uint8Array[]): Promise<Transaction[]> {
+    return this.peer(peerId).transactionsById(txids);
+  }
+
+  private peer(peerId: string): MemoryPeer {
+    const entry = this.byId.get(peerId);
+    if (entry === undefined) throw new Error(`${peerId} is not connected`);
+    return entry.peer;
+  }
+
+  private async statusOf(peer: MemoryPeer): Promise<StatusMessage> {
+    const { height, hash } = await peer.status();
+    return {
+      protocolVersion: P2P_PROTOCOL_VERSION,
+      chainId: this.source.genesis.chainId,
+      genesisHash: this.source.t.chain.genesisHash,
+      tipHeight: height,
+      tipHash: hash,
+    };
+  }
+}

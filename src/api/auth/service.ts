@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { sha256 } from '../../crypto/index.ts';
 import type { BatchOp, Database } from '../../storage/index.ts';
 import { Bucket, bucketKey } from '../../storage/index.ts';
-import { asError, fromHex, toHex } from '../../util/index.ts';
+import { asError, fromHex, KeyedSerialQueue, SerialQueue, toHex } from '../../util/index.ts';
 import { AuthError } from './errors.ts';
 import { LockoutTracker } from './lockout.ts';
 import type { Role } from './roles.ts';
@@ -98,9 +98,9 @@ export class AuthService {
   private readonly apiKeys: Map<string, ApiKeyRecord>;
   /** Revoked token ids and refresh-family ids -> when the entry may be forgotten (ms). */
   private readonly revoked: Map<string, number>;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   /** Per client address: its API-key hash checks run one after another, never ahead of other clients'. */
-  private readonly hashQueues = new Map<string, Promise<unknown>>();
+  private readonly hashQueues = new KeyedSerialQueue<string>();
   private purgeTimer: NodeJS.Timeout | null = null;
 
   private constructor(
@@ -485,20 +485,11 @@ export class AuthService {
   }
 
   private perClient<T>(client: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.hashQueues.get(client) ?? Promise.resolve();
-    const run = previous.then(task, task);
-    const tail = run.catch(() => undefined);
-    this.hashQueues.set(client, tail);
-    void tail.then(() => {
-      if (this.hashQueues.get(client) === tail) this.hashQueues.delete(client);
-    });
-    return run;
+    return this.hashQueues.run(client, task);
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(task);
   }
 }
 

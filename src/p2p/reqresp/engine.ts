@@ -11,7 +11,7 @@ import { lpStream } from '@libp2p/utils';
 import type { Logger } from 'pino';
 import { DecodeError } from '../../encoding/index.ts';
 import type { Transaction } from '../../primitives/index.ts';
-import { bytesEqual, bytesKey, toHex } from '../../util/index.ts';
+import { bytesEqual, bytesKey, type Clock, toHex } from '../../util/index.ts';
 import type { ProposalMessage, VoteMessage } from '../consensus-messages.ts';
 import type { BlockWithCommit, StatusMessage } from '../messages.ts';
 import type { P2PMetrics } from '../metrics.ts';
@@ -84,6 +84,8 @@ export interface ReqRespModules {
    * showed the same chain, genesis and version. Absent: every peer (test peers).
    */
   readonly handshaken?: (peerId: string) => boolean;
+  /** Time for the inbound quotas (default the system clock). */
+  readonly clock?: Pick<Clock, 'now'>;
 }
 
 export class ReqResp implements ReqRespClient {
@@ -119,8 +121,11 @@ export class ReqResp implements ReqRespClient {
     this.registered.set(descriptor.protocolId, {
       descriptor: descriptor as AnyDescriptor,
       handler: handler as RequestHandler<unknown, unknown>,
-      quota: new InboundQuota(descriptor.quota),
-      byteQuota: descriptor.byteQuota === undefined ? null : new InboundQuota(descriptor.byteQuota),
+      quota: new InboundQuota(descriptor.quota, { clock: this.modules.clock }),
+      byteQuota:
+        descriptor.byteQuota === undefined
+          ? null
+          : new InboundQuota(descriptor.byteQuota, { clock: this.modules.clock }),
     });
   }
 

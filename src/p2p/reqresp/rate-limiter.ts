@@ -1,3 +1,5 @@
+import { type Clock, systemClock } from '../../util/index.ts';
+
 /**
  * Per-peer token buckets: `requests` tokens, refilled evenly over `perMs`.
  * A peer's bucket outlives its connection (it is dropped only once it has
@@ -9,12 +11,15 @@ export class InboundQuota {
   private readonly buckets = new Map<string, { tokens: number; updated: number }>();
   private readonly requests: number;
   private readonly perMs: number;
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, 'now'>;
 
-  constructor(quota: { requests: number; perMs: number }, now: () => number = Date.now) {
+  constructor(
+    quota: { requests: number; perMs: number },
+    modules: { clock?: Pick<Clock, 'now'> } = {},
+  ) {
     this.requests = quota.requests;
     this.perMs = quota.perMs;
-    this.now = now;
+    this.clock = modules.clock ?? systemClock;
   }
 
   /** Takes `n` tokens (default one); false, taking none, when the peer has fewer. */
@@ -36,7 +41,7 @@ export class InboundQuota {
   }
 
   private bucket(peerId: string): { tokens: number; updated: number } {
-    const now = this.now();
+    const now = this.clock.now();
     let bucket = this.buckets.get(peerId);
     if (bucket === undefined) {
       if (this.buckets.size > 10_000) this.prune(now);

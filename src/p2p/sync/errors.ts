@@ -7,6 +7,8 @@ export type SyncErrorCode =
   | 'SYNC_WRONG_HEIGHT'
   /** More blocks than the range asked for. */
   | 'SYNC_TOO_MANY_BLOCKS'
+  /** A peer could not back the tip it claimed: no blocks above our tip, or no answer to a probe. */
+  | 'SYNC_UNBACKED_CLAIM'
   /** A request got no answer in time. */
   | 'SYNC_TIMEOUT'
   /** A request failed on the way (stream reset, dial failure, server busy). */

@@ -1,19 +1,25 @@
 export { type Clock, systemClock, type Timer } from '../../util/index.ts';
 export { SyncError, type SyncErrorCode } from './errors.ts';
 export { createSyncMetrics, type SyncMetrics } from './metrics.ts';
-export {
-  type BlockWithCommit,
-  type PeerChainStatus,
-  StaticPeerSet,
-  type SyncPeer,
-  type SyncPeerSet,
-} from './peer-source.ts';
+export type {
+  BlockWithCommit,
+  PeerEvents,
+  PeerInfo,
+  PeerSource,
+  StatusMessage,
+  SyncClient,
+} from './network.ts';
+export { PacedClient, type PacedClientOptions } from './paced-client.ts';
 export { checkRange, type RangeCheckContext, type RangeSignatureChecker } from './range-check.ts';
 export {
-  ReqRespPeerSet,
-  type ReqRespPeerSetOptions,
-  ReqRespSyncPeer,
-} from './reqresp-adapter.ts';
+  type Assignment,
+  type Range,
+  type RangeFault,
+  RangeScheduler,
+  type RangeSchedulerHooks,
+  type RangeSchedulerOptions,
+  type RangeVerdict,
+} from './range-scheduler.ts';
 export type { SyncState, SyncStatus } from './status.ts';
 export {
   BlockSyncer,

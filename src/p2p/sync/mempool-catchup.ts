@@ -7,9 +7,9 @@
 import type { Logger } from 'pino';
 import { VerificationError } from '../../consensus/index.ts';
 import type { Transaction } from '../../primitives/index.ts';
-import { bytesKey, toHex } from '../../util/index.ts';
+import { asError, bytesKey, toHex } from '../../util/index.ts';
 import { Penalty } from '../scoring.ts';
-import type { SyncPeer } from './peer-source.ts';
+import type { SyncClient } from './network.ts';
 
 /** The mempool as sync feeds it (src/mempool's Mempool fits). */
 export interface SyncMempool {
@@ -23,12 +23,12 @@ const MEMPOOL_BATCH = 128;
 /** Peers whose mempool is listed after catch-up. */
 const MEMPOOL_SOURCES = 3;
 
-/** What catch-up needs from the syncer: usable peers, a way to blame one, a deadline, liveness. */
+/** What catch-up needs from the syncer: usable peers, requests, a way to blame one, a deadline, liveness. */
 export interface CatchUpContext {
-  /** Peers not known to misbehave. */
-  usablePeers(): SyncPeer[];
-  peer(peerId: string): SyncPeer | undefined;
-  misbehave(peer: SyncPeer, penalty: number, code: string, reason: string): void;
+  /** Ids of peers not known to misbehave, best first. */
+  usablePeers(): string[];
+  readonly client: Pick<SyncClient, 'getMempoolTxids' | 'getTransactions'>;
+  misbehave(peerId: string, penalty: number, code: string, reason: string): void;
   withDeadline<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T>;
   running(): boolean;
 }
@@ -39,6 +39,7 @@ export class MempoolCatchUp {
   private readonly maxDeferredTxs: number;
   private readonly deferredTxs = new Map<string, { tx: Transaction; peerId: string | null }>();
   private readonly announced = new Map<string, { txid: Uint8Array; peerId: string }>();
+  private current: Promise<void> | null = null;
 
   constructor(opts: { maxDeferredTxs: number }, modules: { mempool: SyncMempool; logger: Logger }) {
     this.maxDeferredTxs = opts.maxDeferredTxs;
@@ -59,19 +60,39 @@ export class MempoolCatchUp {
   }
 
   /**
+   * Starts a run in the background unless one is under way; `onDone` gets how
+   * many transactions the mempool accepted. A failed run is logged.
+   */
+  begin(ctx: CatchUpContext, onDone: (added: number) => void): void {
+    if (this.current !== null) return;
+    this.current = this.run(ctx)
+      .then(onDone, (error: unknown) =>
+        this.logger.warn({ err: asError(error).message }, 'sync: mempool sync failed'),
+      )
+      .finally(() => {
+        this.current = null;
+      });
+  }
+
+  /** Resolves once the run under way, if any, has ended. */
+  async idle(): Promise<void> {
+    await this.current;
+  }
+
+  /**
    * Submits the deferred transactions, then fetches the announced ones and
    * the listed mempools of a few peers. Returns how many the mempool accepted.
    */
   async run(ctx: CatchUpContext): Promise<number> {
     const mempool = this.mempool;
     let added = 0;
-    const submit = async (tx: Transaction, peer: SyncPeer | undefined): Promise<void> => {
+    const submit = async (tx: Transaction, peer: string | null): Promise<void> => {
       if (mempool.has(tx.txid)) return;
       try {
         await mempool.add(tx, 'peer');
         added++;
       } catch (error) {
-        if (error instanceof VerificationError && error.penalty > 0 && peer !== undefined)
+        if (error instanceof VerificationError && error.penalty > 0 && peer !== null)
           ctx.misbehave(
             peer,
             error.penalty,
@@ -84,7 +105,7 @@ export class MempoolCatchUp {
     this.deferredTxs.clear();
     for (const { tx, peerId } of deferred) {
       if (!ctx.running()) return added;
-      await submit(tx, peerId === null ? undefined : ctx.peer(peerId));
+      await submit(tx, peerId !== null && ctx.usablePeers().includes(peerId) ? peerId : null);
     }
     // Which txids to fetch from whom.
     const wanted = new Map<string, Map<string, Uint8Array>>();
@@ -99,41 +120,36 @@ export class MempoolCatchUp {
     };
     for (const { txid, peerId } of this.announced.values()) want(peerId, txid);
     this.announced.clear();
-    const sources = ctx
-      .usablePeers()
-      .filter((peer) => peer.mempoolTxids !== undefined && peer.transactionsById !== undefined);
     const claimed = new Set<string>();
-    for (const peer of sources.slice(0, MEMPOOL_SOURCES)) {
+    for (const peer of ctx.usablePeers().slice(0, MEMPOOL_SOURCES)) {
       if (!ctx.running()) return added;
       let txids: Uint8Array[];
       try {
-        txids = await ctx.withDeadline((signal) => peer.mempoolTxids!(signal));
+        txids = await ctx.withDeadline((signal) => ctx.client.getMempoolTxids(peer, { signal }));
       } catch (error) {
-        this.logger.debug({ peer: peer.id, err: String(error) }, 'sync: mempool listing failed');
+        this.logger.debug({ peer, err: String(error) }, 'sync: mempool listing failed');
         continue;
       }
       for (const txid of txids.slice(0, this.maxDeferredTxs)) {
         const key = bytesKey(txid);
         if (claimed.has(key)) continue;
         claimed.add(key);
-        want(peer.id, txid);
+        want(peer, txid);
       }
     }
-    for (const [peerId, txids] of wanted) {
-      const peer = ctx.usablePeers().find((p) => p.id === peerId);
-      if (peer === undefined || peer.transactionsById === undefined) continue;
+    for (const [peer, txids] of wanted) {
+      if (!ctx.usablePeers().includes(peer)) continue;
       const list = [...txids.values()];
       for (let i = 0; i < list.length && ctx.running(); i += MEMPOOL_BATCH) {
         const batch = list.slice(i, i + MEMPOOL_BATCH);
         const asked = new Set(batch.map(bytesKey));
         let txs: Transaction[];
         try {
-          txs = await ctx.withDeadline((signal) => peer.transactionsById!(batch, signal));
-        } catch (error) {
-          this.logger.debug(
-            { peer: peer.id, err: String(error) },
-            'sync: transaction fetch failed',
+          txs = await ctx.withDeadline((signal) =>
+            ctx.client.getTransactions(peer, batch, { signal }),
           );
+        } catch (error) {
+          this.logger.debug({ peer, err: String(error) }, 'sync: transaction fetch failed');
           break;
         }
         for (const tx of txs) {

@@ -29,7 +29,11 @@ export function createSyncMetrics(registry: Registry, status: () => SyncStatus):
     'Block sync state: 0 idle, 1 syncing, 2 synced',
     (s) => STATE_VALUE[s.state],
   );
-  gauge('utxod_sync_target_height', 'Highest tip height reported by peers', (s) => s.targetHeight);
+  gauge(
+    'utxod_sync_target_height',
+    'Sync target: the highest height proven by valid blocks, agreed by peers, or claimed by a peer that backs its claims',
+    (s) => s.targetHeight,
+  );
   gauge('utxod_sync_current_height', 'Height of the local chain tip', (s) => s.currentHeight);
   gauge(
     'utxod_sync_rate_blocks_per_second',

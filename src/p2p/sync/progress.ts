@@ -2,6 +2,8 @@
  * Sync speed: blocks connected over a sliding window, for the status
  * (blocks per second, ETA), the metrics and the periodic progress log.
  */
+import type { SyncStatus } from './status.ts';
+
 const RATE_WINDOW_MS = 10_000;
 const MAX_SAMPLES = 10_000;
 
@@ -36,4 +38,17 @@ export class SyncProgress {
     if (this.samples.length > MAX_SAMPLES)
       this.samples.splice(0, this.samples.length - MAX_SAMPLES);
   }
+}
+
+/** The fields of the periodic 'sync progress' log line. */
+export function progressFields(status: SyncStatus, bufferedBytes: number): Record<string, unknown> {
+  return {
+    height: status.currentHeight,
+    target: status.targetHeight,
+    blocksPerSecond: status.blocksPerSecond,
+    etaSeconds: status.etaSeconds,
+    peers: status.peers,
+    rangesInFlight: status.rangesInFlight,
+    bufferedMb: Math.round(bufferedBytes / 1024 / 102.4) / 10,
+  };
 }

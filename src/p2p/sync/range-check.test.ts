@@ -7,7 +7,7 @@ import { CommitCertificate } from '../../primitives/commit.ts';
 import { Header } from '../../primitives/header.ts';
 import { merkleRoot } from '../../primitives/merkle.ts';
 import { Transaction } from '../../primitives/transaction.ts';
-import type { BlockWithCommit } from './peer-source.ts';
+import type { BlockWithCommit } from './network.ts';
 import { checkRange, type RangeCheckContext } from './range-check.ts';
 
 let source: SourceChain;

@@ -23,7 +23,7 @@ import { type Outpoint, outpointKey } from '../../primitives/index.ts';
 import { bytesKey, toHex } from '../../util/index.ts';
 import { Penalty } from '../scoring.ts';
 import { SyncError } from './errors.ts';
-import type { BlockWithCommit } from './peer-source.ts';
+import type { BlockWithCommit } from './network.ts';
 
 export interface RangeCheckContext {
   readonly params: ConsensusParams;

@@ -5,7 +5,7 @@ export interface SyncStatus {
   /** idle: no usable peer status yet; syncing: downloading; synced: caught up, following gossip. */
   readonly state: SyncState;
   readonly currentHeight: number;
-  /** Highest height any usable peer reported (at least the current height). */
+  /** Proven by valid blocks, agreed by several peers, or claimed by a peer that backs its claims (at least the current height); a lone claim does not count. */
   readonly targetHeight: number;
   /** Blocks connected per second over the last few seconds. */
   readonly blocksPerSecond: number;

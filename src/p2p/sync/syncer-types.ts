@@ -1,22 +1,15 @@
 /**
  * The shapes block sync works with: what it needs from the chain, importer and
- * node (so tests can hand it small fakes), its options, its observer events,
- * and its per-peer and per-range bookkeeping.
+ * node (so tests can hand it small fakes), its options and its observer events.
  */
 import type { Logger } from 'pino';
 import type { ConsensusParams, ValidatorSet } from '../../consensus/index.ts';
-import type {
-  Block,
-  CommitCertificate,
-  Outpoint,
-  Transaction,
-  TxOutput,
-} from '../../primitives/index.ts';
-import type { Clock, Timer } from '../../util/index.ts';
+import type { Block, CommitCertificate, Outpoint, TxOutput } from '../../primitives/index.ts';
+import type { Clock } from '../../util/index.ts';
 import type { SyncMempool } from './mempool-catchup.ts';
 import type { SyncMetrics } from './metrics.ts';
-import type { BlockWithCommit, SyncPeer, SyncPeerSet } from './peer-source.ts';
-import type { CoinReader, RangeSignatureChecker } from './range-check.ts';
+import type { PeerSource, SyncClient } from './network.ts';
+import type { RangeSignatureChecker } from './range-check.ts';
 import type { SyncState } from './status.ts';
 
 /** The chain as sync reads it (src/chain/chain.ts's Chain fits). */
@@ -58,6 +51,8 @@ export interface SyncOptions {
   readonly requestTimeoutMs: number;
   readonly statusTimeoutMs: number;
   readonly statusIntervalMs: number;
+  /** A peer's status younger than this (from the handshake or the host's refresh) is not asked again. */
+  readonly statusMaxAgeMs: number;
   readonly progressLogIntervalMs: number;
   /** A peer that stalled or failed gets no new work for this long. */
   readonly peerCooldownMs: number;
@@ -68,6 +63,12 @@ export interface SyncOptions {
   readonly mempoolSync: boolean;
   /** Bound on transactions and announcements kept while syncing. */
   readonly maxDeferredTxs: number;
+  /** Blocks asked of a peer whose claims are not backed yet (its first request, or after a refutation). */
+  readonly probeBlocks: number;
+  /** How long such a probe may take before the claim counts as refuted. */
+  readonly probeTimeoutMs: number;
+  /** Peers whose claims must reach a height for it to be trusted without proof. */
+  readonly minAgreeingPeers: number;
 }
 
 export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
@@ -79,18 +80,26 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   requestTimeoutMs: 20_000,
   statusTimeoutMs: 5_000,
   statusIntervalMs: 5_000,
+  // The server allows statusProtocol.quota (5 per 15 s); the host's own refresh uses some.
+  statusMaxAgeMs: 6_000,
   progressLogIntervalMs: 5_000,
   peerCooldownMs: 10_000,
   followLagBlocks: 2,
   followGraceMs: 2_000,
   mempoolSync: true,
   maxDeferredTxs: 10_000,
+  probeBlocks: 1,
+  probeTimeoutMs: 5_000,
+  minAgreeingPeers: 2,
 };
 
 export interface SyncModules {
   readonly chain: SyncChain;
   readonly importer: SyncImporter;
-  readonly peers: SyncPeerSet;
+  /** Who is connected, their statuses and hints, and where penalties go (the P2PHost). */
+  readonly peers: PeerSource;
+  /** Requests by peer id (a PacedClient over the host's req/resp engine). */
+  readonly client: SyncClient;
   /** The node's SignatureChecker (signature cache + parallel verifier); null skips the pre-check. */
   readonly signatures: RangeSignatureChecker | null;
   readonly mempool: SyncMempool | null;
@@ -105,32 +114,4 @@ export interface SyncEvents {
   progress: [number];
   /** Mempool sync after catch-up finished: transactions added. */
   mempoolSynced: [number];
-}
-
-export interface PeerState {
-  readonly peer: SyncPeer;
-  /** The height the peer last claimed (null until its status arrives). */
-  height: number | null;
-  inflight: number;
-  statusInFlight: AbortController | null;
-  cooldownUntil: number;
-  /** Served something provably wrong: never used again while connected. */
-  misbehaved: boolean;
-  /** Milliseconds per block served, smoothed; lower is better. */
-  msPerBlock: number;
-}
-
-export type RangeState = 'pending' | 'requested' | 'verifying' | 'ready' | 'importing';
-
-export interface Range {
-  start: number;
-  count: number;
-  state: RangeState;
-  peerId: string | null;
-  /** Bumped whenever the range is re-queued, so late answers for an old attempt are ignored. */
-  token: number;
-  request: { controller: AbortController; timer: Timer; startedAt: number } | null;
-  readonly excluded: Set<string>;
-  items: BlockWithCommit[] | null;
-  bytes: number;
 }

@@ -5,6 +5,7 @@ import { CHAIN_ID, type TestChain } from '../../../test/support/chain-fixture.ts
 import { ManualClock } from '../../../test/support/manual-clock.ts';
 import {
   buildSourceChain,
+  MemoryNetwork,
   MemoryPeer,
   type MemoryPeerBehaviour,
   openSyncTarget,
@@ -19,7 +20,6 @@ import { pubkeyLock } from '../../primitives/lock.ts';
 import { bytesEqual } from '../../util/bytes.ts';
 import { Penalty } from '../scoring.ts';
 import { createSyncMetrics } from './metrics.ts';
-import { StaticPeerSet } from './peer-source.ts';
 import type { SyncStatus } from './status.ts';
 import { BlockSyncer, type SyncOptions } from './syncer.ts';
 
@@ -45,19 +45,30 @@ async function setup(
   const target = await openSyncTarget(from);
   opened.push(target.t);
   const memoryPeers = peers.map((p) => new MemoryPeer(p.id, from, p.behaviour));
-  const set = new StaticPeerSet(memoryPeers);
-  for (const peer of memoryPeers) peer.onDisconnect = () => set.remove(peer.id);
+  const set = new MemoryNetwork(from);
+  for (const peer of memoryPeers) {
+    peer.onDisconnect = () => set.remove(peer.id);
+    await set.add(peer);
+  }
   let statusRead: () => SyncStatus = () => {
     throw new Error('not yet');
   };
   const metrics =
     extra.registry === undefined ? null : createSyncMetrics(extra.registry, () => statusRead());
   const syncer = new BlockSyncer(
-    { requestTimeoutMs: 2_000, statusIntervalMs: 500, peerCooldownMs: 300, ...opts },
+    // statusMaxAgeMs 0: statuses are asked, not taken from the handshake (no host refreshes them here).
+    {
+      requestTimeoutMs: 2_000,
+      statusIntervalMs: 500,
+      statusMaxAgeMs: 0,
+      peerCooldownMs: 300,
+      ...opts,
+    },
     {
       chain: target.t.chain,
       importer: target.importer,
       peers: set,
+      client: set,
       signatures: new SignatureChecker({ verifier: target.t.verifier, cache: null }),
       mempool: target.mempool,
       logger: silentLogger(),
@@ -218,8 +229,11 @@ describe('BlockSyncer', () => {
     await waitFor(syncer, () => syncer.state === 'synced', 30_000, 'synced');
     await assertSameChain(target.t, 300);
     const [staller, honest] = peers;
+    // A stall is a timeout, or, while its claims are not yet backed, a refuted claim.
     assert.ok(
-      staller!.penalties.some((p) => p.penalty === Penalty.timeout),
+      staller!.penalties.some(
+        (p) => p.penalty === Penalty.timeout || /SYNC_UNBACKED_CLAIM/.test(p.reason),
+      ),
       JSON.stringify(staller!.penalties),
     );
     assert.deepEqual(honest!.penalties, []);
@@ -235,18 +249,31 @@ describe('BlockSyncer', () => {
     const clock = new ManualClock();
     const { target, peers, set, syncer } = await setup(
       [{ id: 'staller', behaviour: { height: 100, stallFrom: 0 } }],
-      { requestTimeoutMs: 10_000, peerCooldownMs: 60_000 },
+      { requestTimeoutMs: 10_000, probeTimeoutMs: 10_000, peerCooldownMs: 60_000 },
       { clock },
     );
     syncer.start();
     await waitFor(syncer, () => syncer.status().rangesInFlight === 2, 5_000, 'two requests');
     assert.equal(syncer.state, 'syncing');
-    assert.equal(syncer.status().targetHeight, 100);
+    // A lone claim nobody has backed is probed, not trusted: no target, not far behind.
+    assert.equal(syncer.status().targetHeight, 0);
+    assert.equal(syncer.isFarBehind(10), false);
+    assert.ok(
+      peers[0]!.requests.every((r) => r.count === 1),
+      'probes ask for one block',
+    );
     clock.advance(9_999);
     assert.equal(syncer.status().rangesInFlight, 2);
     clock.advance(1);
     assert.equal(syncer.status().rangesInFlight, 0);
-    assert.equal(peers[0]!.penalties.filter((p) => p.penalty === Penalty.timeout).length, 2);
+    // Two unanswered probes: two refutations, the second costing twice the first.
+    assert.deepEqual(
+      peers[0]!.penalties.map((p) => [p.penalty, p.reason.split(':')[0]]),
+      [
+        [Penalty.unbackedClaim, 'SYNC_UNBACKED_CLAIM'],
+        [Penalty.unbackedClaim * 2, 'SYNC_UNBACKED_CLAIM'],
+      ],
+    );
     // An honest peer arrives; the staller is cooling down, so it does the work.
     const honest = new MemoryPeer('honest', source, { height: 100 });
     set.add(honest);
@@ -257,10 +284,14 @@ describe('BlockSyncer', () => {
   });
 
   it('survives a peer disconnecting mid-range', async () => {
-    const { target, peers, set, syncer } = await setup([
-      { id: 'flaky', behaviour: { height: 400, disconnectAfter: 2 } },
-      { id: 'honest', behaviour: { height: 400, delayMs: 1 } },
-    ]);
+    // The honest peer must never be penalised: a deadline a loaded machine cannot miss.
+    const { target, peers, set, syncer } = await setup(
+      [
+        { id: 'flaky', behaviour: { height: 400, disconnectAfter: 2 } },
+        { id: 'honest', behaviour: { height: 400, delayMs: 1 } },
+      ],
+      { requestTimeoutMs: 10_000 },
+    );
     syncer.start();
     await waitFor(syncer, () => syncer.state === 'synced', 30_000, 'synced');
     await assertSameChain(target.t, 400);
@@ -271,16 +302,59 @@ describe('BlockSyncer', () => {
     await syncer.stop();
   });
 
-  it('stays idle without peers, and reports far behind only against a known target', async () => {
-    const { syncer, set } = await setup([]);
+  it('stays idle without peers, and reports far behind only against an agreed or proven target', async () => {
+    const { syncer, set } = await setup([], { requestTimeoutMs: 60_000, probeTimeoutMs: 60_000 });
     syncer.start();
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(syncer.state, 'idle');
     assert.equal(syncer.isFarBehind(0), false);
     set.add(new MemoryPeer('late', source, { height: 500, stallFrom: 0 }));
     await waitFor(syncer, () => syncer.state === 'syncing', 5_000, 'syncing');
-    assert.equal(syncer.isFarBehind(100), true);
+    // One peer's word is not enough to call the node far behind or hold back relay...
+    assert.equal(syncer.isFarBehind(100), false);
+    assert.equal(syncer.deferringTransactions, false);
+    // ...two peers that agree are.
+    set.add(new MemoryPeer('second', source, { height: 500, stallFrom: 0 }));
+    await waitFor(syncer, () => syncer.isFarBehind(100), 5_000, 'far behind');
     assert.equal(syncer.isFarBehind(1000), false);
+    assert.equal(syncer.status().targetHeight, 500);
+    assert.equal(syncer.deferringTransactions, true);
+    await syncer.stop();
+  });
+
+  it('a peer claiming a tip it cannot serve changes nothing, is refuted fast, and so is a new identity', async () => {
+    const { target, set, syncer } = await setup([{ id: 'honest', behaviour: { height: 300 } }], {
+      peerCooldownMs: 100,
+    });
+    syncer.start();
+    await waitFor(syncer, () => syncer.state === 'synced', 30_000, 'synced');
+    assert.equal(target.t.chain.tipHeight, 300);
+    const states: string[] = [];
+    syncer.events.on('state', (s) => states.push(s));
+    let trusted = true;
+    const watch = setInterval(() => {
+      if (syncer.isFarBehind(10) || syncer.deferringTransactions || syncer.state !== 'synced')
+        trusted = false;
+    }, 5);
+    try {
+      for (const id of ['liar', 'liar-again']) {
+        const liar = new MemoryPeer(id, source, { height: 300, claimHeight: 5_000 });
+        set.add(liar);
+        // Refuted on every round, each costing twice the last: banned within a few rounds.
+        await waitFor(syncer, () => liar.penaltyTotal >= 100, 10_000, `${id} penalised to a ban`);
+        assert.deepEqual(
+          liar.penalties.slice(0, 4).map((p) => p.penalty),
+          [10, 20, 40, 80],
+        );
+        assert.ok(liar.penalties.every((p) => /^SYNC_UNBACKED_CLAIM/.test(p.reason)));
+        set.remove(id);
+      }
+    } finally {
+      clearInterval(watch);
+    }
+    assert.ok(trusted, 'the node stayed synced, ready, and relaying while the liars claimed');
+    assert.deepEqual(states, []);
+    assert.equal(syncer.status().targetHeight, 300);
     await syncer.stop();
   });
 
