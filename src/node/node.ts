@@ -31,10 +31,8 @@ import {
 import { identityPath, P2PHost } from '../p2p/index.ts';
 import { BlockSyncer, createSyncMetrics, PacedClient } from '../p2p/sync/index.ts';
 import {
-  createSnapshotMetrics,
   registerStateSyncMetrics,
-  SnapshotStore,
-  SnapshotWriter,
+  type SnapshotStore,
   StateSync,
   type StateSyncStatus,
   type TrustAnchor,
@@ -47,9 +45,9 @@ import { type DataPaths, dataPaths, loadGenesis, loadValidatorKey } from './data
 import {
   installStateSyncedChain,
   nodeBackup,
+  openSnapshots,
   p2pSnapshotPeers,
   stateSyncTarget,
-  storeSnapshotSource,
 } from './snapshots.ts';
 
 const MB = 1024 * 1024;
@@ -430,48 +428,6 @@ function openSync(
   // Transactions gossiped while catching up wait in the syncer, not the orphan pool.
   p2p.setTransactionDeferral(syncer);
   return syncer;
-}
-
-/**
- * Snapshots: written every `snapshotInterval` blocks (by role when -1: off on
- * a validator, whose signing must not wait on a scan of the UTXO set; every
- * 1000 blocks on other nodes, which seed new nodes) and served to peers.
- */
-function openSnapshots(
-  config: NodeConfig,
-  modules: {
-    logger: Logger;
-    paths: DataPaths;
-    db: Database;
-    chain: Chain;
-    importer: BlockImporter;
-    metricsRegistry: Registry;
-    p2p: P2PHost;
-  },
-  closers: CloseStack,
-): SnapshotStore {
-  const { logger, paths, db, chain, importer, metricsRegistry, p2p } = modules;
-  const store = new SnapshotStore({ dir: paths.snapshots });
-  const interval =
-    config.snapshotInterval >= 0
-      ? config.snapshotInterval
-      : loadValidatorKey(paths) === null
-        ? 1000
-        : 0;
-  const writer = new SnapshotWriter(
-    { interval, keep: config.snapshotKeep, chunkBytes: config.snapshotChunkBytes },
-    {
-      db,
-      chain,
-      store,
-      logger: logger.child({ module: 'snapshot' }),
-      metrics: createSnapshotMetrics(metricsRegistry),
-    },
-  );
-  importer.events.on('block', (event) => writer.onBlock(event.block.height));
-  closers.push('snapshots', () => writer.close());
-  p2p.reqResp.setSnapshotSource(storeSnapshotSource(store));
-  return store;
 }
 
 /**

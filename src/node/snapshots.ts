@@ -1,11 +1,16 @@
 /**
- * The node's side of snapshots: serving its SnapshotStore to peers, and the
+ * The node's side of snapshots: writing them every snapshotInterval blocks,
+ * serving its SnapshotStore to peers, backups, and the
  * adapter that lets StateSync ask peers over request/response.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { relative } from 'node:path';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { BlockImporter, Chain } from '../chain/index.ts';
 import { decodeTip } from '../chain/index.ts';
+import type { NodeConfig } from '../config/index.ts';
 import type { P2PHost, SnapshotSource } from '../p2p/index.ts';
 import {
   identityPath,
@@ -17,16 +22,19 @@ import {
   BACKUP_FORMAT_VERSION,
   type BackupFile,
   backupStream,
+  createSnapshotMetrics,
   decodeManifest,
   manifestId,
   removeStaging,
   type SnapshotOffer,
   type SnapshotPeers,
-  type SnapshotStore,
+  SnapshotStore,
+  SnapshotWriter,
 } from '../snapshot/index.ts';
 import { type Database, metaKey } from '../storage/index.ts';
 import { bytesEqual, toHex } from '../util/index.ts';
-import type { DataPaths } from './datadir.ts';
+import type { CloseStack } from './close-stack.ts';
+import { type DataPaths, loadValidatorKey } from './datadir.ts';
 
 /** Serves complete snapshots from `store`; ids are checked so a request never gets another snapshot. */
 export function storeSnapshotSource(store: SnapshotStore): SnapshotSource {
@@ -166,4 +174,46 @@ export function nodeBackup(
       await view.close();
     }
   })();
+}
+
+/**
+ * Snapshots: written every `snapshotInterval` blocks (by role when -1: off on
+ * a validator, whose signing must not wait on a scan of the UTXO set; every
+ * 1000 blocks on other nodes, which seed new nodes) and served to peers.
+ */
+export function openSnapshots(
+  config: NodeConfig,
+  modules: {
+    logger: Logger;
+    paths: DataPaths;
+    db: Database;
+    chain: Chain;
+    importer: BlockImporter;
+    metricsRegistry: Registry;
+    p2p: P2PHost;
+  },
+  closers: CloseStack,
+): SnapshotStore {
+  const { logger, paths, db, chain, importer, metricsRegistry, p2p } = modules;
+  const store = new SnapshotStore({ dir: paths.snapshots });
+  const interval =
+    config.snapshotInterval >= 0
+      ? config.snapshotInterval
+      : loadValidatorKey(paths) === null
+        ? 1000
+        : 0;
+  const writer = new SnapshotWriter(
+    { interval, keep: config.snapshotKeep, chunkBytes: config.snapshotChunkBytes },
+    {
+      db,
+      chain,
+      store,
+      logger: logger.child({ module: 'snapshot' }),
+      metrics: createSnapshotMetrics(metricsRegistry),
+    },
+  );
+  importer.events.on('block', (event) => writer.onBlock(event.block.height));
+  closers.push('snapshots', () => writer.close());
+  p2p.reqResp.setSnapshotSource(storeSnapshotSource(store));
+  return store;
 }
