@@ -16,6 +16,7 @@ const LAYERS = [
   ['vm', '^src/vm/'],
   ['consensus-rules', CONSENSUS_RULES()],
   ['chain', '^src/chain/'],
+  ['snapshot', '^src/snapshot/'],
   ['mempool', '^src/mempool/'],
   ['consensus-bft', CONSENSUS_ENGINE()],
   ['p2p', '^src/p2p/'],

@@ -288,6 +288,15 @@ export class Chain {
     this.tipHeader = parent.header;
   }
 
+  /**
+   * The lowest height whose block this database holds: 0, or the height a
+   * snapshot started it at (snapshot/rebuild.ts writes the record).
+   */
+  async earliestHeight(): Promise<number> {
+    const raw = await this.db.get(metaKey('earliest'));
+    return raw === undefined ? 0 : new DataView(raw.buffer, raw.byteOffset, 4).getUint32(0, false);
+  }
+
   async getCoins(outpoints: readonly Outpoint[]): Promise<Array<Coin | undefined>> {
     const raw = await this.utxos.getCoins(outpoints.map(outpointKey));
     return raw.map((bytes) => (bytes === undefined ? undefined : decodeCoin(bytes)));

@@ -69,7 +69,19 @@ export async function verifyChain(
   opts: VerifyChainOptions,
 ): Promise<VerifyChainResult> {
   const tipHeight = chain.tipHeight;
-  const start = opts.full ? null : await lastCheckpointBelow(chain, tipHeight);
+  // A chain that began from a snapshot has nothing below its earliest height:
+  // both modes start at the checkpoint written there (snapshot/rebuild.ts).
+  const earliest = await chain.earliestHeight();
+  let start = opts.full && earliest === 0 ? null : await lastCheckpointBelow(chain, tipHeight);
+  if (earliest > 0 && (start === null || start.height < earliest)) {
+    start = (await chain.store.checkpoints.get(earliest)) ?? null;
+    if (start === null)
+      throw new DatabaseError(
+        'DB_CORRUPT',
+        '',
+        `the checkpoint at the earliest height ${earliest} is missing`,
+      );
+  }
   let coins: OverlayCoins;
   let state: TipState;
   if (start === null) {

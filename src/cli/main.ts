@@ -1,13 +1,16 @@
 import { Command, CommanderError } from 'commander';
 import { UtxodError } from '../util/index.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerBackup } from './commands/backup.ts';
 import { registerBalance } from './commands/balance.ts';
 import { registerContract } from './commands/contract.ts';
 import { registerInit } from './commands/init.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerPeers } from './commands/peers.ts';
+import { registerRestore } from './commands/restore.ts';
 import { registerRollback } from './commands/rollback.ts';
 import { registerSend } from './commands/send.ts';
+import { registerSnapshot } from './commands/snapshot.ts';
 import { registerStake } from './commands/stake.ts';
 import { registerStart } from './commands/start.ts';
 import { registerStatus } from './commands/status.ts';
@@ -28,6 +31,9 @@ const program = new Command()
 registerInit(program);
 registerStart(program);
 registerVerifyChain(program);
+registerSnapshot(program);
+registerBackup(program);
+registerRestore(program);
 registerRollback(program);
 registerKeys(program);
 registerPeers(program);

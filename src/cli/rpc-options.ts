@@ -56,8 +56,17 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * of --datadir (readable only by the node's user), like bitcoin-cli's cookie.
  */
 export async function rpcClient(flags: RpcFlags, role: 'reader' | 'operator' | 'admin' = 'reader') {
-  const { readCookie, mintLocalToken } = await import('../api/auth/cookie.ts');
   const { RpcClient } = await import('../client/rpc-client.ts');
+  const { url, token } = await rpcEndpoint(flags, role);
+  return new NodeClient(new RpcClient({ url, ...(token === undefined ? {} : { token }) }), flags);
+}
+
+/** The node's API URL and the token to send it, resolved as `rpcClient` does (for raw requests). */
+export async function rpcEndpoint(
+  flags: RpcFlags,
+  role: 'reader' | 'operator' | 'admin' = 'reader',
+): Promise<{ url: string; token: string | undefined }> {
+  const { readCookie, mintLocalToken } = await import('../api/auth/cookie.ts');
   const env = process.env['UTXOD_RPC'];
   // An explicit --datadir that is not there gets the same answer as in every other command.
   if (
@@ -79,7 +88,7 @@ export async function rpcClient(flags: RpcFlags, role: 'reader' | 'operator' | '
   // A local token goes only to this machine: never to a remote --rpc.
   if (token === undefined && LOOPBACK.has(new URL(url).hostname))
     token = mintLocalToken(flags.datadir, { role }) ?? undefined;
-  return new NodeClient(new RpcClient({ url, ...(token === undefined ? {} : { token }) }), flags);
+  return { url, token };
 }
 
 /** Runs API calls and turns the failures a user can fix into one line saying what to do. */

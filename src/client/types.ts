@@ -272,6 +272,8 @@ export interface NodeStatusResponse {
   network: string;
   uptimeSeconds: number;
   tip: { height: number; hash: Hash32; time: number; ageMs: number };
+  /** Lowest stored height: 0, or the snapshot height the chain began at. */
+  earliestHeight: number;
   syncing: boolean;
   sync: {
     state: 'idle' | 'syncing' | 'synced';

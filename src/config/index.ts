@@ -89,6 +89,16 @@ export interface NodeConfig {
    * to +-MAX_CLOCK_OFFSET_MS; never set it on a real node.
    */
   readonly clockOffsetMs: number;
+  /**
+   * Write a snapshot every this many blocks; 0 never, -1 (default) decides by
+   * role: off on validators (a snapshot reads the whole UTXO set, which must
+   * not compete with signing), every 1000 blocks on other nodes (seeds).
+   */
+  readonly snapshotInterval: number;
+  /** Snapshots kept on disk; older ones are deleted. */
+  readonly snapshotKeep: number;
+  /** Size of a snapshot chunk, the unit fetched from one peer during state sync. */
+  readonly snapshotChunkBytes: number;
 }
 
 /** Largest test-only clock offset: a few times the tolerated block-time drift, not hours. */
@@ -143,6 +153,9 @@ export const DEFAULT_CONFIG: Omit<NodeConfig, 'datadir'> = {
   maxInboundPerIp: 8,
   banDurationMs: 24 * 3_600_000,
   clockOffsetMs: 0,
+  snapshotInterval: -1,
+  snapshotKeep: 2,
+  snapshotChunkBytes: 1024 * 1024,
 };
 
 type Parser = (value: unknown, key: string, source: string) => unknown;
@@ -321,6 +334,10 @@ const PARSERS: Record<keyof Omit<NodeConfig, 'datadir'>, Parser> = {
   maxInboundPerIp: int(1, 10_000),
   banDurationMs: int(1000, 365 * 86_400_000),
   clockOffsetMs: signedInt(MAX_CLOCK_OFFSET_MS),
+  snapshotInterval: int(-1, 100_000_000),
+  snapshotKeep: int(1, 1000),
+  // Bounds of snapshot/format.ts (MAX_CHUNK_BYTES), not imported: config sits below it.
+  snapshotChunkBytes: int(1024, 3 * 1024 * 1024),
 };
 
 export const CONFIG_KEYS = Object.keys(PARSERS) as Array<keyof typeof PARSERS>;

@@ -23,6 +23,8 @@ export interface DataPaths {
   readonly consensusWal: string;
   readonly chainDb: string;
   readonly mempool: string;
+  /** Snapshots this node wrote (snapshot/store.ts). */
+  readonly snapshots: string;
 }
 
 export function dataPaths(root: string): DataPaths {
@@ -36,6 +38,7 @@ export function dataPaths(root: string): DataPaths {
     consensusWal: join(root, 'consensus.wal'),
     chainDb: join(root, 'chain'),
     mempool: join(root, 'mempool.dat'),
+    snapshots: join(root, 'snapshots'),
   };
 }
 

@@ -30,12 +30,26 @@ import {
 } from '../metrics/index.ts';
 import { identityPath, P2PHost } from '../p2p/index.ts';
 import { BlockSyncer, createSyncMetrics, PacedClient } from '../p2p/sync/index.ts';
+import {
+  registerStateSyncMetrics,
+  type SnapshotStore,
+  StateSync,
+  type StateSyncStatus,
+  type TrustAnchor,
+} from '../snapshot/index.ts';
 import { Database } from '../storage/index.ts';
 import { toHex } from '../util/index.ts';
 import { BlockProducer } from './block-producer.ts';
 import { applyClockOffset } from './clock-offset.ts';
 import { CloseStack } from './close-stack.ts';
 import { type DataPaths, dataPaths, loadGenesis, loadValidatorKey } from './datadir.ts';
+import {
+  installStateSyncedChain,
+  nodeBackup,
+  openSnapshots,
+  p2pSnapshotPeers,
+  stateSyncTarget,
+} from './snapshots.ts';
 
 const MB = 1024 * 1024;
 const MEMPOOL_EXPIRY_CHECK_MS = 60_000;
@@ -57,6 +71,17 @@ interface NodeModules {
   readonly metricsServer: MetricsServer;
   readonly p2p: P2PHost;
   readonly syncer: BlockSyncer;
+  readonly snapshots: SnapshotStore;
+  readonly verifier: ParallelVerifier;
+}
+
+export interface StateSyncRequest {
+  readonly trusted: TrustAnchor | null;
+  /** A snapshot is taken only when this many peers offer it. */
+  readonly minPeers: number;
+  readonly discoverTimeoutMs: number;
+  /** Called on every progress step (the CLI draws a bar on a TTY). */
+  readonly onProgress?: (status: StateSyncStatus) => void;
 }
 
 /**
@@ -79,6 +104,10 @@ export class UtxoNode {
   readonly syncer: BlockSyncer;
   /** API auth service and audit log (tests mint tokens with auth.service.issueAccessToken). */
   readonly auth: AuthStack;
+  /** Snapshots this node wrote and serves to peers. */
+  readonly snapshots: SnapshotStore;
+  private readonly verifier: ParallelVerifier;
+  private stateSyncStatus: StateSyncStatus | null = null;
   /** What init opened; close() unwinds it. */
   private readonly closers: CloseStack;
   private readonly engine: ConsensusEngine | null;
@@ -102,6 +131,9 @@ export class UtxoNode {
     this.p2p = modules.p2p;
     this.auth = modules.auth;
     this.syncer = modules.syncer;
+    this.snapshots = modules.snapshots;
+    this.verifier = modules.verifier;
+    registerStateSyncMetrics(this.metricsRegistry, () => this.stateSyncStatus);
   }
 
   /**
@@ -109,7 +141,11 @@ export class UtxoNode {
    * it built. Every step that opens something registers its close on one
    * stack: `close()` and a failed `init` both unwind that same stack.
    */
-  static async init(config: NodeConfig, modules: { logger: Logger }): Promise<UtxoNode> {
+  static async init(
+    config: NodeConfig,
+    modules: { logger: Logger },
+    options: { consensus?: boolean } = {},
+  ): Promise<UtxoNode> {
     const { logger } = modules;
     applyClockOffset(config.clockOffsetMs, logger);
     const paths = dataPaths(config.datadir);
@@ -120,8 +156,16 @@ export class UtxoNode {
       const core = await openCore(config, { logger, paths, genesis, ...storage }, closers);
       const p2p = await openP2P(config, { logger, paths, ...storage, ...core }, closers);
       const syncer = openSync({ logger, ...storage, ...core, p2p }, closers);
-      const engine = openConsensus(config, { logger, paths, ...storage, ...core, p2p }, closers);
-      const api = await openApi(config, { logger, paths, ...core, p2p, syncer, engine }, closers);
+      const snapshots = openSnapshots(config, { logger, paths, ...storage, ...core, p2p }, closers);
+      const engine =
+        options.consensus === false
+          ? null
+          : openConsensus(config, { logger, paths, ...storage, ...core, p2p }, closers);
+      const api = await openApi(
+        config,
+        { logger, paths, ...storage, ...core, p2p, syncer, engine },
+        closers,
+      );
       logger.info(
         {
           datadir: paths.root,
@@ -143,6 +187,8 @@ export class UtxoNode {
         ...api,
         p2p,
         syncer,
+        snapshots,
+        verifier: storage.verifier,
       });
     } catch (error) {
       await closers.closeAll(logger.child({ phase: 'cleanup after failed init' }));
@@ -178,6 +224,54 @@ export class UtxoNode {
     this.expiryTimer.unref();
   }
 
+  /** Progress of a running or finished state sync; null when none ran. */
+  get stateSync(): StateSyncStatus | null {
+    return this.stateSyncStatus;
+  }
+
+  /**
+   * State sync on a node whose chain holds only genesis: with p2p alone
+   * running (no API, no block sync, no consensus), fetch and verify the
+   * newest snapshot enough peers offer, and build it next to the chain
+   * database. The caller closes this node; the next init puts the new chain
+   * in place (installStateSyncedChain) and block sync takes over from there.
+   */
+  async runStateSync(request: StateSyncRequest, signal?: AbortSignal): Promise<number> {
+    if (this.chain.tipHeight !== 0)
+      throw new Error(`state sync needs an empty chain; this one is at ${this.chain.tipHeight}`);
+    // Progress gauges are scraped while the sync runs; the API waits for the chain.
+    this.metricsAddress = await this.metricsServer.listen();
+    this.logger.info({ url: this.metricsAddress }, 'metrics listening');
+    await this.p2p.start();
+    const sync = new StateSync(
+      {
+        chainDir: stateSyncTarget(this.paths.chainDb),
+        minPeers: request.minPeers,
+        concurrency: 4,
+        chunkTimeoutMs: 30_000,
+        chunkRounds: 3,
+        discoverTimeoutMs: request.discoverTimeoutMs,
+        trusted: request.trusted,
+      },
+      {
+        peers: p2pSnapshotPeers(this.p2p),
+        chainIdHash: this.chain.chainIdHash,
+        genesisHash: this.chain.genesisHash,
+        genesisValidators: this.chain.validators,
+        verifier: this.verifier,
+        logger: this.logger.child({ module: 'state-sync' }),
+        onProgress: (status) => {
+          this.stateSyncStatus = status;
+          this.logger.info({ ...status }, 'state sync progress');
+          request.onProgress?.(status);
+        },
+      },
+    );
+    this.stateSyncStatus = sync.status();
+    const manifest = await sync.run(signal);
+    return manifest.height;
+  }
+
   /**
    * Closes everything `init` opened in reverse order (API first, so no new
    * work arrives; block production finishes the block being committed; the
@@ -201,6 +295,7 @@ export class UtxoNode {
 
 /** The database and the signature verification pool. */
 async function openStorage(config: NodeConfig, paths: DataPaths, closers: CloseStack) {
+  await installStateSyncedChain(paths.chainDb);
   const db = await Database.open({ path: paths.chainDb, syncWrites: config.syncWrites });
   closers.push('database', () => db.close());
   const verifier = await ParallelVerifier.init({ workers: config.verifyWorkers });
@@ -215,7 +310,7 @@ async function openStorage(config: NodeConfig, paths: DataPaths, closers: CloseS
     verifier: new CoalescingVerifier({}, { pool: verifier }),
     cache: signatureCache,
   });
-  return { db, signatures, signatureCache, mempoolSignatures };
+  return { db, signatures, signatureCache, mempoolSignatures, verifier };
 }
 
 /** Chain, mempool (restored from its file), metrics registry, auth and the block importer. */
@@ -410,6 +505,7 @@ async function openApi(
   config: NodeConfig,
   modules: {
     logger: Logger;
+    db: Database;
     paths: DataPaths;
     chain: Chain;
     mempool: Mempool;
@@ -460,6 +556,7 @@ async function openApi(
           return { path: paths.mempool, txs: mempool.size };
         },
         peers: p2p,
+        backup: ({ includeKeys }) => nodeBackup(modules.db, chain, paths, includeKeys),
       },
       ...(engine instanceof BftEngine ? { consensus: consensusQueries(engine) } : {}),
       // The staking registry joins once the chain owns the state store (chainstate branch):

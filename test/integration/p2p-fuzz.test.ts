@@ -116,6 +116,9 @@ describe('p2p fuzz against a node process', { timeout: 120_000 }, () => {
       // height 3, round 0; and a proposal by hash (a block the node holds).
       consensus_votes: Uint8Array.of(3, 0, 0, 0, 0, 0, 0, 0),
       proposal_by_hash: blocks[0]!.block.hash,
+      snapshots: Uint8Array.of(0),
+      snapshot_manifest: new Uint8Array(36),
+      snapshot_chunk: new Uint8Array(40),
     };
     await honest.close();
 

@@ -86,11 +86,21 @@ export function registerChainRoutes(app: ApiApp, ctx: ApiContext): void {
         summary: 'Block at a height, with its commit certificate',
         params: BlockByHeightParams,
         querystring: BlockQuery,
-        response: withErrors({ 200: BlockResponse }, [404]),
+        response: withErrors({ 200: BlockResponse }, [404, 410]),
       },
     },
     async (request) => {
       const block = await chain.getBlockAt(request.params.height);
+      if (block === undefined && request.params.height <= chain.tipHeight) {
+        const earliestHeight = await chain.earliestHeight();
+        if (request.params.height < earliestHeight)
+          throw new ApiError(
+            410,
+            'PRUNED',
+            `block ${request.params.height} is below the height ${earliestHeight} this node's chain starts at (it began from a snapshot)`,
+            { earliestHeight },
+          );
+      }
       if (block === undefined)
         throw new ApiError(404, 'NOT_FOUND', `no block at height ${request.params.height}`, {
           tipHeight: chain.tipHeight,

@@ -78,6 +78,8 @@ export interface AdminHooks {
   flushMempool?(): Promise<{ path: string; txs: number }>;
   /** Peer listing and bans, when the node runs a P2P layer. */
   peers?: PeerAdmin;
+  /** A consistent backup of the node (snapshot/backup.ts), streamed. */
+  backup?(opts: { includeKeys: boolean }): AsyncIterable<Uint8Array>;
 }
 
 export interface ApiContext {

@@ -1,8 +1,11 @@
+import { Readable } from 'node:stream';
 import type { LevelWithSilent } from 'pino';
 import { fromHex, toHex } from '../../util/index.ts';
 import { ApiError } from '../errors.ts';
 import { withErrors } from '../schemas/common.ts';
 import {
+  BackupBody,
+  BackupResponse,
   DropResponse,
   FlushResponse,
   LivenessResponse,
@@ -39,6 +42,7 @@ export function registerNodeRoutes(app: ApiApp, ctx: ApiContext): void {
     },
     async () => ({
       version: ctx.version,
+      earliestHeight: await chain.earliestHeight(),
       chainId: chain.genesis.chainId,
       network: chain.params.network,
       uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 100) / 10,
@@ -107,6 +111,30 @@ export function registerNodeRoutes(app: ApiApp, ctx: ApiContext): void {
       if (ctx.admin.flushMempool === undefined)
         throw new ApiError(501, 'NOT_IMPLEMENTED', 'this server has no mempool file to flush to');
       return ctx.admin.flushMempool();
+    },
+  );
+
+  app.post(
+    '/api/v1/admin/backup',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Stream a consistent backup of the node (keys only with includeKeys)',
+        body: BackupBody,
+        response: withErrors({ 200: BackupResponse }, [501]),
+      },
+    },
+    async (request, reply) => {
+      if (ctx.admin.backup === undefined)
+        throw new ApiError(501, 'NOT_IMPLEMENTED', 'this server cannot write backups');
+      const includeKeys = request.body.includeKeys === true;
+      ctx.logger.warn(
+        { event: 'backup-started', includeKeys, reqId: request.id },
+        includeKeys ? 'backup with keys requested' : 'backup requested',
+      );
+      reply.type('application/octet-stream');
+      return reply.send(Readable.from(ctx.admin.backup({ includeKeys })));
     },
   );
 

@@ -7,6 +7,8 @@ export const NodeStatusResponse = Type.Object({
   network: Type.String(),
   uptimeSeconds: Type.Number({ minimum: 0 }),
   tip: Type.Object({ height: Height, hash: Hash32, time: Timestamp, ageMs: Type.Integer() }),
+  /** Lowest stored height: 0, or the snapshot height a state-synced or imported chain began at. */
+  earliestHeight: Height,
   syncing: Type.Boolean(),
   sync: Type.Union([
     Type.Null(),
@@ -49,6 +51,15 @@ export const LogLevelBody = Type.Object({ level: LogLevel }, { additionalPropert
 export const LogLevelResponse = Type.Object({ level: Type.String() });
 export type LogLevelResponse = Static<typeof LogLevelResponse>;
 
+export const BackupBody = Type.Object(
+  { includeKeys: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export type BackupBody = Static<typeof BackupBody>;
+export const BackupResponse = Type.String({
+  format: 'binary',
+  description: 'the backup file (application/octet-stream), docs/operations.md',
+});
 export const FlushResponse = Type.Object({ path: Type.String(), txs: Type.Integer() });
 export type FlushResponse = Static<typeof FlushResponse>;
 export const DropResponse = Type.Object({ dropped: Type.Integer({ minimum: 0 }) });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { datadirOption } from '../shared.ts';
+import { CliError, datadirOption, parseCount } from '../shared.ts';
 
 interface StartFlags {
   datadir: string;
@@ -15,6 +15,10 @@ interface StartFlags {
   p2pHost?: string;
   p2pPort?: string;
   bootstrap?: string[];
+  stateSync?: boolean;
+  trustedHeight?: number;
+  trustedHash?: string;
+  stateSyncPeers?: number;
 }
 
 export function registerStart(program: Command): void {
@@ -37,6 +41,21 @@ export function registerStart(program: Command): void {
       '--bootstrap <multiaddr>',
       'peer to dial and keep connected, /ip4/.../tcp/.../p2p/<peer id> (repeatable)',
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option(
+      '--state-sync',
+      'on an empty chain: fetch and verify a snapshot from peers, then block-sync from its height',
+    )
+    .option(
+      '--trusted-height <height>',
+      'state sync: accept only the snapshot of this block (with --trusted-hash)',
+      parseCount('--trusted-height'),
+    )
+    .option('--trusted-hash <hex>', 'state sync: hash of the block at --trusted-height')
+    .option(
+      '--state-sync-peers <n>',
+      'state sync: peers that must offer the same snapshot (default 2)',
+      parseCount('--state-sync-peers'),
     )
     .action(async (flags: StartFlags) => {
       const { loadConfig } = await import('../../config/index.ts');
@@ -65,6 +84,7 @@ export function registerStart(program: Command): void {
         bootstrap: flags.bootstrap,
       });
       const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+      if (flags.stateSync === true) await stateSyncFirst(config, flags, logger);
       let node: Awaited<ReturnType<typeof UtxoNode.init>>;
       try {
         node = await UtxoNode.init(config, { logger });
@@ -100,4 +120,62 @@ export function registerStart(program: Command): void {
         throw explainStartFailure(error, config);
       }
     });
+}
+
+/**
+ * `start --state-sync`: if the chain holds only genesis, a first node with
+ * p2p alone fetches a snapshot; it closes, and the normal start below opens
+ * the snapshot's chain and block-syncs from there. On a chain past genesis
+ * (a restart after a finished state sync) it does nothing.
+ */
+async function stateSyncFirst(
+  config: import('../../config/index.ts').NodeConfig,
+  flags: StartFlags,
+  logger: import('pino').Logger,
+): Promise<void> {
+  const { UtxoNode } = await import('../../node/node.ts');
+  const { fromHex } = await import('../../util/bytes.ts');
+  const { explainStartFailure } = await import('../start-errors.ts');
+  const { progressBar } = await import('../progress.ts');
+  if ((flags.trustedHeight === undefined) !== (flags.trustedHash === undefined))
+    throw new CliError('USAGE', '--trusted-height and --trusted-hash go together');
+  const trusted =
+    flags.trustedHeight === undefined || flags.trustedHash === undefined
+      ? null
+      : { height: flags.trustedHeight, hash: fromHex(flags.trustedHash, 32) };
+  let node: Awaited<ReturnType<typeof UtxoNode.init>>;
+  try {
+    node = await UtxoNode.init(config, { logger }, { consensus: false });
+  } catch (error) {
+    throw explainStartFailure(error, config);
+  }
+  try {
+    if (node.chain.tipHeight !== 0) {
+      logger.info({ height: node.chain.tipHeight }, 'chain present: state sync not needed');
+      return;
+    }
+    const abort = new AbortController();
+    const stop = () => abort.abort(new CliError('USAGE', 'state sync interrupted'));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      const bar = progressBar('state sync');
+      const height = await node.runStateSync(
+        {
+          trusted,
+          minPeers: flags.stateSyncPeers ?? 2,
+          discoverTimeoutMs: 10 * 60_000,
+          onProgress: (s) => bar(s.chunksDone, s.chunksTotal),
+        },
+        abort.signal,
+      );
+      bar.finish();
+      logger.info({ height }, 'state sync complete; starting from the snapshot');
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  } finally {
+    await node.close();
+  }
 }

@@ -28,6 +28,8 @@ export function registerStatus(program: Command): void {
       print(
         `tip:     ${status.tip.height} ${status.tip.hash} (${Math.round(status.tip.ageMs / 1000)} s ago)`,
       );
+      if (status.earliestHeight > 0)
+        print(`history: from height ${status.earliestHeight} (began from a snapshot)`);
       print(`syncing: ${status.syncing ? 'yes' : 'no'}, peers: ${status.peers}`);
       print(`mempool: ${status.mempool.size} txs, ${status.mempool.bytes} bytes`);
       print(`api:     ${node.api.url}`);

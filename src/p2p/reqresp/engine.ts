@@ -25,9 +25,18 @@ import {
   proposalByHashHandler,
   proposalByHashProtocol,
 } from './protocols/consensus-catchup.ts';
-import type { HandlerContext, RequestHandler } from './protocols/context.ts';
+import { type HandlerContext, type RequestHandler, RequestRefused } from './protocols/context.ts';
 import { MAX_BLOCKS_PER_REQUEST, MAX_TXIDS_PER_REQUEST } from './protocols/limits.ts';
 import { handleMempoolTxids, mempoolTxidsProtocol } from './protocols/mempool-txids.ts';
+import {
+  type SnapshotSource,
+  snapshotChunkHandler,
+  snapshotChunkProtocol,
+  snapshotManifestHandler,
+  snapshotManifestProtocol,
+  snapshotsHandler,
+  snapshotsProtocol,
+} from './protocols/snapshots.ts';
 import { handleStatus, statusProtocol } from './protocols/status.ts';
 import { handleTransactions, transactionsProtocol } from './protocols/transactions.ts';
 import { InboundQuota } from './rate-limiter.ts';
@@ -49,6 +58,9 @@ export const PROTOCOLS = [
   mempoolTxidsProtocol,
   consensusVotesProtocol,
   proposalByHashProtocol,
+  snapshotsProtocol,
+  snapshotManifestProtocol,
+  snapshotChunkProtocol,
 ] as const;
 
 type AnyDescriptor = ProtocolDescriptor<unknown, unknown>;
@@ -79,6 +91,7 @@ export interface ReqRespModules {
 export class ReqResp implements ReqRespClient {
   private readonly modules: ReqRespModules;
   private readonly registered = new Map<string, Registered>();
+  private snapshotSource: SnapshotSource | null = null;
 
   constructor(modules: ReqRespModules) {
     this.modules = modules;
@@ -90,6 +103,15 @@ export class ReqResp implements ReqRespClient {
     const consensus = () => this.modules.context.consensus?.() ?? null;
     this.register(consensusVotesProtocol, consensusVotesHandler(consensus));
     this.register(proposalByHashProtocol, proposalByHashHandler(consensus));
+    const snapshots = () => this.snapshotSource;
+    this.register(snapshotsProtocol, snapshotsHandler(snapshots));
+    this.register(snapshotManifestProtocol, snapshotManifestHandler(snapshots));
+    this.register(snapshotChunkProtocol, snapshotChunkHandler(snapshots));
+  }
+
+  /** Serve snapshots from `source` (null: serve none; peers get empty answers). */
+  setSnapshotSource(source: SnapshotSource | null): void {
+    this.snapshotSource = source;
   }
 
   private register<Req, Item>(
@@ -183,14 +205,25 @@ export class ReqResp implements ReqRespClient {
         return;
       }
       let items = 0;
-      for await (const item of handler(request, peerId, this.modules.context)) {
-        const encoded = descriptor.encodeItem(item);
-        const frame = new Uint8Array(1 + encoded.length);
-        frame[0] = ResponseCode.item;
-        frame.set(encoded, 1);
-        byteQuota?.charge(peerId, frame.length);
-        await lp.write(frame, { signal: writeSignal });
-        if (++items >= descriptor.maxResponseItems) break;
+      try {
+        for await (const item of handler(request, peerId, this.modules.context)) {
+          const encoded = descriptor.encodeItem(item);
+          const frame = new Uint8Array(1 + encoded.length);
+          frame[0] = ResponseCode.item;
+          frame.set(encoded, 1);
+          byteQuota?.charge(peerId, frame.length);
+          await lp.write(frame, { signal: writeSignal });
+          if (++items >= descriptor.maxResponseItems) break;
+        }
+      } catch (error) {
+        if (!(error instanceof RequestRefused) || items > 0) throw error;
+        count('refused');
+        logger.debug(
+          { peer: peerId, protocol: descriptor.name, reason: error.message },
+          'request refused',
+        );
+        await fail(error.message);
+        return;
       }
       await lp.write(Uint8Array.of(ResponseCode.end), { signal: writeSignal });
       await stream.close({ signal: writeSignal });

@@ -20,6 +20,13 @@ export {
   TXIDS_PER_CHUNK,
 } from './protocols/limits.ts';
 export { mempoolTxidsProtocol } from './protocols/mempool-txids.ts';
+export {
+  MAX_SNAPSHOT_OFFERS,
+  type SnapshotSource,
+  snapshotChunkProtocol,
+  snapshotManifestProtocol,
+  snapshotsProtocol,
+} from './protocols/snapshots.ts';
 export { statusProtocol } from './protocols/status.ts';
 export { transactionsProtocol } from './protocols/transactions.ts';
 export type {

@@ -504,6 +504,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/backup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stream a consistent backup of the node (keys only with includeKeys) */
+        post: operations["postAdminBackup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/mempool/txs/{txid}": {
         parameters: {
             query?: never;
@@ -1787,6 +1804,15 @@ export interface operations {
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3335,6 +3361,7 @@ export interface operations {
                             time: number;
                             ageMs: number;
                         };
+                        earliestHeight: number;
                         syncing: boolean;
                         sync: null | {
                             state: "idle" | "syncing" | "synced";
@@ -3576,6 +3603,104 @@ export interface operations {
                         path: string;
                         txs: number;
                     };
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    postAdminBackup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    includeKeys?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description the backup file (application/octet-stream), docs/operations.md */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
                 };
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */

@@ -7,7 +7,7 @@ import {
   MAX_BLOCK_MESSAGE_BYTES,
 } from '../../messages.ts';
 import type { ProtocolDescriptor } from '../types.ts';
-import type { RequestHandler } from './context.ts';
+import { type RequestHandler, RequestRefused } from './context.ts';
 import { MAX_BLOCKS_PER_REQUEST } from './limits.ts';
 
 export interface BlocksByRangeRequest {
@@ -47,6 +47,9 @@ export const blocksByRangeProtocol: ProtocolDescriptor<BlocksByRangeRequest, Blo
 
 export const handleBlocksByRange: RequestHandler<BlocksByRangeRequest, BlockWithCommit> =
   async function* (request, _peerId, ctx) {
+    const earliest = (await ctx.chain.earliestHeight?.()) ?? 0;
+    if (request.startHeight < earliest && request.startHeight <= ctx.chain.tipHeight)
+      throw new RequestRefused(`pruned: this node's chain starts at height ${earliest}`);
     const last = Math.min(request.startHeight + request.count - 1, ctx.chain.tipHeight);
     for (let height = request.startHeight; height <= last; height++) {
       const block = await ctx.chain.getBlockAt(height);

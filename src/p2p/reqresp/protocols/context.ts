@@ -16,6 +16,8 @@ export interface HandlerContext {
     getBlockAt(height: number): Promise<Block | undefined>;
     getBlockByHash(hash: Uint8Array): Promise<Block | undefined>;
     getCommitAt(height: number): Promise<CommitCertificate | undefined>;
+    /** Lowest stored height (a chain that began from a snapshot has none below); absent: 0. */
+    earliestHeight?(): Promise<number>;
   };
   readonly mempool: {
     get(txid: Uint8Array): { readonly tx: Transaction } | undefined;
@@ -27,6 +29,13 @@ export interface HandlerContext {
   /** The running BFT engine's messages, for consensus catch-up; absent or null: none. */
   consensus?(): ConsensusCatchupSource | null;
 }
+
+/**
+ * Thrown by a handler before it yields anything to answer with an error frame
+ * (the requester sees REQRESP_SERVER_ERROR, which costs the server no score):
+ * for requests an honest node cannot serve, e.g. blocks below a snapshot.
+ */
+export class RequestRefused extends Error {}
 
 /** Serves one decoded request: yields the response items in order. */
 export type RequestHandler<Req, Item> = (
