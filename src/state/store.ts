@@ -348,6 +348,18 @@ export class StateStore implements StateReader, NodeLoader {
     return { entries: entries.length, root: recomputed };
   }
 
+  /**
+   * The keys block `height` changed and their values before it (null =
+   * absent), from its undo record: what a replay needs to rewind the state
+   * without touching the store. Throws STATE_UNDO_MISSING.
+   */
+  async changesAt(
+    height: number,
+  ): Promise<readonly { readonly key: StateKey; readonly old: Uint8Array | null }[]> {
+    const undo = await this.readUndo(height, false);
+    return undo!.changed;
+  }
+
   private async readUndo(height: number, lenient: boolean): Promise<UndoRecord | undefined> {
     const raw = await this.db.get(heightKey(Bucket.stateUndo, height));
     if (raw === undefined) {
