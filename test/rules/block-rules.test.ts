@@ -200,7 +200,7 @@ describe('block rules, through Chain.connectBlock', () => {
       );
     }));
 
-  it('BLOCK_BAD_STATE_ROOT: a contract state root before contracts exist', () =>
+  it('BLOCK_BAD_STATE_ROOT: a state root other than the registry root after the block', () =>
     withRuleChain(async (r) => {
       await r.rejectsBlock(
         await r.block({ header: { stateRoot: junk('state') } }),
