@@ -4,6 +4,8 @@ import {
   decodeSet,
   encodeSet,
   type SignatureChecker,
+  StakingBlock,
+  type TxStakingEffect,
   toValidatorSet,
   type ValidatorSet,
 } from '../consensus/index.ts';
@@ -234,6 +236,22 @@ export class Chain {
   /** The set that signs the next block (tip + 1). */
   get validators(): ValidatorSet {
     return this.validatorsAt(this.tipState.height + 1);
+  }
+
+  /**
+   * The staking rules of one transaction against the tip's state, as if in
+   * the next block at `timeMs` (raised to after the tip), on a fork that is
+   * thrown away: the mempool's admission check.
+   */
+  async checkStakingTx(tx: Transaction, timeMs: number): Promise<TxStakingEffect> {
+    if (tx.payload === null) return { valueIn: 0n, valueOut: 0n };
+    const staking = new StakingBlock(new StateOverlay(this.state), {
+      params: this.params.staking,
+      height: this.tipState.height + 1,
+      timeMs: Math.max(timeMs, this.tipState.time + 1),
+      chainIdHash: this.chainIdHash,
+    });
+    return staking.applyTx(tx.payload, tx.witnesses[0]?.publicKey ?? null);
   }
 
   /**
