@@ -73,6 +73,7 @@ export async function assembleBlock(chain: Chain, input: BlockProposalInput): Pr
     utxoRoot,
     stateRoot: preview.root,
     validatorSetHash: chain.validatorsAt(height).hash,
+    nextValidatorSetHash: chain.validatorsAt(height + 1).hash,
     lastCommitHash: lastCommit.hash,
     proposer: input.proposer,
   });

@@ -221,6 +221,14 @@ export async function planBlockConnect(
     header.height > 1 ? await validatorSetAt(ctx.state.reader, header.height - 1) : validators;
   if (!bytesEqual(header.validatorSetHash, validators.hash))
     throw fail('BLOCK_BAD_VALIDATOR_SET', 'validator set hash mismatch');
+  // The set of height + 1 was scheduled by block height - 1: known before this block.
+  if (
+    !bytesEqual(
+      header.nextValidatorSetHash,
+      (await validatorSetAt(ctx.state.reader, header.height + 1)).hash,
+    )
+  )
+    throw fail('BLOCK_BAD_VALIDATOR_SET', 'next validator set hash mismatch');
   if (validators.indexOf(header.proposer) === -1)
     throw fail('BLOCK_BAD_PROPOSER', 'proposer is not a validator');
   const { lastCommitJobs, commitJobs } = certificateJobs(block, commit, {

@@ -388,6 +388,7 @@ export async function buildGenesisBlock(
     utxoRoot: utxoState.finalize(),
     stateRoot: state.root(),
     validatorSetHash: genesis.validators.hash,
+    nextValidatorSetHash: genesis.validators.hash,
     lastCommitHash: emptyCommit.hash,
     proposer: NO_PROPOSER,
   });

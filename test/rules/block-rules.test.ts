@@ -208,10 +208,14 @@ describe('block rules, through Chain.connectBlock', () => {
       );
     }));
 
-  it('BLOCK_BAD_VALIDATOR_SET: a validator-set hash other than the current set', () =>
+  it('BLOCK_BAD_VALIDATOR_SET: a validator-set hash other than the current set, or a next-set hash other than the scheduled one', () =>
     withRuleChain(async (r) => {
       await r.rejectsBlock(
         await r.block({ header: { validatorSetHash: junk('validators') } }),
+        'BLOCK_BAD_VALIDATOR_SET',
+      );
+      await r.rejectsBlock(
+        await r.block({ header: { nextValidatorSetHash: junk('next validators') } }),
         'BLOCK_BAD_VALIDATOR_SET',
       );
     }));
