@@ -626,7 +626,8 @@ export class BlockSyncer {
         range.count,
         {
           params: this.chain.params,
-          validators: this.chain.validators,
+          validators: this.chain.validatorsAt(tip.height + 1),
+          lastValidators: this.chain.validatorsAt(tip.height),
           chainIdHash: this.chain.chainIdHash,
         },
         prevHash,
