@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ApiError, errorHandler } from './errors.ts';
+import { demoteListenLines, listenText } from './listen-log.ts';
 
 export interface MetricsServerOptions {
   readonly host: string;
@@ -30,6 +31,7 @@ export class MetricsServer {
       loggerInstance: modules.logger.child({ module: 'metrics' }),
       logController: new LogController({ disableRequestLogging: true }),
     }) as unknown as FastifyInstance;
+    demoteListenLines(app.log);
     app.setErrorHandler(errorHandler);
     app.setNotFoundHandler((request) => {
       throw new ApiError(404, 'NOT_FOUND', `no route ${request.method} ${request.url}`);
@@ -43,7 +45,11 @@ export class MetricsServer {
   }
 
   async listen(): Promise<string> {
-    return this.app.listen({ host: this.opts.host, port: this.opts.port });
+    return this.app.listen({
+      host: this.opts.host,
+      port: this.opts.port,
+      listenTextResolver: listenText,
+    });
   }
 
   get fastify(): FastifyInstance {

@@ -21,6 +21,8 @@ import type { Mempool } from '../mempool/index.ts';
 import { MAX_TX_BYTES } from '../primitives/index.ts';
 import { ApiError, errorHandler } from './errors.ts';
 import { httpMetrics } from './http-metrics.ts';
+import { demoteListenLines, listenText } from './listen-log.ts';
+import type { ConsensusQueries, StakingQueries } from './queries.ts';
 import { registerAddressRoutes } from './routes/addresses.ts';
 import { registerChainRoutes } from './routes/chain.ts';
 import {
@@ -33,6 +35,7 @@ import {
 import { registerMempoolRoutes } from './routes/mempool.ts';
 import { registerHealthRoutes, registerNodeRoutes } from './routes/node.ts';
 import { registerPeerRoutes } from './routes/peers.ts';
+import { registerStakingRoutes } from './routes/staking.ts';
 import {
   registerStreamRoute,
   STREAM_MAX_MESSAGE_BYTES,
@@ -99,6 +102,10 @@ export interface ApiModules {
   readonly admin?: AdminHooks;
   // AUTH HOOK: the auth helper passes its plugin here (see ApiAuthPlugin).
   readonly auth?: ApiAuthPlugin;
+  /** The staking registry for /validators and /evidence (src/consensus/staking/queries.ts). */
+  readonly staking?: StakingQueries;
+  /** The BFT engine's summary for /consensus. */
+  readonly consensus?: ConsensusQueries;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -215,7 +222,7 @@ function strictConvert(schema: TSchema, value: unknown): unknown {
  * strict string-to-number/boolean conversion, bodies are checked exactly as
  * sent (`{"hex": 12}` is refused, not coerced to "12").
  */
-const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
+export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = Compile(schema);
   return (value: unknown) => {
     const input = httpPart === 'body' ? value : strictConvert(schema, value);
@@ -253,6 +260,7 @@ export async function buildApiApp(
       errorHandler(error, request, reply);
     },
   });
+  demoteListenLines(fastify.log);
   const app = fastify.withTypeProvider() as unknown as ApiApp;
   app.setValidatorCompiler(validatorCompiler);
   // JSON only: a text body would otherwise reach validation and fail with a misleading message.
@@ -307,6 +315,10 @@ export async function buildApiApp(
   }
   app.addSchema(ErrorBody);
   await app.register(swagger, {
+    transformObject: (document) =>
+      'openapiObject' in document
+        ? optionalDefaultedQueries(document.openapiObject)
+        : document.swaggerObject,
     // Shared schemas keep their $id as the component name (the error shape is referenced by every route).
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) =>
@@ -317,6 +329,7 @@ export async function buildApiApp(
       info: {
         title: 'utxod API',
         version: API_VERSION,
+        license: { name: 'MIT', identifier: 'MIT' },
         description:
           'The utxod node API. Amounts are base units as decimal strings; errors use one shape (see docs/api.md).',
       },
@@ -326,7 +339,11 @@ export async function buildApiApp(
         { name: 'transactions', description: 'Submit transactions and look up their status' },
         { name: 'addresses', description: 'Balances, unspent coins and history of an address' },
         { name: 'mempool', description: 'Pending transactions and fee-rate estimates' },
-        { name: 'node', description: 'Node status, validators and operator actions' },
+        { name: 'node', description: 'Node status and operator actions' },
+        {
+          name: 'staking',
+          description: 'Validators, stake, jail and liveness, committed evidence, consensus state',
+        },
         { name: 'stream', description: 'WebSocket stream of blocks and address activity' },
         { name: 'health', description: 'Liveness and readiness probes' },
         { name: 'auth', description: 'API-key exchange, token refresh and revocation, JWKS' },
@@ -368,8 +385,11 @@ export async function buildApiApp(
     version: API_VERSION,
     startedAt: Date.now(),
     readyMaxTipAgeMs: opts.readyMaxTipAgeMs ?? 0,
+    ...(modules.staking === undefined ? {} : { staking: modules.staking }),
+    ...(modules.consensus === undefined ? {} : { consensus: modules.consensus }),
   };
   registerChainRoutes(app, context);
+  registerStakingRoutes(app, context);
   registerTxRoutes(app, context);
   registerAddressRoutes(app, context);
   registerMempoolRoutes(app, context);
@@ -434,7 +454,11 @@ export class ApiServer {
 
   /** Starts listening; returns the bound address (port 0 picks a free one). */
   async listen(): Promise<string> {
-    return this.app.listen({ host: this.opts.host, port: this.opts.port });
+    return this.app.listen({
+      host: this.opts.host,
+      port: this.opts.port,
+      listenTextResolver: listenText,
+    });
   }
 
   get fastify(): FastifyInstance {
@@ -445,4 +469,22 @@ export class ApiServer {
     this.unsubscribe();
     await this.app.close();
   }
+}
+
+/**
+ * A query parameter with a default is one the client may leave out (the
+ * server fills it in), but @fastify/swagger marks every non-Optional TypeBox
+ * property `required`, so generated clients made callers pass `?txs=false`.
+ */
+function optionalDefaultedQueries<T extends { paths?: unknown }>(doc: T): T {
+  type Param = { in?: string; required?: boolean; schema?: { default?: unknown } };
+  const paths = (doc.paths ?? {}) as Record<string, Record<string, { parameters?: Param[] }>>;
+  for (const methods of Object.values(paths)) {
+    for (const operation of Object.values(methods)) {
+      for (const param of operation.parameters ?? []) {
+        if (param.in === 'query' && param.schema?.default !== undefined) param.required = false;
+      }
+    }
+  }
+  return doc;
 }

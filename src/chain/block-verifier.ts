@@ -151,19 +151,28 @@ export function checkLink(
 export function certificateJobs(
   block: Block,
   commit: CommitCertificate,
-  ctx: {
-    /** The set that signs `block.height`. */
-    readonly validators: ValidatorSet;
-    /** The set that signed `block.height - 1` (the carried commit); `validators` if omitted. */
-    readonly lastValidators?: ValidatorSet;
-    readonly chainIdHash: Uint8Array;
-    readonly genesisHash: Uint8Array | null;
-  },
+  ctx: CertificateContext,
 ): { lastCommitJobs: SignatureJob[]; commitJobs: SignatureJob[] } {
+  return {
+    lastCommitJobs: lastCommitJobsOf(block, ctx),
+    commitJobs: commitJobsOf(block, commit, ctx),
+  };
+}
+
+interface CertificateContext {
+  /** The set that signs `block.height`. */
+  readonly validators: ValidatorSet;
+  /** The set that signed `block.height - 1` (the carried commit); `validators` if omitted. */
+  readonly lastValidators?: ValidatorSet;
+  readonly chainIdHash: Uint8Array;
+  readonly genesisHash: Uint8Array | null;
+}
+
+/** The signature jobs of the parent's commit that `block` carries; throws BLOCK_BAD_LAST_COMMIT. */
+function lastCommitJobsOf(block: Block, ctx: CertificateContext): SignatureJob[] {
   const { header } = block;
   if (!bytesEqual(header.lastCommitHash, block.lastCommit.hash))
     throw fail('BLOCK_BAD_LAST_COMMIT', 'lastCommitHash mismatch');
-  let lastCommitJobs: SignatureJob[] = [];
   if (header.height === 1) {
     if (
       ctx.genesisHash !== null &&
@@ -171,19 +180,26 @@ export function certificateJobs(
     ) {
       throw fail('BLOCK_BAD_LAST_COMMIT', 'block 1 must carry the empty genesis commit');
     }
-  } else {
-    lastCommitJobs = (ctx.lastValidators ?? ctx.validators).commitSignatureJobs(
-      block.lastCommit,
-      header.height - 1,
-      header.prevHash,
-      ctx.chainIdHash,
-    );
+    return [];
   }
-  let commitJobs: SignatureJob[];
+  return (ctx.lastValidators ?? ctx.validators).commitSignatureJobs(
+    block.lastCommit,
+    header.height - 1,
+    header.prevHash,
+    ctx.chainIdHash,
+  );
+}
+
+/** The signature jobs of the commit that makes `block` final; throws BLOCK_BAD_COMMIT. */
+function commitJobsOf(
+  block: Block,
+  commit: CommitCertificate,
+  ctx: { readonly validators: ValidatorSet; readonly chainIdHash: Uint8Array },
+): SignatureJob[] {
   try {
-    commitJobs = ctx.validators.commitSignatureJobs(
+    return ctx.validators.commitSignatureJobs(
       commit,
-      header.height,
+      block.header.height,
       block.hash,
       ctx.chainIdHash,
     );
@@ -191,7 +207,6 @@ export function certificateJobs(
     if (error instanceof VerificationError) throw fail('BLOCK_BAD_COMMIT', error.reason);
     throw error;
   }
-  return { lastCommitJobs, commitJobs };
 }
 
 /**
@@ -203,6 +218,43 @@ export async function planBlockConnect(
   commit: CommitCertificate,
   ctx: BlockContext,
 ): Promise<ConnectPlan> {
+  return { ...(await planBlock(block, commit, ctx)), commit };
+}
+
+/** What validating a proposal yields: a connect plan that lacks only the block's commit. */
+export type ProposalPlan = Omit<ConnectPlan, 'commit'>;
+
+/**
+ * Every rule of `block` on top of `ctx.tip` except its own commit
+ * certificate, which does not exist while the block is a proposal. A
+ * validator prevotes only for a block that passes this, and keeps the plan
+ * so that the commit needs no second validation (`certifyProposal`).
+ */
+export function planProposal(block: Block, ctx: BlockContext): Promise<ProposalPlan> {
+  return planBlock(block, null, ctx);
+}
+
+/** Completes a validated proposal with the commit that made it final: checks only the commit. */
+export async function certifyProposal(
+  plan: ProposalPlan,
+  commit: CommitCertificate,
+  ctx: {
+    /** The set that signs the block's height (the chain's `validatorsAt`). */
+    readonly validators: ValidatorSet;
+    readonly chainIdHash: Uint8Array;
+    readonly signatures: SignatureChecker;
+  },
+): Promise<ConnectPlan> {
+  const jobs = commitJobsOf(plan.block, commit, ctx);
+  await checkCommitSignatures(ctx.signatures, jobs, plan.block.hash, 'BLOCK_BAD_COMMIT');
+  return { ...plan, commit };
+}
+
+async function planBlock(
+  block: Block,
+  commit: CommitCertificate | null,
+  ctx: BlockContext,
+): Promise<ProposalPlan> {
   const { header } = block;
   const { tip, params } = ctx;
   checkBlockSanity(block, params);
@@ -222,21 +274,21 @@ export async function planBlockConnect(
   if (!bytesEqual(header.validatorSetHash, validators.hash))
     throw fail('BLOCK_BAD_VALIDATOR_SET', 'validator set hash mismatch');
   // The set of height + 1 was scheduled by block height - 1: known before this block.
-  if (
-    !bytesEqual(
-      header.nextValidatorSetHash,
-      (await validatorSetAt(ctx.state.reader, header.height + 1)).hash,
-    )
-  )
+  const nextValidators = await validatorSetAt(ctx.state.reader, header.height + 1);
+  if (!bytesEqual(header.nextValidatorSetHash, nextValidators.hash))
     throw fail('BLOCK_BAD_VALIDATOR_SET', 'next validator set hash mismatch');
   if (validators.indexOf(header.proposer) === -1)
     throw fail('BLOCK_BAD_PROPOSER', 'proposer is not a validator');
-  const { lastCommitJobs, commitJobs } = certificateJobs(block, commit, {
+  const certificateContext = {
     validators,
     lastValidators,
     chainIdHash: ctx.chainIdHash,
     genesisHash: ctx.genesisHash,
-  });
+  };
+  const { lastCommitJobs, commitJobs } =
+    commit === null
+      ? { lastCommitJobs: lastCommitJobsOf(block, certificateContext), commitJobs: [] }
+      : certificateJobs(block, commit, certificateContext);
 
   const { spent, created, spentByTx } = await resolveUtxoChanges(
     block.txs,
@@ -286,7 +338,6 @@ export async function planBlockConnect(
   }
   return {
     block,
-    commit,
     spent,
     created,
     utxoState,

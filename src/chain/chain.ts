@@ -42,7 +42,10 @@ import {
   type BlockContext,
   type BlockStateSource,
   type ConnectPlan,
+  certifyProposal,
+  type ProposalPlan,
   planBlockConnect,
+  planProposal,
   type TipState,
 } from './block-verifier.ts';
 import { ChainStore } from './chain-store.ts';
@@ -57,6 +60,9 @@ import {
 import { runStateTransition, type StateTransitionInput } from './state-transition.ts';
 import { createdCoins, revertUtxoChanges } from './utxo-changes.ts';
 import { UtxoSet } from './utxo-set.ts';
+
+/** Validated proposals kept for their commit; more than a few rounds at one height is an attack. */
+const MAX_PROPOSAL_PLANS = 8;
 
 export interface ChainOptions {
   /** Bytes the in-memory UTXO cache may use. */
@@ -111,6 +117,8 @@ export class Chain {
    * genesis and callers can ask for any height's set without I/O.
    */
   private setHistory: { height: number; set: ValidatorSet }[];
+  /** Proposals validated on the tip they were built on, by block hash (a few rounds' worth). */
+  private readonly proposalPlans = new Map<string, { tipHash: Uint8Array; plan: ProposalPlan }>();
 
   private constructor(
     modules: ChainModules & {
@@ -272,6 +280,24 @@ export class Chain {
     return { root: update.root, dropped: transition.dropped, effects: transition.effects };
   }
 
+  /**
+   * Checks every rule of a proposed block on top of the tip except its own
+   * commit (a validator prevotes only for a block that passes), and keeps the
+   * plan: when the block is then committed on the same tip, `connectBlock`
+   * checks only the commit certificate. Throws the rule's VerificationError.
+   */
+  async validateProposal(block: Block, options: { now?: number | null } = {}): Promise<void> {
+    const tipHash = this.tipState.hash;
+    const plan = await planProposal(
+      block,
+      this.blockContext(options.now === undefined ? Date.now() : options.now),
+    );
+    // The tip may have moved while signatures were checked: such a plan is stale.
+    if (!bytesEqual(tipHash, this.tipState.hash)) return;
+    if (this.proposalPlans.size >= MAX_PROPOSAL_PLANS) this.proposalPlans.clear();
+    this.proposalPlans.set(bytesKey(block.hash), { tipHash, plan });
+  }
+
   /** Validates `block` (final by `commit`) on top of the tip and commits it atomically. */
   async connectBlock(
     block: Block,
@@ -279,11 +305,17 @@ export class Chain {
     options: { now?: number | null } = {},
   ): Promise<ConnectResult> {
     const started = performance.now();
-    const plan = await planBlockConnect(
-      block,
-      commit,
-      this.blockContext(options.now === undefined ? Date.now() : options.now),
-    );
+    const ctx = this.blockContext(options.now === undefined ? Date.now() : options.now);
+    const validated = this.proposalPlans.get(bytesKey(block.hash));
+    this.proposalPlans.clear();
+    const plan =
+      validated !== undefined && bytesEqual(validated.tipHash, this.tipState.hash)
+        ? await certifyProposal(validated.plan, commit, {
+            validators: this.validatorsAt(block.height),
+            chainIdHash: this.chainIdHash,
+            signatures: this.signatures,
+          })
+        : await planBlockConnect(block, commit, ctx);
     await this.commitPlan(plan);
     const result = {
       height: block.height,

@@ -102,8 +102,7 @@ describe('supply invariant over connected blocks', () => {
       { numRuns: 10, seed: 8 },
     );
     // The runs reached the rules, not only the assembler's refusals.
-    for (const kind of ['bond', 'unbond'])
-      assert.ok(included.has(kind), `no ${kind} included`);
+    for (const kind of ['bond', 'unbond']) assert.ok(included.has(kind), `no ${kind} included`);
   });
 });
 

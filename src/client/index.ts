@@ -19,11 +19,19 @@ export {
   NETWORK_HRP,
   validateMnemonic,
 } from '../crypto/index.ts';
-export type { Lock, Outpoint, TxOutput } from '../primitives/index.ts';
-export { addressToLock, lockToAddress, pubkeyLock, Transaction } from '../primitives/index.ts';
+export type { Lock, Outpoint, StakingPayload, TxOutput } from '../primitives/index.ts';
+export {
+  addressToLock,
+  encodeStakingPayload,
+  lockToAddress,
+  pubkeyLock,
+  StakingPayloadType,
+  Transaction,
+} from '../primitives/index.ts';
 export { fromHex, toHex, UtxodError } from '../util/index.ts';
 export * from './amount.ts';
 export * from './rpc-client.ts';
+export * from './staking.ts';
 export * from './stream.ts';
 export * from './tx-builder.ts';
 export type * from './types.ts';

@@ -5,7 +5,9 @@ import type {
   BlockResponse,
   ChainInfoResponse,
   CoinResponse,
+  ConsensusResponse,
   ErrorBody,
+  EvidenceResponse,
   FeeEstimateResponse,
   HeadersResponse,
   HistoryResponse,
@@ -18,6 +20,7 @@ import type {
   TipResponse,
   TxStatusResponse,
   UtxosResponse,
+  ValidatorResponse,
   ValidatorsResponse,
 } from './types.ts';
 
@@ -94,8 +97,24 @@ export class RpcClient {
     return this.get('/api/v1/headers', { from, count });
   }
 
+  /** The set deciding the next block, with stake, status and missed blocks. */
   validators(): Promise<ValidatorsResponse> {
     return this.get('/api/v1/validators');
+  }
+
+  /** One registered validator by id (64 hex) or consensus key (66 hex), unbonding entries included. */
+  validator(id: string): Promise<ValidatorResponse> {
+    return this.get(`/api/v1/validators/${encodeURIComponent(id)}`);
+  }
+
+  /** Validators punished by committed duplicate-vote evidence, paged by validator id. */
+  evidence(page: { limit?: number; after?: string } = {}): Promise<EvidenceResponse> {
+    return this.get('/api/v1/evidence', page);
+  }
+
+  /** The consensus engine now: height, round, step, proposer, votes seen per round. */
+  consensus(): Promise<ConsensusResponse> {
+    return this.get('/api/v1/consensus');
   }
 
   // ------------------------------------------------------ transactions

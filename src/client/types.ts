@@ -106,10 +106,70 @@ export interface HeadersResponse {
   headers: HeaderJson[];
 }
 
+export type ValidatorStatus = 'active' | 'jailed' | 'tombstoned' | 'inactive';
+
+/** GET /api/v1/validators: the set deciding `height`; registry fields are null on a node without staking state. */
 export interface ValidatorsResponse {
   hash: Hash32;
   totalPower: AmountString;
-  validators: Array<{ index: number; publicKey: string; power: AmountString }>;
+  height: number;
+  signedBlocksWindow: number | null;
+  validators: Array<{
+    index: number;
+    publicKey: string;
+    power: AmountString;
+    status: ValidatorStatus;
+    validatorId: Hash32 | null;
+    operator: string | null;
+    bonded: AmountString | null;
+    jailedUntil: number | null;
+    missedBlocks: number | null;
+  }>;
+}
+
+/** GET /api/v1/validators/{id}: one registered validator. */
+export interface ValidatorResponse {
+  validatorId: Hash32;
+  operator: string;
+  operatorKey: string;
+  consensusKey: string;
+  status: ValidatorStatus;
+  index: number | null;
+  power: AmountString;
+  bonded: AmountString;
+  jailedUntil: number | null;
+  tombstoned: boolean;
+  missedBlocks: number;
+  observedBlocks: number;
+  signedBlocksWindow: number;
+  createdHeight: number;
+  lastRotation: number | null;
+  unbonding: Array<{ creationHeight: number; amount: AmountString; completesAt: number }>;
+  unbondingTruncated: boolean;
+}
+
+/** GET /api/v1/evidence: validators punished by committed duplicate-vote evidence. */
+export interface EvidenceResponse {
+  items: Array<{
+    kind: 'duplicate-vote';
+    validatorId: Hash32;
+    operator: string;
+    consensusKey: string;
+    bonded: AmountString;
+  }>;
+  next: Hash32 | null;
+}
+
+/** GET /api/v1/consensus: the BFT engine's state. */
+export interface ConsensusResponse {
+  height: number;
+  round: number;
+  step: string;
+  lockedRound: number;
+  validRound: number;
+  proposer: { index: number; publicKey: string } | null;
+  lastRoundChange: { height: number; round: number; at: number | null } | null;
+  rounds: Array<{ round: number; prevotes: number; precommits: number; proposal: boolean }>;
 }
 
 export interface BalanceResponse {

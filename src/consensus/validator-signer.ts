@@ -6,9 +6,23 @@ import { bytesEqual, fromHex, toHex, UtxodError } from '../util/index.ts';
 import { writeFileAtomicSync } from '../util/node.ts';
 
 export class DoubleSignError extends UtxodError<'DOUBLE_SIGN_REFUSED'> {
-  constructor(reason: string, details: Record<string, unknown>) {
+  /**
+   * True when the position is below the last signed one (what a rollback
+   * leaves behind: expected, and explained once); false for a different
+   * message at the very position already signed (never expected).
+   */
+  readonly belowLastSigned: boolean;
+
+  constructor(reason: string, details: Record<string, unknown>, belowLastSigned = false) {
     super('DOUBLE_SIGN_REFUSED', `refusing to sign: ${reason}`, details);
+    this.belowLastSigned = belowLastSigned;
   }
+}
+
+/** A log line: pino fields and message. */
+export interface SignerNotice {
+  readonly fields: Record<string, unknown>;
+  readonly msg: string;
 }
 
 export class SignerStateError extends UtxodError<'SIGNER_STATE_CORRUPT'> {
@@ -52,6 +66,7 @@ export class ValidatorSigner {
   private readonly statePath: string;
   private readonly chainIdHash: Uint8Array;
   private last: LastSigned | null;
+  private noticeGivenAt = -1;
 
   constructor(opts: { statePath: string; chainIdHash: Uint8Array }, modules: { key: KeyPair }) {
     this.publicKey = modules.key.publicKey;
@@ -88,6 +103,27 @@ export class ValidatorSigner {
     );
   }
 
+  /**
+   * The operator's explanation of refusals below the last signed position,
+   * returned once per last-signed height and null after that: a validator
+   * rolled back under its signer refuses every round until the chain passes
+   * that height, and one warning says why and what to do, not a stack a second.
+   */
+  takeRefusalNotice(): SignerNotice | null {
+    const last = this.last;
+    if (last === null || this.noticeGivenAt === last.height) return null;
+    this.noticeGivenAt = last.height;
+    return {
+      fields: { event: 'signer-ahead-of-chain', lastSignedHeight: last.height },
+      msg:
+        `this validator already signed at height ${last.height} (the chain was rolled back below it), ` +
+        `so it will not sign up to height ${last.height} again: that would be a double sign. ` +
+        `It signs again once the chain passes height ${last.height} (blocks from other validators); ` +
+        'on a private network where no other node saw the undone blocks, stop the node and run ' +
+        '`utxod rollback 0 --reset-signer` to let it sign them anew',
+    };
+  }
+
   private signAt(step: SignStep, height: number, round: number, digest: Uint8Array): Uint8Array {
     const last = this.last;
     if (last !== null) {
@@ -102,7 +138,8 @@ export class ValidatorSigner {
       if (order < 0) {
         throw new DoubleSignError(
           `height/round/step ${height}/${round}/${step} is below the last signed ${last.height}/${last.round}/${last.step}`,
-          { height, round, step },
+          { height, round, step, lastSignedHeight: last.height },
+          true,
         );
       }
     }

@@ -26,6 +26,7 @@ import {
   type ResolvedMempoolOptions,
   resolveMempoolOptions,
 } from './options.ts';
+import { checkOrphanWitnesses } from './orphan-checks.ts';
 import { OrphanPool } from './orphans.ts';
 import { checkPackageLimits, checkReplacement, FeeFloor } from './policy.ts';
 import {
@@ -118,6 +119,10 @@ export interface MempoolStats {
   /** Orphans ever taken in, and dropped for room or age. */
   readonly orphansAdded: number;
   readonly orphansDropped: number;
+  /** Of those dropped: a sender's own oldest, because it held its share (maxOrphansPerSource). */
+  readonly orphansSourceLimited: number;
+  /** Senders holding orphans now. */
+  readonly orphanSources: number;
 }
 
 /** Admission state computed before any mutation: everything `commit` needs. */
@@ -137,6 +142,8 @@ interface AdmitOptions {
   readonly time: number;
   /** False for snapshot reloads: a saved tx whose parent is gone is not worth keeping. */
   readonly allowOrphan: boolean;
+  /** Who sent it, for the orphan pool's per-sender bound (see `add`). */
+  readonly source: string;
 }
 
 /**
@@ -199,6 +206,7 @@ export class Mempool {
     conflicted: 0,
     orphansAdded: 0,
     orphansDropped: 0,
+    orphansSourceLimited: 0,
   };
   private readonly rejectedByCode = new Map<string, number>();
 
@@ -264,6 +272,7 @@ export class Mempool {
       rejected: Object.fromEntries(this.rejectedByCode),
       orphans: this.orphans.size,
       orphanBytes: this.orphans.bytes,
+      orphanSources: this.orphans.sources,
     };
   }
 
@@ -278,11 +287,20 @@ export class Mempool {
    * for consensus (with the penalty the sender earned). Missing inputs are
    * not an error: the transaction waits in the orphan pool.
    */
-  /** Admits `tx`; `origin` says whether this node's user or a peer sent it (default: local). */
-  async add(tx: Transaction, origin: TxOrigin = 'local'): Promise<AdmissionResult> {
+  /**
+   * Admits `tx`; `origin` says whether this node's user or a peer sent it
+   * (default: local). `source` names the sender for the orphan pool's
+   * per-sender bound: `api:sub:<token subject>` or `api:ip:<address>` for API
+   * clients, `peer:<peer id>` for peers; without it all of one origin share.
+   */
+  async add(
+    tx: Transaction,
+    origin: TxOrigin = 'local',
+    source: string = origin,
+  ): Promise<AdmissionResult> {
     await this.preverify(tx);
     const result = await this.lock.run(async (): Promise<AdmissionResult> => {
-      const admitted = await this.admit(tx, { time: this.clock.now(), allowOrphan: true });
+      const admitted = await this.admit(tx, { time: this.clock.now(), allowOrphan: true, source });
       if (admitted.status !== 'accepted') return admitted;
       const resolvedOrphans = await this.resolveOrphans([bytesKey(admitted.txid)]);
       return { ...admitted, resolvedOrphans };
@@ -426,7 +444,7 @@ export class Mempool {
             txid: toHex(tx.txid),
           });
         }
-        return this.addOrphan(tx, key, plan.missing, options);
+        return this.addOrphan(tx, plan.missing, inputKeys, fetched, options);
       }
 
       // Signatures last: by far the most expensive check. The checker caches
@@ -516,8 +534,9 @@ export class Mempool {
 
   private addOrphan(
     tx: Transaction,
-    key: string,
     missing: readonly Outpoint[],
+    inputKeys: readonly string[],
+    fetched: ReadonlyMap<string, Coin | undefined>,
     options: AdmitOptions,
   ): AdmissionResult {
     if (!options.allowOrphan) {
@@ -529,10 +548,25 @@ export class Mempool {
         `inputs missing and ${tx.size} bytes > ${this.opts.maxOrphanTxBytes}`,
       );
     }
+    // Whatever can be checked without the missing parents (orphan-checks.ts).
+    const known = tx.inputs.map(
+      ({ prevout }, i) =>
+        this.graph.byTxid.get(bytesKey(prevout.txid))?.tx.outputs[prevout.index] ??
+        fetched.get(inputKeys[i]!),
+    );
+    checkOrphanWitnesses(tx, known);
     const parentKeys = new Map<string, Uint8Array>();
     for (const prevout of missing) parentKeys.set(bytesKey(prevout.txid), prevout.txid);
     this.counters.orphansAdded++;
-    this.counters.orphansDropped += this.orphans.add(tx, key, [...parentKeys.keys()], options.time);
+    const dropped = this.orphans.add(
+      tx,
+      bytesKey(tx.txid),
+      [...parentKeys.keys()],
+      options.time,
+      options.source,
+    );
+    this.counters.orphansDropped += dropped.sourceLimited + dropped.evicted;
+    this.counters.orphansSourceLimited += dropped.sourceLimited;
     return { status: 'orphan', txid: tx.txid, missingParents: [...parentKeys.values()] };
   }
 
@@ -543,7 +577,11 @@ export class Mempool {
     for (let i = 0; i < queue.length; i++) {
       for (const orphan of this.orphans.takeChildrenOf(queue[i]!)) {
         try {
-          const result = await this.admit(orphan.tx, { time: orphan.time, allowOrphan: true });
+          const result = await this.admit(orphan.tx, {
+            time: orphan.time,
+            allowOrphan: true,
+            source: orphan.source,
+          });
           if (result.status === 'accepted') {
             accepted.push(orphan.tx);
             queue.push(bytesKey(result.txid));
@@ -716,7 +754,7 @@ export class Mempool {
         continue;
       }
       try {
-        await this.lock.run(() => this.admit(tx, { time, allowOrphan: false }));
+        await this.lock.run(() => this.admit(tx, { time, allowOrphan: false, source: 'local' }));
         accepted++;
       } catch (error) {
         if (!(error instanceof UtxodError)) throw error;

@@ -18,6 +18,11 @@ export interface MempoolOptions {
   /** A replacement may evict at most this many transactions (conflicts plus their descendants). */
   maxReplacements?: number;
   maxOrphans?: number;
+  /**
+   * Orphans one sender (API client by token subject or address, or peer) may
+   * hold; past it the sender's own oldest orphan makes room.
+   */
+  maxOrphansPerSource?: number;
   /** Bound on the sum of orphan sizes. */
   maxOrphanBytes?: number;
   /** Larger orphans are dropped at once; the sender can relay them again once the parent is known. */
@@ -39,6 +44,7 @@ export const DEFAULT_MEMPOOL_OPTIONS: ResolvedMempoolOptions = {
   maxDescendants: 25,
   maxReplacements: 100,
   maxOrphans: 100,
+  maxOrphansPerSource: 10,
   maxOrphanBytes: 4 * 1024 * 1024,
   maxOrphanTxBytes: 100_000,
   orphanExpiryMs: 20 * 60 * 1000,

@@ -4,6 +4,8 @@ import { bytesKey } from '../util/index.ts';
 
 export interface OrphanLimits {
   readonly maxOrphans: number;
+  /** Orphans one sender (an API client or a peer) may hold; its own oldest makes room. */
+  readonly maxOrphansPerSource: number;
   readonly maxOrphanBytes: number;
   readonly orphanExpiryMs: number;
 }
@@ -13,6 +15,8 @@ interface Orphan {
   readonly key: string;
   readonly size: number;
   readonly time: number;
+  /** Who sent it (`api:sub:...`, `api:ip:...`, `peer:...`): limits are per sender. */
+  readonly source: string;
   /** bytesKey of each txid this orphan spends that was unknown when it arrived. */
   readonly missingParents: readonly string[];
 }
@@ -24,11 +28,19 @@ interface Orphan {
  * its members expire; when full, the oldest goes first (a Map iterates in
  * insertion order, so that is O(1)). Indexed by missing parent txid so that an
  * accepted parent finds its waiting children in O(1).
+ *
+ * Free to send means one client could fill the pool and push everyone else's
+ * orphans out, so each sender holds at most `maxOrphansPerSource` (its own
+ * oldest goes to make room), and when the whole pool is full the sender
+ * holding the most loses its oldest: a spammer only ever evicts itself while
+ * it holds more than an honest sender.
  */
 export class OrphanPool {
   private readonly limits: OrphanLimits;
   private readonly byTxid = new Map<string, Orphan>();
   private readonly byParent = new Map<string, Set<string>>();
+  /** Orphan keys per sender, oldest first (a Set iterates in insertion order). */
+  private readonly bySource = new Map<string, Set<string>>();
   private totalBytes = 0;
 
   constructor(limits: OrphanLimits) {
@@ -43,14 +55,38 @@ export class OrphanPool {
     return this.totalBytes;
   }
 
+  /** Senders holding at least one orphan. */
+  get sources(): number {
+    return this.bySource.size;
+  }
+
   has(key: string): boolean {
     return this.byTxid.has(key);
   }
 
-  /** Adds an orphan and returns how many older ones were evicted to make room. */
-  add(tx: Transaction, key: string, missingParents: readonly string[], time: number): number {
-    if (this.byTxid.has(key)) return 0;
-    const orphan: Orphan = { tx, key, size: tx.size, time, missingParents };
+  /**
+   * Adds an orphan from `source`; returns how many orphans left to make room:
+   * `sourceLimited` of the sender's own (it held its share), `evicted` from the
+   * sender holding the most (the pool was full).
+   */
+  add(
+    tx: Transaction,
+    key: string,
+    missingParents: readonly string[],
+    time: number,
+    source: string,
+  ): { sourceLimited: number; evicted: number } {
+    if (this.byTxid.has(key)) return { sourceLimited: 0, evicted: 0 };
+    let sourceLimited = 0;
+    let own = this.bySource.get(source);
+    while (own !== undefined && own.size >= this.limits.maxOrphansPerSource) {
+      const oldest = own.values().next();
+      if (oldest.done === true) break;
+      this.remove(oldest.value);
+      sourceLimited++;
+      own = this.bySource.get(source);
+    }
+    const orphan: Orphan = { tx, key, size: tx.size, time, source, missingParents };
     this.byTxid.set(key, orphan);
     this.totalBytes += orphan.size;
     for (const parent of missingParents) {
@@ -61,17 +97,36 @@ export class OrphanPool {
       }
       waiting.add(key);
     }
+    own ??= new Set();
+    own.add(key);
+    // Re-inserted so that the map runs from the least to the most recently active sender.
+    this.bySource.delete(source);
+    this.bySource.set(source, own);
     let evicted = 0;
     while (
       this.byTxid.size > this.limits.maxOrphans ||
       this.totalBytes > this.limits.maxOrphanBytes
     ) {
-      const oldest = this.byTxid.keys().next();
-      if (oldest.done === true) break;
-      this.remove(oldest.value);
+      const victim = this.oldestOfLargestSource();
+      if (victim === undefined) break;
+      this.remove(victim);
       evicted++;
     }
-    return evicted;
+    return { sourceLimited, evicted };
+  }
+
+  /**
+   * The oldest orphan of the sender holding the most; among equals, of the one
+   * that added last (so when every sender holds one, a newcomer does not push
+   * out an orphan that was there first: locking newcomers out then takes as
+   * many identities as the pool has room). O(senders) <= O(maxOrphans).
+   */
+  private oldestOfLargestSource(): string | undefined {
+    let largest: Set<string> | undefined;
+    for (const keys of this.bySource.values()) {
+      if (largest === undefined || keys.size >= largest.size) largest = keys;
+    }
+    return largest?.values().next().value;
   }
 
   remove(key: string): Transaction | undefined {
@@ -79,6 +134,9 @@ export class OrphanPool {
     if (orphan === undefined) return undefined;
     this.byTxid.delete(key);
     this.totalBytes -= orphan.size;
+    const own = this.bySource.get(orphan.source);
+    own?.delete(key);
+    if (own?.size === 0) this.bySource.delete(orphan.source);
     for (const parent of orphan.missingParents) {
       const waiting = this.byParent.get(parent);
       if (waiting === undefined) continue;
@@ -88,16 +146,16 @@ export class OrphanPool {
     return orphan.tx;
   }
 
-  /** Removes and returns the orphans waiting for `parentKey`, oldest first, with their arrival time. */
-  takeChildrenOf(parentKey: string): Array<{ tx: Transaction; time: number }> {
+  /** Removes and returns the orphans waiting for `parentKey`, oldest first, with arrival time and sender. */
+  takeChildrenOf(parentKey: string): Array<{ tx: Transaction; time: number; source: string }> {
     const waiting = this.byParent.get(parentKey);
     if (waiting === undefined) return [];
-    const out: Array<{ tx: Transaction; time: number }> = [];
+    const out: Array<{ tx: Transaction; time: number; source: string }> = [];
     for (const key of [...waiting]) {
       const orphan = this.byTxid.get(key);
       if (orphan === undefined) continue;
       this.remove(key);
-      out.push({ tx: orphan.tx, time: orphan.time });
+      out.push({ tx: orphan.tx, time: orphan.time, source: orphan.source });
     }
     return out;
   }
@@ -133,6 +191,7 @@ export class OrphanPool {
   clear(): void {
     this.byTxid.clear();
     this.byParent.clear();
+    this.bySource.clear();
     this.totalBytes = 0;
   }
 
@@ -152,6 +211,15 @@ export class OrphanPool {
         if (!this.byTxid.has(key)) throw new Error('parent index names a removed orphan');
       }
     }
+    let bySource = 0;
+    for (const [source, keys] of this.bySource) {
+      if (keys.size === 0) throw new Error('empty sender entry kept');
+      for (const key of keys) {
+        if (this.byTxid.get(key)?.source !== source) throw new Error('sender index is stale');
+      }
+      bySource += keys.size;
+    }
+    if (bySource !== this.byTxid.size) throw new Error('an orphan is missing from its sender');
     if (bytes !== this.totalBytes) throw new Error(`orphan bytes ${this.totalBytes} != ${bytes}`);
   }
 }

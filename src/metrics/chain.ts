@@ -50,7 +50,11 @@ export interface StateSources {
   readonly mempool: {
     readonly size: number;
     readonly bytes: number;
-    readonly stats: { readonly orphans: number };
+    readonly stats: {
+      readonly orphans: number;
+      readonly orphanSources: number;
+      readonly orphansSourceLimited: number;
+    };
   };
   readonly utxoCache: {
     readonly size: number;
@@ -95,6 +99,16 @@ export function registerStateMetrics(registry: Registry, sources: StateSources):
   gauge('utxod_mempool_transactions', 'Transactions in the mempool', () => sources.mempool.size);
   gauge('utxod_mempool_bytes', 'Summed size of mempool transactions', () => sources.mempool.bytes);
   gauge('utxod_mempool_orphans', 'Orphan transactions held', () => sources.mempool.stats.orphans);
+  gauge(
+    'utxod_mempool_orphan_senders',
+    'API clients and peers holding orphan transactions',
+    () => sources.mempool.stats.orphanSources,
+  );
+  counter(
+    'utxod_mempool_orphans_sender_limited_total',
+    'Orphans dropped because their sender (API client or peer) held its share of the orphan pool',
+    () => sources.mempool.stats.orphansSourceLimited,
+  );
   gauge(
     'utxod_utxo_cache_entries',
     'Coins in the in-memory UTXO cache',

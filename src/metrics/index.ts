@@ -1,2 +1,3 @@
 export * from './chain.ts';
+export * from './consensus.ts';
 export * from './registry.ts';

@@ -1,13 +1,19 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type AuthStack, openAuthStack } from '../api/auth/index.ts';
-import { ApiServer, MetricsServer, removeCookie, writeCookie } from '../api/index.ts';
+import {
+  ApiServer,
+  type ConsensusQueries,
+  MetricsServer,
+  removeCookie,
+  writeCookie,
+} from '../api/index.ts';
 import type { Genesis } from '../chain/index.ts';
 import { BlockImporter, Chain } from '../chain/index.ts';
 import type { NodeConfig } from '../config/index.ts';
 import { BftEngine } from '../consensus/bft/index.ts';
 import type { ConsensusEngine } from '../consensus/engine.ts';
-import { SignatureChecker } from '../consensus/index.ts';
+import { SignatureChecker, StakingQueriesFromState } from '../consensus/index.ts';
 import { ValidatorSigner } from '../consensus/validator-signer.ts';
 import {
   bestVerifier,
@@ -18,6 +24,7 @@ import {
 import { Mempool } from '../mempool/index.ts';
 import {
   createChainMetrics,
+  createConsensusMetrics,
   createMetricsRegistry,
   registerStateMetrics,
 } from '../metrics/index.ts';
@@ -112,7 +119,7 @@ export class UtxoNode {
       const p2p = await openP2P(config, { logger, paths, ...storage, ...core }, closers);
       const syncer = openSync({ logger, ...storage, ...core, p2p }, closers);
       const engine = openConsensus(config, { logger, paths, ...storage, ...core, p2p }, closers);
-      const api = await openApi(config, { logger, paths, ...core, p2p, syncer }, closers);
+      const api = await openApi(config, { logger, paths, ...core, p2p, syncer, engine }, closers);
       logger.info(
         {
           datadir: paths.root,
@@ -343,6 +350,7 @@ function openConsensus(
     importer: BlockImporter;
     signatureCache: SignatureCache | null;
     p2p: P2PHost;
+    metricsRegistry: Registry;
   },
   closers: CloseStack,
 ): ConsensusEngine | null {
@@ -355,17 +363,8 @@ function openConsensus(
     { statePath: paths.signerState, chainIdHash: chain.chainIdHash },
     { key: validatorKey },
   );
-  if (signer.lastSignedHeight > chain.tipHeight + 1) {
-    // Happens after `utxod rollback`: the signer will not sign the undone heights again.
-    logger.warn(
-      {
-        event: 'signer-ahead-of-chain',
-        lastSigned: signer.lastSignedHeight,
-        tip: chain.tipHeight,
-      },
-      'the validator already signed blocks above the tip; it will refuse to propose until the chain passes that height',
-    );
-  }
+  // A signer ahead of the chain (after `utxod rollback`) explains itself once,
+  // at its first refusal (ValidatorSigner.takeRefusalNotice).
   const producer = new BlockProducer(
     { emptyBlocks: config.emptyBlocks, validatorKey: validatorKey.publicKey },
     { chain, mempool, importer },
@@ -390,6 +389,7 @@ function openConsensus(
         proposal: (peerId, hash) => p2p.reqResp.getProposalByHash(peerId, hash),
       },
       onAhead: (peerId, height) => p2p.hintAhead(peerId, height),
+      metrics: createConsensusMetrics(modules.metricsRegistry),
       logger: logger.child({ module: 'consensus' }),
     },
   );
@@ -415,10 +415,12 @@ async function openApi(
     auth: AuthStack;
     p2p: P2PHost;
     syncer: BlockSyncer;
+    engine: ConsensusEngine | null;
   },
   closers: CloseStack,
 ): Promise<{ api: ApiServer; metricsServer: MetricsServer }> {
-  const { logger, paths, chain, mempool, importer, metricsRegistry, auth, p2p, syncer } = modules;
+  const { logger, paths, chain, mempool, importer, metricsRegistry, auth, p2p, syncer, engine } =
+    modules;
   const api = await ApiServer.init(
     {
       host: config.rpcHost,
@@ -456,6 +458,11 @@ async function openApi(
         },
         peers: p2p,
       },
+      ...(engine instanceof BftEngine ? { consensus: consensusQueries(engine) } : {}),
+      staking: new StakingQueriesFromState(
+        { params: chain.params.staking },
+        { state: chain.state },
+      ),
     },
   );
   closers.push('api', () => api.close());
@@ -465,4 +472,14 @@ async function openApi(
   );
   closers.push('metrics-server', () => metricsServer.close());
   return { api, metricsServer };
+}
+
+/** The engine's summary and last round change as the /consensus route reads them. */
+function consensusQueries(engine: BftEngine): ConsensusQueries {
+  return {
+    summary: () => {
+      const summary = engine.summary;
+      return summary === null ? null : { ...summary, lastRoundChange: engine.lastRoundChange };
+    },
+  };
 }

@@ -45,7 +45,10 @@ export interface ValidatorDeps {
     readonly tipHeight: number;
     getHashAt(height: number): Promise<Uint8Array | undefined>;
   };
-  readonly mempool: { add(tx: Transaction, origin: TxOrigin): Promise<AdmissionResult> };
+  /** `source` names the sending peer: the orphan pool bounds what each peer holds. */
+  readonly mempool: {
+    add(tx: Transaction, origin: TxOrigin, source?: string): Promise<AdmissionResult>;
+  };
   readonly importer: {
     importBlock(block: Block, commit: CommitCertificate, source: 'gossip'): Promise<ConnectResult>;
   };
@@ -120,7 +123,7 @@ export function txValidator(deps: ValidatorDeps): GossipValidator {
     }
     let result: AdmissionResult;
     try {
-      result = await deps.mempool.add(tx, 'peer');
+      result = await deps.mempool.add(tx, 'peer', `peer:${peerId}`);
     } catch (error) {
       if (error instanceof MempoolError || error instanceof VerificationError)
         return rejected(deps, peerId, 'tx', error);

@@ -9,4 +9,5 @@ export * from './lock.ts';
 export * from './merkle.ts';
 export * from './outpoint.ts';
 export * from './sighash.ts';
+export * from './staking-payload.ts';
 export * from './transaction.ts';

@@ -9,6 +9,7 @@ import type * as chain from '../../src/api/schemas/chain.ts';
 import type * as common from '../../src/api/schemas/common.ts';
 import type * as mempool from '../../src/api/schemas/mempool.ts';
 import type * as node from '../../src/api/schemas/node.ts';
+import type * as staking from '../../src/api/schemas/staking.ts';
 import type * as txs from '../../src/api/schemas/txs.ts';
 import type * as sdk from '../../src/client/types.ts';
 
@@ -24,7 +25,10 @@ export type WireTypesMatch = [
   Assert<Same<sdk.ChainInfoResponse, chain.ChainInfoResponse>>,
   Assert<Same<sdk.BlockResponse, chain.BlockResponse>>,
   Assert<Same<sdk.HeadersResponse, chain.HeadersResponse>>,
-  Assert<Same<sdk.ValidatorsResponse, chain.ValidatorsResponse>>,
+  Assert<Same<sdk.ValidatorsResponse, staking.ValidatorsResponse>>,
+  Assert<Same<sdk.ValidatorResponse, staking.ValidatorResponse>>,
+  Assert<Same<sdk.EvidenceResponse, staking.EvidenceResponse>>,
+  Assert<Same<sdk.ConsensusResponse, staking.ConsensusResponse>>,
   // The schema types `details` as `object`; the SDK reads it as a record of unknown values.
   Assert<[sdk.ErrorBody] extends [common.ErrorBody] ? true : false>,
   Assert<Same<sdk.MempoolSummaryResponse, mempool.MempoolSummaryResponse>>,

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { check, fuzz, REGRESSIONS_DIR } from './runner.ts';
 import { TARGETS } from './targets.ts';
 
@@ -19,7 +20,21 @@ describe('fuzz targets', () => {
     }
   });
 
+  it('names every target once', () => {
+    const names = TARGETS.map((t) => t.name);
+    assert.deepEqual([...new Set(names)], names);
+  });
+
   for (const target of TARGETS) {
+    // Seeds that the decoder rejects would leave mutation fuzzing only the error paths.
+    it(`${target.name}: valid seeds decode and re-encode to the same bytes`, () => {
+      for (const bytes of fc.sample(target.valid, { numRuns: 20, seed: 7 })) {
+        if (bytes.length === 0) continue; // a generator's "could not encode" marker
+        assert.equal(check(target, bytes), null);
+        assert.doesNotThrow(() => target.decode(bytes), target.name);
+      }
+    });
+
     it(`${target.name}: 300 mutated and random inputs`, () => {
       const result = fuzz(target, { runs: 300, seed: 42 });
       assert.equal(result.failure, null, JSON.stringify(result.failure));

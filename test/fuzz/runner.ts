@@ -7,6 +7,7 @@
  * than 64 MiB) is a crash: the input is saved under test/fuzz/regressions/
  * and replayed by test/fuzz/regressions.test.ts from then on.
  */
+import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -37,14 +38,26 @@ export function check(target: FuzzTarget, bytes: Uint8Array): string | null {
   } catch (error) {
     return `accepted input does not re-encode: ${String(error)}`;
   }
+  if (target.sameValue === true) {
+    try {
+      assert.deepStrictEqual(target.decode(again), value);
+    } catch (error) {
+      return `accepted input re-encodes to another value: ${String(error)}`;
+    }
+    return null;
+  }
   if (Buffer.compare(Buffer.from(again), Buffer.from(bytes)) !== 0)
     return 'accepted input re-encodes to other bytes';
   return null;
 }
 
-const mutation = (valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> =>
+const mutation = (
+  valid: fc.Arbitrary<Uint8Array>,
+  extra: fc.Arbitrary<Uint8Array> = valid,
+): fc.Arbitrary<Uint8Array> =>
   fc.oneof(
     valid,
+    extra,
     fc.uint8Array({ maxLength: 4096 }),
     fc.tuple(valid, fc.nat(), fc.integer({ min: 1, max: 255 })).map(([b, i, x]) => {
       if (b.length === 0) return b;
@@ -80,7 +93,7 @@ export function fuzz(
   const deadline = budget.seconds === undefined ? Infinity : Date.now() + budget.seconds * 1000;
   try {
     fc.assert(
-      fc.property(mutation(target.valid), (bytes) => {
+      fc.property(mutation(target.valid, target.extra), (bytes) => {
         runs++;
         const reason = check(target, bytes);
         if (reason !== null) failure = { input: Buffer.from(bytes).toString('hex'), reason };

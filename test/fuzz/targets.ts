@@ -17,6 +17,9 @@ import { CommitCertificate } from '../../src/primitives/commit.ts';
 import { Header } from '../../src/primitives/header.ts';
 import { Transaction } from '../../src/primitives/transaction.ts';
 import { blockArb, commitArb, hash32, headerArb, transactionArb } from '../support/arbitraries.ts';
+import { API_TARGETS } from './api-targets.ts';
+import { CONTRACT_TARGETS } from './contract-targets.ts';
+import { MORE_TARGETS } from './more-targets.ts';
 
 export interface FuzzTarget {
   readonly name: string;
@@ -24,6 +27,13 @@ export interface FuzzTarget {
   readonly valid: fc.Arbitrary<Uint8Array>;
   decode(bytes: Uint8Array): unknown;
   encode(value: unknown): Uint8Array;
+  /**
+   * For formats with many spellings of one value (JSON): an accepted input
+   * must re-encode to bytes that decode to the same value, not to the same bytes.
+   */
+  readonly sameValue?: boolean;
+  /** More structure-aware inputs to mix in, valid or not (e.g. a schema's keys with any JSON). */
+  readonly extra?: fc.Arbitrary<Uint8Array>;
 }
 
 const statusArb = fc.record({
@@ -34,7 +44,7 @@ const statusArb = fc.record({
   tipHash: hash32,
 });
 
-export const TARGETS: readonly FuzzTarget[] = [
+const FIRST_TARGETS: readonly FuzzTarget[] = [
   {
     name: 'transaction',
     valid: transactionArb.map((tx) => tx.encode()),
@@ -67,17 +77,27 @@ export const TARGETS: readonly FuzzTarget[] = [
   },
   {
     name: 'p2p-block-with-commit',
+    // The commit must certify the block (height and hash), or every seed is rejected.
     valid: fc
       .tuple(blockArb, commitArb)
-      .map(([block, commit]) => ({ block, commit }))
-      .map((item) => {
-        try {
-          return encodeBlockWithCommit(item);
-        } catch {
-          return new Uint8Array(0);
-        }
-      }),
+      .map(([block, commit]) => ({
+        block,
+        commit: new CommitCertificate({
+          height: block.height,
+          round: commit.round,
+          blockHash: block.hash,
+          signatures: commit.signatures,
+        }),
+      }))
+      .map((item) => encodeBlockWithCommit(item)),
     decode: decodeBlockWithCommit,
     encode: (v) => encodeBlockWithCommit(v as Parameters<typeof encodeBlockWithCommit>[0]),
   },
+];
+
+export const TARGETS: readonly FuzzTarget[] = [
+  ...FIRST_TARGETS,
+  ...MORE_TARGETS,
+  ...CONTRACT_TARGETS,
+  ...API_TARGETS,
 ];

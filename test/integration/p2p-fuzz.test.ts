@@ -113,13 +113,17 @@ describe('p2p fuzz against a node process', { timeout: 120_000 }, () => {
       block_by_hash: blocks[0]!.block.hash,
       transactions: Uint8Array.of(1, ...new Uint8Array(32)),
       mempool_txids: new Uint8Array(0),
+      // height 3, round 0; and a proposal by hash (a block the node holds).
+      consensus_votes: Uint8Array.of(3, 0, 0, 0, 0, 0, 0, 0),
+      proposal_by_hash: blocks[0]!.block.hash,
     };
     await honest.close();
 
     const rand = prng(0x5eed);
     let cases = 0;
     for (const protocol of PROTOCOLS) {
-      const valid = validRequests[protocol.name]!;
+      const valid = validRequests[protocol.name];
+      assert.ok(valid, `a valid request for ${protocol.name} to mutate`);
       const frames: Array<{ kind: 'lp' | 'raw' | 'huge-length' | 'abort'; data: Uint8Array }> = [
         ...mutate(rand, valid).map((data) => ({ kind: 'lp' as const, data })),
         { kind: 'lp', data: rand.bytes(protocol.maxRequestBytes) },

@@ -100,7 +100,7 @@ describe('four-validator testnet (processes)', () => {
     assert.equal(nodes.length, 4);
 
     for (let i = 0; i < 4; i++) start(i);
-    await Promise.all([...running.values()].map((n) => n.url(30_000)));
+    await Promise.all([...running.values()].map((n) => n.url(120_000)));
     await waitForHeight([0, 1, 2, 3], 4, 60_000);
 
     // One validator (a quarter of the power) killed: the other three go on.
@@ -110,7 +110,7 @@ describe('four-validator testnet (processes)', () => {
 
     // Restarted, it catches up and proposes again within 20 s of being back.
     const restarted = start(3);
-    await restarted.url(30_000);
+    await restarted.url(120_000);
     const back = await tipHeight(0);
     const deadline = Date.now() + 20_000;
     let proposedAgain = false;

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { ConsensusQueries, StakingQueries } from '../../src/api/queries.ts';
 import type { NodeStatusSource } from '../../src/api/routes/context.ts';
 import { type ApiAuthPlugin, ApiServer, type ApiServerOptions } from '../../src/api/server.ts';
 import { assembleBlock } from '../../src/chain/block-assembler.ts';
@@ -53,6 +54,9 @@ export async function startApiFixture(
     auth?: ApiAuthPlugin;
     /** Where the server logs (default: nowhere). */
     logger?: Logger;
+    /** Staking registry and consensus state for the staking routes. */
+    staking?: StakingQueries;
+    consensus?: ConsensusQueries;
   } = {},
 ): Promise<ApiFixture> {
   const validator = testKey(0);
@@ -76,7 +80,7 @@ export async function startApiFixture(
     listenAddrs: [],
     sync: null,
   };
-  const { auth, logger: _logger, ...serverOpts } = opts;
+  const { auth, logger: _logger, staking, consensus, ...serverOpts } = opts;
   const api = await ApiServer.init(
     { host: '127.0.0.1', port: 0, ...serverOpts },
     {
@@ -94,6 +98,8 @@ export async function startApiFixture(
         },
       },
       ...(auth === undefined ? {} : { auth }),
+      ...(staking === undefined ? {} : { staking }),
+      ...(consensus === undefined ? {} : { consensus }),
     },
   );
   const url = await api.listen();

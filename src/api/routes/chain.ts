@@ -9,7 +9,6 @@ import {
   HeadersQuery,
   HeadersResponse,
   TipResponse,
-  ValidatorsResponse,
 } from '../schemas/chain.ts';
 import { withErrors } from '../schemas/common.ts';
 import type { ApiApp, ApiContext } from './context.ts';
@@ -142,30 +141,6 @@ export function registerChainRoutes(app: ApiApp, ctx: ApiContext): void {
         headers.push(headerJson(block.header));
       }
       return { headers };
-    },
-  );
-
-  app.get(
-    '/api/v1/validators',
-    {
-      config: { auth: 'reader' },
-      schema: {
-        tags: ['chain'],
-        summary: 'The validator set',
-        response: withErrors({ 200: ValidatorsResponse }),
-      },
-    },
-    async () => {
-      const set = chain.validators;
-      return {
-        hash: toHex(set.hash),
-        totalPower: set.totalPower.toString(),
-        validators: set.validators.map((v, index) => ({
-          index,
-          publicKey: toHex(v.publicKey),
-          power: v.power.toString(),
-        })),
-      };
     },
   );
 }

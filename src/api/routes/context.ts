@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Chain } from '../../chain/index.ts';
 import type { Mempool } from '../../mempool/index.ts';
 import type { AccessLevel, RateLimitClass } from '../auth/roles.ts';
+import type { ConsensusQueries, StakingQueries } from '../queries.ts';
 import type { StreamHub } from '../stream-hub.ts';
 
 /**
@@ -91,4 +92,8 @@ export interface ApiContext {
   readonly startedAt: number;
   /** Not ready when the tip is older than this (0 disables the check). */
   readonly readyMaxTipAgeMs: number;
+  /** The staking registry; absent on a node without a state store. */
+  readonly staking?: StakingQueries;
+  /** The BFT engine's state; absent on a node that runs none. */
+  readonly consensus?: ConsensusQueries;
 }

@@ -32,7 +32,12 @@ export function registerTxRoutes(app: ApiApp, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const tx = Transaction.decode(fromHex(request.body.hex));
-      const result = await mempool.add(tx);
+      // The orphan pool bounds what each client holds: a token's subject, else the address.
+      const source =
+        request.auth === null || request.auth === undefined
+          ? `api:ip:${request.ip}`
+          : `api:sub:${request.auth.subject}`;
+      const result = await mempool.add(tx, 'local', source);
       void reply.status(202);
       if (result.status === 'orphan') {
         return {

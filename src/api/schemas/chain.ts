@@ -114,10 +114,3 @@ export const HeadersQuery = Type.Object(
 );
 export const HeadersResponse = Type.Object({ headers: Type.Array(HeaderJson) });
 export type HeadersResponse = Static<typeof HeadersResponse>;
-
-export const ValidatorsResponse = Type.Object({
-  hash: Hash32,
-  totalPower: Amount,
-  validators: Type.Array(Type.Object({ index: Type.Integer(), publicKey: Hex, power: Amount })),
-});
-export type ValidatorsResponse = Static<typeof ValidatorsResponse>;

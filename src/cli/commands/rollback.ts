@@ -14,7 +14,7 @@ export function registerRollback(program: Command): void {
     .description(
       'undo the top N blocks with their undo data (recovery tool; the node must be stopped)',
     )
-    .argument('<blocks>', 'how many blocks to undo', parseCount('<blocks>'))
+    .argument('<blocks>', 'how many blocks to undo (0 with --reset-signer)', parseCount('<blocks>'))
     .addOption(datadirOption())
     .option(
       '--reset-signer',
@@ -28,7 +28,9 @@ export function registerRollback(program: Command): void {
       const paths = dataPaths(opts.datadir);
       // A validator's signer refuses to sign the undone heights again (it signed them
       // once): the node would stall at the new tip instead of producing blocks.
-      if (existsSync(paths.validatorKey) && opts.force !== true)
+      // --reset-signer is an explicit answer to that problem, so it confirms too
+      // (and `rollback 0 --reset-signer` only resets a signer left ahead).
+      if (existsSync(paths.validatorKey) && opts.force !== true && opts.resetSigner !== true)
         throw new CliError(
           'CONFIRM',
           `${opts.datadir} is a validator: after a rollback it will not sign the undone heights again, so it stops producing blocks ` +

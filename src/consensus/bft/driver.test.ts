@@ -34,6 +34,10 @@ class ManualClock implements ConsensusClock {
     return { cancel: () => (t.live = false) };
   }
 
+  wallClockMs(): number {
+    return this.now;
+  }
+
   /** Fires the earliest pending timer. */
   tick(): void {
     const live = this.timers.filter((t) => t.live).sort((a, b) => a.at - b.at);
@@ -122,7 +126,19 @@ describe('BFT driver', () => {
     const clock = new ManualClock();
     const { driver, wal } = driverFor(t, clock);
     driver.start(wal.replay.entries);
-    await runUntil(clock, driver, () => t.chain.tipHeight >= 3);
+    let enteredHeight3At = -1;
+    await runUntil(clock, driver, () => {
+      if (enteredHeight3At < 0 && driver.summary.height === 3) enteredHeight3At = clock.now;
+      return t.chain.tipHeight >= 3;
+    });
+    // The API's view: the proposer of the round, and when the engine moved to it.
+    assert.deepEqual(driver.summary.proposer, { index: 0, publicKey: validator.publicKey });
+    assert.equal(driver.lastRoundChange?.height, 4);
+    assert.equal(driver.lastRoundChange?.round, 0);
+    assert.ok(
+      (driver.lastRoundChange?.atMs ?? -1) > enteredHeight3At,
+      'height 4 began after height 3',
+    );
     await driver.stop();
     wal.wal.close();
     const commit = await t.chain.getCommitAt(2);

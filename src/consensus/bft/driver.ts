@@ -25,7 +25,7 @@ import { asError, bytesEqual } from '../../util/index.ts';
 import { VerificationError } from '../errors.ts';
 import type { VerifiedSignatureCache } from '../signatures.ts';
 import type { ValidatorSet } from '../validator-set.ts';
-import type { ValidatorSigner } from '../validator-signer.ts';
+import { DoubleSignError, type ValidatorSigner } from '../validator-signer.ts';
 import { type ConsensusSummary, createState, roundMessages, step, summarize } from './engine.ts';
 import {
   decodeProposal,
@@ -37,6 +37,7 @@ import {
   type ProposalMessage,
   type VoteMessage,
 } from './messages.ts';
+import type { ConsensusObserver } from './observer.ts';
 import type { ProposerPriorities } from './proposer.ts';
 import type {
   BftAction,
@@ -61,9 +62,12 @@ export interface TimerHandle {
 /** Injectable time: the real one wraps setTimeout, tests drive a fake one. */
 export interface ConsensusClock {
   setTimer(ms: number, fn: () => void): TimerHandle;
+  /** Wall clock in ms, for reporting only (the API's last round change); never decides anything. */
+  wallClockMs?(): number;
 }
 
 export const systemClock: ConsensusClock = {
+  wallClockMs: () => Date.now(),
   setTimer(ms, fn) {
     const t = setTimeout(fn, ms);
     return { cancel: () => clearTimeout(t) };
@@ -119,14 +123,24 @@ export interface BftDriverModules {
   readonly onEvidence?: (evidence: EvidenceMessage) => void;
   /** A peer sent a message of a later height: this node may need block sync. */
   readonly onAhead?: (peerId: string, height: number) => void;
+  /** Metrics of the engine's transitions; null in tests and simulations. */
+  readonly observer?: ConsensusObserver | null;
 }
 
 type Queued = { event: BftEvent<Block>; wal: boolean };
+
+/** The (height, round) the engine last moved to, and when by the clock (null: it has none). */
+export interface RoundChange {
+  readonly height: number;
+  readonly round: number;
+  readonly atMs: number | null;
+}
 
 export class BftDriver {
   private readonly opts: BftDriverOptions;
   private readonly m: BftDriverModules;
   private state: BftState<Block>;
+  private roundChange: RoundChange | null = null;
   private readonly queue: Queued[] = [];
   private draining = false;
   private stopped = true;
@@ -156,9 +170,14 @@ export class BftDriver {
     return this.inflight.size > 0;
   }
 
-  /** Consensus state for the API: height, round, step, votes seen per round. */
+  /** Consensus state for the API: height, round, step, votes seen per round, proposer. */
   get summary(): ConsensusSummary {
     return summarize(this.state);
+  }
+
+  /** When the engine last entered a new (height, round); null before the first step. */
+  get lastRoundChange(): RoundChange | null {
+    return this.roundChange;
   }
 
   /**
@@ -379,8 +398,21 @@ export class BftDriver {
           const { height, round, step: s } = item.event;
           this.m.wal.append({ kind: 'timeout', height, round, step: s });
         }
-        const result = step(this.state, item.event);
+        const before = this.state;
+        const result = step(before, item.event);
         this.state = result.state;
+        this.m.observer?.observe(before, item.event, result.state, result.actions);
+        if (
+          this.roundChange === null ||
+          before.height !== result.state.height ||
+          before.round !== result.state.round
+        ) {
+          this.roundChange = {
+            height: result.state.height,
+            round: result.state.round,
+            atMs: this.m.clock.wallClockMs?.() ?? null,
+          };
+        }
         for (const action of result.actions) this.perform(action);
       }
     } finally {
@@ -478,10 +510,7 @@ export class BftDriver {
     try {
       signature = signer.signVote(a.type, a.height, a.round, a.blockHash);
     } catch (error) {
-      this.m.logger.error(
-        { err: asError(error), height: a.height, round: a.round },
-        'vote not signed',
-      );
+      this.signRefused(error, a.height, a.round, 'vote');
       return;
     }
     const vote: SignedVote = { ...stripKind(a), validatorIndex: this.state.me, signature };
@@ -500,7 +529,7 @@ export class BftDriver {
     try {
       signature = signer.signProposal(height, round, wirePol, block.hash);
     } catch (error) {
-      this.m.logger.error({ err: asError(error), height, round }, 'proposal not signed');
+      this.signRefused(error, height, round, 'proposal');
       return;
     }
     const msg: ProposalMessage = {
@@ -513,8 +542,24 @@ export class BftDriver {
     };
     this.m.wal.appendSync({ kind: 'proposal', proposal: msg });
     this.m.transport.broadcastProposal(encodeProposal(msg));
+    this.m.observer?.ownProposal();
     this.enqueue({ kind: 'proposal', proposal: toEngineProposal(msg) }, false);
     this.drain();
+  }
+
+  /**
+   * A refusal below the last signed position is what `utxod rollback` on a
+   * validator leaves: one warning from the signer explains it, the repeats are
+   * debug. Anything else the signer refuses is an error worth a stack.
+   */
+  private signRefused(error: unknown, height: number, round: number, what: string): void {
+    if (error instanceof DoubleSignError && error.belowLastSigned) {
+      const notice = this.m.signer?.takeRefusalNotice() ?? null;
+      if (notice !== null) this.m.logger.warn({ ...notice.fields, height, round }, notice.msg);
+      else this.m.logger.debug({ code: error.code, height, round }, `${what} not signed`);
+      return;
+    }
+    this.m.logger.error({ err: asError(error), height, round }, `${what} not signed`);
   }
 
   private background(work: () => Promise<void>, what: string): void {

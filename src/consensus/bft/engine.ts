@@ -544,6 +544,8 @@ export interface ConsensusSummary {
     precommits: number;
     proposal: boolean;
   }[];
+  /** Proposer of the current round (index in the height's set, consensus key). */
+  readonly proposer: { readonly index: number; readonly publicKey: Uint8Array } | null;
 }
 
 export function summarize(state: BftState<unknown>): ConsensusSummary {
@@ -555,6 +557,10 @@ export function summarize(state: BftState<unknown>): ConsensusSummary {
       precommits: rs.precommits.filter((v) => v !== undefined).length,
       proposal: rs.proposal !== null,
     }));
+  const validators = state.proposers.set.validators;
+  // proposerAt only extends its memo of the weighted round robin: no state change the engine sees.
+  const index = validators.length === 0 ? -1 : state.proposers.proposerAt(state.round);
+  const member = validators[index];
   return {
     height: state.height,
     round: state.round,
@@ -562,5 +568,6 @@ export function summarize(state: BftState<unknown>): ConsensusSummary {
     lockedRound: state.lockedRound,
     validRound: state.validRound,
     rounds,
+    proposer: member === undefined ? null : { index, publicKey: member.publicKey },
   };
 }

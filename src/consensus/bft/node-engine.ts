@@ -8,8 +8,9 @@
 import type { Logger } from 'pino';
 import type { Chain } from '../../chain/index.ts';
 import type { SignatureVerifier } from '../../crypto/node.ts';
+import type { ConsensusMetrics } from '../../metrics/index.ts';
 import type { Block, CommitCertificate } from '../../primitives/index.ts';
-import { asError, bytesEqual, bytesKey } from '../../util/index.ts';
+import { asError, bytesEqual, bytesKey, toHex } from '../../util/index.ts';
 import type { ConsensusEngine, ConsensusHost } from '../engine.ts';
 import { VerificationError } from '../errors.ts';
 import type { VerifiedSignatureCache } from '../signatures.ts';
@@ -19,10 +20,12 @@ import {
   type ConsensusTransport,
   type ConsensusVerdict,
   type PenaliseFn,
+  type RoundChange,
   systemClock,
 } from './driver.ts';
 import type { ConsensusSummary } from './engine.ts';
 import type { ProposalMessage, VoteMessage } from './messages.ts';
+import { ConsensusObserver } from './observer.ts';
 import { ProposerPriorities } from './proposer.ts';
 import { type BftParams, DEFAULT_BFT_PARAMS, isNil } from './types.ts';
 import { ConsensusWal } from './wal.ts';
@@ -46,6 +49,7 @@ export interface BftEngineModules {
   readonly catchup: ConsensusCatchupPeers | null;
   /** A peer is at a later height: block sync should look (throttled here). */
   readonly onAhead?: (peerId: string, height: number) => void;
+  readonly metrics: ConsensusMetrics | null;
 }
 
 /**
@@ -100,6 +104,10 @@ export class BftEngine implements ConsensusEngine {
     return this.driver?.summary ?? null;
   }
 
+  get lastRoundChange(): RoundChange | null {
+    return this.driver?.lastRoundChange ?? null;
+  }
+
   start(): void {
     if (this.driver !== null) return;
     const { chain, logger } = this.m;
@@ -126,7 +134,7 @@ export class BftEngine implements ConsensusEngine {
         host: {
           chainIdHash: chain.chainIdHash,
           proposeBlock: (h) => this.proposeBlock(h),
-          validateProposal: async (block) => this.validateProposal(block),
+          validateProposal: (block) => this.validateProposal(block),
           commitBlock: (block, certificate) => this.commitBlock(block, certificate),
           validatorsAt: (h) => chain.validatorsAt(h),
           hasWork: () => this.m.host.hasWork?.() ?? true,
@@ -141,6 +149,7 @@ export class BftEngine implements ConsensusEngine {
         logger,
         penalise: this.m.penalise,
         onAhead: (peerId, h) => this.hintAhead(peerId, h),
+        observer: this.m.metrics === null ? null : new ConsensusObserver(this.m.metrics),
       },
     );
     const current = replay.endHeight === null || replay.endHeight === height - 1;
@@ -269,7 +278,10 @@ export class BftEngine implements ConsensusEngine {
     try {
       for (const r of round > 0 ? [round, round - 1] : [round]) {
         for (const vote of await catchup.votes(peer, height, r)) {
-          if (d.receiveDecodedVote(peer, vote) === 'reject') return;
+          if (d.receiveDecodedVote(peer, vote) === 'reject') {
+            this.m.metrics?.catchupRequests.inc({ result: 'rejected' });
+            return;
+          }
           if (!isNil(vote.blockHash) && !d.holdsProposal(vote.blockHash)) {
             wanted.set(bytesKey(vote.blockHash), vote.blockHash);
           }
@@ -277,9 +289,14 @@ export class BftEngine implements ConsensusEngine {
       }
       for (const hash of [...wanted.values()].slice(0, MAX_PROPOSAL_FETCHES)) {
         const proposal = await catchup.proposal(peer, hash);
-        if (proposal !== null && d.receiveDecodedProposal(peer, proposal) === 'reject') return;
+        if (proposal !== null && d.receiveDecodedProposal(peer, proposal) === 'reject') {
+          this.m.metrics?.catchupRequests.inc({ result: 'rejected' });
+          return;
+        }
       }
+      this.m.metrics?.catchupRequests.inc({ result: 'answered' });
     } catch (error) {
+      this.m.metrics?.catchupRequests.inc({ result: 'failed' });
       // A peer that times out or hangs up is the p2p layer's to score; the next tick asks another.
       this.m.logger.debug(
         { err: asError(error), peer, height, round },
@@ -289,13 +306,35 @@ export class BftEngine implements ConsensusEngine {
   }
 
   /**
-   * A block this node built is valid. A peer's block gets the checks that need
-   * no connect (height, parent); every other rule runs in commitBlock, as the
-   * chain has no validate-without-connect step yet.
+   * A block this node built is valid by construction. A peer's block gets
+   * every rule but its own commit (Chain.validateProposal), which keeps the
+   * work for the commit; an invalid one gets a nil prevote, and a fault of
+   * our own (a crashed verifier) too, since a nil prevote is always safe.
    */
-  private validateProposal(block: Block): boolean {
+  private async validateProposal(block: Block): Promise<boolean> {
     if (this.own.has(bytesKey(block.hash))) return true;
-    const tip = this.m.chain.tip;
-    return block.height === tip.height + 1 && bytesEqual(block.header.prevHash, tip.hash);
+    try {
+      await this.m.chain.validateProposal(block);
+      return true;
+    } catch (error) {
+      if (error instanceof VerificationError) {
+        this.m.logger.warn(
+          {
+            event: 'proposal-invalid',
+            height: block.height,
+            hash: toHex(block.hash),
+            code: error.code,
+            reason: error.reason,
+          },
+          'invalid proposal: prevoting nil',
+        );
+      } else {
+        this.m.logger.error(
+          { err: asError(error), height: block.height },
+          'could not validate a proposal: prevoting nil',
+        );
+      }
+      return false;
+    }
   }
 }

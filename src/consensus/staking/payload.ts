@@ -1,58 +1,23 @@
 import { Point } from '@noble/secp256k1';
-import { DecodeError, decodeExact, type Reader, Writer } from '../../encoding/index.ts';
-import type { TxPayload } from '../../primitives/index.ts';
-import { isValidAmount, PUBKEY_SIZE } from '../../primitives/index.ts';
+import { DecodeError, decodeExact, type Reader } from '../../encoding/index.ts';
+import {
+  isValidAmount,
+  PUBKEY_SIZE,
+  type StakingPayload,
+  StakingPayloadType,
+  type TxPayload,
+} from '../../primitives/index.ts';
 import { VerificationError } from '../errors.ts';
 
-/**
- * Transaction payload types of the staking rules (type 0 is the memo). The
- * operator of a validator is the key that signs the transaction's first
- * input: its signature covers the payload (docs/protocol.md, signature hash).
- */
-export const StakingPayloadType = {
-  bond: 1,
-  unbond: 2,
-  rotateKey: 3,
-  unjail: 4,
-  withdraw: 5,
-} as const;
-export type StakingPayloadType = (typeof StakingPayloadType)[keyof typeof StakingPayloadType];
-
-export type StakingPayload =
-  | { readonly kind: 'bond'; readonly amount: bigint; readonly consensusKey: Uint8Array }
-  | { readonly kind: 'unbond'; readonly amount: bigint }
-  | { readonly kind: 'rotateKey'; readonly consensusKey: Uint8Array }
-  | { readonly kind: 'unjail' }
-  | { readonly kind: 'withdraw'; readonly creationHeight: number };
-
-/** The largest staking payload (bond): 8 + 33 bytes. */
-export const MAX_STAKING_PAYLOAD_BYTES = 41;
-
-const TYPES: ReadonlySet<number> = new Set(Object.values(StakingPayloadType));
-
-export function isStakingPayloadType(type: number): type is StakingPayloadType {
-  return TYPES.has(type);
-}
-
-export function encodeStakingPayload(p: StakingPayload): TxPayload {
-  const w = new Writer(MAX_STAKING_PAYLOAD_BYTES);
-  switch (p.kind) {
-    case 'bond':
-      w.u64(p.amount).bytes(p.consensusKey);
-      return { type: StakingPayloadType.bond, data: w.finish() };
-    case 'unbond':
-      w.u64(p.amount);
-      return { type: StakingPayloadType.unbond, data: w.finish() };
-    case 'rotateKey':
-      w.bytes(p.consensusKey);
-      return { type: StakingPayloadType.rotateKey, data: w.finish() };
-    case 'unjail':
-      return { type: StakingPayloadType.unjail, data: new Uint8Array(0) };
-    case 'withdraw':
-      w.u32(p.creationHeight);
-      return { type: StakingPayloadType.withdraw, data: w.finish() };
-  }
-}
+// The encoder lives in primitives so the wallet SDK can build payloads
+// (src/client may not import consensus); one encoder, re-exported here.
+export {
+  encodeStakingPayload,
+  isStakingPayloadType,
+  MAX_STAKING_PAYLOAD_BYTES,
+  type StakingPayload,
+  StakingPayloadType,
+} from '../../primitives/index.ts';
 
 /** A compressed secp256k1 point that is on the curve. */
 export function readConsensusKey(r: Reader, field: string): Uint8Array {
