@@ -20,6 +20,7 @@ import { StakingLedger, validatorIdOf } from '../consensus/index.ts';
 import { DEFAULT_STAKING_PARAMS } from '../consensus/staking/params.ts';
 import { COIN } from '../primitives/amount.ts';
 import { StateOverlay } from '../state/index.ts';
+import { validatorSetAt } from './block-verifier.ts';
 import { verifyChain } from './verify-chain.ts';
 
 const validator = testKey(1);
@@ -147,7 +148,13 @@ describe('staking inside the chain', () => {
   });
 
   it('survives a reopen, rolls back the state with the blocks, and verify-chain agrees', async () => {
+    const history = [3, 4, 10, 13, 14].map((h) => keysAt(h));
     t = await t.reopen();
+    // The set history is on disk: the engine can replay proposer priorities from genesis.
+    assert.deepEqual(
+      [3, 4, 10, 13, 14].map((h) => keysAt(h)),
+      history,
+    );
     const height = t.chain.tipHeight;
     const root = t.chain.state.root;
     const result = await verifyChain(t.chain, {
@@ -162,6 +169,16 @@ describe('staking inside the chain', () => {
     const parent = await t.chain.requireBlockAt(height - 2);
     assert.deepEqual(t.chain.state.root, parent.header.stateRoot);
     assert.notDeepEqual(t.chain.state.root, root);
+    // The set history forgot what the rolled-back blocks scheduled: it agrees with the state.
+    for (let h = height - 2; h <= height; h++) {
+      assert.deepEqual(t.chain.validatorsAt(h).hash, (await validatorSetAt(t.chain.state, h)).hash);
+    }
+    // Above tip + 2 nothing is scheduled yet: the latest known set, not a rolled-back one.
+    assert.deepEqual(t.chain.validatorsAt(height + 2).hash, t.chain.validatorsAt(height).hash);
+    assert.deepEqual(
+      [3, 4, 10, 13, 14].map((h) => keysAt(h)),
+      history,
+    );
     await verifyChain(t.chain, {
       full: false,
       scanUtxos: false,
