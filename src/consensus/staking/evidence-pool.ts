@@ -28,8 +28,8 @@ export interface EvidenceContext {
 /**
  * Verified duplicate-vote evidence waiting to be committed (docs/staking.md,
  * "Evidence"). Evidence enters only after its checks: conflicting votes in
- * canonical order, a key of the set that signed that height, a height below
- * the next block, and both signatures (`EVIDENCE_BAD_SIGNATURE`, the
+ * canonical order, a key of the set that signed that height, a height at most
+ * the one in progress, and both signatures (`EVIDENCE_BAD_SIGNATURE`, the
  * sender's fault). One equivocation (key, height, round, type) is kept once;
  * the pool is bounded, dropping the oldest height first.
  */
@@ -52,10 +52,12 @@ export class EvidencePool {
   async add(e: DuplicateVoteEvidence, ctx: EvidenceContext): Promise<boolean> {
     const slot = slotOf(e);
     if (this.bySlot.has(slot)) return false;
-    if (e.height > ctx.tipHeight) {
+    // The height in progress (tip + 1) is where equivocations are seen; a block
+    // can include them from the next height on.
+    if (e.height > ctx.tipHeight + 1) {
       throw new VerificationError(
         'EVIDENCE_FROM_FUTURE',
-        `evidence of height ${e.height} above the tip ${ctx.tipHeight}`,
+        `evidence of height ${e.height} above the height in progress ${ctx.tipHeight + 1}`,
       );
     }
     const jobs = evidenceSignatureJobs(e, ctx.chainIdHash);
