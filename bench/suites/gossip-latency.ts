@@ -47,7 +47,7 @@ export async function run(): Promise<BenchResult[]> {
     const seed = mnemonicToSeed(DEVNET_MNEMONIC);
     const alice = deriveKey(seed, accountPath(1, 0, 0));
     const bob = deriveKey(seed, accountPath(1, 0, 9));
-    const genesisTx = buildGenesisBlock(genesis).block.txs[0]!;
+    const genesisTx = (await buildGenesisBlock(genesis)).block.txs[0]!;
     const premine: SpendableCoin = {
       outpoint: { txid: genesisTx.txid, index: 0 },
       amount: genesisTx.outputs[0]!.amount,

@@ -67,7 +67,7 @@ export async function run(): Promise<BenchResult[]> {
     const genesis = parseGenesis(
       readFileSync(join(layout.nodes[0]!.datadir, 'genesis.json'), 'utf8'),
     );
-    const { fans, payments } = buildLoad(genesis);
+    const { fans, payments } = await buildLoad(genesis);
     for (const fan of fans) await submit(urls[0]!, fan);
     await waitForCommitted(urls[0]!, fans.at(-1)!);
     // Every node has the coins before the load starts.
@@ -147,15 +147,15 @@ export async function run(): Promise<BenchResult[]> {
 }
 
 /** Fan-out transactions (a chain of them, each paying OUTPUTS_PER_FAN coins), then one payment per coin. */
-function buildLoad(genesis: ReturnType<typeof parseGenesis>): {
+async function buildLoad(genesis: ReturnType<typeof parseGenesis>): Promise<{
   fans: Transaction[];
   payments: Transaction[];
-} {
+}> {
   const seed = mnemonicToSeed(DEVNET_MNEMONIC);
   const alice = deriveKey(seed, accountPath(1, 0, 0));
   const bob = deriveKey(seed, accountPath(1, 0, 9));
   const aliceLock = pubkeyLock(alice.publicKey);
-  const genesisTx = buildGenesisBlock(genesis).block.txs[0]!;
+  const genesisTx = (await buildGenesisBlock(genesis)).block.txs[0]!;
   let funding: SpendableCoin = {
     outpoint: { txid: genesisTx.txid, index: 0 },
     amount: genesisTx.outputs[0]!.amount,

@@ -1,15 +1,13 @@
-import type {
-  LocatedSignatureJob,
-  SignatureChecker,
-  SignatureJob,
-  ValidatorSet,
-} from '../consensus/index.ts';
+import type { LocatedSignatureJob, SignatureChecker, SignatureJob } from '../consensus/index.ts';
 import {
   blockSubsidy,
   type ConsensusParams,
   checkTxInputs,
   checkTxSanity,
+  readValidatorSet,
   signatureJobs,
+  toValidatorSet,
+  type ValidatorSet,
   VerificationError,
 } from '../consensus/index.ts';
 import type { MuHash3072 } from '../crypto/index.ts';
@@ -21,9 +19,10 @@ import {
   outpointKey,
   sumAmounts,
 } from '../primitives/index.ts';
+import type { StateOverlay, StateReader, StateUpdate } from '../state/index.ts';
 import { bytesEqual, bytesKey, toHex } from '../util/index.ts';
-import { EMPTY_STATE_ROOT } from './genesis.ts';
 import type { SpentCoin } from './records.ts';
+import { runStateTransition, stakingEffectOf } from './state-transition.ts';
 import { applyUtxoChanges, createdCoin } from './utxo-changes.ts';
 import type { CoinSource, CreatedCoin } from './utxo-set.ts';
 
@@ -34,12 +33,25 @@ export interface TipState {
   readonly utxoState: MuHash3072;
 }
 
+/**
+ * The state store as of the tip, for the block's state transition: the chain
+ * gives its StateStore (prepare = the batch operations), verify-chain an
+ * in-memory replay (prepare = the root recomputed, nothing to write).
+ */
+export interface BlockStateSource {
+  readonly reader: StateReader;
+  prepare(
+    overlay: StateOverlay,
+    height: number,
+  ): Promise<{ readonly root: Uint8Array; readonly update: StateUpdate | null }>;
+}
+
 export interface BlockContext {
   readonly params: ConsensusParams;
   readonly chainIdHash: Uint8Array;
   readonly genesisHash: Uint8Array;
-  readonly validators: ValidatorSet;
   readonly tip: TipState;
+  readonly state: BlockStateSource;
   readonly coins: CoinSource;
   readonly signatures: SignatureChecker;
   /** Local clock for the future-time rule; null when re-validating stored blocks. */
@@ -58,6 +70,17 @@ export interface ConnectPlan {
   readonly fees: bigint;
   /** For each transaction, the coins its inputs spent (in-block ones included). */
   readonly spentByTx: readonly (readonly Coin[])[];
+  /** The state store's writes for the block batch (null when replaying in memory). */
+  readonly state: StateUpdate | null;
+  /** The validator set the block scheduled for height + 2. */
+  readonly scheduledSet: ValidatorSet;
+}
+
+/** The validator set stored for `height` in `reader` (the state holds tip-1 .. tip+2). */
+export async function validatorSetAt(reader: StateReader, height: number): Promise<ValidatorSet> {
+  const members = await readValidatorSet(reader, height);
+  if (members === undefined) throw new RangeError(`no validator set stored for height ${height}`);
+  return toValidatorSet(members);
 }
 
 const fail = (
@@ -137,7 +160,10 @@ export function certificateJobs(
 }
 
 interface CertificateContext {
+  /** The set that signs `block.height`. */
   readonly validators: ValidatorSet;
+  /** The set that signed `block.height - 1` (the carried commit); `validators` if omitted. */
+  readonly lastValidators?: ValidatorSet;
   readonly chainIdHash: Uint8Array;
   readonly genesisHash: Uint8Array | null;
 }
@@ -156,7 +182,7 @@ function lastCommitJobsOf(block: Block, ctx: CertificateContext): SignatureJob[]
     }
     return [];
   }
-  return ctx.validators.commitSignatureJobs(
+  return (ctx.lastValidators ?? ctx.validators).commitSignatureJobs(
     block.lastCommit,
     header.height - 1,
     header.prevHash,
@@ -212,7 +238,12 @@ export function planProposal(block: Block, ctx: BlockContext): Promise<ProposalP
 export async function certifyProposal(
   plan: ProposalPlan,
   commit: CommitCertificate,
-  ctx: Pick<BlockContext, 'validators' | 'chainIdHash' | 'signatures'>,
+  ctx: {
+    /** The set that signs the block's height (the chain's `validatorsAt`). */
+    readonly validators: ValidatorSet;
+    readonly chainIdHash: Uint8Array;
+    readonly signatures: SignatureChecker;
+  },
 ): Promise<ConnectPlan> {
   const jobs = commitJobsOf(plan.block, commit, ctx);
   await checkCommitSignatures(ctx.signatures, jobs, plan.block.hash, 'BLOCK_BAD_COMMIT');
@@ -225,7 +256,7 @@ async function planBlock(
   ctx: BlockContext,
 ): Promise<ProposalPlan> {
   const { header } = block;
-  const { tip, params, validators } = ctx;
+  const { tip, params } = ctx;
   checkBlockSanity(block, params);
 
   checkLink(block, tip);
@@ -237,27 +268,48 @@ async function planBlock(
       `time ${header.time} is ${header.time - ctx.now} ms ahead`,
     );
   }
+  const validators = await validatorSetAt(ctx.state.reader, header.height);
+  const lastValidators =
+    header.height > 1 ? await validatorSetAt(ctx.state.reader, header.height - 1) : validators;
   if (!bytesEqual(header.validatorSetHash, validators.hash))
     throw fail('BLOCK_BAD_VALIDATOR_SET', 'validator set hash mismatch');
+  // The set of height + 1 was scheduled by block height - 1: known before this block.
+  const nextValidators = await validatorSetAt(ctx.state.reader, header.height + 1);
+  if (!bytesEqual(header.nextValidatorSetHash, nextValidators.hash))
+    throw fail('BLOCK_BAD_VALIDATOR_SET', 'next validator set hash mismatch');
   if (validators.indexOf(header.proposer) === -1)
     throw fail('BLOCK_BAD_PROPOSER', 'proposer is not a validator');
-  if (!bytesEqual(header.stateRoot, EMPTY_STATE_ROOT))
-    throw fail('BLOCK_BAD_STATE_ROOT', 'state root mismatch');
+  const certificateContext = {
+    validators,
+    lastValidators,
+    chainIdHash: ctx.chainIdHash,
+    genesisHash: ctx.genesisHash,
+  };
   const { lastCommitJobs, commitJobs } =
     commit === null
-      ? { lastCommitJobs: lastCommitJobsOf(block, ctx), commitJobs: [] }
-      : certificateJobs(block, commit, ctx);
+      ? { lastCommitJobs: lastCommitJobsOf(block, certificateContext), commitJobs: [] }
+      : certificateJobs(block, commit, certificateContext);
 
   const { spent, created, spentByTx } = await resolveUtxoChanges(
     block.txs,
     header.height,
     ctx.coins,
   );
+  // Staking and liveness after the coins resolve, before fees: a bond's
+  // amount leaves the inputs and a withdrawal's joins them.
+  const transition = await runStateTransition(
+    ctx.state.reader,
+    { height: header.height, time: header.time, lastCommit: block.lastCommit, txs: block.txs },
+    ctx,
+  );
+  const state = await ctx.state.prepare(transition.overlay, header.height);
+  if (!bytesEqual(state.root, header.stateRoot))
+    throw fail('BLOCK_BAD_STATE_ROOT', 'state root after the block does not match the header');
   let fees = 0n;
   const txJobs: LocatedSignatureJob[] = [];
   block.txs.forEach((tx, i) => {
     if (tx.isCoinbase) return;
-    fees += checkTxInputs(tx, spentByTx[i]!, header.height, params);
+    fees += checkTxInputs(tx, spentByTx[i]!, header.height, params, stakingEffectOf(transition, i));
     txJobs.push(...signatureJobs(tx, spentByTx[i]!, ctx.chainIdHash));
   });
   const coinbaseTotal = sumAmounts(
@@ -284,7 +336,16 @@ async function planBlock(
   if (!utxoRootMatches) {
     throw fail('BLOCK_BAD_UTXO_ROOT', 'UTXO commitment after the block does not match the header');
   }
-  return { block, spent, created, utxoState, fees, spentByTx };
+  return {
+    block,
+    spent,
+    created,
+    utxoState,
+    fees,
+    spentByTx,
+    state: state.update,
+    scheduledSet: toValidatorSet(transition.scheduled),
+  };
 }
 
 async function checkCommitSignatures(

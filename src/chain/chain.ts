@@ -1,5 +1,14 @@
 import type { Logger } from 'pino';
-import type { ConsensusParams, SignatureChecker, ValidatorSet } from '../consensus/index.ts';
+import {
+  type ConsensusParams,
+  decodeSet,
+  encodeSet,
+  type SignatureChecker,
+  StakingBlock,
+  type TxStakingEffect,
+  toValidatorSet,
+  type ValidatorSet,
+} from '../consensus/index.ts';
 import { MuHash3072 } from '../crypto/index.ts';
 import type { Header, Transaction } from '../primitives/index.ts';
 import {
@@ -12,6 +21,12 @@ import {
   outpointFromKey,
   outpointKey,
 } from '../primitives/index.ts';
+import {
+  DEFAULT_RETAIN_ROOTS,
+  StateOverlay,
+  type StateReader,
+  StateStore,
+} from '../state/index.ts';
 import type { BatchOp, Database } from '../storage/index.ts';
 import {
   Bucket,
@@ -30,15 +45,17 @@ import {
 } from './address-index.ts';
 import {
   type BlockContext,
+  type BlockStateSource,
   type ConnectPlan,
   certifyProposal,
   type ProposalPlan,
   planBlockConnect,
   planProposal,
   type TipState,
+  validatorSetAt,
 } from './block-verifier.ts';
 import { ChainStore } from './chain-store.ts';
-import { buildGenesisBlock, type Genesis } from './genesis.ts';
+import { buildGenesisBlock, type Genesis, writeGenesisState } from './genesis.ts';
 import {
   type Checkpoint,
   decodeTip,
@@ -46,6 +63,7 @@ import {
   type SpentCoin,
   type TxLocation,
 } from './records.ts';
+import { runStateTransition, type StateTransitionInput } from './state-transition.ts';
 import { createdCoins, revertUtxoChanges } from './utxo-changes.ts';
 import { UtxoSet } from './utxo-set.ts';
 
@@ -55,6 +73,8 @@ const MAX_PROPOSAL_PLANS = 8;
 export interface ChainOptions {
   /** Bytes the in-memory UTXO cache may use. */
   readonly utxoCacheBytes: number;
+  /** State roots kept provable (docs/state.md); DEFAULT_RETAIN_ROOTS if omitted. */
+  readonly stateRetainRoots?: number;
 }
 
 export interface ChainModules {
@@ -86,8 +106,9 @@ export class Chain {
   readonly genesis: Genesis;
   readonly genesisHash: Uint8Array;
   readonly chainIdHash: Uint8Array;
-  readonly validators: ValidatorSet;
   readonly utxos: UtxoSet;
+  /** The authenticated state behind header.stateRoot (registry, stake, validator sets). */
+  readonly state: StateStore;
   /** The storage layout, one typed repository per bucket. */
   readonly store: ChainStore;
   private readonly db: Database;
@@ -95,18 +116,31 @@ export class Chain {
   private readonly logger: Logger;
   private tipState: TipState;
   private tipHeader: Header;
+  /**
+   * Every validator-set change, oldest first: the set that signs from
+   * `height` on. A node-local index (not consensus state, which keeps only
+   * tip-1 .. tip+2) so the engine can replay proposer priorities from
+   * genesis and callers can ask for any height's set without I/O.
+   */
+  private setHistory: { height: number; set: ValidatorSet }[];
   /** Proposals validated on the tip they were built on, by block hash (a few rounds' worth). */
   private readonly proposalPlans = new Map<string, { tipHash: Uint8Array; plan: ProposalPlan }>();
 
   private constructor(
-    modules: ChainModules & { utxos: UtxoSet; genesisHash: Uint8Array },
+    modules: ChainModules & {
+      utxos: UtxoSet;
+      genesisHash: Uint8Array;
+      state: StateStore;
+      setHistory: { height: number; set: ValidatorSet }[];
+    },
     tip: { state: TipState; header: Header },
   ) {
     this.db = modules.db;
     this.store = new ChainStore(modules.db);
     this.genesis = modules.genesis;
     this.params = modules.genesis.params;
-    this.validators = modules.genesis.validators;
+    this.state = modules.state;
+    this.setHistory = modules.setHistory;
     this.chainIdHash = chainIdHash(modules.genesis.chainId);
     this.genesisHash = modules.genesisHash;
     this.signatures = modules.signatures;
@@ -119,11 +153,15 @@ export class Chain {
   /** Opens the chain in `db`, writing the genesis block first if the database is new. */
   static async init(opts: ChainOptions, modules: ChainModules): Promise<Chain> {
     const { db, genesis } = modules;
-    const { block: genesisBlock, utxoState: genesisUtxos } = buildGenesisBlock(genesis);
+    const { block: genesisBlock, utxoState: genesisUtxos } = await buildGenesisBlock(genesis);
     const utxos = new UtxoSet({ cacheBytes: opts.utxoCacheBytes }, { db });
+    const state = await StateStore.open(
+      { retainRoots: opts.stateRetainRoots ?? DEFAULT_RETAIN_ROOTS },
+      { db },
+    );
     const storedGenesis = await db.get(metaKey('genesis'));
     if (storedGenesis === undefined) {
-      await writeGenesis(db, genesisBlock, genesisUtxos, genesis.params.checkpointInterval);
+      await writeGenesis(db, genesisBlock, genesisUtxos, genesis, state);
       modules.logger.info(
         { hash: toHex(genesisBlock.hash), chainId: genesis.chainId },
         'wrote genesis block',
@@ -147,7 +185,15 @@ export class Chain {
       );
     }
     const tip = await loadTip(db);
-    return new Chain({ ...modules, utxos, genesisHash: genesisBlock.hash }, tip);
+    if (state.height !== tip.state.height || !bytesEqual(state.root, tip.header.stateRoot)) {
+      throw new DatabaseError(
+        'DB_CORRUPT',
+        db.path,
+        `database ${db.path} is corrupted: the state store is at ${state.height}, not at the tip ${tip.state.height} and its stateRoot`,
+      );
+    }
+    const setHistory = await loadSetHistory(db);
+    return new Chain({ ...modules, utxos, genesisHash: genesisBlock.hash, state, setHistory }, tip);
   }
 
   get tip(): { readonly height: number; readonly hash: Uint8Array; readonly header: Header } {
@@ -163,12 +209,24 @@ export class Chain {
     return this.tipState.utxoState.clone();
   }
 
+  /** The state store as block validation sees it: prepare gives the block-batch operations. */
+  private get stateSource(): BlockStateSource {
+    const state = this.state;
+    return {
+      reader: state,
+      prepare: async (overlay, height) => {
+        const update = await state.prepare(overlay, height);
+        return { root: update.root, update };
+      },
+    };
+  }
+
   blockContext(now: number | null): BlockContext {
     return {
       params: this.params,
       chainIdHash: this.chainIdHash,
       genesisHash: this.genesisHash,
-      validators: this.validators,
+      state: this.stateSource,
       tip: this.tipState,
       coins: this.utxos,
       signatures: this.signatures,
@@ -177,11 +235,55 @@ export class Chain {
   }
 
   /**
-   * The validator set that signs block `height`. Today the genesis set at
-   * every height; staking makes it the set chosen by block height - 2.
+   * The validator set that signs block `height`: chosen by block height - 2
+   * (docs/staking.md). Known up to tip + 2; above that, the latest known.
    */
-  validatorsAt(_height: number): ValidatorSet {
-    return this.validators;
+  validatorsAt(height: number): ValidatorSet {
+    let found = this.setHistory[0]!.set;
+    for (const entry of this.setHistory) {
+      if (entry.height > height) break;
+      found = entry.set;
+    }
+    return found;
+  }
+
+  /** The set that signs the next block (tip + 1). */
+  get validators(): ValidatorSet {
+    return this.validatorsAt(this.tipState.height + 1);
+  }
+
+  /**
+   * The staking rules of one transaction against the tip's state, as if in
+   * the next block at `timeMs` (raised to after the tip), on a fork that is
+   * thrown away: the mempool's admission check.
+   */
+  async checkStakingTx(tx: Transaction, timeMs: number): Promise<TxStakingEffect> {
+    if (tx.payload === null) return { valueIn: 0n, valueOut: 0n };
+    const staking = new StakingBlock(new StateOverlay(this.state), {
+      params: this.params.staking,
+      height: this.tipState.height + 1,
+      timeMs: Math.max(timeMs, this.tipState.time + 1),
+      chainIdHash: this.chainIdHash,
+    });
+    return staking.applyTx(tx.payload, tx.witnesses[0]?.publicKey ?? null);
+  }
+
+  /**
+   * The state root after a block with these contents on the tip, for the
+   * block assembler. With `dropInvalid`, staking transactions that break a
+   * rule (and whatever spends their outputs) are left out and reported.
+   */
+  async previewState(
+    input: StateTransitionInput,
+    opts: { dropInvalid?: boolean } = {},
+  ): Promise<{
+    root: Uint8Array;
+    dropped: ReadonlySet<number>;
+    effects: ReadonlyMap<number, { valueIn: bigint; valueOut: bigint }>;
+  }> {
+    const transition = await runStateTransition(this.state, input, this, opts);
+    const update = await this.state.prepare(transition.overlay, input.height);
+    return { root: update.root, dropped: transition.dropped, effects: transition.effects };
   }
 
   /**
@@ -214,7 +316,11 @@ export class Chain {
     this.proposalPlans.clear();
     const plan =
       validated !== undefined && bytesEqual(validated.tipHash, this.tipState.hash)
-        ? await certifyProposal(validated.plan, commit, ctx)
+        ? await certifyProposal(validated.plan, commit, {
+            validators: this.validatorsAt(block.height),
+            chainIdHash: this.chainIdHash,
+            signatures: this.signatures,
+          })
         : await planBlockConnect(block, commit, ctx);
     await this.commitPlan(plan);
     const result = {
@@ -231,8 +337,14 @@ export class Chain {
     const { block, spent, created } = plan;
     const height = block.height;
     const spentKeys = spent.map((s) => s.key);
+    if (plan.state === null) throw new RangeError('a connect plan without state writes');
     const ops = blockWriteOps(this.store, plan, this.params.checkpointInterval);
+    ops.push(...plan.state.ops);
+    const change = this.setChangeOf(plan.scheduledSet, height);
+    if (change !== null) ops.push(change.op);
     await this.db.write(ops);
+    this.state.applyCommitted(plan.state);
+    if (change !== null) this.setHistory.push(change.entry);
     this.utxos.applyCommitted(spentKeys, created);
     this.tipState = {
       height,
@@ -264,8 +376,15 @@ export class Chain {
         `undo data of block ${height} does not restore the UTXO set of block ${height - 1}`,
       );
     }
+    const stateRollback = await this.state.prepareRollback();
+    if (!bytesEqual(stateRollback.root, parent.header.stateRoot)) {
+      throw this.corrupt(
+        `state undo of block ${height} does not restore the state root of block ${height - 1}`,
+      );
+    }
     const createdKeys = created.map((c) => c.key);
     const ops: BatchOp[] = UtxoSet.batchOps(createdKeys, spent);
+    ops.push(...stateRollback.ops, { type: 'del', key: setHistoryKey(height + 2) });
     ops.push(...addressIndexOps(block, { spent, created }, spentLocksOf(block, spent), true));
     const { store } = this;
     ops.push(
@@ -283,6 +402,8 @@ export class Chain {
       value: encodeTip({ height: height - 1, hash: parent.hash, utxoState: serialized }),
     });
     await this.db.write(ops);
+    this.state.applyRolledBack(stateRollback);
+    this.setHistory = this.setHistory.filter((e) => e.height < height + 2);
     this.utxos.applyCommitted(createdKeys, spent);
     this.tipState = { height: height - 1, hash: parent.hash, time: parent.header.time, utxoState };
     this.tipHeader = parent.header;
@@ -295,6 +416,23 @@ export class Chain {
   async earliestHeight(): Promise<number> {
     const raw = await this.db.get(metaKey('earliest'));
     return raw === undefined ? 0 : new DataView(raw.buffer, raw.byteOffset, 4).getUint32(0, false);
+  }
+
+  /**
+   * The history entry if block `height` scheduled another set for height + 2
+   * than the one signing height + 1. the set of height + 2: read
+   * from the block's own state writes, over the committed state.
+   */
+  private setChangeOf(
+    scheduled: ValidatorSet,
+    height: number,
+  ): { op: BatchOp; entry: { height: number; set: ValidatorSet } } | null {
+    if (bytesEqual(scheduled.hash, this.validatorsAt(height + 1).hash)) return null;
+    const entry = { height: height + 2, set: scheduled };
+    return {
+      op: { type: 'put', key: setHistoryKey(entry.height), value: encodeHistorySet(scheduled) },
+      entry,
+    };
   }
 
   async getCoins(outpoints: readonly Outpoint[]): Promise<Array<Coin | undefined>> {
@@ -489,8 +627,15 @@ async function writeGenesis(
   db: Database,
   block: Block,
   utxoState: MuHash3072,
-  checkpointInterval: number,
+  genesis: Genesis,
+  state: StateStore,
 ): Promise<void> {
+  const checkpointInterval = genesis.params.checkpointInterval;
+  const overlay = new StateOverlay(state);
+  await writeGenesisState(overlay, genesis);
+  const update = await state.prepare(overlay, 0);
+  if (!bytesEqual(update.root, block.header.stateRoot))
+    throw new RangeError('the genesis state does not give the genesis stateRoot');
   const ops = blockWriteOps(
     new ChainStore(db),
     {
@@ -507,7 +652,75 @@ async function writeGenesis(
     { type: 'put', key: metaKey('schema'), value: u32BE(SCHEMA_VERSION) },
     { type: 'put', key: metaKey('genesis'), value: block.hash },
   );
+  ops.push(...update.ops, {
+    type: 'put',
+    key: setHistoryKey(1),
+    value: encodeHistorySet(genesis.validators),
+  });
   await db.write(ops);
+  state.applyCommitted(update);
+}
+
+const SET_HISTORY_PREFIX = new TextEncoder().encode('valset-history/');
+
+/**
+ * The set history of a chain that starts at `height` from a snapshot, read
+ * from its state (which holds the sets of height .. height + 2): the first
+ * entry stands at 1, as the chain's loader expects, and carries the set that
+ * signed `height`; later ones only where the set changes.
+ */
+export async function baseSetHistoryOps(state: StateReader, height: number): Promise<BatchOp[]> {
+  const ops: BatchOp[] = [];
+  let previous: ValidatorSet | null = null;
+  for (const h of [height, height + 1, height + 2]) {
+    const set = await validatorSetAt(state, h);
+    if (previous !== null && bytesEqual(previous.hash, set.hash)) continue;
+    ops.push({
+      type: 'put',
+      key: setHistoryKey(previous === null ? 1 : h),
+      value: encodeHistorySet(set),
+    });
+    previous = set;
+  }
+  return ops;
+}
+
+/** Node-local index of validator-set changes: meta bucket, "valset-history/" + height u32 BE. */
+function setHistoryKey(height: number): Uint8Array {
+  return bucketKey(Bucket.meta, SET_HISTORY_PREFIX, u32BE(height));
+}
+
+function encodeHistorySet(set: ValidatorSet): Uint8Array {
+  return encodeSet(
+    set.validators.map((v) => ({
+      consensusKey: v.publicKey,
+      power: v.power,
+      validatorId: new Uint8Array(32),
+    })),
+  );
+}
+
+async function loadSetHistory(db: Database): Promise<{ height: number; set: ValidatorSet }[]> {
+  const from = bucketKey(Bucket.meta, SET_HISTORY_PREFIX);
+  const to = bucketKey(
+    Bucket.meta,
+    SET_HISTORY_PREFIX,
+    new Uint8Array(4).fill(0xff),
+    Uint8Array.of(0),
+  );
+  const history: { height: number; set: ValidatorSet }[] = [];
+  for await (const [key, value] of db.range(from, to)) {
+    const height = new DataView(key.buffer, key.byteOffset + key.length - 4, 4).getUint32(0, false);
+    history.push({ height, set: toValidatorSet(decodeSet(value)) });
+  }
+  if (history.length === 0 || history[0]!.height !== 1) {
+    throw new DatabaseError(
+      'DB_CORRUPT',
+      db.path,
+      `database ${db.path} has no validator set history`,
+    );
+  }
+  return history;
 }
 
 /**

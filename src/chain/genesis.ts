@@ -1,9 +1,14 @@
 import {
   type ConsensusParams,
+  checkStakingParams,
   DEVNET_PARAMS,
+  type GenesisValidator,
   type NetworkName,
+  type StakingParams,
+  StakingParamsError,
   type Validator,
   ValidatorSet,
+  writeGenesisStaking,
 } from '../consensus/index.ts';
 import { MuHash3072, NETWORK_HRP } from '../crypto/index.ts';
 import type { Lock } from '../primitives/index.ts';
@@ -20,7 +25,8 @@ import {
   Transaction,
   TX_VERSION,
 } from '../primitives/index.ts';
-import { fromHex, toHex, UtxodError } from '../util/index.ts';
+import { MemoryState, StateOverlay } from '../state/index.ts';
+import { bytesEqual, fromHex, toHex, UtxodError } from '../util/index.ts';
 import { applyUtxoChanges, createdCoins } from './utxo-changes.ts';
 
 export class GenesisError extends UtxodError<'INVALID_GENESIS'> {
@@ -41,11 +47,28 @@ export interface Genesis {
   readonly time: number;
   readonly params: ConsensusParams;
   readonly validators: ValidatorSet;
+  /**
+   * Operator keys of genesis validators that have one other than their
+   * consensus key, by consensus key (hex). A validator without an entry is
+   * operated by its consensus key.
+   */
+  readonly operators?: ReadonlyMap<string, Uint8Array>;
   readonly allocations: readonly GenesisAllocation[];
 }
 
-/** The contract state root until contracts exist: all zeros. */
-export const EMPTY_STATE_ROOT = new Uint8Array(32);
+/**
+ * The genesis registry: each validator bonded with power x powerReduction
+ * (part of the genesis supply, not of the allocations), operated by its
+ * operator key or else by its consensus key.
+ */
+export function genesisStakers(genesis: Genesis): GenesisValidator[] {
+  return genesis.validators.validators.map((v) => ({
+    consensusKey: v.publicKey,
+    operatorKey: genesis.operators?.get(toHex(v.publicKey)) ?? v.publicKey,
+    bonded: v.power * genesis.params.staking.powerReduction,
+  }));
+}
+
 const NO_PROPOSER = new Uint8Array(33);
 
 type Json = Record<string, unknown>;
@@ -139,6 +162,7 @@ function parseGenesisDocument(text: string): GenesisDocument {
     isArray,
     'a non-empty array of {publicKey, power}',
   );
+  const operators = new Map<string, Uint8Array>();
   const validators = validatorList.map((v, i) => {
     if (!isObject(v)) throw new GenesisError(`validators[${i}]`, 'an object');
     const publicKey = field(
@@ -155,6 +179,18 @@ function parseGenesisDocument(text: string): GenesisDocument {
       'a positive decimal string',
       `validators[${i}].power`,
     );
+    const operator = v['operatorKey'];
+    if (operator !== undefined && !(isString(operator) && /^0[23][0-9a-f]{64}$/.test(operator))) {
+      throw new GenesisError(
+        `validators[${i}].operatorKey`,
+        'absent or a 33-byte compressed public key in hex',
+      );
+    }
+    for (const key of Object.keys(v)) {
+      if (key !== 'publicKey' && key !== 'power' && key !== 'operatorKey')
+        throw new GenesisError(`validators[${i}].${key}`, 'absent (unknown field)');
+    }
+    if (operator !== undefined) operators.set(publicKey, fromHex(operator, 33));
     return { publicKey: fromHex(publicKey, 33), power: BigInt(power) };
   });
 
@@ -191,7 +227,14 @@ function parseGenesisDocument(text: string): GenesisDocument {
   } catch {
     throw new GenesisError('allocations', 'a total of at most MAX_MONEY');
   }
-  return { chainId, time, params, validators, allocations };
+  return {
+    chainId,
+    time,
+    params,
+    validators,
+    allocations,
+    ...(operators.size > 0 ? { operators } : {}),
+  };
 }
 
 function parseParams(raw: unknown, network: NetworkName, chainId: string): ConsensusParams {
@@ -215,6 +258,9 @@ function parseParams(raw: unknown, network: NetworkName, chainId: string): Conse
         }
         out[key] = value;
         break;
+      case 'staking':
+        out[key] = parseStakingParams(value);
+        break;
       case 'initialSubsidy':
         if (!isDecimal(value) || !isValidAmount(BigInt(value))) {
           throw new GenesisError(
@@ -231,6 +277,53 @@ function parseParams(raw: unknown, network: NetworkName, chainId: string): Conse
   return out as unknown as ConsensusParams;
 }
 
+const STAKING_INTS = [
+  'maxValidators',
+  'unbondingPeriodMs',
+  'signedBlocksWindow',
+  'minSignedPerWindowBps',
+  'downtimeJailMs',
+  'slashFractionDowntimeBps',
+  'slashFractionDoubleSignBps',
+  'evidenceMaxAgeBlocks',
+  'evidenceMaxAgeMs',
+] as const;
+const STAKING_AMOUNTS = ['minSelfBond', 'powerReduction'] as const;
+
+/** `params.staking`: any subset of the staking parameters; the rest keep their defaults. */
+function parseStakingParams(raw: unknown): StakingParams {
+  if (!isObject(raw)) throw new GenesisError('params.staking', 'an object');
+  const out: Record<string, unknown> = { ...DEVNET_PARAMS.staking };
+  for (const [key, value] of Object.entries(raw)) {
+    const path = `params.staking.${key}`;
+    if ((STAKING_INTS as readonly string[]).includes(key)) {
+      if (!Number.isSafeInteger(value) || (value as number) < 0)
+        throw new GenesisError(path, 'a non-negative integer');
+      out[key] = value;
+    } else if ((STAKING_AMOUNTS as readonly string[]).includes(key)) {
+      if (!isDecimal(value) || !isValidAmount(BigInt(value)))
+        throw new GenesisError(path, 'a decimal string of base units <= MAX_MONEY');
+      out[key] = BigInt(value);
+    } else {
+      throw new GenesisError(path, 'absent (unknown parameter)');
+    }
+  }
+  try {
+    return checkStakingParams(out as unknown as StakingParams);
+  } catch (error) {
+    if (error instanceof StakingParamsError)
+      throw new GenesisError('params.staking', error.message);
+    throw error;
+  }
+}
+
+function serializeStakingParams(p: StakingParams): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const key of STAKING_INTS) out[key] = p[key];
+  for (const key of STAKING_AMOUNTS) out[key] = p[key].toString();
+  return out;
+}
+
 export function serializeGenesis(genesis: Genesis): string {
   const p = genesis.params;
   const doc = {
@@ -245,11 +338,16 @@ export function serializeGenesis(genesis: Genesis): string {
       maxTxBytes: p.maxTxBytes,
       maxFutureBlockTimeMs: p.maxFutureBlockTimeMs,
       checkpointInterval: p.checkpointInterval,
+      staking: serializeStakingParams(p.staking),
     },
-    validators: genesis.validators.validators.map((v) => ({
-      publicKey: toHex(v.publicKey),
-      power: v.power.toString(),
-    })),
+    validators: genesis.validators.validators.map((v) => {
+      const operator = genesis.operators?.get(toHex(v.publicKey));
+      return {
+        publicKey: toHex(v.publicKey),
+        power: v.power.toString(),
+        ...(operator === undefined ? {} : { operatorKey: toHex(operator) }),
+      };
+    }),
     allocations: genesis.allocations.map((a) => ({
       address: lockToAddress(a.lock, NETWORK_HRP[p.network]),
       amount: a.amount.toString(),
@@ -262,8 +360,12 @@ export function serializeGenesis(genesis: Genesis): string {
  * The genesis block: height 0, one transaction (shaped like a coinbase)
  * creating the allocations. Its outputs are not flagged coinbase, so premined
  * coins are spendable at once. Genesis is final by definition: no commit.
+ * Its stateRoot is the genesis registry's (`genesisState`).
  */
-export function buildGenesisBlock(genesis: Genesis): { block: Block; utxoState: MuHash3072 } {
+export async function buildGenesisBlock(
+  genesis: Genesis,
+): Promise<{ block: Block; utxoState: MuHash3072 }> {
+  const state = await genesisState(genesis);
   const tx = new Transaction({
     version: TX_VERSION,
     inputs: [],
@@ -284,10 +386,41 @@ export function buildGenesisBlock(genesis: Genesis): { block: Block; utxoState: 
     prevHash: new Uint8Array(32),
     txRoot: merkleRoot([tx.wtxid]),
     utxoRoot: utxoState.finalize(),
-    stateRoot: EMPTY_STATE_ROOT,
+    stateRoot: state.root(),
     validatorSetHash: genesis.validators.hash,
+    nextValidatorSetHash: genesis.validators.hash,
     lastCommitHash: emptyCommit.hash,
     proposer: NO_PROPOSER,
   });
   return { block: new Block(header, emptyCommit, [tx]), utxoState };
+}
+
+/**
+ * Writes the genesis registry into `overlay` (validators bonded, the sets of
+ * heights 1 and 2) and checks that the set it yields is the genesis file's.
+ */
+export async function writeGenesisState(overlay: StateOverlay, genesis: Genesis): Promise<void> {
+  let members: Awaited<ReturnType<typeof writeGenesisStaking>>;
+  try {
+    members = await writeGenesisStaking(overlay, genesis.params.staking, genesisStakers(genesis));
+  } catch (error) {
+    if (error instanceof RangeError) throw new GenesisError('validators', error.message);
+    throw error;
+  }
+  const set = new ValidatorSet(members.map((m) => ({ publicKey: m.consensusKey, power: m.power })));
+  if (!bytesEqual(set.hash, genesis.validators.hash)) {
+    throw new GenesisError(
+      'validators',
+      `at most params.staking.maxValidators (${genesis.params.staking.maxValidators}) validators`,
+    );
+  }
+}
+
+/** The genesis state, in memory: its root is the genesis header's stateRoot. */
+export async function genesisState(genesis: Genesis): Promise<MemoryState> {
+  const memory = new MemoryState();
+  const overlay = new StateOverlay(memory);
+  await writeGenesisState(overlay, genesis);
+  memory.apply(overlay.changes());
+  return memory;
 }

@@ -2,11 +2,12 @@ import type { SignatureChecker } from '../consensus/index.ts';
 import { VerificationError } from '../consensus/index.ts';
 import { MuHash3072 } from '../crypto/index.ts';
 import { outpointFromKey, utxoElement } from '../primitives/index.ts';
+import { MemoryState } from '../state/index.ts';
 import { DatabaseError } from '../storage/index.ts';
 import { bytesEqual, bytesKey, toHex } from '../util/index.ts';
-import { planBlockConnect, type TipState } from './block-verifier.ts';
+import { type BlockStateSource, planBlockConnect, type TipState } from './block-verifier.ts';
 import type { Chain } from './chain.ts';
-import { buildGenesisBlock } from './genesis.ts';
+import { buildGenesisBlock, genesisState } from './genesis.ts';
 import { createdCoins, revertUtxoChanges } from './utxo-changes.ts';
 import type { CoinSource } from './utxo-set.ts';
 
@@ -84,8 +85,12 @@ export async function verifyChain(
   }
   let coins: OverlayCoins;
   let state: TipState;
+  // The state store is replayed in memory, every root recomputed from
+  // scratch: independent of the stored tree, which is checked at the end.
+  let memory: MemoryState;
   if (start === null) {
-    const { block, utxoState } = buildGenesisBlock(chain.genesis);
+    memory = await genesisState(chain.genesis);
+    const { block, utxoState } = await buildGenesisBlock(chain.genesis);
     if (!bytesEqual(block.hash, chain.genesisHash))
       throw mismatch(0, 'genesis block differs from the genesis file');
     coins = new OverlayCoins(null);
@@ -94,7 +99,27 @@ export async function verifyChain(
   } else {
     coins = new OverlayCoins(chain.utxos);
     state = await rewindTo(chain, start, coins);
+    memory = await MemoryState.from(chain.state);
+    for (let h = chain.state.height; h > start.height; h--) {
+      memory.apply((await chain.state.changesAt(h)).map((c) => ({ key: c.key, value: c.old })));
+    }
+    const checkpointBlock = await chain.requireBlockAt(start.height);
+    if (!bytesEqual(memory.root(), checkpointBlock.header.stateRoot)) {
+      throw mismatch(start.height, 'state undo data does not rewind to the checkpoint stateRoot');
+    }
   }
+  let next: MemoryState | null = null;
+  const stateSource: BlockStateSource = {
+    get reader() {
+      return memory;
+    },
+    prepare: async (overlay) => {
+      const after = await MemoryState.from(memory);
+      after.apply(overlay.changes());
+      next = after;
+      return { root: after.root(), update: null };
+    },
+  };
 
   const fromHeight = state.height;
   const total = tipHeight - fromHeight;
@@ -105,12 +130,15 @@ export async function verifyChain(
       params: chain.params,
       chainIdHash: chain.chainIdHash,
       genesisHash: chain.genesisHash,
-      validators: chain.validators,
+      state: stateSource,
       tip: state,
       coins,
       signatures: opts.signatures,
       now: null,
     });
+    if (next === null) throw new RangeError('block validation prepared no state');
+    memory = next;
+    next = null;
     for (const s of plan.spent) coins.overlay.set(bytesKey(s.key), null);
     for (const c of plan.created) coins.overlay.set(bytesKey(c.key), c.coin);
     state = { height, hash: block.hash, time: block.header.time, utxoState: plan.utxoState };
@@ -124,6 +152,11 @@ export async function verifyChain(
   ) {
     throw mismatch(tipHeight, 'replayed chain does not end at the stored tip and UTXO state');
   }
+  if (!bytesEqual(memory.root(), chain.state.root)) {
+    throw mismatch(tipHeight, 'replayed state does not end at the stored state root');
+  }
+  // The stored tree itself: every node hashes to its reference, leaves = values.
+  await chain.state.verify();
   let coinsScanned: number | null = null;
   if (opts.scanUtxos) {
     const scanned = await scanUtxoSet(chain);

@@ -6,5 +6,6 @@
 export * from './errors.ts';
 export * from './params.ts';
 export * from './signatures.ts';
+export * from './staking/index.ts';
 export * from './tx-rules.ts';
 export * from './validator-set.ts';

@@ -1,5 +1,6 @@
 import type { NetworkName } from '../crypto/index.ts';
 import { COIN, MAX_BLOCK_BYTES, MAX_TX_BYTES } from '../primitives/index.ts';
+import { DEFAULT_STAKING_PARAMS, type StakingParams } from './staking/index.ts';
 
 export type { NetworkName };
 
@@ -18,6 +19,8 @@ export interface ConsensusParams {
   readonly maxFutureBlockTimeMs: number;
   /** A checkpoint (height, hash, UTXO commitment) is recorded every this many blocks. */
   readonly checkpointInterval: number;
+  /** Validator registry, liveness and slashing rules (docs/staking.md). */
+  readonly staking: StakingParams;
 }
 
 export const DEVNET_PARAMS: Omit<ConsensusParams, 'chainId'> = {
@@ -29,6 +32,7 @@ export const DEVNET_PARAMS: Omit<ConsensusParams, 'chainId'> = {
   maxTxBytes: MAX_TX_BYTES,
   maxFutureBlockTimeMs: 15_000,
   checkpointInterval: 100,
+  staking: DEFAULT_STAKING_PARAMS,
 };
 
 export function blockSubsidy(params: ConsensusParams, height: number): bigint {

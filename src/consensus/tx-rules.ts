@@ -14,9 +14,17 @@ import { bytesEqual, bytesKey, toHex } from '../util/index.ts';
 import { VerificationError } from './errors.ts';
 import type { ConsensusParams } from './params.ts';
 import type { LocatedSignatureJob } from './signatures.ts';
+import { decodeStakingPayload, isStakingPayloadType } from './staking/index.ts';
 
 /** Payload types with defined meaning; anything else is invalid until a version defines it. */
-export const PayloadType = { memo: 0 } as const;
+export const PayloadType = {
+  memo: 0,
+  bond: 1,
+  unbond: 2,
+  rotateKey: 3,
+  unjail: 4,
+  withdraw: 5,
+} as const;
 export const MAX_MEMO_BYTES = 256;
 
 /**
@@ -62,7 +70,10 @@ export function checkTxSanity(tx: Transaction, params: ConsensusParams): void {
       throw new VerificationError('TX_DUPLICATE_INPUT', 'an outpoint is spent twice', id());
     seen.add(key);
   }
-  if (tx.payload !== null) {
+  if (tx.payload !== null && isStakingPayloadType(tx.payload.type)) {
+    // Stateless part of the staking rules: exact shape, amounts in range, keys on the curve.
+    decodeStakingPayload(tx.payload);
+  } else if (tx.payload !== null) {
     if (tx.payload.type !== PayloadType.memo) {
       throw new VerificationError('TX_UNKNOWN_PAYLOAD', `payload type ${tx.payload.type}`, id());
     }
@@ -86,6 +97,7 @@ export function checkTxInputs(
   spent: readonly Coin[],
   height: number,
   params: ConsensusParams,
+  staking: { readonly valueIn: bigint; readonly valueOut: bigint } = { valueIn: 0n, valueOut: 0n },
 ): bigint {
   const id = { txid: toHex(tx.txid) };
   if (tx.isCoinbase)
@@ -124,14 +136,20 @@ export function checkTxInputs(
     tx.outputs.map((o) => o.amount),
     'outputs',
   );
-  if (inputTotal < outputTotal) {
+  // A bond takes its amount from the inputs (valueOut); a withdrawal adds the
+  // matured entry to them (valueIn). What is left is the fee.
+  const available = inputTotal + staking.valueIn;
+  const needed = outputTotal + staking.valueOut;
+  if (available < needed) {
     throw new VerificationError(
       'TX_INPUTS_BELOW_OUTPUTS',
-      `inputs ${inputTotal} < outputs ${outputTotal}`,
+      staking.valueIn === 0n && staking.valueOut === 0n
+        ? `inputs ${inputTotal} < outputs ${outputTotal}`
+        : `inputs ${inputTotal} + withdrawn ${staking.valueIn} < outputs ${outputTotal} + bonded ${staking.valueOut}`,
       id,
     );
   }
-  return inputTotal - outputTotal;
+  return available - needed;
 }
 
 /** One signature job per input, each over the input's signature hash. */

@@ -22,6 +22,8 @@ export const MempoolCodes = {
   MEMPOOL_TOO_MANY_DESCENDANTS: 0,
   /** Missing inputs, but too large to hold in the orphan pool. */
   MEMPOOL_ORPHAN_TOO_LARGE: 0,
+  /** The operator already has a staking transaction waiting in the pool. */
+  MEMPOOL_STAKING_PENDING: 0,
 } as const;
 
 export type MempoolCode = keyof typeof MempoolCodes;

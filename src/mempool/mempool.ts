@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
-import type { ConsensusParams, SignatureChecker } from '../consensus/index.ts';
+import type { ConsensusParams, SignatureChecker, TxStakingEffect } from '../consensus/index.ts';
 import {
   checkTxInputs,
   checkTxSanity,
+  isStakingPayloadType,
   signatureJobs,
   VerificationError,
 } from '../consensus/index.ts';
@@ -43,6 +44,20 @@ export interface MempoolChainView {
   readonly tipHeight: number;
   /** Unspent coins of the chain (not the mempool) for these outpoints, undefined where none. */
   getCoins(outpoints: readonly Outpoint[]): Promise<Array<Coin | undefined>>;
+  /**
+   * The staking rules of `tx` against the tip's state, on a throw-away fork,
+   * as if in the next block at `timeMs`: the value it moves, or the STAKE_*
+   * VerificationError of the rule it breaks. Without it, the pool declines
+   * staking transactions (MEMPOOL_NONSTANDARD).
+   */
+  checkStakingTx?(tx: Transaction, timeMs: number): Promise<TxStakingEffect>;
+}
+
+/** Hex of the operator key of a staking transaction (its first witness), or null if it is none. */
+function stakingOperator(tx: Transaction): string | null {
+  if (tx.payload === null || !isStakingPayloadType(tx.payload.type)) return null;
+  const witness = tx.witnesses[0];
+  return witness === undefined ? null : toHex(witness.publicKey);
 }
 
 export interface MempoolModules {
@@ -173,6 +188,8 @@ export class Mempool {
   private readonly clock: Pick<Clock, 'now'>;
 
   private readonly graph = new TxGraph();
+  /** Operator key (hex) -> txid key of its pending staking transaction. */
+  private readonly stakers = new Map<string, string>();
   private readonly orphans: OrphanPool;
   private readonly lock = new SerialQueue();
   private nextSequence = 0;
@@ -316,6 +333,54 @@ export class Mempool {
     await this.signatures.preverify(signatureJobs(tx, spent, this.chainIdHash));
   }
 
+  /**
+   * Staking admission: one pending staking transaction per operator, so each
+   * is checked against the state it will meet (two unbonds that together
+   * exceed the bond, or a rotation racing a bond, never sit in the pool side
+   * by side); then the rules on a fork of the tip's state.
+   */
+  private async checkStaking(tx: Transaction, operator: string): Promise<TxStakingEffect> {
+    const pending = this.stakers.get(operator);
+    if (pending !== undefined) {
+      if (this.graph.byTxid.has(pending)) {
+        throw new MempoolError(
+          'MEMPOOL_STAKING_PENDING',
+          'the operator already has a staking transaction in the pool; send the next one after it confirms',
+          { txid: toHex(tx.txid), pending: toHex(this.graph.byTxid.get(pending)!.txid) },
+        );
+      }
+      this.stakers.delete(operator);
+    }
+    if (this.chain.checkStakingTx === undefined) {
+      throw new MempoolError('MEMPOOL_NONSTANDARD', 'this pool has no state view for staking');
+    }
+    return this.chain.checkStakingTx(tx, this.clock.now());
+  }
+
+  /**
+   * After a block: a pending staking transaction may no longer pass on the
+   * new state (its validator was jailed or slashed meanwhile); such entries
+   * leave the pool with their descendants.
+   */
+  private async recheckStaking(): Promise<number> {
+    const stale: MempoolEntry[] = [];
+    for (const [operator, key] of [...this.stakers]) {
+      const entry = this.graph.byTxid.get(key);
+      if (entry === undefined) {
+        this.stakers.delete(operator);
+        continue;
+      }
+      try {
+        await this.chain.checkStakingTx?.(entry.tx, this.clock.now());
+      } catch (error) {
+        if (!(error instanceof VerificationError)) throw error;
+        stale.push(entry);
+        this.stakers.delete(operator);
+      }
+    }
+    return this.graph.removeWithDescendants(this.graph.withDescendants(stale)).length;
+  }
+
   private async admit(tx: Transaction, options: AdmitOptions): Promise<AdmissionResult> {
     try {
       return await this.admitUnchecked(tx, options);
@@ -344,6 +409,9 @@ export class Mempool {
       });
     }
 
+    const operator = stakingOperator(tx);
+    const staking = operator === null ? undefined : await this.checkStaking(tx, operator);
+
     // Index keys computed once: the entry keeps them for its removal.
     const inputKeys = tx.inputs.map(({ prevout }) => bytesKey(outpointKey(prevout)));
     const fetched = new Map<string, Coin | undefined>();
@@ -366,7 +434,7 @@ export class Mempool {
         if (generation !== this.graph.generation) continue;
       }
 
-      const plan = this.plan(tx, key, inputKeys, fetched, options.time);
+      const plan = this.plan(tx, key, inputKeys, fetched, options.time, staking);
       if (!('fee' in plan)) {
         // Its inputs are gone because it was just mined (a common relay race)?
         // Only asked on this path, so accepted transactions pay nothing for it.
@@ -399,6 +467,7 @@ export class Mempool {
     inputKeys: readonly string[],
     fetched: ReadonlyMap<string, Coin | undefined>,
     time: number,
+    staking: TxStakingEffect | undefined,
   ): AdmissionPlan | { missing: Outpoint[] } {
     const height = this.chain.tipHeight + 1;
     const spent: Coin[] = [];
@@ -440,7 +509,7 @@ export class Mempool {
     });
     if (missing.length > 0) return { missing };
 
-    const fee = checkTxInputs(tx, spent, height, this.params);
+    const fee = checkTxInputs(tx, spent, height, this.params, staking);
     const size = tx.size;
     if (!paysFeeRate(fee, size, this.opts.minRelayFeeRate)) {
       throw new MempoolError(
@@ -538,6 +607,8 @@ export class Mempool {
       sequence: this.nextSequence++,
     });
     this.graph.insert(entry, plan.parents);
+    const operator = stakingOperator(plan.tx);
+    if (operator !== null) this.stakers.set(operator, plan.key);
     if (this.graph.totalBytes > this.opts.maxBytes && this.trimToSize().has(entry)) {
       throw new MempoolError('MEMPOOL_FULL', 'pays too little to stay in the full pool', {
         txid: toHex(entry.txid),
@@ -603,6 +674,7 @@ export class Mempool {
       if (block.height <= this.lastBlockHeight) this.dropNonFinal(block.height + 1);
       this.lastBlockHeight = block.height;
 
+      this.counters.conflicted += await this.recheckStaking();
       this.counters.orphansDropped += this.orphans.removeSpending(spentByBlock);
       const resolvedOrphans = await this.resolveOrphans(blockTxids);
       for (const orphan of resolvedOrphans)

@@ -13,7 +13,7 @@ import { BlockImporter, Chain } from '../chain/index.ts';
 import type { NodeConfig } from '../config/index.ts';
 import { BftEngine } from '../consensus/bft/index.ts';
 import type { ConsensusEngine } from '../consensus/engine.ts';
-import { SignatureChecker } from '../consensus/index.ts';
+import { SignatureChecker, StakingQueriesFromState } from '../consensus/index.ts';
 import { ValidatorSigner } from '../consensus/validator-signer.ts';
 import {
   bestVerifier,
@@ -559,8 +559,10 @@ async function openApi(
         backup: ({ includeKeys }) => nodeBackup(modules.db, chain, paths, includeKeys),
       },
       ...(engine instanceof BftEngine ? { consensus: consensusQueries(engine) } : {}),
-      // The staking registry joins once the chain owns the state store (chainstate branch):
-      // staking: new StakingQueriesFromState({ params: chain.params.staking }, { state: chain.state }),
+      staking: new StakingQueriesFromState(
+        { params: chain.params.staking },
+        { state: chain.state },
+      ),
     },
   );
   closers.push('api', () => api.close());

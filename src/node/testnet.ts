@@ -137,7 +137,7 @@ export async function initTestnet(opts: TestnetInitOptions): Promise<TestnetLayo
   });
   const layout: TestnetLayout = {
     chainId: genesis.chainId,
-    genesisHash: toHex(buildGenesisBlock(genesis).block.hash),
+    genesisHash: toHex((await buildGenesisBlock(genesis)).block.hash),
     nodes,
   };
   writeFileAtomicSync(join(out, TESTNET_MANIFEST), `${JSON.stringify(layout, null, 2)}\n`, 0o644);

@@ -47,7 +47,7 @@ const tx = spend([chain.fund(key, 1_000_000n)], 10_000n);
 
 function blockAt(height: number): Block {
   const header = new Header({
-    version: 1,
+    version: 2,
     height,
     time: 1000 + height,
     prevHash: new Uint8Array(32),
@@ -55,6 +55,7 @@ function blockAt(height: number): Block {
     utxoRoot: new Uint8Array(32),
     stateRoot: new Uint8Array(32),
     validatorSetHash: new Uint8Array(32),
+    nextValidatorSetHash: new Uint8Array(32),
     lastCommitHash: new Uint8Array(32),
     proposer: new Uint8Array(33),
   });

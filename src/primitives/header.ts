@@ -12,17 +12,20 @@ export interface HeaderFields {
   readonly txRoot: Uint8Array;
   /** MuHash3072 digest of the whole UTXO set after this block. */
   readonly utxoRoot: Uint8Array;
-  /** Contract state root after this block (constant until contracts exist). */
+  /** Root of the state store (validator registry, later contracts) after this block. */
   readonly stateRoot: Uint8Array;
   /** Hash of the validator set that must commit this block. */
   readonly validatorSetHash: Uint8Array;
+  /** Hash of the validator set that must commit the next block (changes of H take effect at H+2). */
+  readonly nextValidatorSetHash: Uint8Array;
   /** Hash of the parent's commit certificate carried in this block. */
   readonly lastCommitHash: Uint8Array;
   readonly proposer: Uint8Array;
 }
 
-export const HEADER_VERSION = 1;
-export const HEADER_SIZE = 4 + 4 + 8 + HASH_SIZE * 6 + PUBKEY_SIZE;
+/** Version 2 added nextValidatorSetHash (docs/protocol.md); version 1 headers are refused. */
+export const HEADER_VERSION = 2;
+export const HEADER_SIZE = 4 + 4 + 8 + HASH_SIZE * 7 + PUBKEY_SIZE;
 
 export class Header implements HeaderFields {
   readonly version: number;
@@ -33,6 +36,7 @@ export class Header implements HeaderFields {
   readonly utxoRoot: Uint8Array;
   readonly stateRoot: Uint8Array;
   readonly validatorSetHash: Uint8Array;
+  readonly nextValidatorSetHash: Uint8Array;
   readonly lastCommitHash: Uint8Array;
   readonly proposer: Uint8Array;
   private cachedHash: Uint8Array | undefined;
@@ -46,6 +50,7 @@ export class Header implements HeaderFields {
     this.utxoRoot = fields.utxoRoot;
     this.stateRoot = fields.stateRoot;
     this.validatorSetHash = fields.validatorSetHash;
+    this.nextValidatorSetHash = fields.nextValidatorSetHash;
     this.lastCommitHash = fields.lastCommitHash;
     this.proposer = fields.proposer;
   }
@@ -64,7 +69,8 @@ export class Header implements HeaderFields {
   write(w: Writer): void {
     w.u32(this.version).u32(this.height).u64(BigInt(this.time));
     w.bytes(this.prevHash).bytes(this.txRoot).bytes(this.utxoRoot).bytes(this.stateRoot);
-    w.bytes(this.validatorSetHash).bytes(this.lastCommitHash).bytes(this.proposer);
+    w.bytes(this.validatorSetHash).bytes(this.nextValidatorSetHash);
+    w.bytes(this.lastCommitHash).bytes(this.proposer);
   }
 
   static decode(bytes: Uint8Array): Header {
@@ -91,6 +97,7 @@ export function readHeader(r: Reader): Header {
     utxoRoot: r.bytes(HASH_SIZE, 'header.utxoRoot'),
     stateRoot: r.bytes(HASH_SIZE, 'header.stateRoot'),
     validatorSetHash: r.bytes(HASH_SIZE, 'header.validatorSetHash'),
+    nextValidatorSetHash: r.bytes(HASH_SIZE, 'header.nextValidatorSetHash'),
     lastCommitHash: r.bytes(HASH_SIZE, 'header.lastCommitHash'),
     proposer: r.bytes(PUBKEY_SIZE, 'header.proposer'),
   });

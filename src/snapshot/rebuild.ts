@@ -8,7 +8,7 @@
  */
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { addressCoinKey, EMPTY_STATE_ROOT, encodeCheckpoint, encodeTip } from '../chain/index.ts';
+import { addressCoinKey, baseSetHistoryOps, encodeCheckpoint, encodeTip } from '../chain/index.ts';
 import { MuHash3072, sha256 } from '../crypto/index.ts';
 import { decodeCoin } from '../primitives/index.ts';
 import { asStateKey, StateOverlay, StateStore } from '../state/index.ts';
@@ -181,9 +181,10 @@ async function writeContent(
       `the coins hash to ${toHex(utxo.finalize())}, block ${m.height} commits to ${toHex(header.utxoRoot)}`,
     );
   }
-  await writeState(db, m, state, overlay, entries);
+  await writeState(db, m, state, overlay);
   const height = m.height;
   const ops: BatchOp[] = [
+    ...(await baseSetHistoryOps(overlay, height)),
     { type: 'put', key: metaKey('schema'), value: u32BE(SCHEMA_VERSION) },
     { type: 'put', key: metaKey('genesis'), value: modules.genesisHash },
     { type: 'put', key: EARLIEST_HEIGHT_KEY, value: u32BE(height) },
@@ -208,27 +209,17 @@ async function writeContent(
 }
 
 /**
- * The state entries. While blocks carry the empty state root (the state store
- * is not yet in the chain), a snapshot must have none; otherwise the tree is
- * rebuilt from them and its root must be the header's.
+ * The state entries rebuild the tree, whose root must be the header's; the
+ * store then holds the state of the snapshot's height, with nothing below it.
  */
 async function writeState(
   db: Database,
   m: Manifest,
   state: StateStore,
   overlay: StateOverlay,
-  entries: bigint,
 ): Promise<void> {
   const stateRoot = m.block.header.stateRoot;
-  if (bytesEqual(stateRoot, EMPTY_STATE_ROOT)) {
-    if (entries !== 0n)
-      throw new SnapshotError(
-        'SNAPSHOT_STATE_ROOT',
-        `${entries} state entries under the empty state root`,
-      );
-    return;
-  }
-  const update = await state.prepare(overlay, 0);
+  const update = await state.prepare(overlay, m.height, { base: true });
   if (!bytesEqual(update.root, stateRoot)) {
     throw new SnapshotError(
       'SNAPSHOT_STATE_ROOT',

@@ -49,7 +49,7 @@ export async function restoreBackup(
     await rm(staging, { recursive: true, force: true });
     const existingGenesis = join(datadir, GENESIS_FILE);
     const expected = existsSync(existingGenesis)
-      ? genesisHashOf(readFileSync(existingGenesis, 'utf8'), existingGenesis)
+      ? await genesisHashOf(readFileSync(existingGenesis, 'utf8'), existingGenesis)
       : null;
     const files: Array<{ name: string; bytes: Uint8Array }> = [];
     let db: Database | null = null;
@@ -62,7 +62,7 @@ export async function restoreBackup(
         continue;
       }
       if (db === null) {
-        checkChain(backup.header, files, expected);
+        await checkChain(backup.header, files, expected);
         await mkdir(dirname(staging), { recursive: true });
         db = await Database.open({ path: staging, syncWrites: false });
       }
@@ -113,15 +113,15 @@ export async function restoreBackup(
   return { header: backup.header, entries, files: written, verified };
 }
 
-function checkChain(
+async function checkChain(
   header: BackupHeader,
   files: ReadonlyArray<{ name: string; bytes: Uint8Array }>,
   expected: string | null,
-): void {
+): Promise<void> {
   const genesis = files.find((f) => f.name === GENESIS_FILE);
   if (genesis === undefined)
     throw new BackupError('BACKUP_DAMAGED', 'the backup has no genesis.json');
-  const carried = genesisHashOf(new TextDecoder().decode(genesis.bytes), 'the backup');
+  const carried = await genesisHashOf(new TextDecoder().decode(genesis.bytes), 'the backup');
   if (carried !== header.genesisHash)
     throw new BackupError('BACKUP_DAMAGED', 'the genesis file does not match the backup header');
   if (expected !== null && expected !== carried)
@@ -131,9 +131,9 @@ function checkChain(
     );
 }
 
-function genesisHashOf(text: string, where: string): string {
+async function genesisHashOf(text: string, where: string): Promise<string> {
   try {
-    return toHex(buildGenesisBlock(parseGenesis(text)).block.hash);
+    return toHex((await buildGenesisBlock(parseGenesis(text))).block.hash);
   } catch (error) {
     throw new BackupError(
       'BACKUP_DAMAGED',
@@ -153,7 +153,7 @@ async function verifyRestored(datadir: string, chainDir: string, logger: Logger)
       { utxoCacheBytes: 64 << 20 },
       { db, genesis, signatures, logger },
     );
-    if (!bytesEqual(chain.genesisHash, buildGenesisBlock(genesis).block.hash))
+    if (!bytesEqual(chain.genesisHash, (await buildGenesisBlock(genesis)).block.hash))
       throw new BackupError('BACKUP_FOREIGN', 'genesis mismatch');
     const full = (await chain.earliestHeight()) === 0;
     return await verifyChain(chain, { full, scanUtxos: true, signatures });

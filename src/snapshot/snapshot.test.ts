@@ -192,7 +192,7 @@ describe('snapshots', () => {
     height = list[0]!.height;
   });
 
-  it('records out of order, counts that disagree, or state entries under the empty root are refused', async () => {
+  it('records out of order, counts that disagree, or a state entry the state root does not cover are refused', async () => {
     const m = await load();
     const served = await chunks(m);
     const first = decodeChunk(served[0]!);
@@ -210,14 +210,23 @@ describe('snapshots', () => {
     const last = served.length - 1;
     const withState = [...served];
     const lastChunk = decodeChunk(served[last]!);
+    // One more state entry, after every real one (the last key with a byte appended):
+    // well formed, but the header's state root does not cover it.
+    const lastState = lastChunk.records.findLast((r) => r.kind === 'state');
+    assert.ok(lastState !== undefined && lastState.kind === 'state', 'the snapshot holds state');
+    const extraKey = Uint8Array.of(...lastState.key, 0xff);
     withState[last] = encodeChunk(last, [
       ...lastChunk.records,
-      { kind: 'state', key: Uint8Array.of(1, ...new Uint8Array(32)), value: Uint8Array.of(7) },
+      { kind: 'state', key: extraKey, value: Uint8Array.of(7) },
     ]);
     const stateHashes = [...m.chunkHashes];
     stateHashes[last] = sha256(withState[last]!);
     await assert.rejects(
-      rebuild({ ...m, stateCount: 1n, chunkHashes: stateHashes }, withState, 'stateful'),
+      rebuild(
+        { ...m, stateCount: m.stateCount + 1n, chunkHashes: stateHashes },
+        withState,
+        'stateful',
+      ),
       { code: 'SNAPSHOT_STATE_ROOT' },
     );
   });

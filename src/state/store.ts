@@ -29,6 +29,8 @@ export interface StateStoreOptions {
   readonly retainRoots: number;
   /** Decoded nodes kept in memory (the top of the tree is read by every update). */
   readonly nodeCacheEntries?: number;
+  /** Committed values (and known-absent keys) kept in memory for `get`. */
+  readonly valueCacheEntries?: number;
 }
 
 export const DEFAULT_RETAIN_ROOTS = 128;
@@ -52,6 +54,8 @@ export interface StateUpdate {
   readonly ops: readonly BatchOp[];
   readonly tip: Tip;
   readonly created: readonly StoredNode[];
+  /** The net value changes (null = deleted), for the value cache once written. */
+  readonly values: readonly { readonly key: StateKey; readonly value: Uint8Array | null }[];
 }
 
 export interface StateRollback {
@@ -89,6 +93,15 @@ export class StateStore implements StateReader, NodeLoader {
   private readonly retainRoots: number;
   private readonly cacheLimit: number;
   private readonly cache = new Map<string, TreeNode>();
+  /**
+   * Committed values by raw key (null = known absent). Every block reads the
+   * same few records (validator sets, windows, totals): without this each is
+   * a LevelDB round trip on the connect path. Changed only by
+   * applyCommitted, cleared by a rollback, so it never answers for a state
+   * that is not on disk.
+   */
+  private readonly values = new Map<string, Uint8Array | null>();
+  private readonly valueCacheLimit: number;
   private tip: Tip;
 
   private constructor(opts: StateStoreOptions, db: StateDb, tip: Tip) {
@@ -98,6 +111,7 @@ export class StateStore implements StateReader, NodeLoader {
     this.db = db;
     this.retainRoots = opts.retainRoots;
     this.cacheLimit = opts.nodeCacheEntries ?? 50_000;
+    this.valueCacheLimit = opts.valueCacheEntries ?? 100_000;
     this.tip = tip;
   }
 
@@ -122,8 +136,23 @@ export class StateStore implements StateReader, NodeLoader {
   }
 
   async get(key: StateKey): Promise<Uint8Array | undefined> {
-    const value = await this.db.get(valueKey(key));
-    return value === undefined ? undefined : plain(value);
+    const k = bytesKey(key);
+    const cached = this.values.get(k);
+    if (cached !== undefined) return cached ?? undefined;
+    const tip = this.tip;
+    const raw = await this.db.get(valueKey(key));
+    const value = raw === undefined ? null : plain(raw);
+    // A block committed during the read may have changed the key: cache only what is current.
+    if (this.tip === tip) this.rememberValue(k, value);
+    return value ?? undefined;
+  }
+
+  private rememberValue(k: string, value: Uint8Array | null): void {
+    if (this.values.size >= this.valueCacheLimit && !this.values.has(k)) {
+      const oldest = this.values.keys().next().value;
+      if (oldest !== undefined) this.values.delete(oldest);
+    }
+    this.values.set(k, value);
   }
 
   async *entries(prefix: Uint8Array = new Uint8Array(0)): AsyncGenerator<StateEntry> {
@@ -163,9 +192,19 @@ export class StateStore implements StateReader, NodeLoader {
    * `height` (the tip's next height): nodes, values, the undo record, the new
    * tip, and the pruning of nodes that left the retained window.
    */
-  async prepare(overlay: StateOverlay, height: number): Promise<StateUpdate> {
-    if (height !== this.tip.height + 1) {
-      throw new StateError('STATE_BAD_HEIGHT', `state update for ${height} on ${this.tip.height}`);
+  async prepare(
+    overlay: StateOverlay,
+    height: number,
+    options: { readonly base?: boolean } = {},
+  ): Promise<StateUpdate> {
+    // A base update fills an empty store with the state of `height` (a node
+    // starting from a snapshot): nothing below it exists to prove against.
+    const base = options.base === true;
+    if (base ? this.tip.height !== -1 : height !== this.tip.height + 1) {
+      throw new StateError(
+        'STATE_BAD_HEIGHT',
+        `${base ? 'base state' : 'state update'} for ${height} on ${this.tip.height}`,
+      );
     }
     if (!overlay.isOver(this)) {
       throw new StateError(
@@ -176,6 +215,7 @@ export class StateStore implements StateReader, NodeLoader {
     const staged = overlay.changes();
     const olds = await this.db.getMany(staged.map((s) => valueKey(s.key)));
     const changed: { key: StateKey; old: Uint8Array | null }[] = [];
+    const values: { key: StateKey; value: Uint8Array | null }[] = [];
     const treeChanges: TreeChange[] = [];
     const ops: BatchOp[] = [];
     staged.forEach((s, i) => {
@@ -183,6 +223,7 @@ export class StateStore implements StateReader, NodeLoader {
       if (old === null && s.value === null) return;
       if (old !== null && s.value !== null && Buffer.compare(old, s.value) === 0) return;
       changed.push({ key: s.key, old });
+      values.push({ key: s.key, value: s.value });
       treeChanges.push({ keyHash: hashes.key(s.key), value: s.value });
       ops.push(
         s.value === null
@@ -203,7 +244,7 @@ export class StateStore implements StateReader, NodeLoader {
       staled: result.staled,
     };
     ops.push({ type: 'put', key: heightKey(Bucket.stateUndo, height), value: encodeUndo(undo) });
-    let prunedStale = this.tip.prunedStale;
+    let prunedStale = base ? height - 1 : this.tip.prunedStale;
     // Trees below height + 1 - retainRoots leave the window: the nodes staled
     // by the block right above each of them are no longer needed.
     const lastToPrune = Math.min(height, height - this.retainRoots + 1);
@@ -214,12 +255,13 @@ export class StateStore implements StateReader, NodeLoader {
     prunedStale = Math.max(prunedStale, Math.min(lastToPrune, prunedStale + MAX_PRUNE_PER_BLOCK));
     const tip = { height, root: result.root, prunedStale };
     ops.push({ type: 'put', key: TIP_KEY, value: encodeTip(tip) });
-    return { height, root: result.root.hash, ops, tip, created: result.created };
+    return { height, root: result.root.hash, ops, tip, created: result.created, values };
   }
 
   /** Call once the batch holding `update.ops` is written. */
   applyCommitted(update: StateUpdate): void {
     this.tip = update.tip;
+    for (const { key, value } of update.values) this.rememberValue(bytesKey(key), value);
     for (const node of update.created) {
       this.remember(bytesKey(nodeDbKey(node.ref)), decodeNode(node.record));
     }
@@ -258,6 +300,7 @@ export class StateStore implements StateReader, NodeLoader {
 
   applyRolledBack(rollback: StateRollback): void {
     this.tip = rollback.tip;
+    this.values.clear();
     // Rolled-back nodes may come back with other content under no key, but a
     // cached node under a deleted key must not answer for a later tree.
     this.cache.clear();
@@ -346,6 +389,18 @@ export class StateStore implements StateReader, NodeLoader {
       );
     }
     return { entries: entries.length, root: recomputed };
+  }
+
+  /**
+   * The keys block `height` changed and their values before it (null =
+   * absent), from its undo record: what a replay needs to rewind the state
+   * without touching the store. Throws STATE_UNDO_MISSING.
+   */
+  async changesAt(
+    height: number,
+  ): Promise<readonly { readonly key: StateKey; readonly old: Uint8Array | null }[]> {
+    const undo = await this.readUndo(height, false);
+    return undo!.changed;
   }
 
   private async readUndo(height: number, lenient: boolean): Promise<UndoRecord | undefined> {

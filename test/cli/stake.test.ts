@@ -192,19 +192,21 @@ describe('utxod stake', () => {
   it('serves the running engine’s consensus state and the set publicly', async () => {
     const client = new RpcClient({ url }); // no token
     const set = await client.validators();
-    assert.equal(set.validators.length, 1);
-    assert.equal(set.validators[0]!.status, 'active');
+    // The first test bonded a validator that no node runs (power 1 of 11): it
+    // joined the set two blocks after its bond; the devnet validator is the other.
+    assert.equal(set.validators.length, 2);
+    assert.ok(set.validators.every((v) => v.status === 'active'));
     const c = await client.consensus();
     assert.ok(c.height >= 1 && c.height <= set.height + 1, JSON.stringify(c));
-    assert.equal(
-      c.proposer?.publicKey,
-      set.validators[0]!.publicKey,
-      'one validator proposes every round',
+    assert.ok(
+      set.validators.some((v) => v.publicKey === c.proposer?.publicKey),
+      'the round’s proposer is in the set',
     );
     assert.ok(c.lastRoundChange !== null && c.lastRoundChange.height === c.height);
     assert.ok(
       c.lastRoundChange.at !== null && Math.abs(c.lastRoundChange.at - Date.now()) < 600_000,
     );
+    // Only the devnet validator runs a node: one vote at most per round and type.
     assert.ok(c.rounds.every((r) => r.round >= 0 && r.prevotes <= 1 && r.precommits <= 1));
   });
 });

@@ -81,7 +81,7 @@ describe('a double-signing validator (test-only, outside the node)', () => {
     }
 
     const genesis = parseGenesis(readFileSync(join(nodes[0]!.datadir, 'genesis.json'), 'utf8'));
-    const genesisHash = buildGenesisBlock(genesis).block.hash;
+    const genesisHash = (await buildGenesisBlock(genesis)).block.hash;
     const byzantine = readKeyFile(join(nodes[3]!.datadir, 'keys', 'validator.json'));
     const index = genesis.validators.indexOf(byzantine.publicKey);
     assert.ok(index >= 0);

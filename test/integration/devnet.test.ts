@@ -55,7 +55,7 @@ describe('devnet node process', () => {
     assert.equal(init.status, 0, init.stderr);
     assert.match(init.stdout, /genesis hash/);
     const genesis = parseGenesis(readFileSync(join(datadir, 'genesis.json'), 'utf8'));
-    const genesisTx = buildGenesisBlock(genesis).block.txs[0]!;
+    const genesisTx = (await buildGenesisBlock(genesis)).block.txs[0]!;
     const aliceCoin: SpendableCoin = {
       outpoint: { txid: genesisTx.txid, index: 0 },
       amount: genesisTx.outputs[0]!.amount,

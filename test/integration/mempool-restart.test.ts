@@ -75,7 +75,7 @@ describe('mempool persistence across node restarts', { timeout: 300_000 }, () =>
     const genesisFile = join(initNodeDir(join(root, 'absent-producer')), 'genesis.json');
     const dir = initNodeDir(join(root, 'node'), genesisFile);
     const genesis = parseGenesis(readFileSync(genesisFile, 'utf8'));
-    const genesisTx = buildGenesisBlock(genesis).block.txs[0]!;
+    const genesisTx = (await buildGenesisBlock(genesis)).block.txs[0]!;
     const start = () => {
       const node = NodeProcess.start(dir, ['--p2p-host', '127.0.0.1']);
       started.push(node);

@@ -77,7 +77,7 @@ describe('p2p fuzz against a node process', { timeout: 120_000 }, () => {
     await node.waitForLog((l) => l.msg === 'committed block' && Number(l['height']) >= 3);
 
     const genesis = parseGenesis(readFileSync(join(dir, 'genesis.json'), 'utf8'));
-    const genesisHash = buildGenesisBlock(genesis).block.hash;
+    const genesisHash = (await buildGenesisBlock(genesis)).block.hash;
     const status: StatusMessage = {
       protocolVersion: P2P_PROTOCOL_VERSION,
       chainId: genesis.chainId,

@@ -103,7 +103,7 @@ describe('p2p network of node processes', { timeout: 300_000 }, () => {
     await sleep(2500);
 
     const genesis = parseGenesis(readFileSync(genesisFile, 'utf8'));
-    const genesisTx = buildGenesisBlock(genesis).block.txs[0]!;
+    const genesisTx = (await buildGenesisBlock(genesis)).block.txs[0]!;
     const seed = mnemonicToSeed(DEVNET_MNEMONIC);
     const alice = deriveKey(seed, accountPath(1, 0, 0));
     const bob = deriveKey(seed, accountPath(1, 0, 7));

@@ -200,7 +200,7 @@ describe('block rules, through Chain.connectBlock', () => {
       );
     }));
 
-  it('BLOCK_BAD_STATE_ROOT: a contract state root before contracts exist', () =>
+  it('BLOCK_BAD_STATE_ROOT: a state root other than the registry root after the block', () =>
     withRuleChain(async (r) => {
       await r.rejectsBlock(
         await r.block({ header: { stateRoot: junk('state') } }),
@@ -208,10 +208,14 @@ describe('block rules, through Chain.connectBlock', () => {
       );
     }));
 
-  it('BLOCK_BAD_VALIDATOR_SET: a validator-set hash other than the current set', () =>
+  it('BLOCK_BAD_VALIDATOR_SET: a validator-set hash other than the current set, or a next-set hash other than the scheduled one', () =>
     withRuleChain(async (r) => {
       await r.rejectsBlock(
         await r.block({ header: { validatorSetHash: junk('validators') } }),
+        'BLOCK_BAD_VALIDATOR_SET',
+      );
+      await r.rejectsBlock(
+        await r.block({ header: { nextValidatorSetHash: junk('next validators') } }),
         'BLOCK_BAD_VALIDATOR_SET',
       );
     }));

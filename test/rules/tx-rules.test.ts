@@ -132,7 +132,7 @@ describe('transaction rules, through block connect and mempool admission', () =>
     withRuleChain(async (r) => {
       const [c1, c2, c3] = await coins(r, 3);
       const out = (c: Owned) => [toBob(c.output.amount - 5000n)];
-      const unknownType = r.tx([c1!], out(c1!), { payload: { type: 1, data: new Uint8Array(1) } });
+      const unknownType = r.tx([c1!], out(c1!), { payload: { type: 6, data: new Uint8Array(1) } });
       await rejectedEverywhere(r, unknownType, 'TX_UNKNOWN_PAYLOAD');
       const longMemo = r.tx([c2!], out(c2!), { payload: { type: 0, data: new Uint8Array(257) } });
       await rejectedEverywhere(r, longMemo, 'TX_UNKNOWN_PAYLOAD');

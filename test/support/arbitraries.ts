@@ -47,6 +47,7 @@ export const headerArb: fc.Arbitrary<Header> = fc
     utxoRoot: hash32,
     stateRoot: hash32,
     validatorSetHash: hash32,
+    nextValidatorSetHash: hash32,
     lastCommitHash: hash32,
     proposer: bytes(33),
   })

@@ -151,7 +151,8 @@ export async function openTestChain(opts: {
     validator: opts.validator,
     verifier,
     commitFor(block, round = 0) {
-      return signSoloCommit(chainIdHash(opts.genesis.chainId), block, opts.validator, 0, round);
+      const index = chain.validatorsAt(block.height).indexOf(opts.validator.publicKey);
+      return signSoloCommit(chainIdHash(opts.genesis.chainId), block, opts.validator, index, round);
     },
     async produce(txs = [], fees = 0n) {
       time += 1000;

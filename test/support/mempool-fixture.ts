@@ -148,6 +148,7 @@ export function testBlock(height: number, txs: readonly Transaction[]): Block {
     utxoRoot: zero,
     stateRoot: zero,
     validatorSetHash: zero,
+    nextValidatorSetHash: zero,
     lastCommitHash: zero,
     proposer: new Uint8Array(33),
   });

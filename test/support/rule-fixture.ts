@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Chain } from '../../src/chain/chain.ts';
-import { EMPTY_STATE_ROOT, type Genesis } from '../../src/chain/genesis.ts';
+import type { Genesis } from '../../src/chain/genesis.ts';
 import { VerificationError } from '../../src/consensus/errors.ts';
 import { blockSubsidy } from '../../src/consensus/params.ts';
 import { SignatureChecker } from '../../src/consensus/signatures.ts';
@@ -216,20 +216,35 @@ export class RuleChain {
       (height === 1
         ? CommitCertificate.empty(this.chain.genesisHash)
         : await this.chain.requireCommitAt(tip.height));
+    const time = tip.header.time + 1000;
     const header = new Header({
       version: HEADER_VERSION,
       height,
-      time: tip.header.time + 1000,
+      time,
       prevHash: tip.hash,
       txRoot: merkleRoot(all.map((tx) => tx.wtxid)),
       utxoRoot: state.finalize(),
-      stateRoot: EMPTY_STATE_ROOT,
-      validatorSetHash: this.chain.validators.hash,
+      stateRoot: await this.stateRootFor({ height, time, lastCommit, txs: all }),
+      validatorSetHash: this.chain.validatorsAt(height).hash,
+      nextValidatorSetHash: this.chain.validatorsAt(height + 1).hash,
       lastCommitHash: lastCommit.hash,
       proposer: validator.publicKey,
       ...opts.header,
     });
     return new Block(header, lastCommit, all);
+  }
+
+  /**
+   * The state root the chain computes for these contents; zeros when the
+   * staking rules refuse them (the block is then rejected for that rule first).
+   */
+  private async stateRootFor(input: Parameters<Chain['previewState']>[0]): Promise<Uint8Array> {
+    try {
+      return (await this.chain.previewState(input)).root;
+    } catch (error) {
+      if (error instanceof VerificationError) return new Uint8Array(32);
+      throw error;
+    }
   }
 
   /** Independent bookkeeping of what `txs` do at `height`: fees, chain coins spent, coins left. */

@@ -57,7 +57,7 @@ export function registerInit(program: Command): void {
       const hrp = NETWORK_HRP[result.genesis.params.network];
       print(`initialised ${result.paths.root}`);
       print(`  chain id:     ${result.genesis.chainId}`);
-      print(`  genesis hash: ${toHex(buildGenesisBlock(result.genesis).block.hash)}`);
+      print(`  genesis hash: ${toHex((await buildGenesisBlock(result.genesis)).block.hash)}`);
       if (result.validatorKey !== null) {
         print(
           `  validator:    ${toHex(result.validatorKey.publicKey)} (key in ${result.paths.validatorKey}, mode 0600)`,

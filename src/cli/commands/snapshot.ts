@@ -137,7 +137,7 @@ export function registerSnapshot(program: Command): void {
           { chainDir: paths.chainDb },
           {
             manifest: snap.manifest,
-            genesisHash: buildGenesisBlock(genesis).block.hash,
+            genesisHash: (await buildGenesisBlock(genesis)).block.hash,
             fetchChunk: (i) => snap.chunk(i),
             onProgress: (p) => bar(p.chunksDone, p.chunksTotal),
           },

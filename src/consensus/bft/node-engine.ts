@@ -24,7 +24,8 @@ import {
   systemClock,
 } from './driver.ts';
 import type { ConsensusSummary } from './engine.ts';
-import type { ProposalMessage, VoteMessage } from './messages.ts';
+import { EvidenceIntake } from './evidence-intake.ts';
+import type { EvidenceMessage, ProposalMessage, VoteMessage } from './messages.ts';
 import { ConsensusObserver } from './observer.ts';
 import { ProposerPriorities } from './proposer.ts';
 import { type BftParams, DEFAULT_BFT_PARAMS, isNil } from './types.ts';
@@ -67,7 +68,7 @@ export interface ConsensusCatchupPeers {
 export type GossipedConsensus =
   | { readonly kind: 'proposal'; readonly message: ProposalMessage }
   | { readonly kind: 'vote'; readonly message: VoteMessage }
-  | { readonly kind: 'evidence'; readonly message: unknown };
+  | { readonly kind: 'evidence'; readonly message: EvidenceMessage };
 
 /** How often the engine looks for a stalled round or a chain moved on by sync. */
 const CATCHUP_TICK_MS = 1000;
@@ -86,6 +87,8 @@ export class BftEngine implements ConsensusEngine {
   private wal: ConsensusWal | null = null;
   /** Blocks this node built: valid by construction, no need to check them again. */
   private readonly own = new Set<string>();
+  /** Verified duplicate-vote evidence, from our driver and from gossip. */
+  readonly evidence: EvidenceIntake;
   /** Proposer priorities after the last height they were computed for. */
   private priorities: { height: number; proposers: ProposerPriorities } | null = null;
   private tick: NodeJS.Timeout | null = null;
@@ -98,6 +101,16 @@ export class BftEngine implements ConsensusEngine {
   constructor(opts: BftEngineOptions, modules: BftEngineModules) {
     this.opts = opts;
     this.m = modules;
+    const verifier = modules.verifier;
+    this.evidence = new EvidenceIntake({
+      chain: modules.chain,
+      // The node's backend verifies one at a time; evidence is rare and small.
+      verifier: {
+        verifyBatch: async (jobs) => jobs.map((j) => verifier.verify(j.msg, j.sig, j.pub)),
+      },
+      penalise: modules.penalise,
+      logger: modules.logger,
+    });
   }
 
   get summary(): ConsensusSummary | null {
@@ -149,6 +162,11 @@ export class BftEngine implements ConsensusEngine {
         logger,
         penalise: this.m.penalise,
         onAhead: (peerId, h) => this.hintAhead(peerId, h),
+        onEvidence: (e) => {
+          this.evidence.receive(e, null).catch((error: unknown) => {
+            this.m.logger.error({ err: asError(error) }, 'could not pool own evidence');
+          });
+        },
         observer: this.m.metrics === null ? null : new ConsensusObserver(this.m.metrics),
       },
     );
@@ -183,7 +201,7 @@ export class BftEngine implements ConsensusEngine {
     if (d === null) return 'ignore';
     if (g.kind === 'vote') return d.receiveDecodedVote(peerId, g.message);
     if (g.kind === 'proposal') return d.receiveDecodedProposal(peerId, g.message);
-    return 'ignore';
+    return this.evidence.receive(g.message, peerId);
   }
 
   private async proposeBlock(height: number): Promise<Block | null> {

@@ -1,5 +1,6 @@
 export * from './errors.ts';
 export * from './evidence.ts';
+export * from './evidence-pool.ts';
 export * from './ledger.ts';
 export * from './params.ts';
 export * from './payload.ts';

@@ -124,12 +124,17 @@ export class BlockDownload {
     const { chain } = this.m;
     const tip = chain.tip;
     const prevHash = range.start === tip.height + 1 ? tip.hash : null;
-    const { params, validators, chainIdHash } = chain;
+    const { params, chainIdHash } = chain;
     return checkRange(
       items,
       range.start,
       range.count,
-      { params, validators, chainIdHash },
+      {
+        params,
+        validators: chain.validatorsAt(tip.height + 1),
+        lastValidators: chain.validatorsAt(tip.height),
+        chainIdHash,
+      },
       prevHash,
       this.m.signatures,
       this.readCoins,

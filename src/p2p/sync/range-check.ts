@@ -20,14 +20,17 @@ import type {
 import { signatureJobs, VerificationError } from '../../consensus/index.ts';
 import type { TxOutput } from '../../primitives/index.ts';
 import { type Outpoint, outpointKey } from '../../primitives/index.ts';
-import { bytesKey, toHex } from '../../util/index.ts';
+import { bytesEqual, bytesKey, toHex } from '../../util/index.ts';
 import { Penalty } from '../scoring.ts';
 import { SyncError } from './errors.ts';
 import type { BlockWithCommit } from './network.ts';
 
 export interface RangeCheckContext {
   readonly params: ConsensusParams;
+  /** The set that signs tip + 1 (the first block of a range on the tip). */
   readonly validators: ValidatorSet;
+  /** The set that signed the tip (the first block's carried commit); `validators` if omitted. */
+  readonly lastValidators?: ValidatorSet;
   readonly chainIdHash: Uint8Array;
 }
 
@@ -103,6 +106,7 @@ export function checkRangeShape(
     }
   };
   let previous: Uint8Array | null = prevHash;
+  let previousSetHash: Uint8Array | null = null;
   for (let i = 0; i < items.length; i++) {
     const { block, commit } = items[i]!;
     const height = start + i;
@@ -126,14 +130,33 @@ export function checkRangeShape(
     try {
       checkBlockBinding(block, ctx.params);
       if (previous !== null) checkLink(block, { height: height - 1, hash: previous });
-      const certificates = certificateJobs(block, commit, { ...ctx, genesisHash: null });
-      addJobs(block.hash, certificates.commitJobs);
-      addJobs(block.hash, certificates.lastCommitJobs);
+      // Staking changes the set (from H+2 of a change): a block signed by a set
+      // not known yet is left to the importer, which checks its certificates
+      // against the sets its state scheduled.
+      const lastValidators =
+        i === 0
+          ? (ctx.lastValidators ?? ctx.validators)
+          : previousSetHash !== null && bytesEqual(previousSetHash, ctx.validators.hash)
+            ? ctx.validators
+            : null;
+      if (
+        bytesEqual(block.header.validatorSetHash, ctx.validators.hash) &&
+        lastValidators !== null
+      ) {
+        const certificates = certificateJobs(block, commit, {
+          ...ctx,
+          lastValidators,
+          genesisHash: null,
+        });
+        addJobs(block.hash, certificates.commitJobs);
+        addJobs(block.hash, certificates.lastCommitJobs);
+      }
     } catch (error) {
       if (error instanceof VerificationError) return fail(fault(i, error, height));
       throw error;
     }
     previous = block.hash;
+    previousSetHash = block.header.validatorSetHash;
   }
   return { result: { ok: true }, jobs };
 }

@@ -18,6 +18,8 @@ export interface SyncChain {
   readonly tip: { readonly height: number; readonly hash: Uint8Array };
   readonly params: ConsensusParams;
   readonly validators: ValidatorSet;
+  /** The set that signs `height` as far as the chain knows it (tip + 2 at most). */
+  validatorsAt(height: number): ValidatorSet;
   readonly chainIdHash: Uint8Array;
   /**
    * Unspent outputs by outpoint. When present, transaction signatures whose

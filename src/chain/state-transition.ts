@@ -1,0 +1,92 @@
+import {
+  type ConsensusParams,
+  isStakingPayloadType,
+  readValidatorSet,
+  type SetMember,
+  StakingBlock,
+  type TxStakingEffect,
+  VerificationError,
+} from '../consensus/index.ts';
+import type { CommitCertificate, Transaction } from '../primitives/index.ts';
+import { StateOverlay, type StateReader } from '../state/index.ts';
+import { bytesKey } from '../util/index.ts';
+
+/** What of a block the state transition reads: nothing of the header but height and time. */
+export interface StateTransitionInput {
+  readonly height: number;
+  readonly time: number;
+  readonly lastCommit: CommitCertificate;
+  readonly txs: readonly Transaction[];
+}
+
+export interface StateTransition {
+  /** The block's state writes, staged over the parent's state. */
+  readonly overlay: StateOverlay;
+  /** For each transaction index with a staking payload, the value it moved. */
+  readonly effects: ReadonlyMap<number, TxStakingEffect>;
+  /** Indexes of the transactions left out (only with `dropInvalid`). */
+  readonly dropped: ReadonlySet<number>;
+  /** The set this block scheduled for height + 2. */
+  readonly scheduled: readonly SetMember[];
+}
+
+const NO_EFFECT: TxStakingEffect = { valueIn: 0n, valueOut: 0n };
+
+export function stakingEffectOf(t: StateTransition, txIndex: number): TxStakingEffect {
+  return t.effects.get(txIndex) ?? NO_EFFECT;
+}
+
+/**
+ * The state store's part of connecting a block, in block order
+ * (docs/staking.md): liveness from the carried commit, each staking
+ * transaction (operator = the key of the first input's witness), then the
+ * end-of-block validator-set schedule. Pure over `base`: every write lands in
+ * the returned overlay. The carried commit's structure must have been checked
+ * already (indexes in range), as `certificateJobs` does.
+ */
+export async function runStateTransition(
+  base: StateReader,
+  input: StateTransitionInput,
+  ctx: { readonly params: ConsensusParams; readonly chainIdHash: Uint8Array },
+  opts: { readonly dropInvalid?: boolean } = {},
+): Promise<StateTransition> {
+  const overlay = new StateOverlay(base);
+  const staking = new StakingBlock(overlay, {
+    params: ctx.params.staking,
+    height: input.height,
+    timeMs: input.time,
+    chainIdHash: ctx.chainIdHash,
+  });
+  if (input.height > 1) {
+    const members = await readValidatorSet(overlay, input.height - 1);
+    if (members === undefined)
+      throw new RangeError(`no validator set stored for ${input.height - 1}`);
+    const signed = members.map(() => false);
+    for (const s of input.lastCommit.signatures) {
+      if (s.validatorIndex < signed.length) signed[s.validatorIndex] = true;
+    }
+    await staking.recordLastCommit(signed);
+  }
+  const effects = new Map<number, TxStakingEffect>();
+  const dropped = new Set<number>();
+  const droppedTxids = new Set<string>();
+  for (const [i, tx] of input.txs.entries()) {
+    if (opts.dropInvalid && tx.inputs.some((x) => droppedTxids.has(bytesKey(x.prevout.txid)))) {
+      // It spends an output of a dropped transaction: it cannot be in the block either.
+      dropped.add(i);
+      droppedTxids.add(bytesKey(tx.txid));
+      continue;
+    }
+    if (tx.payload === null || !isStakingPayloadType(tx.payload.type)) continue;
+    try {
+      effects.set(i, await staking.applyTx(tx.payload, tx.witnesses[0]?.publicKey ?? null));
+    } catch (error) {
+      // A failed rule leaves no write behind (applyTx works on a fork).
+      if (!opts.dropInvalid || !(error instanceof VerificationError)) throw error;
+      dropped.add(i);
+      droppedTxids.add(bytesKey(tx.txid));
+    }
+  }
+  const { afterNext } = await staking.endBlock();
+  return { overlay, effects, dropped, scheduled: afterNext };
+}

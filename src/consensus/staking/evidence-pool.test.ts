@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { testKey } from '../../../test/support/chain-fixture.ts';
+import { sign } from '../../crypto/signer.ts';
+import { ParallelVerifier } from '../../crypto/verify-pool.ts';
+import { VoteType, voteDigest } from '../../primitives/commit.ts';
+import { compareBytes } from '../../util/bytes.ts';
+import { VerificationError } from '../errors.ts';
+import { ValidatorSet } from '../validator-set.ts';
+import type { DuplicateVoteEvidence } from './evidence.ts';
+import { EVIDENCE_BYTES } from './evidence.ts';
+import { type EvidenceContext, EvidencePool } from './evidence-pool.ts';
+
+const chainIdHash = new Uint8Array(32).fill(7);
+const signer = testKey(40);
+const outsider = testKey(41);
+const set = new ValidatorSet([
+  { publicKey: signer.publicKey, power: 10n },
+  { publicKey: testKey(42).publicKey, power: 10n },
+]);
+
+/** Two real precommits of `key` at `height` for two different blocks, in canonical order. */
+function equivocation(
+  key = signer,
+  height = 5,
+  opts: { forgeB?: boolean } = {},
+): DuplicateVoteEvidence {
+  const hashes = [new Uint8Array(32).fill(height), new Uint8Array(32).fill(200 + (height % 50))];
+  hashes.sort(compareBytes);
+  const sig = (h: Uint8Array) =>
+    sign(voteDigest(chainIdHash, VoteType.precommit, height, 0, h), key.privateKey);
+  return {
+    voteType: VoteType.precommit,
+    height,
+    round: 0,
+    consensusKey: key.publicKey,
+    blockHashA: hashes[0]!,
+    signatureA: sig(hashes[0]!),
+    blockHashB: hashes[1]!,
+    // A signature over block A presented as the vote for B: well-formed, does not verify.
+    signatureB: opts.forgeB ? sig(hashes[0]!) : sig(hashes[1]!),
+  };
+}
+
+const code = (expected: string) => (error: unknown) => {
+  assert.ok(error instanceof VerificationError, String(error));
+  assert.equal(error.code, expected);
+  return true;
+};
+
+describe('EvidencePool', () => {
+  let verifier: ParallelVerifier;
+  let ctx: EvidenceContext;
+  before(async () => {
+    verifier = await ParallelVerifier.init({ workers: 0 });
+    ctx = {
+      chainIdHash,
+      validatorsAt: () => set,
+      tipHeight: 100,
+      verifier,
+    };
+  });
+  after(() => verifier.close());
+
+  it('keeps verified evidence once per equivocation', async () => {
+    const pool = new EvidencePool();
+    assert.equal(await pool.add(equivocation(), ctx), true);
+    assert.equal(await pool.add(equivocation(), ctx), false);
+    assert.equal(pool.size, 1);
+  });
+
+  it('EVIDENCE_BAD_SIGNATURE: a vote signature that does not verify keeps it out', async () => {
+    const pool = new EvidencePool();
+    await assert.rejects(
+      pool.add(equivocation(signer, 6, { forgeB: true }), ctx),
+      code('EVIDENCE_BAD_SIGNATURE'),
+    );
+    assert.equal(pool.size, 0);
+  });
+
+  it('refuses a key outside the set of that height, and a height above the one in progress', async () => {
+    const pool = new EvidencePool();
+    await assert.rejects(pool.add(equivocation(outsider), ctx), code('EVIDENCE_UNKNOWN_VALIDATOR'));
+    assert.equal(await pool.add(equivocation(signer, 101), ctx), true, 'the height in progress');
+    await assert.rejects(pool.add(equivocation(signer, 102), ctx), code('EVIDENCE_FROM_FUTURE'));
+    const same = { ...equivocation(), blockHashB: equivocation().blockHashA };
+    await assert.rejects(pool.add(same, ctx), code('EVIDENCE_NOT_CONFLICTING'));
+    assert.equal(pool.size, 1);
+  });
+
+  it('is bounded (the oldest height leaves first), hands out evidence by bytes, forgets committed and expired', async () => {
+    const pool = new EvidencePool({ maxEntries: 3 });
+    for (const h of [9, 3, 7, 5]) await pool.add(equivocation(signer, h), ctx);
+    assert.deepEqual(
+      pool.pending(10 * EVIDENCE_BYTES).map((e) => e.height),
+      [5, 7, 9],
+    );
+    assert.deepEqual(
+      pool.pending(2 * EVIDENCE_BYTES + 1).map((e) => e.height),
+      [5, 7],
+    );
+    pool.remove([equivocation(signer, 7)]);
+    assert.equal(pool.size, 2);
+    const timeOf = (h: number) => h * 1000;
+    // Old in blocks but not in time: kept; old in both: dropped.
+    assert.equal(pool.prune({ height: 100, timeMs: 9_500 }, { blocks: 10, ms: 5_000 }, timeOf), 0);
+    assert.equal(pool.prune({ height: 100, timeMs: 50_000 }, { blocks: 10, ms: 5_000 }, timeOf), 2);
+    assert.equal(pool.size, 0);
+  });
+});
