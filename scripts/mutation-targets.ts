@@ -1,6 +1,7 @@
 // Which test files exercise each consensus-critical file under mutation.
 // Shared by stryker.config.mjs (Node strips the types) and scripts/mutate.ts.
 const rules = ['test/rules/block-rules.test.ts', 'test/rules/tx-rules.test.ts'];
+const encoding = ['src/encoding/encoding.test.ts', 'src/encoding/encoding.prop.test.ts'];
 
 export const mutationTargets: Record<string, { readonly tests: readonly string[] }> = {
   'src/consensus/tx-rules.ts': { tests: rules },
@@ -14,17 +15,11 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
     ],
   },
   'src/crypto/muhash.ts': { tests: ['src/crypto/muhash.test.ts'] },
-  'src/encoding/reader.ts': { tests: ['src/encoding/encoding.prop.test.ts'] },
-  'src/encoding/writer.ts': { tests: ['src/encoding/encoding.prop.test.ts'] },
+  'src/encoding/reader.ts': { tests: encoding },
+  'src/encoding/writer.ts': { tests: encoding },
   'src/primitives/transaction.ts': { tests: ['src/primitives/primitives.prop.test.ts'] },
   'src/primitives/block.ts': { tests: ['src/primitives/primitives.prop.test.ts'] },
   'src/mempool/mempool.ts': {
     tests: ['src/mempool/mempool.test.ts', 'src/mempool/mempool.prop.test.ts'],
   },
 };
-
-/**
- * The bounded CI sample, a few minutes on a 2-core machine: the signer's
- * double-sign guard (about 60 mutants). Line ranges (`file:start-end`) also work.
- */
-export const ciSample: readonly string[] = ['src/consensus/validator-signer.ts'];
