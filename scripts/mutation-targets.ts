@@ -1,6 +1,7 @@
 // Which test files exercise each consensus-critical file under mutation.
 // Shared by stryker.config.mjs (Node strips the types) and scripts/mutate.ts.
 const rules = ['test/rules/block-rules.test.ts', 'test/rules/tx-rules.test.ts'];
+const mempool = ['src/mempool/mempool.test.ts', 'src/mempool/mempool.prop.test.ts'];
 const encoding = ['src/encoding/encoding.test.ts', 'src/encoding/encoding.prop.test.ts'];
 
 export const mutationTargets: Record<string, { readonly tests: readonly string[] }> = {
@@ -19,7 +20,12 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
   'src/encoding/writer.ts': { tests: encoding },
   'src/primitives/transaction.ts': { tests: ['src/primitives/primitives.prop.test.ts'] },
   'src/primitives/block.ts': { tests: ['src/primitives/primitives.prop.test.ts'] },
-  'src/mempool/mempool.ts': {
-    tests: ['src/mempool/mempool.test.ts', 'src/mempool/mempool.prop.test.ts'],
-  },
+  'src/mempool/mempool.ts': { tests: mempool },
+  // The replacement, package-limit and fee-floor policy, and the graph whose
+  // descendant sets it reads (eviction by descendant score, RBF eviction sets).
+  'src/mempool/policy.ts': { tests: mempool },
+  'src/mempool/graph.ts': { tests: mempool },
+  // The coins a block creates and the UTXO commitment update: the rule
+  // fixture computes both by hand, so a wrong helper fails BLOCK_BAD_UTXO_ROOT.
+  'src/chain/utxo-changes.ts': { tests: rules },
 };
