@@ -1,7 +1,11 @@
 // Which test files exercise each consensus-critical file under mutation.
 // Shared by stryker.config.mjs (Node strips the types) and scripts/mutate.ts.
 const rules = ['test/rules/block-rules.test.ts', 'test/rules/tx-rules.test.ts'];
-const mempool = ['src/mempool/mempool.test.ts', 'src/mempool/mempool.prop.test.ts'];
+const mempool = [
+  'src/mempool/policy.test.ts',
+  'src/mempool/mempool.test.ts',
+  'src/mempool/mempool.prop.test.ts',
+];
 const encoding = ['src/encoding/encoding.test.ts', 'src/encoding/encoding.prop.test.ts'];
 
 export const mutationTargets: Record<string, { readonly tests: readonly string[] }> = {
