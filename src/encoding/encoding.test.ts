@@ -150,6 +150,11 @@ describe('Reader: CompactSize bounds', () => {
       .u64(BigInt(Number.MAX_SAFE_INTEGER) + 1n)
       .finish();
     assert.throws(() => decode(over), decodeError('too-large'));
+    // Above 2^53 a Number loses precision, so the reader refuses it whatever
+    // bound the caller passes, even an unbounded one.
+    assert.throws(() => decode(over, Number.POSITIVE_INFINITY), decodeError('too-large'));
+    const top = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+    assert.throws(() => decode(top, Number.POSITIVE_INFINITY), decodeError('too-large'));
   });
 
   it('accepts a value equal to the caller bound in every width and rejects one above', () => {
