@@ -242,6 +242,20 @@ describe('Writer', () => {
     }
   });
 
+  it('grows for each integer width when that write is the one that overflows', () => {
+    for (const initial of [1, 2, 3, 7]) {
+      assert.deepEqual(new Writer(initial).u8(9).u16(0x0201).finish(), Uint8Array.of(9, 1, 2));
+      assert.deepEqual(
+        new Writer(initial).u8(9).u32(0x04030201).finish(),
+        Uint8Array.of(9, 1, 2, 3, 4),
+      );
+      assert.deepEqual(
+        new Writer(initial).u8(9).u64(0x0807060504030201n).finish(),
+        Uint8Array.of(9, 1, 2, 3, 4, 5, 6, 7, 8),
+      );
+    }
+  });
+
   it('fills its capacity exactly without losing bytes, then grows', () => {
     const w = new Writer(4).u32(0x04030201);
     assert.deepEqual(w.finish(), Uint8Array.of(1, 2, 3, 4));
