@@ -30,6 +30,9 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
   'src/mempool/policy.ts': { tests: mempool },
   'src/mempool/graph.ts': { tests: mempool },
   // The coins a block creates and the UTXO commitment update: the rule
-  // fixture computes both by hand, so a wrong helper fails BLOCK_BAD_UTXO_ROOT.
-  'src/chain/utxo-changes.ts': { tests: rules },
+  // fixture computes both by hand, so a wrong helper fails BLOCK_BAD_UTXO_ROOT;
+  // rollback and genesis use the same helpers.
+  'src/chain/utxo-changes.ts': {
+    tests: [...rules, 'src/chain/chain.test.ts', 'src/chain/genesis.test.ts'],
+  },
 };

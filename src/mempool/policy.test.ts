@@ -75,6 +75,20 @@ describe('mempool policy: overflow fee floor', () => {
     assert.equal(at64.current(64 * HALF_LIFE, MAX_BYTES), 0n);
   });
 
+  it('holds a raised floor for a full half-life, even one below half the relay rate', () => {
+    const f = floor(400n, 1000n);
+    assert.equal(f.current(0, MAX_BYTES), 400n);
+    assert.equal(f.current(HALF_LIFE - 1, MAX_BYTES), 400n);
+    assert.equal(f.current(HALF_LIFE, MAX_BYTES), 0n);
+  });
+
+  it('neither rises nor drops when the clock goes backwards', () => {
+    const f = floor(64_000n);
+    assert.equal(f.current(-HOUR, MAX_BYTES), 64_000n);
+    assert.equal(f.current(-3 * HALF_LIFE, MAX_BYTES), 64_000n);
+    assert.equal(f.current(HALF_LIFE, MAX_BYTES), 32_000n);
+  });
+
   it('restarts its clock when raised again', () => {
     const f = floor(64_000n);
     assert.equal(f.current(HALF_LIFE, MAX_BYTES), 32_000n);
@@ -130,6 +144,23 @@ describe('mempool policy: replace-by-fee boundaries', () => {
     }
   });
 
+  it('refuses a replacement paying exactly what it evicts, even with no relay fee', async () => {
+    // With a zero relay rate only "strictly more than the evicted fees" stops
+    // a free replacement; a smaller replacement has the higher rate anyway.
+    const { mempool, chain } = testMempool({ minRelayFeeRate: 0n });
+    const coin = chain.fund(alice, 100_000n);
+    const original = spend([coin], 5000n, { outputs: 10 });
+    accepted(await mempool.add(original));
+    const error = await refused(
+      mempool.add(spend([coin], 5000n, { to: bob })),
+      'MEMPOOL_REPLACEMENT_REJECTED',
+    );
+    assert.match(error.message, /must exceed the 5000 it evicts/);
+    assert.equal(mempool.spenderOf(coin.outpoint)?.tx, original);
+    accepted(await mempool.add(spend([coin], 5001n, { to: bob })));
+    mempool.checkConsistency();
+  });
+
   it('refuses a replacement at exactly the fee rate it replaces, even paying more in total', async () => {
     const { mempool, chain } = testMempool();
     const coin = chain.fund(alice, 10_000_000n);
@@ -181,10 +212,11 @@ describe('mempool policy: replace-by-fee boundaries', () => {
     const b = spend([outputsOf(a, alice)[0]!], 1000n);
     const c = spend([outputsOf(b, alice)[0]!], 1000n);
     for (const tx of [a, b, c]) accepted(await mempool.add(tx));
-    await refused(
+    const error = await refused(
       mempool.add(spend([outputsOf(c, alice)[0]!], 1000n)),
       'MEMPOOL_TOO_MANY_ANCESTORS',
     );
+    assert.match(error.message, /more than 2 unconfirmed ancestors/);
     // A replacement of the third link has two ancestors and counts itself: 3, allowed.
     const c2 = spend([outputsOf(b, alice)[0]!], 20_000n, { to: bob });
     assert.deepEqual(
