@@ -22,7 +22,9 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
   'src/crypto/muhash.ts': { tests: ['src/crypto/muhash.test.ts'] },
   'src/encoding/reader.ts': { tests: encoding },
   'src/encoding/writer.ts': { tests: encoding },
-  'src/primitives/transaction.ts': { tests: ['src/primitives/primitives.prop.test.ts'] },
+  'src/primitives/transaction.ts': {
+    tests: ['src/primitives/transaction.test.ts', 'src/primitives/primitives.prop.test.ts'],
+  },
   'src/primitives/block.ts': { tests: ['src/primitives/primitives.prop.test.ts'] },
   'src/mempool/mempool.ts': { tests: mempool },
   // The replacement, package-limit and fee-floor policy, and the graph whose
