@@ -35,6 +35,11 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
   // fixture computes both by hand, so a wrong helper fails BLOCK_BAD_UTXO_ROOT;
   // rollback and genesis use the same helpers.
   'src/chain/utxo-changes.ts': {
-    tests: [...rules, 'src/chain/chain.test.ts', 'src/chain/genesis.test.ts'],
+    tests: [
+      ...rules,
+      'test/rules/rollback.test.ts',
+      'src/chain/chain.test.ts',
+      'src/chain/genesis.test.ts',
+    ],
   },
 };
