@@ -96,6 +96,14 @@ describe('transaction: encoding', () => {
     assert.deepEqual(new Transaction(none).encode(), fullBytes(none));
   });
 
+  it('encodes once and returns the same bytes, built or decoded', () => {
+    const tx = new Transaction(FIELDS);
+    const bytes = tx.encode();
+    assert.equal(tx.encode(), bytes);
+    const decoded = Transaction.decode(bytes);
+    assert.equal(decoded.encode(), decoded.encode());
+  });
+
   it('hashes the unsigned bytes for txid and everything for wtxid', () => {
     const tx = new Transaction(FIELDS);
     assert.deepEqual(tx.txid, taggedHash(Tag.txid, unsignedBytes(FIELDS)));
@@ -216,10 +224,32 @@ describe('transaction: decoding limits', () => {
   it('accepts exactly MAX_TX_BYTES, alone or inside a block, and refuses one byte more', () => {
     const max = txOfSize(MAX_TX_BYTES);
     assert.equal(Transaction.decode(max).size, MAX_TX_BYTES);
-    const inBlock = (bytes: Uint8Array) => decodeExact(bytes, 'block', readTransaction);
+    // Inside a block the transaction starts after other bytes: its own size counts, not its offset.
+    const inBlock = (bytes: Uint8Array) => {
+      const block = new Uint8Array(bytes.length + 3);
+      block.set(Uint8Array.of(7, 7, 7));
+      block.set(bytes, 3);
+      return decodeExact(block, 'block', (r) => {
+        r.bytes(3);
+        return readTransaction(r);
+      });
+    };
     assert.equal(inBlock(max).size, MAX_TX_BYTES);
     const over = txOfSize(MAX_TX_BYTES + 1);
     assert.throws(() => Transaction.decode(over), decodeError('too-large'));
     assert.throws(() => inBlock(over), decodeError('too-large', 'tx'));
+  });
+
+  it('refuses an oversize blob on its length, before reading any field', () => {
+    // Zeros would fail as version 0 if parsed; a valid maximal transaction
+    // with one byte more would fail as trailing bytes.
+    assert.throws(
+      () => Transaction.decode(new Uint8Array(MAX_TX_BYTES + 1)),
+      decodeError('too-large'),
+    );
+    const max = txOfSize(MAX_TX_BYTES);
+    const padded = new Uint8Array(MAX_TX_BYTES + 1);
+    padded.set(max);
+    assert.throws(() => Transaction.decode(padded), decodeError('too-large'));
   });
 });
