@@ -30,7 +30,7 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
   // The replacement, package-limit and fee-floor policy, and the graph whose
   // descendant sets it reads (eviction by descendant score, RBF eviction sets).
   'src/mempool/policy.ts': { tests: mempool },
-  'src/mempool/graph.ts': { tests: mempool },
+  'src/mempool/graph.ts': { tests: ['src/mempool/graph.test.ts', ...mempool] },
   // The coins a block creates and the UTXO commitment update: the rule
   // fixture computes both by hand, so a wrong helper fails BLOCK_BAD_UTXO_ROOT;
   // rollback and genesis use the same helpers.
