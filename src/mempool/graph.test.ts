@@ -107,6 +107,24 @@ describe('mempool graph: removals re-total the ancestors that stay', () => {
     graph.checkConsistency();
   });
 
+  it('confirming a rich parent re-sorts its cheap child for mining', () => {
+    // The child's mining score was the package's (rich parent + itself);
+    // once the parent is confirmed it is the child's own, below R's. The
+    // parent's removal leaves the child at the top of the heap, so only the
+    // re-sort after re-totalling puts R first.
+    const graph = new TxGraph();
+    const chain = new MemoryChain();
+    const aTx = spend([chain.fund(alice, 1_000_000n)], 50_000n);
+    const a = add(graph, aTx, 50_000n);
+    const r = add(graph, spend([chain.fund(alice, 1_000_000n)], 3000n), 3000n);
+    const b = add(graph, spend([outputsOf(aTx, alice)[0]!], 100n), 100n, [a]);
+    assert.equal(graph.miningOrder.peek(), a);
+    graph.removeKeepingDescendants(a);
+    assert.equal(b.ancestorFees, 100n);
+    assert.equal(graph.miningOrder.peek(), r);
+    graph.checkConsistency();
+  });
+
   it('confirming a parent keeps its children and lowers their ancestor totals', () => {
     const graph = new TxGraph();
     const [a, b, c] = chainOf(graph, 3);
