@@ -88,6 +88,9 @@ describe('mempool graph: removals re-total the ancestors that stay', () => {
     const graph = new TxGraph();
     const { p, c, q } = cheapParentRichChild(graph);
     assert.deepEqual(graph.removeWithDescendants(new Set([c])), [c]);
+    // A removed entry drops its links, so one held by a caller (an RPC
+    // answer, a replaced list) keeps no live part of the graph reachable.
+    assert.equal(c.parents.size, 0);
     assert.equal(p.descendantCount, 1);
     assert.equal(p.descendantFees, 100n);
     assert.equal(graph.evictionOrder.peek(), p);
@@ -120,6 +123,8 @@ describe('mempool graph: removals re-total the ancestors that stay', () => {
     const b = add(graph, spend([outputsOf(aTx, alice)[0]!], 100n), 100n, [a]);
     assert.equal(graph.miningOrder.peek(), a);
     graph.removeKeepingDescendants(a);
+    assert.equal(a.children.size, 0);
+    assert.equal(b.parents.size, 0);
     assert.equal(b.ancestorFees, 100n);
     assert.equal(graph.miningOrder.peek(), r);
     graph.checkConsistency();
