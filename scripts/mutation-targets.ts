@@ -11,7 +11,13 @@ const encoding = ['src/encoding/encoding.test.ts', 'src/encoding/encoding.prop.t
 export const mutationTargets: Record<string, { readonly tests: readonly string[] }> = {
   'src/consensus/tx-rules.ts': { tests: rules },
   'src/chain/block-verifier.ts': { tests: [...rules, 'test/rules/local-faults.test.ts'] },
-  'src/consensus/validator-set.ts': { tests: ['test/rules/block-rules.test.ts'] },
+  'src/consensus/validator-set.ts': {
+    tests: [
+      'src/consensus/validator-set.rules.test.ts',
+      'src/consensus/validator-set.test.ts',
+      'test/rules/block-rules.test.ts',
+    ],
+  },
   'src/consensus/signatures.ts': { tests: ['test/rules/tx-rules.test.ts'] },
   'src/consensus/validator-signer.ts': {
     tests: [
