@@ -18,7 +18,9 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
       'test/rules/block-rules.test.ts',
     ],
   },
-  'src/consensus/signatures.ts': { tests: ['test/rules/tx-rules.test.ts'] },
+  'src/consensus/signatures.ts': {
+    tests: ['src/consensus/signatures.test.ts', 'test/rules/tx-rules.test.ts'],
+  },
   'src/consensus/validator-signer.ts': {
     tests: [
       'src/consensus/validator-signer.test.ts',
