@@ -19,7 +19,11 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
     ],
   },
   'src/consensus/signatures.ts': {
-    tests: ['src/consensus/signatures.test.ts', 'test/rules/tx-rules.test.ts'],
+    tests: [
+      'src/consensus/signatures.cache.test.ts',
+      'src/consensus/signatures.test.ts',
+      'test/rules/tx-rules.test.ts',
+    ],
   },
   'src/consensus/validator-signer.ts': {
     tests: [
