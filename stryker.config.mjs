@@ -5,9 +5,12 @@
 // (node:test in-process, so Stryker's hook sees the coverage).
 import { mutationTargets } from './scripts/mutation-targets.ts';
 
+// `file`, `file:10-40`, or `file:10-12,30-41` (the CI run mutates the lines a change touches).
 const target = process.env.MUTATE_TARGET ?? 'src/consensus/tx-rules.ts';
-const spec = mutationTargets[target.split(':')[0]];
+const [file, ranges] = target.split(':');
+const spec = mutationTargets[file];
 if (spec === undefined) throw new Error(`no mutation target ${target}`);
+const mutate = ranges === undefined ? [file] : ranges.split(',').map((r) => `${file}:${r}`);
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -18,7 +21,7 @@ export default {
     nodeArgs: ['-r', '{{hookFile}}', '--test-reporter=tap', '{{testFile}}'],
     forceBail: true,
   },
-  mutate: [target],
+  mutate,
   coverageAnalysis: 'perTest',
   concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 1),
   timeoutMS: 20_000,
@@ -28,10 +31,10 @@ export default {
   mutator: { excludedMutations: ['StringLiteral', 'ObjectLiteral'] },
   ignoreStatic: true,
   reporters: ['clear-text', 'progress-append-only', 'json'],
-  jsonReporter: { fileName: `reports/mutation/${target.split(':')[0].replaceAll('/', '_')}.json` },
+  jsonReporter: { fileName: `reports/mutation/${file.replaceAll('/', '_')}.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
   incremental: process.env.MUTATE_INCREMENTAL === '1',
-  incrementalFile: `reports/mutation/${target.split(':')[0].replaceAll('/', '_')}.incremental.json`,
+  incrementalFile: `reports/mutation/${file.replaceAll('/', '_')}.incremental.json`,
   tempDirName: '.stryker-tmp',
   ignorePatterns: ['/.data', '/tmp', '/reports', '/bench', '/chaos', '/k8s', '/docs', 'coverage'],
   cleanTempDir: true,

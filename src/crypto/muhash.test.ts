@@ -296,4 +296,22 @@ describe('MuHash3072: arithmetic mod p', () => {
       { numRuns: 30 },
     );
   });
+
+  it('returns the inverse as a residue in [0, p), never an unreduced alias', () => {
+    // The product check above cannot see an alias (x + p), since mulModP
+    // reduces it away; callers that serialize or compare the inverse can.
+    const p = MUHASH_MODULUS;
+    for (const a of [1n, 2n, 3n, p - 1n, p - 2n, (p + 1n) / 2n, 1103717n]) {
+      const inv = invModP(a);
+      assert.ok(inv > 0n && inv < p, `inverse of ${a} out of range`);
+      assert.equal((a * inv) % p, 1n);
+    }
+    assert.equal(invModP(1n), 1n);
+    assert.equal(invModP(p - 1n), p - 1n);
+    // 2 * (p + 1) / 2 = p + 1 = 1 (mod p)
+    assert.equal(invModP(2n), (p + 1n) / 2n);
+    // Zero has no inverse; the function still returns a residue (0), never p.
+    // (deserialize rejects a zero denominator, so finalize never asks.)
+    assert.equal(invModP(0n), 0n);
+  });
 });
