@@ -302,4 +302,10 @@ describe('Writer', () => {
     assert.deepEqual(out.subarray(0, 3), Uint8Array.of(0xfd, 0xfd, 0x00));
     assert.equal(out.length, 3 + 0xfd);
   });
+
+  it('a writer made with no capacity grows on its first write', () => {
+    const bytes = new Writer(0).u8(1).u64(2n).finish();
+    assert.equal(bytes.length, 9);
+    assert.equal(bytes[0], 1);
+  });
 });

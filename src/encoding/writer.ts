@@ -20,7 +20,8 @@ export class Writer {
   private reserve(extra: number): void {
     const needed = this.pos + extra;
     if (needed <= this.buf.length) return;
-    let capacity = this.buf.length * 2;
+    // At least 16: a writer made with capacity 0 would otherwise double 0 forever.
+    let capacity = Math.max(16, this.buf.length * 2);
     while (capacity < needed) capacity *= 2;
     const next = new Uint8Array(capacity);
     next.set(this.buf.subarray(0, this.pos));
