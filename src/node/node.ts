@@ -50,6 +50,7 @@ import {
   p2pSnapshotPeers,
   stateSyncTarget,
 } from './snapshots.ts';
+import { watchOwnValidator } from './validator-metrics.ts';
 
 const MB = 1024 * 1024;
 const MEMPOOL_EXPIRY_CHECK_MS = 60_000;
@@ -497,6 +498,20 @@ function openConsensus(
     p2p.setConsensus(null);
     await engine.stop();
   });
+  const unwatch = watchOwnValidator(
+    { consensusKey: validatorKey.publicKey },
+    {
+      chain,
+      importer,
+      staking: new StakingQueriesFromState(
+        { params: chain.params.staking },
+        { state: chain.state },
+      ),
+      registry: modules.metricsRegistry,
+      logger,
+    },
+  );
+  closers.push('validator metrics', async () => unwatch());
   return engine;
 }
 
