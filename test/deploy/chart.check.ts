@@ -248,6 +248,12 @@ describe('bad values fail helm install with a message naming the value', () => {
       /terminationGracePeriodSeconds/,
     ],
     ['per-pod keys without a Secret', ['--set', 'validatorKey.perPod=true'], /existingSecret/],
+    ['snapshot import without a claim', ['--set', 'snapshotImport.enabled=true'], /claimName/],
+    [
+      'snapshot file outside its claim',
+      ['--set', 'snapshotImport.claimName=snaps', '--set', 'snapshotImport.file=../x'],
+      /file/,
+    ],
     [
       'public RPC without a NetworkPolicy',
       ['--set', 'networkPolicy.enabled=false', '--set', 'service.rpc.type=LoadBalancer'],
