@@ -36,7 +36,15 @@ import {
   metaKey,
   SCHEMA_VERSION,
 } from '../storage/index.ts';
-import { asError, bytesEqual, bytesKey, toHex, u32BE } from '../util/index.ts';
+import {
+  asError,
+  bytesEqual,
+  bytesKey,
+  type Clock,
+  systemClock,
+  toHex,
+  u32BE,
+} from '../util/index.ts';
 import {
   addressCoinKey,
   addressIndexOps,
@@ -82,6 +90,8 @@ export interface ChainModules {
   readonly genesis: Genesis;
   readonly signatures: SignatureChecker;
   readonly logger: Logger;
+  /** The local time a block's timestamp is checked against (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 export interface ConnectResult {
@@ -114,6 +124,7 @@ export class Chain {
   private readonly db: Database;
   private readonly signatures: SignatureChecker;
   private readonly logger: Logger;
+  private readonly clock: Clock;
   private tipState: TipState;
   private tipHeader: Header;
   /**
@@ -145,6 +156,7 @@ export class Chain {
     this.genesisHash = modules.genesisHash;
     this.signatures = modules.signatures;
     this.logger = modules.logger;
+    this.clock = modules.clock ?? systemClock;
     this.utxos = modules.utxos;
     this.tipState = tip.state;
     this.tipHeader = tip.header;
@@ -296,7 +308,7 @@ export class Chain {
     const tipHash = this.tipState.hash;
     const plan = await planProposal(
       block,
-      this.blockContext(options.now === undefined ? Date.now() : options.now),
+      this.blockContext(options.now === undefined ? this.clock.now() : options.now),
     );
     // The tip may have moved while signatures were checked: such a plan is stale.
     if (!bytesEqual(tipHash, this.tipState.hash)) return;
@@ -311,7 +323,7 @@ export class Chain {
     options: { now?: number | null } = {},
   ): Promise<ConnectResult> {
     const started = performance.now();
-    const ctx = this.blockContext(options.now === undefined ? Date.now() : options.now);
+    const ctx = this.blockContext(options.now === undefined ? this.clock.now() : options.now);
     const validated = this.proposalPlans.get(bytesKey(block.hash));
     this.proposalPlans.clear();
     const plan =

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assembleBlock } from '../../src/chain/block-assembler.ts';
-import { BftDriver, systemClock } from '../../src/consensus/bft/driver.ts';
+import { BftDriver } from '../../src/consensus/bft/driver.ts';
 import { ProposerPriorities } from '../../src/consensus/bft/proposer.ts';
 import { DEFAULT_BFT_PARAMS } from '../../src/consensus/bft/types.ts';
 import { ConsensusWal } from '../../src/consensus/bft/wal.ts';
@@ -20,6 +20,7 @@ import { nobleVerifier } from '../../src/crypto/verifier.ts';
 import { silentLogger } from '../../src/logger/index.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
 import { bytesEqual, toHex } from '../../src/util/bytes.ts';
+import { systemClock } from '../../src/util/clock.ts';
 import { openTestChain, type TestChain, testGenesis, testKey } from '../support/chain-fixture.ts';
 
 const keys = [0, 1, 2, 3].map((i) => testKey(10 + i));

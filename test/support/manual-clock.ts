@@ -44,4 +44,25 @@ export class ManualClock implements Clock {
     }
     this.time = until;
   }
+
+  /**
+   * Moves time to the earliest pending timer and fires it (and only it): for
+   * tests that step a component timeout by timeout. False when none is pending.
+   */
+  fireNext(): boolean {
+    let dueId = -1;
+    let dueAt = Number.POSITIVE_INFINITY;
+    for (const [id, t] of this.timers) {
+      if (t.at < dueAt || (t.at === dueAt && id < dueId)) {
+        dueAt = t.at;
+        dueId = id;
+      }
+    }
+    if (dueId === -1) return false;
+    const timer = this.timers.get(dueId)!;
+    this.timers.delete(dueId);
+    this.time = Math.max(this.time, timer.at);
+    timer.fn();
+    return true;
+  }
 }

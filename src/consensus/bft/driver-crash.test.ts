@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openTestChain, testGenesis, testKey } from '../../../test/support/chain-fixture.ts';
+import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { assembleBlock } from '../../chain/block-assembler.ts';
 import { sign } from '../../crypto/signer.ts';
 import { nobleVerifier } from '../../crypto/verifier.ts';
@@ -19,33 +20,11 @@ import { pubkeyLock } from '../../primitives/lock.ts';
 import { bytesKey } from '../../util/bytes.ts';
 import { ValidatorSet } from '../validator-set.ts';
 import { ValidatorSigner } from '../validator-signer.ts';
-import { BftDriver, type ConsensusClock, type TimerHandle } from './driver.ts';
+import { BftDriver } from './driver.ts';
 import { decodeProposal, decodeVote } from './messages.ts';
 import { ProposerPriorities } from './proposer.ts';
 import { DEFAULT_BFT_PARAMS, NIL_HASH } from './types.ts';
 import { ConsensusWal } from './wal.ts';
-
-/** Timers fire only when the test says so. */
-class StepClock implements ConsensusClock {
-  private timers: { at: number; fn: () => void; live: boolean }[] = [];
-  private now = 0;
-
-  setTimer(ms: number, fn: () => void): TimerHandle {
-    const t = { at: this.now + ms, fn, live: true };
-    this.timers.push(t);
-    return { cancel: () => (t.live = false) };
-  }
-
-  tick(): void {
-    const live = this.timers.filter((t) => t.live).sort((a, b) => a.at - b.at);
-    const next = live[0];
-    if (next === undefined) return;
-    this.now = Math.max(this.now, next.at);
-    next.live = false;
-    this.timers = live.slice(1);
-    next.fn();
-  }
-}
 
 describe('BFT driver: crash between signing and sending', () => {
   it('after a restart without its WAL, refuses to sign a second block for a round it signed', async () => {
@@ -66,7 +45,7 @@ describe('BFT driver: crash between signing and sending', () => {
 
     async function run(blockTimeOffset: number, ticks: number): Promise<void> {
       const wal = ConsensusWal.open({ path: walPath });
-      const clock = new StepClock();
+      const clock = new ManualClock();
       const driver = new BftDriver(
         { params: DEFAULT_BFT_PARAMS, height: t.chain.tipHeight + 1 },
         {
@@ -122,7 +101,7 @@ describe('BFT driver: crash between signing and sending', () => {
           };
           driver.receiveDecodedVote('other', vote);
         }
-        if (!driver.busy) clock.tick();
+        if (!driver.busy) clock.fireNext();
       }
       await sleep(20);
       await driver.stop();

@@ -8,6 +8,7 @@ import {
   testGenesis,
   testKey,
 } from '../../../test/support/chain-fixture.ts';
+import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { assembleBlock } from '../../chain/block-assembler.ts';
 import { nobleVerifier } from '../../crypto/verifier.ts';
 import { silentLogger } from '../../logger/index.ts';
@@ -17,38 +18,11 @@ import { pubkeyLock } from '../../primitives/lock.ts';
 import { chainIdHash } from '../../primitives/sighash.ts';
 import { bytesEqual } from '../../util/bytes.ts';
 import { ValidatorSigner } from '../validator-signer.ts';
-import { BftDriver, type BftHost, type ConsensusClock, type TimerHandle } from './driver.ts';
+import { BftDriver, type BftHost } from './driver.ts';
 import { encodeVote } from './messages.ts';
 import { ProposerPriorities } from './proposer.ts';
 import { DEFAULT_BFT_PARAMS } from './types.ts';
 import { ConsensusWal } from './wal.ts';
-
-/** Timers fire only when the test advances time: no real clock in consensus decisions. */
-class ManualClock implements ConsensusClock {
-  now = 0;
-  private timers: { at: number; fn: () => void; live: boolean }[] = [];
-
-  setTimer(ms: number, fn: () => void): TimerHandle {
-    const t = { at: this.now + ms, fn, live: true };
-    this.timers.push(t);
-    return { cancel: () => (t.live = false) };
-  }
-
-  wallClockMs(): number {
-    return this.now;
-  }
-
-  /** Fires the earliest pending timer. */
-  tick(): void {
-    const live = this.timers.filter((t) => t.live).sort((a, b) => a.at - b.at);
-    const next = live[0];
-    if (next === undefined) return;
-    this.now = Math.max(this.now, next.at);
-    next.live = false;
-    this.timers = live.slice(1);
-    next.fn();
-  }
-}
 
 function chainHost(t: TestChain): BftHost {
   const key = t.validator;
@@ -77,7 +51,7 @@ function chainHost(t: TestChain): BftHost {
 /** Virtual time moves only while the driver waits on nothing: slow disks cannot time rounds out. */
 async function runUntil(clock: ManualClock, driver: BftDriver, done: () => boolean): Promise<void> {
   for (let i = 0; i < 20_000 && !done(); i++) {
-    if (!driver.busy) clock.tick();
+    if (!driver.busy) clock.fireNext();
     await sleep(2);
   }
   assert.ok(done(), 'condition not reached');
@@ -128,7 +102,7 @@ describe('BFT driver', () => {
     driver.start(wal.replay.entries);
     let enteredHeight3At = -1;
     await runUntil(clock, driver, () => {
-      if (enteredHeight3At < 0 && driver.summary.height === 3) enteredHeight3At = clock.now;
+      if (enteredHeight3At < 0 && driver.summary.height === 3) enteredHeight3At = clock.now();
       return t.chain.tipHeight >= 3;
     });
     // The API's view: the proposer of the round, and when the engine moved to it.

@@ -21,7 +21,7 @@ import {
   VoteType,
   voteDigest,
 } from '../../primitives/index.ts';
-import { asError, bytesEqual } from '../../util/index.ts';
+import { asError, bytesEqual, type Clock, type Timer } from '../../util/index.ts';
 import { VerificationError } from '../errors.ts';
 import type { VerifiedSignatureCache } from '../signatures.ts';
 import type { ValidatorSet } from '../validator-set.ts';
@@ -54,25 +54,6 @@ export interface ConsensusTransport {
   broadcastVote(bytes: Uint8Array): void;
   broadcastEvidence(bytes: Uint8Array): void;
 }
-
-export interface TimerHandle {
-  cancel(): void;
-}
-
-/** Injectable time: the real one wraps setTimeout, tests drive a fake one. */
-export interface ConsensusClock {
-  setTimer(ms: number, fn: () => void): TimerHandle;
-  /** Wall clock in ms, for reporting only (the API's last round change); never decides anything. */
-  wallClockMs?(): number;
-}
-
-export const systemClock: ConsensusClock = {
-  wallClockMs: () => Date.now(),
-  setTimer(ms, fn) {
-    const t = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(t) };
-  },
-};
 
 /** What the driver needs from the node. */
 export interface BftHost {
@@ -111,7 +92,8 @@ export interface BftDriverOptions {
 export interface BftDriverModules {
   readonly host: BftHost;
   readonly transport: ConsensusTransport;
-  readonly clock: ConsensusClock;
+  /** Timers for the round timeouts and WAL flushes; `now()` only for reporting (never decides). */
+  readonly clock: Clock;
   /** Null for a node that follows consensus without a validator key. */
   readonly signer: ValidatorSigner | null;
   readonly wal: ConsensusWal;
@@ -145,9 +127,9 @@ export class BftDriver {
   private draining = false;
   private stopped = true;
   private replaying = false;
-  private readonly timers = new Set<TimerHandle>();
+  private readonly timers = new Set<Timer>();
   private readonly inflight = new Set<Promise<void>>();
-  private flushTimer: TimerHandle | null = null;
+  private flushTimer: Timer | null = null;
 
   constructor(opts: BftDriverOptions, modules: BftDriverModules) {
     this.opts = opts;
@@ -204,9 +186,9 @@ export class BftDriver {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers) t.cancel();
+    for (const t of this.timers) this.m.clock.clearTimeout(t);
     this.timers.clear();
-    this.flushTimer?.cancel();
+    if (this.flushTimer !== null) this.m.clock.clearTimeout(this.flushTimer);
     await Promise.allSettled([...this.inflight]);
     this.m.wal.sync();
   }
@@ -410,7 +392,7 @@ export class BftDriver {
           this.roundChange = {
             height: result.state.height,
             round: result.state.round,
-            atMs: this.m.clock.wallClockMs?.() ?? null,
+            atMs: this.m.clock.now(),
           };
         }
         for (const action of result.actions) this.perform(action);
@@ -496,10 +478,10 @@ export class BftDriver {
 
   private arm(ms: number, fn: () => void): void {
     if (this.stopped) return;
-    const handle = this.m.clock.setTimer(ms, () => {
+    const handle = this.m.clock.setTimeout(() => {
       this.timers.delete(handle);
       if (!this.stopped) fn();
-    });
+    }, ms);
     this.timers.add(handle);
   }
 
@@ -576,10 +558,10 @@ export class BftDriver {
 
   private scheduleFlush(): void {
     if (this.stopped) return;
-    this.flushTimer = this.m.clock.setTimer(this.opts.walFlushMs ?? 2000, () => {
+    this.flushTimer = this.m.clock.setTimeout(() => {
       this.m.wal.flush();
       this.scheduleFlush();
-    });
+    }, this.opts.walFlushMs ?? 2000);
   }
 }
 

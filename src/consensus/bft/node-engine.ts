@@ -10,7 +10,15 @@ import type { Chain } from '../../chain/index.ts';
 import type { SignatureVerifier } from '../../crypto/node.ts';
 import type { ConsensusMetrics } from '../../metrics/index.ts';
 import type { Block, CommitCertificate } from '../../primitives/index.ts';
-import { asError, bytesEqual, bytesKey, toHex } from '../../util/index.ts';
+import {
+  asError,
+  bytesEqual,
+  bytesKey,
+  type Clock,
+  systemClock,
+  type Timer,
+  toHex,
+} from '../../util/index.ts';
 import type { ConsensusEngine, ConsensusHost } from '../engine.ts';
 import { VerificationError } from '../errors.ts';
 import type { VerifiedSignatureCache } from '../signatures.ts';
@@ -21,7 +29,6 @@ import {
   type ConsensusVerdict,
   type PenaliseFn,
   type RoundChange,
-  systemClock,
 } from './driver.ts';
 import type { ConsensusSummary } from './engine.ts';
 import { EvidenceIntake } from './evidence-intake.ts';
@@ -51,6 +58,8 @@ export interface BftEngineModules {
   /** A peer is at a later height: block sync should look (throttled here). */
   readonly onAhead?: (peerId: string, height: number) => void;
   readonly metrics: ConsensusMetrics | null;
+  /** Round timeouts and throttling (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -83,6 +92,7 @@ const MAX_OWN_BLOCKS = 16;
 export class BftEngine implements ConsensusEngine {
   private readonly opts: BftEngineOptions;
   private readonly m: BftEngineModules;
+  private readonly clock: Clock;
   private driver: BftDriver | null = null;
   private wal: ConsensusWal | null = null;
   /** Blocks this node built: valid by construction, no need to check them again. */
@@ -91,7 +101,7 @@ export class BftEngine implements ConsensusEngine {
   readonly evidence: EvidenceIntake;
   /** Proposer priorities after the last height they were computed for. */
   private priorities: { height: number; proposers: ProposerPriorities } | null = null;
-  private tick: NodeJS.Timeout | null = null;
+  private tick: Timer | null = null;
   private catchingUp: Promise<void> | null = null;
   private lastProgress = '';
   private stalledTicks = 0;
@@ -101,6 +111,7 @@ export class BftEngine implements ConsensusEngine {
   constructor(opts: BftEngineOptions, modules: BftEngineModules) {
     this.opts = opts;
     this.m = modules;
+    this.clock = modules.clock ?? systemClock;
     const verifier = modules.verifier;
     this.evidence = new EvidenceIntake({
       chain: modules.chain,
@@ -153,7 +164,7 @@ export class BftEngine implements ConsensusEngine {
           hasWork: () => this.m.host.hasWork?.() ?? true,
         },
         transport: this.m.transport,
-        clock: systemClock,
+        clock: this.clock,
         signer: this.m.signer,
         wal,
         verifier: this.m.verifier,
@@ -172,12 +183,11 @@ export class BftEngine implements ConsensusEngine {
     );
     const current = replay.endHeight === null || replay.endHeight === height - 1;
     this.driver.start(current ? replay.entries : []);
-    this.tick = setInterval(() => this.onTick(), CATCHUP_TICK_MS);
-    this.tick.unref();
+    this.scheduleTick();
   }
 
   async stop(): Promise<void> {
-    if (this.tick !== null) clearInterval(this.tick);
+    if (this.tick !== null) this.clock.clearTimeout(this.tick);
     this.tick = null;
     await this.catchingUp;
     await this.driver?.stop();
@@ -253,10 +263,18 @@ export class BftEngine implements ConsensusEngine {
   }
 
   private hintAhead(peerId: string, height: number): void {
-    const now = Date.now();
+    const now = this.clock.now();
     if (now - this.lastAheadHint < AHEAD_HINT_INTERVAL_MS) return;
     this.lastAheadHint = now;
     this.m.onAhead?.(peerId, height);
+  }
+
+  private scheduleTick(): void {
+    this.tick = this.clock.setTimeout(() => {
+      if (this.tick === null) return; // stopped
+      this.onTick();
+      this.scheduleTick();
+    }, CATCHUP_TICK_MS);
   }
 
   private onTick(): void {
