@@ -9,7 +9,10 @@ const mempool = [
 const encoding = ['src/encoding/encoding.test.ts', 'src/encoding/encoding.prop.test.ts'];
 
 export const mutationTargets: Record<string, { readonly tests: readonly string[] }> = {
-  'src/consensus/tx-rules.ts': { tests: rules },
+  // The staking tests cover the value a bond takes and a withdrawal adds (checkTxInputs).
+  'src/consensus/tx-rules.ts': {
+    tests: [...rules, 'src/chain/staking.test.ts', 'src/mempool/staking.test.ts'],
+  },
   'src/chain/block-verifier.ts': { tests: [...rules, 'test/rules/local-faults.test.ts'] },
   'src/consensus/validator-set.ts': {
     tests: [
@@ -37,7 +40,9 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
   'src/primitives/transaction.ts': {
     tests: ['src/primitives/transaction.test.ts', 'src/primitives/primitives.prop.test.ts'],
   },
-  'src/primitives/block.ts': { tests: ['src/primitives/primitives.prop.test.ts'] },
+  'src/primitives/block.ts': {
+    tests: ['src/primitives/block.test.ts', 'src/primitives/primitives.prop.test.ts'],
+  },
   'src/mempool/mempool.ts': { tests: mempool },
   // The replacement, package-limit and fee-floor policy, and the graph whose
   // descendant sets it reads (eviction by descendant score, RBF eviction sets).

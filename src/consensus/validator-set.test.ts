@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { testKey } from '../../test/support/chain-fixture.ts';
 import { CommitCertificate } from '../primitives/index.ts';
 import { VerificationError } from './errors.ts';
-import { ValidatorSet } from './validator-set.ts';
+import { ValidatorSet, ValidatorSetError } from './validator-set.ts';
 
 test('a certificate cannot count one validator twice towards the quorum', () => {
   const set = new ValidatorSet(
@@ -30,4 +30,35 @@ test('a certificate cannot count one validator twice towards the quorum', () => 
     signatures: [0, 1, 2].map((validatorIndex) => ({ validatorIndex, signature })),
   });
   assert.equal(set.commitSignatureJobs(distinct, 5, blockHash, chainIdHash).length, 3);
+});
+
+test('a set is non-empty, of positive powers, without duplicates, and its order and hash do not depend on the input order', () => {
+  const [a, b, c] = [1, 2, 3].map((n) => ({ publicKey: testKey(n).publicKey, power: 10n }));
+  const invalid = (validators: ConstructorParameters<typeof ValidatorSet>[0], why: RegExp) =>
+    assert.throws(
+      () => new ValidatorSet(validators),
+      (e) =>
+        e instanceof ValidatorSetError && e.code === 'INVALID_VALIDATOR_SET' && why.test(e.message),
+    );
+  invalid([], /empty/);
+  invalid([a!, { ...b!, power: 0n }], /power 0/);
+  invalid([a!, { ...b!, power: -1n }], /power -1/);
+  invalid([a!, b!, { ...a!, power: 5n }], /duplicate/);
+  // Power 1 is the least allowed.
+  assert.equal(new ValidatorSet([{ ...a!, power: 1n }]).totalPower, 1n);
+  const forward = new ValidatorSet([a!, b!, c!]);
+  const backward = new ValidatorSet([c!, b!, a!]);
+  assert.deepEqual(
+    backward.validators.map((v) => v.publicKey),
+    forward.validators.map((v) => v.publicKey),
+  );
+  assert.deepEqual(backward.hash, forward.hash);
+  const sortedKeys = [a!, b!, c!].map((v) => Buffer.from(v.publicKey).toString('hex')).sort();
+  assert.deepEqual(
+    forward.validators.map((v) => Buffer.from(v.publicKey).toString('hex')),
+    sortedKeys,
+  );
+  assert.equal(forward.totalPower, 30n);
+  // A different power is a different set.
+  assert.notDeepEqual(new ValidatorSet([a!, b!, { ...c!, power: 11n }]).hash, forward.hash);
 });

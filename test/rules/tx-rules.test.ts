@@ -119,6 +119,12 @@ describe('transaction rules, through block connect and mempool admission', () =>
         lock: { type: LockType.contract, hash: new Uint8Array(32).fill(7) },
       };
       await rejectedEverywhere(r, r.tx([c!], [toContract]), 'TX_LOCK_NOT_ACTIVE');
+      // One such output among ordinary ones is enough.
+      const mixed = r.tx(
+        [c!],
+        [toBob(1000n), { ...toContract, amount: toContract.amount - 1000n }],
+      );
+      await rejectedEverywhere(r, mixed, 'TX_LOCK_NOT_ACTIVE');
     }));
 
   it('TX_DUPLICATE_INPUT: one outpoint twice in one transaction', () =>
