@@ -4,6 +4,7 @@ export * from './block-assembler.ts';
 export * from './block-importer.ts';
 export * from './block-verifier.ts';
 export * from './chain.ts';
+export { baseSetHistoryOps } from './chain-storage.ts';
 export * from './chain-store.ts';
 export * from './coin-cache.ts';
 export * from './genesis.ts';

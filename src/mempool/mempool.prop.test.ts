@@ -15,7 +15,8 @@ import type { Transaction } from '../primitives/transaction.ts';
 import { bytesKey } from '../util/bytes.ts';
 import { MempoolError } from './errors.ts';
 import { paysFeeRate } from './feerate.ts';
-import type { AdmissionResult, Mempool } from './mempool.ts';
+import type { Mempool } from './mempool.ts';
+import type { AdmissionResult } from './types.ts';
 
 const keys = [new TestKey(1), new TestKey(2)];
 const DAY = 24 * 60 * 60 * 1000;

@@ -12,7 +12,7 @@ import {
 import { VerificationError } from '../consensus/errors.ts';
 import { Transaction, TX_VERSION } from '../primitives/transaction.ts';
 import { MempoolError, MempoolOptionsError } from './errors.ts';
-import type { AdmissionResult } from './mempool.ts';
+import type { AdmissionResult } from './types.ts';
 
 const alice = new TestKey(1);
 const bob = new TestKey(2);

@@ -3,7 +3,6 @@ import type { ConsensusParams, SignatureChecker, TxStakingEffect } from '../cons
 import {
   checkTxInputs,
   checkTxSanity,
-  isStakingPayloadType,
   signatureJobs,
   VerificationError,
 } from '../consensus/index.ts';
@@ -36,94 +35,18 @@ import {
   type SnapshotEntry,
   writeSnapshotFile,
 } from './snapshot.ts';
+import { StakingAdmissions } from './staking-admission.ts';
 import { type BlockTemplate, buildTemplate, type TemplateLimits } from './template.ts';
-
-/** All the mempool needs from the chain. */
-export interface MempoolChainView {
-  /** Height of the current tip; admitted transactions are checked for inclusion at tipHeight + 1. */
-  readonly tipHeight: number;
-  /** Unspent coins of the chain (not the mempool) for these outpoints, undefined where none. */
-  getCoins(outpoints: readonly Outpoint[]): Promise<Array<Coin | undefined>>;
-  /**
-   * The staking rules of `tx` against the tip's state, on a throw-away fork,
-   * as if in the next block at `timeMs`: the value it moves, or the STAKE_*
-   * VerificationError of the rule it breaks. Without it, the pool declines
-   * staking transactions (MEMPOOL_NONSTANDARD).
-   */
-  checkStakingTx?(tx: Transaction, timeMs: number): Promise<TxStakingEffect>;
-}
-
-/** Hex of the operator key of a staking transaction (its first witness), or null if it is none. */
-function stakingOperator(tx: Transaction): string | null {
-  if (tx.payload === null || !isStakingPayloadType(tx.payload.type)) return null;
-  const witness = tx.witnesses[0];
-  return witness === undefined ? null : toHex(witness.publicKey);
-}
-
-export interface MempoolModules {
-  readonly params: ConsensusParams;
-  readonly chainIdHash: Uint8Array;
-  readonly chain: MempoolChainView;
-  readonly signatures: SignatureChecker;
-  /** Injectable so tests control expiry (default: the system clock). */
-  readonly clock?: Pick<Clock, 'now'>;
-}
-
-export type AdmissionResult =
-  | {
-      readonly status: 'accepted';
-      readonly txid: Uint8Array;
-      readonly fee: bigint;
-      /** Evicted by replace-by-fee: the direct conflicts and their descendants. */
-      readonly replaced: readonly Transaction[];
-      /** Orphans that this transaction completed and that were accepted after it, parents first. */
-      readonly resolvedOrphans: readonly Transaction[];
-    }
-  | {
-      readonly status: 'orphan';
-      readonly txid: Uint8Array;
-      /** Txids of the unknown parents (ask the sender for these). */
-      readonly missingParents: readonly Uint8Array[];
-    };
-
-export interface BlockRemovalResult {
-  /** Pool entries the block confirmed. */
-  readonly confirmed: number;
-  /** Entries dropped because the block spent one of their inputs, with their descendants. */
-  readonly conflicted: number;
-  /** Orphans whose missing parent the block confirmed, now accepted. */
-  readonly resolvedOrphans: readonly Transaction[];
-}
-
-export interface LoadResult {
-  readonly found: boolean;
-  readonly accepted: number;
-  /** Saved transactions no longer valid (confirmed, conflicted, expired, below the fee floor...). */
-  readonly skipped: number;
-}
-
-export interface MempoolStats {
-  readonly accepted: number;
-  /** Rejections by error code, policy and consensus alike. */
-  readonly rejected: Readonly<Record<string, number>>;
-  /** Dropped to stay under maxBytes. */
-  readonly evicted: number;
-  /** Dropped by replace-by-fee. */
-  readonly replaced: number;
-  readonly expired: number;
-  readonly confirmed: number;
-  readonly conflicted: number;
-  /** Orphans held now. */
-  readonly orphans: number;
-  readonly orphanBytes: number;
-  /** Orphans ever taken in, and dropped for room or age. */
-  readonly orphansAdded: number;
-  readonly orphansDropped: number;
-  /** Of those dropped: a sender's own oldest, because it held its share (maxOrphansPerSource). */
-  readonly orphansSourceLimited: number;
-  /** Senders holding orphans now. */
-  readonly orphanSources: number;
-}
+import type {
+  AdmissionResult,
+  BlockRemovalResult,
+  LoadResult,
+  MempoolChainView,
+  MempoolEvents,
+  MempoolModules,
+  MempoolStats,
+  TxOrigin,
+} from './types.ts';
 
 /** Admission state computed before any mutation: everything `commit` needs. */
 interface AdmissionPlan {
@@ -166,17 +89,6 @@ interface AdmitOptions {
  * transactions racing for one outpoint are decided in arrival order; reads
  * and `expire` are synchronous and never see a half-applied change.
  */
-/** Where an admitted transaction came from: relay decisions depend on it. */
-export type TxOrigin = 'local' | 'peer';
-
-export interface MempoolEvents {
-  /**
-   * A transaction entered the pool. `orphan`: it was waiting for a parent that
-   * just arrived. For observers only (relay, streams, metrics).
-   */
-  accepted: [{ readonly tx: Transaction; readonly origin: TxOrigin | 'orphan' }];
-}
-
 export class Mempool {
   /** Observer events; nothing on the admission path depends on listeners. */
   readonly events = new EventEmitter<MempoolEvents>();
@@ -188,8 +100,7 @@ export class Mempool {
   private readonly clock: Pick<Clock, 'now'>;
 
   private readonly graph = new TxGraph();
-  /** Operator key (hex) -> txid key of its pending staking transaction. */
-  private readonly stakers = new Map<string, string>();
+  private readonly staking: StakingAdmissions;
   private readonly orphans: OrphanPool;
   private readonly lock = new SerialQueue();
   private nextSequence = 0;
@@ -219,6 +130,11 @@ export class Mempool {
     this.clock = modules.clock ?? systemClock;
     this.orphans = new OrphanPool(this.opts);
     this.floor = new FeeFloor(this.opts);
+    this.staking = new StakingAdmissions({
+      chain: this.chain,
+      clock: this.clock,
+      entries: this.graph.byTxid,
+    });
   }
 
   get options(): Readonly<ResolvedMempoolOptions> {
@@ -339,48 +255,6 @@ export class Mempool {
    * exceed the bond, or a rotation racing a bond, never sit in the pool side
    * by side); then the rules on a fork of the tip's state.
    */
-  private async checkStaking(tx: Transaction, operator: string): Promise<TxStakingEffect> {
-    const pending = this.stakers.get(operator);
-    if (pending !== undefined) {
-      if (this.graph.byTxid.has(pending)) {
-        throw new MempoolError(
-          'MEMPOOL_STAKING_PENDING',
-          'the operator already has a staking transaction in the pool; send the next one after it confirms',
-          { txid: toHex(tx.txid), pending: toHex(this.graph.byTxid.get(pending)!.txid) },
-        );
-      }
-      this.stakers.delete(operator);
-    }
-    if (this.chain.checkStakingTx === undefined) {
-      throw new MempoolError('MEMPOOL_NONSTANDARD', 'this pool has no state view for staking');
-    }
-    return this.chain.checkStakingTx(tx, this.clock.now());
-  }
-
-  /**
-   * After a block: a pending staking transaction may no longer pass on the
-   * new state (its validator was jailed or slashed meanwhile); such entries
-   * leave the pool with their descendants.
-   */
-  private async recheckStaking(): Promise<number> {
-    const stale: MempoolEntry[] = [];
-    for (const [operator, key] of [...this.stakers]) {
-      const entry = this.graph.byTxid.get(key);
-      if (entry === undefined) {
-        this.stakers.delete(operator);
-        continue;
-      }
-      try {
-        await this.chain.checkStakingTx?.(entry.tx, this.clock.now());
-      } catch (error) {
-        if (!(error instanceof VerificationError)) throw error;
-        stale.push(entry);
-        this.stakers.delete(operator);
-      }
-    }
-    return this.graph.removeWithDescendants(this.graph.withDescendants(stale)).length;
-  }
-
   private async admit(tx: Transaction, options: AdmitOptions): Promise<AdmissionResult> {
     try {
       return await this.admitUnchecked(tx, options);
@@ -409,8 +283,7 @@ export class Mempool {
       });
     }
 
-    const operator = stakingOperator(tx);
-    const staking = operator === null ? undefined : await this.checkStaking(tx, operator);
+    const staking = await this.staking.check(tx);
 
     // Index keys computed once: the entry keeps them for its removal.
     const inputKeys = tx.inputs.map(({ prevout }) => bytesKey(outpointKey(prevout)));
@@ -607,8 +480,7 @@ export class Mempool {
       sequence: this.nextSequence++,
     });
     this.graph.insert(entry, plan.parents);
-    const operator = stakingOperator(plan.tx);
-    if (operator !== null) this.stakers.set(operator, plan.key);
+    this.staking.admitted(plan.tx, plan.key);
     if (this.graph.totalBytes > this.opts.maxBytes && this.trimToSize().has(entry)) {
       throw new MempoolError('MEMPOOL_FULL', 'pays too little to stay in the full pool', {
         txid: toHex(entry.txid),
@@ -674,7 +546,10 @@ export class Mempool {
       if (block.height <= this.lastBlockHeight) this.dropNonFinal(block.height + 1);
       this.lastBlockHeight = block.height;
 
-      this.counters.conflicted += await this.recheckStaking();
+      const stale = await this.staking.stale();
+      this.counters.conflicted += this.graph.removeWithDescendants(
+        this.graph.withDescendants(stale),
+      ).length;
       this.counters.orphansDropped += this.orphans.removeSpending(spentByBlock);
       const resolvedOrphans = await this.resolveOrphans(blockTxids);
       for (const orphan of resolvedOrphans)

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { outputsOf, spend, TestKey, testMempool } from '../../test/support/mempool-fixture.ts';
 import { MempoolError } from './errors.ts';
-import type { AdmissionResult } from './mempool.ts';
 import { resolveMempoolOptions } from './options.ts';
 import { FeeFloor } from './policy.ts';
+import type { AdmissionResult } from './types.ts';
 
 // The overflow fee floor's decay, pinned at each boundary: how fast it halves
 // at each pool fill level, when it drops to zero, and that the remainder of a

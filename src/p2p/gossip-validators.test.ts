@@ -4,7 +4,7 @@ import { MemoryChain, spend, TestKey } from '../../test/support/mempool-fixture.
 import { VerificationError } from '../consensus/errors.ts';
 import { silentLogger } from '../logger/index.ts';
 import { MempoolError } from '../mempool/errors.ts';
-import type { AdmissionResult } from '../mempool/mempool.ts';
+import type { AdmissionResult } from '../mempool/index.ts';
 import { Block } from '../primitives/block.ts';
 import { CommitCertificate } from '../primitives/commit.ts';
 import { Header } from '../primitives/header.ts';

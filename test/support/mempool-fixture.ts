@@ -15,7 +15,7 @@ import { getPublicKey, sign } from '../../src/crypto/signer.ts';
 import { bestVerifier, type SignatureVerifier } from '../../src/crypto/verifier.ts';
 import type { MempoolEntryView } from '../../src/mempool/entry.ts';
 import { compareFeeRate } from '../../src/mempool/feerate.ts';
-import { Mempool, type MempoolChainView } from '../../src/mempool/mempool.ts';
+import { Mempool, type MempoolChainView } from '../../src/mempool/index.ts';
 import type { MempoolOptions } from '../../src/mempool/options.ts';
 import { Block } from '../../src/primitives/block.ts';
 import type { Coin } from '../../src/primitives/coin.ts';
