@@ -23,22 +23,13 @@ import { P2P_PROTOCOL_VERSION } from '../../src/p2p/messages.ts';
 import { topicName } from '../../src/p2p/topics.ts';
 import { VoteType, voteDigest } from '../../src/primitives/commit.ts';
 import { chainIdHash } from '../../src/primitives/sighash.ts';
-import { getJson, NodeProcess, runUtxod } from '../support/node-process.ts';
+import { getJson, NodeProcess } from '../support/node-process.ts';
 import { createTestPeer, type TestPeer } from '../support/test-peer.ts';
-
-interface TestnetNode {
-  readonly datadir: string;
-  readonly rpcUrl: string;
-  readonly metricsUrl: string;
-}
+import { initTestnet, tipHeight } from '../support/testnet.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'utxod-byzantine-'));
 const honest: NodeProcess[] = [];
 let peer: TestPeer | null = null;
-
-async function tipHeight(url: string): Promise<number> {
-  return (await getJson<{ height: number }>(`${url}/api/v1/chain/tip`)).body.height;
-}
 
 describe('a double-signing validator (test-only, outside the node)', () => {
   after(async () => {
@@ -50,25 +41,7 @@ describe('a double-signing validator (test-only, outside the node)', () => {
 
   it('is caught by the honest validators, and the chain goes on without a fork', async () => {
     const out = join(root, 'net');
-    const basePort = 30_000 + 100 * Math.floor(Math.random() * 300);
-    const init = runUtxod([
-      'testnet',
-      'init',
-      '--validators',
-      '4',
-      '--out',
-      out,
-      '--base-port',
-      String(basePort),
-      '--block-interval',
-      '1000',
-    ]);
-    assert.equal(init.status, 0, init.stderr);
-    const nodes = (
-      JSON.parse(readFileSync(join(out, 'testnet.json'), 'utf8')) as {
-        nodes: TestnetNode[];
-      }
-    ).nodes;
+    const nodes = initTestnet(out, { validators: 4, blockIntervalMs: 1000 });
     // Validators 0-2 run honestly; validator 3 is the test.
     for (const node of nodes.slice(0, 3)) honest.push(NodeProcess.startConfigured(node.datadir));
     const urls = nodes.slice(0, 3).map((n) => n.rpcUrl);

@@ -5,7 +5,7 @@
  * from H + 2 the set holds five validators and the new one proposes blocks.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,12 +13,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createKeyFile } from '../../src/crypto/key-file.ts';
 import { toHex } from '../../src/util/bytes.ts';
 import { getJson, NodeProcess, runUtxod } from '../support/node-process.ts';
+import { initTestnet, tipHeight } from '../support/testnet.ts';
 
-interface TestnetNode {
-  readonly datadir: string;
-  readonly rpcUrl: string;
-  readonly p2pAddr: string;
-}
 interface HeaderJson {
   readonly height: number;
   readonly proposer: string;
@@ -27,10 +23,6 @@ interface HeaderJson {
 
 const root = mkdtempSync(join(tmpdir(), 'utxod-stake-net-'));
 const nodes: NodeProcess[] = [];
-
-async function tip(url: string): Promise<number> {
-  return (await getJson<{ height: number }>(`${url}/api/v1/chain/tip`)).body.height;
-}
 
 describe('a validator joins by stake (processes)', () => {
   after(async () => {
@@ -41,23 +33,7 @@ describe('a validator joins by stake (processes)', () => {
 
   it('bonded at H, it is in the set from H + 2 and proposes', async () => {
     const out = join(root, 'net');
-    const basePort = 30_000 + 100 * Math.floor(Math.random() * 300);
-    const init = runUtxod([
-      'testnet',
-      'init',
-      '--validators',
-      '4',
-      '--out',
-      out,
-      '--base-port',
-      String(basePort),
-      '--block-interval',
-      '500',
-    ]);
-    assert.equal(init.status, 0, init.stderr);
-    const layout = JSON.parse(readFileSync(join(out, 'testnet.json'), 'utf8')) as {
-      nodes: TestnetNode[];
-    };
+    const layout = { nodes: initTestnet(out, { validators: 4, blockIntervalMs: 500 }) };
     for (const node of layout.nodes) nodes.push(NodeProcess.startConfigured(node.datadir));
     const url = layout.nodes[0]!.rpcUrl;
     await Promise.all(nodes.map((n) => n.url(120_000)));
@@ -84,7 +60,7 @@ describe('a validator joins by stake (processes)', () => {
     ]);
     nodes.push(fifth);
     const fifthUrl = await fifth.url(120_000);
-    for (let i = 0; (await tip(fifthUrl)) < 3; i++) {
+    for (let i = 0; (await tipHeight(fifthUrl)) < 3; i++) {
       assert.ok(i < 600, 'the fifth node follows the chain');
       await sleep(200);
     }
@@ -115,7 +91,7 @@ describe('a validator joins by stake (processes)', () => {
     let proposedAt = -1;
     for (let i = 0; proposedAt === -1; i++) {
       assert.ok(i < 300, 'the new validator proposed no block within a minute');
-      const height = await tip(url);
+      const height = await tipHeight(url);
       if (height > committedAt + 2) {
         const { body } = await getJson<{ headers: HeaderJson[] }>(
           `${url}/api/v1/headers?from=${committedAt}&count=${height - committedAt + 1}`,
@@ -132,7 +108,7 @@ describe('a validator joins by stake (processes)', () => {
     assert.equal(validators.status, 200);
     assert.ok(JSON.stringify(validators.body).includes(keyHex), 'the API lists the new validator');
     // Every node, the new validator's own included, holds the same chain.
-    const last = Math.min(...(await Promise.all([url, fifthUrl].map(tip))));
+    const last = Math.min(...(await Promise.all([url, fifthUrl].map(tipHeight))));
     const [a, b] = await Promise.all(
       [url, fifthUrl].map(
         async (u) =>

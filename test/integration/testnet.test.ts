@@ -7,19 +7,14 @@
  * same block at every height.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { getJson, NodeProcess, runUtxod } from '../support/node-process.ts';
+import { getJson, NodeProcess } from '../support/node-process.ts';
+import { initTestnet, type TestnetNodeLayout, tipHeight as tipOf } from '../support/testnet.ts';
 
-interface TestnetNode {
-  readonly name: string;
-  readonly datadir: string;
-  readonly validatorKey: string;
-  readonly rpcUrl: string;
-}
 interface HeaderJson {
   readonly hash: string;
   readonly height: number;
@@ -28,11 +23,8 @@ interface HeaderJson {
 
 const root = mkdtempSync(join(tmpdir(), 'utxod-testnet-'));
 const out = join(root, 'net');
-// Ports are fixed by the layout (each node dials the others' p2p ports); a
-// base chosen per run keeps two runs on one machine apart.
-const basePort = 30_000 + 100 * Math.floor(Math.random() * 300);
 const running = new Map<number, NodeProcess>();
-let nodes: readonly TestnetNode[] = [];
+let nodes: readonly TestnetNodeLayout[] = [];
 
 function start(i: number): NodeProcess {
   const node = NodeProcess.startConfigured(nodes[i]!.datadir);
@@ -46,9 +38,8 @@ async function stop(i: number, signal: NodeJS.Signals): Promise<void> {
   await node?.stop(signal);
 }
 
-async function tipHeight(i: number): Promise<number> {
-  const { body } = await getJson<{ height: number }>(`${nodes[i]!.rpcUrl}/api/v1/chain/tip`);
-  return body.height;
+function tipHeight(i: number): Promise<number> {
+  return tipOf(nodes[i]!.rpcUrl);
 }
 
 /** Waits until every listed node's tip is at least `height`; fails after `timeoutMs`. */
@@ -81,22 +72,7 @@ describe('four-validator testnet (processes)', () => {
   });
 
   it('commits with four, survives a kill, halts at half the power, resumes, never forks', async () => {
-    const init = runUtxod([
-      'testnet',
-      'init',
-      '--validators',
-      '4',
-      '--out',
-      out,
-      '--base-port',
-      String(basePort),
-      '--block-interval',
-      '500',
-    ]);
-    assert.equal(init.status, 0, init.stderr);
-    nodes = (
-      JSON.parse(readFileSync(join(out, 'testnet.json'), 'utf8')) as { nodes: TestnetNode[] }
-    ).nodes;
+    nodes = initTestnet(out, { validators: 4, blockIntervalMs: 500 });
     assert.equal(nodes.length, 4);
 
     for (let i = 0; i < 4; i++) start(i);

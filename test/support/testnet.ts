@@ -1,0 +1,45 @@
+/** A `utxod testnet init` network for process tests: its layout and the helpers they share. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getJson, runUtxod } from './node-process.ts';
+
+export interface TestnetNodeLayout {
+  readonly name: string;
+  readonly datadir: string;
+  readonly validatorKey: string;
+  readonly rpcUrl: string;
+  readonly p2pAddr: string;
+  readonly metricsUrl: string;
+}
+
+/**
+ * Writes N validator directories under `out`. Ports are fixed by the layout
+ * (each node dials the others' p2p ports); a base chosen per run keeps two
+ * runs on one machine apart.
+ */
+export function initTestnet(
+  out: string,
+  opts: { validators: number; blockIntervalMs: number },
+): TestnetNodeLayout[] {
+  const basePort = 30_000 + 100 * Math.floor(Math.random() * 300);
+  const init = runUtxod([
+    'testnet',
+    'init',
+    '--validators',
+    String(opts.validators),
+    '--out',
+    out,
+    '--base-port',
+    String(basePort),
+    '--block-interval',
+    String(opts.blockIntervalMs),
+  ]);
+  if (init.status !== 0) throw new Error(`utxod testnet init failed: ${init.stderr}`);
+  return (
+    JSON.parse(readFileSync(join(out, 'testnet.json'), 'utf8')) as { nodes: TestnetNodeLayout[] }
+  ).nodes;
+}
+
+export async function tipHeight(rpcUrl: string): Promise<number> {
+  return (await getJson<{ height: number }>(`${rpcUrl}/api/v1/chain/tip`)).body.height;
+}
