@@ -7,33 +7,14 @@
  * routes then answer what they can or 503 SERVICE_UNAVAILABLE.
  */
 
-/** An unbonding entry: withdrawable from `completesAtMs` (block time) on. */
-export interface UnbondingView {
-  readonly creationHeight: number;
-  readonly amount: bigint;
-  readonly completesAtMs: number;
-}
+import type { ValidatorStakeState } from '../consensus/index.ts';
 
-/** One validator's registry records, as stored (docs/staking.md "State records"). */
-export interface ValidatorStakeView {
-  readonly validatorId: Uint8Array;
-  readonly operatorKey: Uint8Array;
-  readonly consensusKey: Uint8Array;
-  readonly createdHeight: number;
-  /** Block time of the last key rotation; 0 = never rotated. */
-  readonly lastRotationMs: number;
-  readonly bonded: bigint;
-  /** 0 = not jailed; otherwise unjail is allowed from this block time on. */
-  readonly jailedUntilMs: number;
-  readonly tombstoned: boolean;
-  /** Blocks missed in the current liveness window, and blocks observed since it (re)started. */
-  readonly missedBlocks: number;
-  readonly observedBlocks: number;
-  /** The first MAX_UNBONDING_VIEW entries in creation-height order. */
-  readonly unbonding: readonly UnbondingView[];
-  /** True when the validator has more unbonding entries than listed. */
-  readonly unbondingTruncated: boolean;
-}
+/**
+ * One validator's registry records, as stored (docs/staking.md "State
+ * records"): the staking rules' own read model, so the API and the chain
+ * cannot disagree on what a validator is.
+ */
+export type ValidatorStakeView = ValidatorStakeState;
 
 export interface StakingQueries {
   /** The liveness window length (blocks), a genesis parameter. */

@@ -19,19 +19,24 @@ export interface UnbondingState extends UnbondingEntry {
   readonly creationHeight: number;
 }
 
-/** A validator's registry records read together (the API's ValidatorStakeView). */
+/** A validator's registry records read together (the API serves this as is). */
 export interface ValidatorStakeState {
   readonly validatorId: Uint8Array;
   readonly operatorKey: Uint8Array;
   readonly consensusKey: Uint8Array;
   readonly createdHeight: number;
+  /** Block time of the last key rotation; 0 = never rotated. */
   readonly lastRotationMs: number;
   readonly bonded: bigint;
+  /** 0 = not jailed; otherwise unjail is allowed from this block time on. */
   readonly jailedUntilMs: number;
   readonly tombstoned: boolean;
+  /** Blocks missed in the current liveness window, and blocks observed since it (re)started. */
   readonly missedBlocks: number;
   readonly observedBlocks: number;
+  /** The first MAX_UNBONDING_VIEW entries in creation-height order. */
   readonly unbonding: readonly UnbondingState[];
+  /** True when the validator has more unbonding entries than listed. */
   readonly unbondingTruncated: boolean;
 }
 
