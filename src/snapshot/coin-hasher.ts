@@ -113,6 +113,11 @@ export class CoinHasher {
     });
   }
 
+  /** True once every live worker has loaded. */
+  workersReady(): boolean {
+    return this.slots.every((s) => !s.alive || s.ready);
+  }
+
   async close(): Promise<void> {
     const slots = this.slots.splice(0);
     for (const slot of slots) slot.alive = false;

@@ -53,6 +53,8 @@ export interface RebuildModules {
   /** Returns chunk `index`; may fetch from anywhere, the hash is checked here. */
   readonly fetchChunk: (index: number) => Promise<Uint8Array>;
   readonly onProgress?: (p: RebuildProgress) => void;
+  /** Hashes the coins (started early, or shared); the caller closes it. Default: one of `hashWorkers`. */
+  readonly hasher?: CoinHasher;
 }
 
 export function stagingDirOf(chainDir: string): string {
@@ -105,7 +107,8 @@ async function writeContent(
   const utxo = new MuHash3072();
   const state = await StateStore.open({ retainRoots: 1 }, { db });
   const overlay = new StateOverlay(state);
-  const hasher = new CoinHasher(opts.hashWorkers);
+  const own = modules.hasher === undefined;
+  const hasher = modules.hasher ?? new CoinHasher(opts.hashWorkers);
   // Partial hashes and one LevelDB write run while the next chunk is decoded; both bounded.
   const hashing: Promise<MuHash3072>[] = [];
   const maxHashing = 2 * Math.max(1, opts.hashWorkers);
@@ -206,7 +209,7 @@ async function writeContent(
   } finally {
     // On an error, nothing may still be writing when the caller closes and deletes the database.
     await Promise.allSettled([writing, ...hashing]);
-    await hasher.close();
+    if (own) await hasher.close();
   }
   if (coins !== m.coinCount || entries !== m.stateCount) {
     throw new SnapshotError(
