@@ -21,6 +21,7 @@ export async function run(): Promise<BenchResult[]> {
     genesisHash: new Uint8Array(32),
     tipHeight: 0,
     tipHash: new Uint8Array(32),
+    earliestHeight: 0,
   };
   const topic = topicName(status.chainId, 'tx');
   // Distinct signed transactions (distinct message ids).

@@ -137,6 +137,8 @@ export class P2PHost implements PeerSource {
   private consensusCatchup: ConsensusCatchupSource | null = null;
   private txDeferral: TransactionDeferral | null = null;
   private state: 'ready' | 'started' | 'closing' | 'closed' = 'ready';
+  /** The chain's earliest height, read at start (it changes only when a snapshot rebuilds the database). */
+  private earliestHeight = 0;
   private readonly timers = new Set<Timer>();
   private readonly onBlock = (event: BlockImportedEvent) => {
     if (event.source === 'producer') void this.publishBlock(event.block, event.commit);
@@ -260,6 +262,7 @@ export class P2PHost implements PeerSource {
   async start(): Promise<void> {
     if (this.state !== 'ready') return;
     this.state = 'started';
+    this.earliestHeight = await this.modules.chain.earliestHeight();
     this.libp2p.addEventListener('peer:connect', (event) => {
       this.updatePeerGauge();
       void this.handshake(event.detail);
@@ -465,6 +468,7 @@ export class P2PHost implements PeerSource {
       genesisHash: chain.genesisHash,
       tipHeight: chain.tipHeight,
       tipHash: chain.tip.hash,
+      earliestHeight: this.earliestHeight,
     };
   }
 

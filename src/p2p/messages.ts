@@ -15,7 +15,8 @@ import {
 } from '../primitives/index.ts';
 
 /** Bumped on any incompatible change of a p2p message or protocol. */
-export const P2P_PROTOCOL_VERSION = 1;
+/** 2: the status message carries the earliest height. */
+export const P2P_PROTOCOL_VERSION = 2;
 export const MAX_CHAIN_ID_BYTES = 64;
 
 /** Largest encoded commit certificate. */
@@ -34,9 +35,14 @@ export interface StatusMessage {
   readonly genesisHash: Uint8Array;
   readonly tipHeight: number;
   readonly tipHash: Uint8Array;
+  /**
+   * The lowest height whose block the node holds (0, or the snapshot height
+   * it started from): peers do not ask it for blocks below. At most tipHeight.
+   */
+  readonly earliestHeight: number;
 }
 
-export const STATUS_MAX_BYTES = 4 + 1 + MAX_CHAIN_ID_BYTES + 32 + 4 + 32;
+export const STATUS_MAX_BYTES = 4 + 1 + MAX_CHAIN_ID_BYTES + 32 + 4 + 32 + 4;
 
 export function encodeStatus(status: StatusMessage): Uint8Array {
   const chainId = new TextEncoder().encode(status.chainId);
@@ -46,6 +52,7 @@ export function encodeStatus(status: StatusMessage): Uint8Array {
     .bytes(status.genesisHash)
     .u32(status.tipHeight)
     .bytes(status.tipHash)
+    .u32(status.earliestHeight)
     .finish();
 }
 
@@ -60,13 +67,14 @@ export function decodeStatus(bytes: Uint8Array): StatusMessage {
     } catch {
       throw new DecodeError('invalid-value', r.what, { field: 'status.chainId' });
     }
-    return {
-      protocolVersion,
-      chainId,
-      genesisHash: r.bytes(HASH_SIZE, 'status.genesisHash'),
-      tipHeight: r.u32('status.tipHeight'),
-      tipHash: r.bytes(HASH_SIZE, 'status.tipHash'),
-    };
+    const genesisHash = r.bytes(HASH_SIZE, 'status.genesisHash');
+    const tipHeight = r.u32('status.tipHeight');
+    const tipHash = r.bytes(HASH_SIZE, 'status.tipHash');
+    const earliestHeight = r.u32('status.earliestHeight');
+    // A node holds its tip block, so history cannot start above it.
+    if (earliestHeight > tipHeight)
+      throw new DecodeError('invalid-value', r.what, { field: 'status.earliestHeight' });
+    return { protocolVersion, chainId, genesisHash, tipHeight, tipHash, earliestHeight };
   });
 }
 

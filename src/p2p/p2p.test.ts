@@ -43,6 +43,7 @@ const status: StatusMessage = {
   genesisHash: new Uint8Array(32).fill(7),
   tipHeight: 12,
   tipHash: new Uint8Array(32).fill(9),
+  earliestHeight: 5,
 };
 
 describe('p2p messages', () => {
@@ -52,6 +53,16 @@ describe('p2p messages', () => {
     assert.throws(() => decodeStatus(bytes.subarray(0, bytes.length - 1)), DecodeError);
     assert.throws(() => decodeStatus(Uint8Array.of(...bytes, 0)), DecodeError);
     assert.throws(() => decodeStatus(new Uint8Array(10_000)), DecodeError);
+    // History cannot start above the tip; a status without the field (version 1) does not decode.
+    assert.throws(
+      () => decodeStatus(encodeStatus({ ...status, earliestHeight: status.tipHeight + 1 })),
+      DecodeError,
+    );
+    assert.deepEqual(
+      decodeStatus(encodeStatus({ ...status, earliestHeight: 12 })).earliestHeight,
+      12,
+    );
+    assert.throws(() => decodeStatus(bytes.subarray(0, bytes.length - 4)), DecodeError);
     const badUtf8 = Uint8Array.of(1, 0, 0, 0, 1, 0xff, ...new Uint8Array(68));
     assert.throws(() => decodeStatus(badUtf8), DecodeError);
   });

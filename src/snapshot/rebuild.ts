@@ -10,7 +10,7 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { addressCoinKey, baseSetHistoryOps, encodeCheckpoint, encodeTip } from '../chain/index.ts';
 import { MuHash3072, sha256 } from '../crypto/index.ts';
-import { decodeCoin } from '../primitives/index.ts';
+import { decodeCoin, OUTPOINT_SIZE } from '../primitives/index.ts';
 import { asStateKey, StateOverlay, StateStore } from '../state/index.ts';
 import {
   type BatchOp,
@@ -22,8 +22,12 @@ import {
   SCHEMA_VERSION,
 } from '../storage/index.ts';
 import { asError, bytesEqual, compareBytes, toHex, u32BE } from '../util/index.ts';
+import { CoinHasher, defaultHashWorkers } from './coin-hasher.ts';
 import { SnapshotError } from './errors.ts';
-import { decodeChunk, type Manifest } from './format.ts';
+import { COIN_RECORD_BYTES, decodeChunk, type Manifest } from './format.ts';
+
+/** One MuHash element: the coin record without its kind byte. */
+const COIN_ELEMENT_BYTES = COIN_RECORD_BYTES - 1;
 
 /** Meta key holding the lowest height whose block this database has (absent: 0). */
 export const EARLIEST_HEIGHT_KEY = metaKey('earliest');
@@ -39,6 +43,8 @@ export interface RebuildOptions {
   readonly chainDir: string;
   /** Chunks fetched ahead of the one being written. */
   readonly concurrency?: number;
+  /** Worker threads hashing coins into the UTXO root; 0: the calling thread. Default: by size. */
+  readonly hashWorkers?: number;
 }
 
 export interface RebuildModules {
@@ -47,6 +53,8 @@ export interface RebuildModules {
   /** Returns chunk `index`; may fetch from anywhere, the hash is checked here. */
   readonly fetchChunk: (index: number) => Promise<Uint8Array>;
   readonly onProgress?: (p: RebuildProgress) => void;
+  /** Hashes the coins (started early, or shared); the caller closes it. Default: one of `hashWorkers`. */
+  readonly hasher?: CoinHasher;
 }
 
 export function stagingDirOf(chainDir: string): string {
@@ -70,7 +78,10 @@ export async function rebuildChain(opts: RebuildOptions, modules: RebuildModules
   await rm(staging, { recursive: true, force: true });
   const db = await Database.open({ path: staging, syncWrites: false });
   try {
-    await writeContent(db, modules, opts.concurrency ?? 4);
+    await writeContent(db, modules, {
+      concurrency: opts.concurrency ?? 4,
+      hashWorkers: opts.hashWorkers ?? defaultHashWorkers(modules.manifest.coinCount),
+    });
   } catch (error) {
     await db.close();
     await rm(staging, { recursive: true, force: true });
@@ -89,13 +100,19 @@ export async function rebuildChain(opts: RebuildOptions, modules: RebuildModules
 async function writeContent(
   db: Database,
   modules: RebuildModules,
-  concurrency: number,
+  opts: { concurrency: number; hashWorkers: number },
 ): Promise<void> {
   const { manifest: m } = modules;
   const header = m.block.header;
   const utxo = new MuHash3072();
   const state = await StateStore.open({ retainRoots: 1 }, { db });
   const overlay = new StateOverlay(state);
+  const own = modules.hasher === undefined;
+  const hasher = modules.hasher ?? new CoinHasher(opts.hashWorkers);
+  // Partial hashes and one LevelDB write run while the next chunk is decoded; both bounded.
+  const hashing: Promise<MuHash3072>[] = [];
+  const maxHashing = 2 * Math.max(1, opts.hashWorkers);
+  let writing: Promise<void> | null = null;
   let coins = 0n;
   let entries = 0n;
   let lastCoin: Uint8Array | null = null;
@@ -111,63 +128,88 @@ async function writeContent(
       pending.set(i, p);
     }
   };
-  for (let i = 0; i < Math.min(concurrency, total); i++) request(i);
-  for (let index = 0; index < total; index++) {
-    const bytes = await pending.get(index)!;
-    pending.delete(index);
-    request(index + concurrency);
-    if (!bytesEqual(sha256(bytes), m.chunkHashes[index]!)) {
-      throw new SnapshotError('SNAPSHOT_CHUNK_HASH', `chunk ${index} does not match the manifest`, {
-        index,
-      });
-    }
-    const chunk = decodeChunk(bytes);
-    if (chunk.index !== index)
-      throw new SnapshotError('SNAPSHOT_BAD_CONTENT', `chunk ${index} says it is ${chunk.index}`);
-    if (chunk.records.length === 0)
-      throw new SnapshotError('SNAPSHOT_BAD_CONTENT', `chunk ${index} is empty`);
-    const ops: BatchOp[] = [];
-    for (const rec of chunk.records) {
-      if (rec.kind === 'coin') {
-        if (lastState !== null)
-          throw new SnapshotError('SNAPSHOT_BAD_CONTENT', 'a coin after the state entries');
-        if (lastCoin !== null && compareBytes(lastCoin, rec.key) >= 0)
-          throw new SnapshotError('SNAPSHOT_BAD_CONTENT', `coins out of order in chunk ${index}`);
-        lastCoin = rec.key;
-        let lock: Uint8Array;
-        try {
-          lock = decodeCoin(rec.coin).lock.hash;
-        } catch (error) {
-          throw new SnapshotError(
-            'SNAPSHOT_MALFORMED',
-            `coin in chunk ${index}: ${asError(error).message}`,
-          );
-        }
-        utxo.insert(concat(rec.key, rec.coin));
-        ops.push({ type: 'put', key: bucketKey(Bucket.coin, rec.key), value: rec.coin });
-        ops.push({ type: 'put', key: addressCoinKey(lock, rec.key), value: new Uint8Array(0) });
-        coins++;
-      } else {
-        if (lastState !== null && compareBytes(lastState, rec.key) >= 0)
-          throw new SnapshotError(
-            'SNAPSHOT_BAD_CONTENT',
-            `state entries out of order in chunk ${index}`,
-          );
-        lastState = rec.key;
-        try {
-          overlay.put(asStateKey(rec.key), rec.value);
-        } catch (error) {
-          throw new SnapshotError(
-            'SNAPSHOT_MALFORMED',
-            `state entry in chunk ${index}: ${asError(error).message}`,
-          );
-        }
-        entries++;
+  try {
+    for (let i = 0; i < Math.min(opts.concurrency, total); i++) request(i);
+    for (let index = 0; index < total; index++) {
+      const bytes = await pending.get(index)!;
+      pending.delete(index);
+      request(index + opts.concurrency);
+      if (!bytesEqual(sha256(bytes), m.chunkHashes[index]!)) {
+        throw new SnapshotError(
+          'SNAPSHOT_CHUNK_HASH',
+          `chunk ${index} does not match the manifest`,
+          {
+            index,
+          },
+        );
       }
+      const chunk = decodeChunk(bytes);
+      if (chunk.index !== index)
+        throw new SnapshotError('SNAPSHOT_BAD_CONTENT', `chunk ${index} says it is ${chunk.index}`);
+      if (chunk.records.length === 0)
+        throw new SnapshotError('SNAPSHOT_BAD_CONTENT', `chunk ${index} is empty`);
+      const ops: BatchOp[] = [];
+      // The MuHash elements of this chunk's coins (outpoint key || coin), packed for a worker.
+      const elements = new Uint8Array(chunk.records.length * COIN_ELEMENT_BYTES);
+      let packed = 0;
+      for (const rec of chunk.records) {
+        if (rec.kind === 'coin') {
+          if (lastState !== null)
+            throw new SnapshotError('SNAPSHOT_BAD_CONTENT', 'a coin after the state entries');
+          if (lastCoin !== null && compareBytes(lastCoin, rec.key) >= 0)
+            throw new SnapshotError('SNAPSHOT_BAD_CONTENT', `coins out of order in chunk ${index}`);
+          lastCoin = rec.key;
+          let lock: Uint8Array;
+          try {
+            lock = decodeCoin(rec.coin).lock.hash;
+          } catch (error) {
+            throw new SnapshotError(
+              'SNAPSHOT_MALFORMED',
+              `coin in chunk ${index}: ${asError(error).message}`,
+            );
+          }
+          elements.set(rec.key, packed);
+          elements.set(rec.coin, packed + OUTPOINT_SIZE);
+          packed += COIN_ELEMENT_BYTES;
+          ops.push({ type: 'put', key: bucketKey(Bucket.coin, rec.key), value: rec.coin });
+          ops.push({ type: 'put', key: addressCoinKey(lock, rec.key), value: new Uint8Array(0) });
+          coins++;
+        } else {
+          if (lastState !== null && compareBytes(lastState, rec.key) >= 0)
+            throw new SnapshotError(
+              'SNAPSHOT_BAD_CONTENT',
+              `state entries out of order in chunk ${index}`,
+            );
+          lastState = rec.key;
+          try {
+            overlay.put(asStateKey(rec.key), rec.value);
+          } catch (error) {
+            throw new SnapshotError(
+              'SNAPSHOT_MALFORMED',
+              `state entry in chunk ${index}: ${asError(error).message}`,
+            );
+          }
+          entries++;
+        }
+      }
+      if (packed > 0) {
+        if (hashing.length >= maxHashing) utxo.combine(await hashing.shift()!);
+        const partial = hasher.hash(elements.subarray(0, packed), COIN_ELEMENT_BYTES);
+        partial.catch(() => undefined);
+        hashing.push(partial);
+      }
+      if (writing !== null) await writing;
+      writing = db.write(ops);
+      writing.catch(() => undefined);
+      bytesDone += bytes.length;
+      modules.onProgress?.({ chunksDone: index + 1, chunksTotal: total, bytesDone });
     }
-    await db.write(ops);
-    bytesDone += bytes.length;
-    modules.onProgress?.({ chunksDone: index + 1, chunksTotal: total, bytesDone });
+    if (writing !== null) await writing;
+    for (const partial of hashing.splice(0)) utxo.combine(await partial);
+  } finally {
+    // On an error, nothing may still be writing when the caller closes and deletes the database.
+    await Promise.allSettled([writing, ...hashing]);
+    if (own) await hasher.close();
   }
   if (coins !== m.coinCount || entries !== m.stateCount) {
     throw new SnapshotError(
@@ -227,13 +269,6 @@ async function writeState(
     );
   }
   await db.write(update.ops);
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
 
 async function pathExists(path: string): Promise<boolean> {

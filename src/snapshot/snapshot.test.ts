@@ -12,6 +12,7 @@ import { silentLogger } from '../logger/index.ts';
 import { decodeCoin, encodeCoin } from '../primitives/coin.ts';
 import { CommitCertificate } from '../primitives/commit.ts';
 import { Database } from '../storage/db.ts';
+import { CoinHasher } from './coin-hasher.ts';
 import { SnapshotError } from './errors.ts';
 import {
   decodeChunk,
@@ -58,7 +59,13 @@ describe('snapshots', () => {
   const chunks = async (m: Manifest) =>
     Promise.all(m.chunkHashes.map((_, i) => store.chunk(height, i)));
 
-  async function rebuild(m: Manifest, served: Uint8Array[], name: string): Promise<string> {
+  /** `hasher`: hash the coins in these (loaded) workers rather than on this thread. */
+  async function rebuild(
+    m: Manifest,
+    served: Uint8Array[],
+    name: string,
+    hasher?: CoinHasher,
+  ): Promise<string> {
     const chainDir = join(work, name, 'chain');
     await rebuildChain(
       { chainDir, concurrency: 3 },
@@ -66,9 +73,20 @@ describe('snapshots', () => {
         manifest: m,
         genesisHash: source.t.chain.genesisHash,
         fetchChunk: async (i) => served[i]!,
+        ...(hasher === undefined ? {} : { hasher }),
       },
     );
     return chainDir;
+  }
+
+  /** Two hashing workers, once loaded (else the calling thread would hash a snapshot this small). */
+  async function loadedHasher(): Promise<CoinHasher> {
+    const hasher = new CoinHasher(2);
+    const deadline = Date.now() + 60_000;
+    while (!hasher.workersReady() && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.ok(hasher.workersReady(), 'hash workers started');
+    return hasher;
   }
 
   /** A copy of the snapshot with one coin changed by `alter`, chunk hash fixed up to match. */
@@ -89,7 +107,13 @@ describe('snapshots', () => {
   it('round trip: a chain rebuilt from a snapshot opens at its height and takes the next blocks', async () => {
     const m = await load();
     await verifyManifest(m, trust());
-    const chainDir = await rebuild(m, await chunks(m), 'roundtrip');
+    const hasher = await loadedHasher();
+    let chainDir: string;
+    try {
+      chainDir = await rebuild(m, await chunks(m), 'roundtrip', hasher);
+    } finally {
+      await hasher.close();
+    }
     assert.equal(existsSync(stagingDirOf(chainDir)), false);
     const db = await Database.open({ path: chainDir, syncWrites: false });
     const signatures = new SignatureChecker({ verifier: source.t.verifier, cache: null });
@@ -123,14 +147,25 @@ describe('snapshots', () => {
     ['coinbase flag', (c: { coinbase: boolean }) => ({ coinbase: !c.coinbase })],
     ['amount', (c: { amount: bigint }) => ({ amount: c.amount + 1n })],
   ] as const) {
-    it(`a coin whose ${field} was altered is rejected by the UTXO root`, async () => {
+    it(`a coin whose ${field} was altered is rejected by the UTXO root (hashed inline and in workers)`, async () => {
       const { manifest, served } = await withAlteredCoin(alter as never);
-      await assert.rejects(rebuild(manifest, served, `altered-${field.replace(' ', '-')}`), (e) => {
-        assert.ok(e instanceof SnapshotError);
-        assert.equal(e.code, 'SNAPSHOT_UTXO_ROOT');
-        return true;
-      });
-      assert.equal(existsSync(join(work, `altered-${field.replace(' ', '-')}`, 'chain')), false);
+      const name = `altered-${field.replace(' ', '-')}`;
+      const hasher = await loadedHasher();
+      try {
+        for (const [dir, h] of [
+          [name, undefined],
+          [`${name}-workers`, hasher],
+        ] as const) {
+          await assert.rejects(rebuild(manifest, served, dir, h), (e) => {
+            assert.ok(e instanceof SnapshotError);
+            assert.equal(e.code, 'SNAPSHOT_UTXO_ROOT');
+            return true;
+          });
+          assert.equal(existsSync(join(work, dir, 'chain')), false);
+        }
+      } finally {
+        await hasher.close();
+      }
     });
   }
 

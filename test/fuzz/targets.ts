@@ -36,13 +36,17 @@ export interface FuzzTarget {
   readonly extra?: fc.Arbitrary<Uint8Array>;
 }
 
-const statusArb = fc.record({
-  protocolVersion: fc.constant(P2P_PROTOCOL_VERSION),
-  chainId: fc.stringMatching(/^[a-z0-9-]{1,32}$/),
-  genesisHash: hash32,
-  tipHeight: fc.nat(0xffff_ffff),
-  tipHash: hash32,
-});
+const statusArb = fc
+  .record({
+    protocolVersion: fc.constant(P2P_PROTOCOL_VERSION),
+    chainId: fc.stringMatching(/^[a-z0-9-]{1,32}$/),
+    genesisHash: hash32,
+    tipHeight: fc.nat(0xffff_ffff),
+    tipHash: hash32,
+    earliest: fc.nat(0xffff_ffff),
+  })
+  // A valid status never starts its history above its tip.
+  .map(({ earliest, ...s }) => ({ ...s, earliestHeight: Math.min(earliest, s.tipHeight) }));
 
 const FIRST_TARGETS: readonly FuzzTarget[] = [
   {

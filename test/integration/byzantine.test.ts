@@ -64,6 +64,7 @@ describe('a double-signing validator (test-only, outside the node)', () => {
       genesisHash,
       tipHeight: 0,
       tipHash: genesisHash,
+      earliestHeight: 0,
     };
     peer = await createTestPeer({ status, subscribe: true });
     const addr = (listen['listenAddrs'] as string[])[0]!;

@@ -84,6 +84,7 @@ describe('p2p fuzz against a node process', { timeout: 120_000 }, () => {
       genesisHash,
       tipHeight: 0,
       tipHash: genesisHash,
+      earliestHeight: 0,
     };
     const connect = async (subscribe = false) => {
       const peer = await createTestPeer({ status, subscribe });

@@ -3,17 +3,24 @@
  * producer's chain is snapshotted offline, exported to a file, and imported
  * into a fresh data directory of the same network, which then starts at the
  * snapshot height (blocks below answer 410 PRUNED) and follows the producer.
+ * Its p2p status says where its history starts, so a node syncing from
+ * genesis does not ask it for older blocks.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { multiaddr } from '@multiformats/multiaddr';
+import { buildGenesisBlock, parseGenesis } from '../../src/chain/genesis.ts';
 import { openChainOffline } from '../../src/cli/offline.ts';
 import { silentLogger } from '../../src/logger/index.ts';
 import { dataPaths, loadValidatorKey } from '../../src/node/datadir.ts';
+import { P2P_PROTOCOL_VERSION } from '../../src/p2p/messages.ts';
+import { ReqRespError } from '../../src/p2p/reqresp/errors.ts';
 import { connectSoloBlock } from '../support/chain-fixture.ts';
 import { getJson, initNodeDir, NodeProcess, runUtxod } from '../support/node-process.ts';
+import { createTestPeer } from '../support/test-peer.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'utxod-snapcli-'));
 const started: NodeProcess[] = [];
@@ -122,29 +129,64 @@ describe('utxod snapshot commands', { timeout: 120_000 }, () => {
     );
   });
 
-  it('a node syncing from genesis is told "pruned" by the snapshot node and does not penalise it', async () => {
+  it('the snapshot node says where its history starts: not asked for older blocks, "pruned" if asked anyway', async () => {
     const imported = started[1]!;
-    const importedId = (await imported.listenAddr()).split('/p2p/')[1]!;
+    const importedAddr = await imported.listenAddr();
+    const importedId = importedAddr.split('/p2p/')[1]!;
+    // A node syncing from genesis with only the snapshot node to ask.
     const fresh = NodeProcess.start(initNodeDir(join(root, 'fresh'), genesis), [
       '--p2p-host',
       '127.0.0.1',
-      '--log-level',
-      'debug',
       '--bootstrap',
-      await imported.listenAddr(),
+      importedAddr,
     ]);
     started.push(fresh);
-    const refused = await imported.waitForLog(
-      (l) => l.msg === 'request refused' && l['protocol'] === 'blocks_by_range',
-      30_000,
-    );
-    assert.match(
-      String(refused['reason']),
-      new RegExp(`pruned: this node's chain starts at height ${SEEDED}`),
-    );
-    await new Promise((r) => setTimeout(r, 2000));
+    await fresh.waitForLog((l) => l.msg === 'peer connected' && l['peer'] === importedId, 30_000);
+    // Several status rounds and sync passes: it never asks for what the snapshot node lacks.
+    await new Promise((r) => setTimeout(r, 3000));
+    const refusals = () =>
+      imported.logs.filter(
+        (l) => l.msg === 'request refused' && l['protocol'] === 'blocks_by_range',
+      );
+    assert.deepEqual(refusals(), []);
+    assert.equal(fresh.committedHeight, -1);
+
+    // A peer that ignores the status asks anyway: an error frame saying "pruned".
+    const parsed = parseGenesis(readFileSync(genesis, 'utf8'));
+    const genesisHash = (await buildGenesisBlock(parsed)).block.hash;
+    const peer = await createTestPeer({
+      status: {
+        protocolVersion: P2P_PROTOCOL_VERSION,
+        chainId: parsed.chainId,
+        genesisHash,
+        tipHeight: 0,
+        tipHash: genesisHash,
+        earliestHeight: 0,
+      },
+    });
+    try {
+      await peer.libp2p.dial(multiaddr(importedAddr));
+      const status = await peer.reqResp.getStatus(importedId);
+      assert.equal(status.earliestHeight, SEEDED);
+      assert.ok(status.tipHeight >= SEEDED);
+      await assert.rejects(peer.reqResp.getBlocksByRange(importedId, 1, 8), (error: unknown) => {
+        assert.ok(error instanceof ReqRespError);
+        assert.equal(error.code, 'REQRESP_SERVER_ERROR');
+        assert.match(
+          error.message,
+          new RegExp(`pruned: this node's chain starts at height ${SEEDED}`),
+        );
+        return true;
+      });
+      // From its earliest height on, it serves.
+      const blocks = await peer.reqResp.getBlocksByRange(importedId, SEEDED, 1);
+      assert.equal(blocks[0]?.block.height, SEEDED);
+    } finally {
+      await peer.close();
+    }
+    assert.equal(refusals().length, 1);
     const penalties = fresh.logs.filter(
-      (l) => l.msg === 'peer penalised' && l['peer'] === importedId,
+      (l) => l['event'] === 'sync-peer-penalized' && l['peer'] === importedId,
     );
     assert.deepEqual(penalties, []);
   });

@@ -5,7 +5,9 @@
  * wrong bytes). A new node started with `--state-sync` on an empty data
  * directory takes the newest snapshot all three offer, bans the corrupt
  * peer, verifies the rest, opens the chain at the snapshot's height with no
- * history below, and then block-syncs and follows the chain.
+ * history below, and then block-syncs and follows the chain. A fresh node
+ * syncing from genesis then never asks that node for blocks below its
+ * snapshot height (its status says where its history starts).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -159,6 +161,41 @@ describe('state sync from three peer processes', { timeout: 240_000 }, () => {
     const verify = runUtxod(['verify-chain', '--datadir', dir]);
     assert.equal(verify.status, 0, verify.stderr);
     assert.match(verify.stdout, /OK/);
+  });
+
+  it('a fresh node syncing from genesis does not ask the snapshot node for older blocks', async () => {
+    // The node of the first test: its chain begins at a snapshot height, and its status says so.
+    const snapshotNode = start(join(root, 'joiner'), [
+      '--log-level',
+      'debug',
+      '--bootstrap',
+      addrs[0]!,
+    ]);
+    const snapshotAddr = await snapshotNode.listenAddr();
+    const snapshotPeer = snapshotAddr.split('/p2p/')[1];
+    const fresh = start(initNodeDir(join(root, 'fresh'), join(root, 'producer', 'genesis.json')), [
+      '--bootstrap',
+      snapshotAddr,
+      '--bootstrap',
+      addrs[0]!,
+    ]);
+    const target = producer.committedHeight;
+    await fresh.waitForLog(
+      (l) => l.msg === 'committed block' && Number(l['height']) >= target,
+      120_000,
+    );
+    assert.ok(
+      fresh.logs.some((l) => l.msg === 'peer connected' && l['peer'] === snapshotPeer),
+      'the fresh node handshook with the snapshot node',
+    );
+    // Asked for a range below its earliest height, it would log (debug) the refusal.
+    const refused = snapshotNode.logs.filter((l) => l.msg === 'request refused');
+    assert.deepEqual(refused, []);
+    const penalised = fresh.logs.filter(
+      (l) => l['event'] === 'sync-peer-penalized' && l['peer'] === snapshotPeer,
+    );
+    assert.deepEqual(penalised, []);
+    await Promise.all([fresh.stop('SIGTERM'), snapshotNode.stop('SIGTERM')]);
   });
 
   it('a node killed with SIGKILL in the middle of state sync starts over cleanly and completes', async (t) => {

@@ -17,6 +17,7 @@ import type { KeyPair } from '../../src/crypto/key-file.ts';
 import { silentLogger } from '../../src/logger/index.ts';
 import { Mempool } from '../../src/mempool/mempool.ts';
 import { P2P_PROTOCOL_VERSION } from '../../src/p2p/messages.ts';
+import { SyncError } from '../../src/p2p/sync/errors.ts';
 import type {
   BlockWithCommit,
   PeerEvents,
@@ -168,6 +169,12 @@ export interface MemoryPeerBehaviour {
   wrongHeights?: boolean;
   /** Claims this tip height in its status (with a made-up hash) whatever it can serve: a liar. */
   claimHeight?: number;
+  /**
+   * Began from a snapshot at this height: says so in its status and refuses
+   * ranges starting below it as the real handler does ("pruned", an error
+   * frame, which sync sees as a SyncError without penalty).
+   */
+  earliest?: number;
 }
 
 /** A peer serving `source` from memory with the given behaviour. */
@@ -175,6 +182,7 @@ export interface MemoryPeerBehaviour {
 export interface MemoryPeerStatus {
   readonly height: number;
   readonly hash: Uint8Array;
+  readonly earliest: number;
 }
 
 /** A peer serving the source chain from memory, with a chosen (mis)behaviour. */
@@ -208,9 +216,11 @@ export class MemoryPeer {
   async status(): Promise<MemoryPeerStatus> {
     if (this.disconnected) throw new Error('disconnected');
     const claim = this.behaviour.claimHeight;
-    if (claim !== undefined) return { height: claim, hash: new Uint8Array(32).fill(0xee) };
+    const earliest = this.behaviour.earliest ?? 0;
+    if (claim !== undefined)
+      return { height: claim, hash: new Uint8Array(32).fill(0xee), earliest };
     const hash = await this.source.t.chain.getHashAt(this.height);
-    return { height: this.height, hash: hash! };
+    return { height: this.height, hash: hash!, earliest };
   }
 
   async blocksByRange(
@@ -221,6 +231,11 @@ export class MemoryPeer {
     if (this.disconnected) throw new Error('disconnected');
     this.requests.push({ start, count });
     const b = this.behaviour;
+    if (b.earliest !== undefined && start < b.earliest)
+      throw new SyncError(
+        'SYNC_REQUEST_FAILED',
+        `pruned: this node's chain starts at height ${b.earliest}`,
+      );
     if (b.disconnectAfter !== undefined && this.requests.length > b.disconnectAfter) {
       // Mid-range: the request is outstanding when the connection drops; it never answers.
       setTimeout(() => {
@@ -387,13 +402,14 @@ export class MemoryNetwork implements PeerSource, SyncClient {
   }
 
   private async statusOf(peer: MemoryPeer): Promise<StatusMessage> {
-    const { height, hash } = await peer.status();
+    const { height, hash, earliest } = await peer.status();
     return {
       protocolVersion: P2P_PROTOCOL_VERSION,
       chainId: this.source.genesis.chainId,
       genesisHash: this.source.t.chain.genesisHash,
       tipHeight: height,
       tipHash: hash,
+      earliestHeight: earliest,
     };
   }
 }

@@ -16,6 +16,7 @@ function status(height: number): StatusMessage {
     genesisHash: hash(0),
     tipHeight: height,
     tipHash: hash(height % 256),
+    earliestHeight: 0,
   };
 }
 

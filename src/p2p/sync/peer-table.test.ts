@@ -16,6 +16,7 @@ function status(height: number): StatusMessage {
     genesisHash: new Uint8Array(32),
     tipHeight: height,
     tipHash: new Uint8Array(32).fill(height % 256),
+    earliestHeight: 0,
   };
 }
 

@@ -28,6 +28,8 @@ export interface PeerState {
   readonly address: string;
   /** The height the peer last claimed (null until its status arrives). */
   height: number | null;
+  /** The lowest height it holds (it began from a snapshot): never asked for blocks below. */
+  earliest: number;
   /** When its last status arrived (handshake, refresh, or our own request). */
   statusAt: number;
   statusInFlight: AbortController | null;
@@ -128,6 +130,7 @@ export class PeerTable {
       peerId: info.peerId,
       address: /\/ip[46]\/([^/]+)/.exec(info.remoteAddr)?.[1] ?? info.remoteAddr,
       height: null,
+      earliest: 0,
       statusAt: Number.NEGATIVE_INFINITY,
       statusInFlight: null,
       cooldownUntil: 0,
@@ -194,7 +197,10 @@ export class PeerTable {
     for (const ps of this.usable()) this.queryStatus(ps);
   }
 
-  acceptStatus(ps: PeerState, status: Pick<StatusMessage, 'tipHeight' | 'tipHash'>): void {
+  acceptStatus(
+    ps: PeerState,
+    status: Pick<StatusMessage, 'tipHeight' | 'tipHash' | 'earliestHeight'>,
+  ): void {
     if (ps.misbehaved) return;
     const height = status.tipHeight;
     if (!Number.isSafeInteger(height) || height < 0) {
@@ -212,6 +218,7 @@ export class PeerTable {
       return;
     }
     ps.height = height;
+    ps.earliest = status.earliestHeight;
     ps.statusAt = this.modules.clock.now();
   }
 
@@ -278,8 +285,8 @@ export class PeerTable {
   }
 
   /**
-   * The best peer for a range starting at `start`: one that claims it, is
-   * not resting, has room for another request; fewest requests first, then
+   * The best peer for a range starting at `start`: one that claims it and
+   * holds it (no snapshot start above `start`), is not resting, has room for another request; fewest requests first, then
    * the fastest. Peers in `excluded` failed this range already; they are
    * tried again only when nobody else has it.
    */
@@ -290,7 +297,9 @@ export class PeerTable {
     inflight: (peerId: string) => number,
     maxRequestsPerPeer: number,
   ): PeerState | null {
-    const able = this.usable().filter((ps) => ps.height !== null && ps.height >= start);
+    const able = this.usable().filter(
+      (ps) => ps.height !== null && ps.height >= start && ps.earliest <= start,
+    );
     if (able.length === 0) return null;
     let fresh = able.filter((ps) => !excluded.has(ps.peerId));
     if (fresh.length === 0) {

@@ -434,4 +434,42 @@ describe('BlockSyncer', () => {
       await small.t.destroy();
     }
   });
+
+  // A peer that began from a snapshot holds no blocks below it and says so in its status.
+  it('asks a peer that began from a snapshot only for heights it holds, and never blames it', async () => {
+    const SNAPSHOT = 160;
+    const { target, peers, syncer } = await setup(
+      [
+        { id: 'snapshot', behaviour: { height: 240, earliest: SNAPSHOT } },
+        { id: 'archive', behaviour: { height: 240 } },
+      ],
+      { requestTimeoutMs: 10_000 },
+    );
+    syncer.start();
+    await waitFor(syncer, () => syncer.state === 'synced', 60_000, 'synced');
+    await assertSameChain(target.t, 240);
+    const [snapshot, archive] = peers;
+    for (const r of snapshot!.requests) assert.ok(r.start >= SNAPSHOT, JSON.stringify(r));
+    assert.ok(archive!.requests.some((r) => r.start < SNAPSHOT));
+    assert.deepEqual(snapshot!.penalties, []);
+    assert.deepEqual(archive!.penalties, []);
+    await syncer.stop();
+  });
+
+  it('with only a snapshot peer, nothing below its earliest height is asked of it', async () => {
+    const SNAPSHOT = 160;
+    const { target, peers, syncer } = await setup(
+      [{ id: 'snapshot', behaviour: { height: 240, earliest: SNAPSHOT } }],
+      { requestTimeoutMs: 10_000 },
+    );
+    syncer.start();
+    // Long enough for several status rounds and scheduling passes.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await syncer.stop();
+    // Nothing below its earliest height can come from it, so nothing connects; it may be
+    // asked ahead for what it holds, but never for what it does not.
+    assert.equal(target.t.chain.tipHeight, 0);
+    for (const r of peers[0]!.requests) assert.ok(r.start >= SNAPSHOT, JSON.stringify(r));
+    assert.deepEqual(peers[0]!.penalties, []);
+  });
 });

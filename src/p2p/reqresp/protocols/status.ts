@@ -10,7 +10,7 @@ import type { RequestHandler } from './context.ts';
 /** Request: the requester's status. Response: one item, the responder's status. */
 export const statusProtocol: ProtocolDescriptor<StatusMessage, StatusMessage> = {
   name: 'status',
-  protocolId: '/utxod/status/1',
+  protocolId: '/utxod/status/2',
   maxRequestBytes: STATUS_MAX_BYTES,
   maxItemBytes: STATUS_MAX_BYTES,
   maxResponseItems: 1,
