@@ -22,7 +22,7 @@ import { DEFAULT_RETAIN_ROOTS, StateOverlay, StateStore } from '../state/index.t
 import type { BatchOp, Database } from '../storage/index.ts';
 import { Bucket, bucketKey, DatabaseError, metaKey, SCHEMA_VERSION } from '../storage/index.ts';
 import { asError, bytesEqual, bytesKey, type Clock, systemClock, toHex } from '../util/index.ts';
-import { ContractRuntime, type ContractTxResult } from '../vm/index.ts';
+import { type BlockContractEvent, ContractRuntime, type ContractTxResult } from '../vm/index.ts';
 import {
   addressCoinKey,
   addressIndexOps,
@@ -84,6 +84,12 @@ export interface ConnectResult {
   readonly txCount: number;
   readonly fees: bigint;
   readonly durationMs: number;
+  /**
+   * Gas the block's contract work used, and the events of its successful
+   * calls in block order (always set by connectBlock; optional for stand-ins).
+   */
+  readonly gasUsed?: number;
+  readonly contractEvents?: readonly BlockContractEvent[];
 }
 
 /**
@@ -301,12 +307,7 @@ export class Chain {
     effects: ReadonlyMap<number, { valueIn: bigint; valueOut: bigint }>;
   }> {
     const { spentByTx } = await resolveUtxoChanges(input.txs, input.height, this.utxos);
-    const transition = await runStateTransition(
-      this.state,
-      { ...input, spentByTx },
-      this,
-      opts,
-    );
+    const transition = await runStateTransition(this.state, { ...input, spentByTx }, this, opts);
     const update = await this.state.prepare(transition.overlay, input.height);
     return { root: update.root, dropped: transition.dropped, effects: transition.effects };
   }
@@ -354,6 +355,8 @@ export class Chain {
       txCount: block.txs.length,
       fees: plan.fees,
       durationMs: performance.now() - started,
+      gasUsed: plan.contracts.gasUsed,
+      contractEvents: plan.contracts.events,
     };
     return result;
   }

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseGenesis, serializeGenesis } from '../../src/chain/genesis.ts';
 import { verifyChain } from '../../src/chain/verify-chain.ts';
 import { sign } from '../../src/crypto/signer.ts';
 import { contractId, contractLock, encodeContractPayload } from '../../src/primitives/contract.ts';
@@ -17,7 +18,16 @@ import { storageStateKey } from '../../src/vm/chain/records.ts';
 import { EMPTY_WITNESS } from '../../src/vm/chain/spend.ts';
 import { deployGas } from '../../src/vm/compile.ts';
 import { encodeValue } from '../../src/vm/values.ts';
-import { alice, bob, type Owned, type RuleChain, withRuleChain } from '../support/rule-fixture.ts';
+import { openTestChain } from '../support/chain-fixture.ts';
+import {
+  alice,
+  bob,
+  type Owned,
+  RuleChain,
+  ruleGenesis,
+  validator,
+  withRuleChain,
+} from '../support/rule-fixture.ts';
 
 /** A gate: coins locked to it move only while it is open. */
 const GATE = new TextEncoder().encode(`export function init(ctx, open) {
@@ -250,4 +260,46 @@ describe('contracts in blocks', () => {
       });
       assert.notEqual(toHex(a.root), toHex(b.root));
     }));
+
+  it('the block gas limit (a genesis parameter) refuses a block over it; the pool and the assembler leave the excess out', async () => {
+    const base = ruleGenesis();
+    // Room for two deploys' reserved gas, not three.
+    const blockGasLimit = 2 * DEPLOY_GAS + 1;
+    const genesis = parseGenesis(
+      serializeGenesis({
+        ...base,
+        params: { ...base.params, contracts: { ...base.params.contracts, blockGasLimit } },
+      }),
+    );
+    assert.equal(
+      genesis.params.contracts.blockGasLimit,
+      blockGasLimit,
+      'the parameter round-trips',
+    );
+    const tc = await openTestChain({ genesis, validator });
+    try {
+      const r = new RuleChain(tc);
+      const [c1, c2, c3] = await r.genesisCoins();
+      const deploys = [deployTx(r, c1!, true), deployTx(r, c2!, true), deployTx(r, c3!, true)];
+      await r.rejectsBlock(await r.block({ txs: deploys }), 'CONTRACT_BLOCK_GAS');
+      const pool = r.mempool();
+      for (const tx of deploys) assert.equal((await pool.add(tx, 'peer')).status, 'accepted');
+      // The pool counts each deploy's gas as block bytes: a template holds two.
+      const template = pool.blockTemplate({ maxBytes: genesis.params.maxBlockBytes });
+      assert.equal(template.txs.length, 2);
+      // Handed all three, the assembler leaves the one over the gas limit out.
+      const { assembleBlock } = await import('../../src/chain/block-assembler.ts');
+      const block = await assembleBlock(r.chain, {
+        txs: deploys,
+        proposer: validator.publicKey,
+        rewardLock: pubkeyLock(validator.publicKey),
+        time: r.chain.tip.header.time + 1000,
+      });
+      assert.equal(block.txs.length, 3, 'coinbase and two deploys');
+      await r.chain.connectBlock(block, r.commit(block), { now: null });
+      assert.equal(r.chain.tipHeight, 1);
+    } finally {
+      await tc.destroy();
+    }
+  });
 });
