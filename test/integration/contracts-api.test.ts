@@ -183,6 +183,12 @@ describe('contracts through the API', () => {
       body: JSON.stringify({ method: 'isOpen', args: '{' }),
     });
     assert.equal(bad.status, 400);
+    const unknown = await fetch(`${f.url}/api/v1/contracts/${'cd'.repeat(32)}/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'isOpen', args: '[]' }),
+    });
+    assert.equal(unknown.status, 404);
   });
 
   it('pays coins to the contract and spends them with the SDK while the gate is open', async () => {

@@ -37,7 +37,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function registerContractRoutes(app: ApiApp, ctx: ApiContext): void {
   const { chain } = ctx;
-  const unknown = (id: string) => new ApiError(404, 'NOT_FOUND', `no contract ${id}`);
+  /** Runs `fn`, answering 404 when the contract does not exist. */
+  const known = async <T>(id: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof ContractRuleError && error.code === 'CONTRACT_UNKNOWN')
+        throw new ApiError(404, 'NOT_FOUND', `no contract ${id}`);
+      throw error;
+    }
+  };
 
   app.get(
     '/api/v1/contracts/:id',
@@ -53,14 +62,7 @@ export function registerContractRoutes(app: ApiApp, ctx: ApiContext): void {
     },
     async (request) => {
       const id = fromHex(request.params.id, 32);
-      let loaded: Awaited<ReturnType<typeof chain.contracts.load>>;
-      try {
-        loaded = await chain.contracts.load(chain.state, id);
-      } catch (error) {
-        if (error instanceof ContractRuleError && error.code === 'CONTRACT_UNKNOWN')
-          throw unknown(request.params.id);
-        throw error;
-      }
+      const loaded = await known(request.params.id, () => chain.contracts.load(chain.state, id));
       const limit = request.query.limit ?? 100;
       const storage: ContractResponse['storage'] = [];
       let storageTruncated = false;
@@ -160,34 +162,30 @@ export function registerContractRoutes(app: ApiApp, ctx: ApiContext): void {
       }
       if (!Array.isArray(args)) throw new ApiError(400, 'BAD_REQUEST', 'args must be an array');
       const tip = chain.tip;
-      try {
-        const result = await queryContract(chain.contracts, chain.state, {
+      const result = await known(request.params.id, () =>
+        queryContract(chain.contracts, chain.state, {
           contractId: id,
           method,
           args,
           gasLimit,
           height: tip.height,
           time: tip.header.time,
-        });
-        if (result.ok) {
-          return {
-            ok: true,
-            gasUsed: result.gasUsed,
-            height: tip.height,
-            value: encodeValue(result.value),
-          };
-        }
+        }),
+      );
+      if (result.ok) {
         return {
-          ok: false,
+          ok: true,
           gasUsed: result.gasUsed,
           height: tip.height,
-          error: { code: result.error.code, reason: result.error.reason },
+          value: encodeValue(result.value),
         };
-      } catch (error) {
-        if (error instanceof ContractRuleError && error.code === 'CONTRACT_UNKNOWN')
-          throw unknown(request.params.id);
-        throw error;
       }
+      return {
+        ok: false,
+        gasUsed: result.gasUsed,
+        height: tip.height,
+        error: { code: result.error.code, reason: result.error.reason },
+      };
     },
   );
 }
