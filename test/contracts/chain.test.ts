@@ -4,153 +4,28 @@
  * and verify-chain covering the contract state (stateRoot).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { parseGenesis, serializeGenesis } from '../../src/chain/genesis.ts';
 import { verifyChain } from '../../src/chain/verify-chain.ts';
-import { sign } from '../../src/crypto/signer.ts';
-import { contractId, contractLock, encodeContractPayload } from '../../src/primitives/contract.ts';
-import { LockType, pubkeyLock } from '../../src/primitives/lock.ts';
-import { SighashContext } from '../../src/primitives/sighash.ts';
-import { Transaction, TX_VERSION, type TxOutput } from '../../src/primitives/transaction.ts';
+import { pubkeyLock } from '../../src/primitives/lock.ts';
+import type { TxOutput } from '../../src/primitives/transaction.ts';
 import { StateKeys } from '../../src/state/keys.ts';
 import { toHex } from '../../src/util/bytes.ts';
-import { storageStateKey } from '../../src/vm/chain/records.ts';
-import { EMPTY_WITNESS } from '../../src/vm/chain/spend.ts';
-import { deployGas } from '../../src/vm/compile.ts';
-import { encodeValue } from '../../src/vm/values.ts';
 import { openTestChain } from '../support/chain-fixture.ts';
+import { chainRuns } from '../support/contract-chain-runs.ts';
 import {
-  alice,
-  bob,
-  type Owned,
-  RuleChain,
-  ruleGenesis,
-  validator,
-  withRuleChain,
-} from '../support/rule-fixture.ts';
-
-/** A gate: coins locked to it move only while it is open. */
-const GATE = new TextEncoder().encode(`export function init(ctx, open) {
-  ctx.storage.set('open', open);
-  return open;
-}
-export function setOpen(ctx, open) {
-  ctx.storage.set('open', open);
-  ctx.emit('gate', { open });
-  return open;
-}
-export function failAfterWrite(ctx) {
-  ctx.storage.set('open', 'written by a failed call');
-  throw new Error('refused');
-}
-export function spend(ctx) {
-  return ctx.storage.get('open') === true;
-}
-`);
-
-const CALL_GAS = 50_000;
-const DEPLOY_GAS = deployGas(GATE.length) + CALL_GAS;
-const args = (...values: Parameters<typeof encodeValue>[0][]) =>
-  new TextEncoder().encode(encodeValue(values));
-
-/** Spends `inputs` (contract-locked ones with the empty witness), signing the others. */
-function build(
-  r: RuleChain,
-  inputs: readonly Owned[],
-  outputs: readonly TxOutput[],
-  payload: Transaction['payload'] = null,
-): Transaction {
-  const unsigned = new Transaction({
-    version: TX_VERSION,
-    inputs: inputs.map((i) => ({ prevout: i.outpoint })),
-    outputs,
-    lockTime: 0,
-    payload,
-    witnesses: [],
-  });
-  const context = new SighashContext(
-    r.chain.chainIdHash,
-    unsigned,
-    inputs.map((i) => i.output),
-  );
-  return unsigned.withWitnesses(
-    inputs.map((input, i) =>
-      input.output.lock.type === LockType.contract
-        ? EMPTY_WITNESS
-        : {
-            publicKey: input.key.publicKey,
-            signature: sign(context.forInput(i), input.key.privateKey),
-          },
-    ),
-  );
-}
-
-/** Change back to the payer after `fee`, as the only output. */
-const change = (input: Owned, fee: bigint): TxOutput[] => [
-  { amount: input.output.amount - fee, lock: pubkeyLock(alice.publicKey) },
-];
-
-const owned = (tx: Transaction, index = 0): Owned => ({
-  outpoint: { txid: tx.txid, index },
-  output: tx.outputs[index]!,
-  key: alice,
-});
-
-function deployTx(r: RuleChain, input: Owned, open: boolean, fee = BigInt(DEPLOY_GAS)) {
-  return build(
-    r,
-    [input],
-    change(input, fee),
-    encodeContractPayload({
-      kind: 'deploy',
-      gasLimit: DEPLOY_GAS,
-      gasPrice: 1n,
-      code: GATE,
-      args: args(open),
-    }),
-  );
-}
-
-function callTx(r: RuleChain, input: Owned, id: Uint8Array, method: string, callArgs: Uint8Array) {
-  return build(
-    r,
-    [input],
-    change(input, BigInt(CALL_GAS)),
-    encodeContractPayload({
-      kind: 'call',
-      contractId: id,
-      gasLimit: CALL_GAS,
-      gasPrice: 1n,
-      method,
-      args: callArgs,
-    }),
-  );
-}
-
-async function storageOf(r: RuleChain, id: Uint8Array, key: string): Promise<string | undefined> {
-  const raw = await r.chain.state.get(storageStateKey(id, key));
-  return raw === undefined ? undefined : new TextDecoder().decode(raw);
-}
-
-/** Deploys a closed gate (mempool, then a block) and locks one coin to it. */
-async function gateWithCoin(r: RuleChain) {
-  const [c1, c2] = await r.genesisCoins();
-  const deploy = deployTx(r, c1!, false);
-  const pool = r.mempool();
-  assert.equal((await pool.add(deploy, 'peer')).status, 'accepted');
-  await r.connect([deploy]);
-  const id = contractId(deploy.txid);
-  const lockIt = build(
-    r,
-    [c2!],
-    [
-      { amount: 5_000_000n, lock: contractLock(id) },
-      { amount: c2!.output.amount - 5_000_000n - 1000n, lock: pubkeyLock(alice.publicKey) },
-    ],
-  );
-  await r.connect([lockIt]);
-  return { id, deploy, locked: owned(lockIt, 0), funds: owned(lockIt, 1) };
-}
+  args,
+  build,
+  callTx,
+  change,
+  DEPLOY_GAS,
+  deployTx,
+  gateWithCoin,
+  storageOf,
+} from '../support/contract-rule-chain.ts';
+import { bob, RuleChain, ruleGenesis, validator, withRuleChain } from '../support/rule-fixture.ts';
 
 describe('contracts in blocks', () => {
   it('a contract-locked coin is refused while the spend rule says no, and spent once it says yes', () =>
@@ -199,6 +74,21 @@ describe('contracts in blocks', () => {
       assert.equal(block.txs[0]!.outputs[0]!.amount > 0n, true);
       // Height moved the state (liveness records) but the contract's entry did not change.
       assert.notEqual(toHex(r.chain.tip.header.stateRoot), root);
+    }));
+
+  it('gas fees are ordinary fees: the coinbase may claim them, not one unit more (supply holds)', () =>
+    withRuleChain(async (r) => {
+      const [c] = await r.genesisCoins();
+      const deploy = deployTx(r, c!, true);
+      const fee = c!.output.amount - deploy.outputs[0]!.amount;
+      assert.equal(fee, BigInt(DEPLOY_GAS), 'the deploy pays exactly its gas');
+      await r.rejectsBlock(
+        await r.block({ txs: [deploy], coinbaseExtra: 1n }),
+        'BLOCK_COINBASE_TOO_LARGE',
+      );
+      const block = await r.connect([deploy]);
+      const subsidy = block.txs[0]!.outputs[0]!.amount - fee;
+      assert.equal(subsidy, r.chain.params.initialSubsidy, 'coinbase = subsidy + the gas fee');
     }));
 
   it('a deploy paying less than its gas limit x gas price is invalid (TX_FEE_BELOW_GAS)', () =>
@@ -301,5 +191,16 @@ describe('contracts in blocks', () => {
     } finally {
       await tc.destroy();
     }
+  });
+
+  it('two processes connect the same contract blocks to the same hashes and roots', async () => {
+    const script = fileURLToPath(new URL('../support/contract-chain-runs.ts', import.meta.url));
+    const other = execFileSync(process.execPath, ['--no-node-snapshot', script], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    const here = await chainRuns();
+    assert.equal(here.length, 4);
+    assert.equal(other, `${here.join('\n')}\n`);
   });
 });
