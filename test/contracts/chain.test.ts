@@ -7,12 +7,19 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { planBlockConnect } from '../../src/chain/block-verifier.ts';
 import { parseGenesis, serializeGenesis } from '../../src/chain/genesis.ts';
 import { verifyChain } from '../../src/chain/verify-chain.ts';
+import { VerificationError } from '../../src/consensus/errors.ts';
+import { contractId, encodeContractPayload } from '../../src/primitives/contract.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
 import type { TxOutput } from '../../src/primitives/transaction.ts';
 import { StateKeys } from '../../src/state/keys.ts';
 import { toHex } from '../../src/util/bytes.ts';
+import { ContractRuntime } from '../../src/vm/chain/runtime.ts';
+import { deployGas } from '../../src/vm/compile.ts';
+import { ContractEngineError } from '../../src/vm/errors.ts';
+import { VmLimits } from '../../src/vm/gas.ts';
 import { openTestChain } from '../support/chain-fixture.ts';
 import { chainRuns } from '../support/contract-chain-runs.ts';
 import {
@@ -203,4 +210,61 @@ describe('contracts in blocks', () => {
     assert.equal(here.length, 4);
     assert.equal(other, `${here.join('\n')}\n`);
   });
+
+  it('a safety net firing during block validation is neither acceptance nor a rule: the block connects on a sound engine', () =>
+    withRuleChain(async (r) => {
+      const [c1, c2] = await r.genesisCoins();
+      const code = new TextEncoder().encode('export function spin(ctx) { for (;;) {} }');
+      const deploy = build(
+        r,
+        [c1!],
+        change(c1!, BigInt(deployGas(code.length))),
+        encodeContractPayload({
+          kind: 'deploy',
+          gasLimit: deployGas(code.length),
+          gasPrice: 1n,
+          code,
+          args: new Uint8Array(0),
+        }),
+      );
+      await r.connect([deploy]);
+      const spin = build(
+        r,
+        [c2!],
+        change(c2!, BigInt(VmLimits.maxCallGas)),
+        encodeContractPayload({
+          kind: 'call',
+          contractId: contractId(deploy.txid),
+          gasLimit: VmLimits.maxCallGas,
+          gasPrice: 1n,
+          method: 'spin',
+          args: args(),
+        }),
+      );
+      const block = await r.block({ txs: [spin] });
+      // A 1 ms wall-clock net against a call that runs until its 2,000,000 gas
+      // are gone: it fires on most attempts (it is approximate, so not all).
+      const tight = new ContractRuntime({ timeoutMs: 1 });
+      let fired = 0;
+      try {
+        for (let attempt = 0; attempt < 20 && fired < 2; attempt++) {
+          try {
+            await planBlockConnect(block, r.commit(block), {
+              ...r.chain.blockContext(null),
+              contracts: tight,
+            });
+          } catch (error) {
+            assert.ok(!(error instanceof VerificationError), `a rule error: ${String(error)}`);
+            assert.ok(error instanceof ContractEngineError, String(error));
+            fired++;
+          }
+        }
+      } finally {
+        tight.dispose();
+      }
+      assert.equal(fired, 2);
+      // Nothing was written or marked: the same block connects (the call ran out of gas and paid).
+      await r.chain.connectBlock(block, r.commit(block), { now: null });
+      assert.equal(r.chain.tipHeight, block.height);
+    }));
 });
