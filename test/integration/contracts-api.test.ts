@@ -76,18 +76,15 @@ describe('contracts through the API', () => {
     });
     id = toHex(contractId);
     await confirm(tx);
-    const res = await fetch(`${f.url}/api/v1/contracts/${id}`);
-    assert.equal(res.status, 200);
-    const body = (await res.json()) as Record<string, unknown>;
-    assert.equal(body['codeSize'], new TextEncoder().encode(GATE).length);
-    assert.deepEqual(body['methods'], ['init', 'setOpen', 'isOpen', 'spin', 'spend']);
-    assert.deepEqual(body['storage'], [
-      {
-        key: 'open',
-        stateKey: (body['storage'] as { stateKey: string }[])[0]!.stateKey,
-        value: 'false',
-      },
-    ]);
+    const body = await client.contract(id);
+    assert.equal(body.codeSize, new TextEncoder().encode(GATE).length);
+    assert.deepEqual(body.methods, ['init', 'setOpen', 'isOpen', 'spin', 'spend']);
+    assert.deepEqual(
+      body.storage.map((e) => [e.key, e.value]),
+      [['open', 'false']],
+    );
+    assert.equal(body.storageTruncated, false);
+    assert.equal((await client.contract(id, { limit: 0 })).storageTruncated, true);
     const missing = await fetch(`${f.url}/api/v1/contracts/${'ab'.repeat(32)}`);
     assert.equal(missing.status, 404);
   });
@@ -137,14 +134,12 @@ describe('contracts through the API', () => {
     });
     ws.close();
 
-    const res = await fetch(`${f.url}/api/v1/contracts/${id}/storage/open?height=${height}`);
-    assert.equal(res.status, 200);
-    const proof = (await res.json()) as Record<string, string>;
-    assert.equal(proof['value'], 'true');
+    const proof = await client.contractStorage(id, 'open', { height });
+    assert.equal(proof.value, 'true');
     const header = (await f.t.chain.requireBlockAt(height)).header;
-    assert.equal(proof['stateRoot'], toHex(header.stateRoot));
-    const key = fromHex(proof['stateKey']!);
-    const decoded = decodeProof(fromHex(proof['proof']!));
+    assert.equal(proof.stateRoot, toHex(header.stateRoot));
+    const key = fromHex(proof.stateKey);
+    const decoded = decodeProof(fromHex(proof.proof));
     assert.ok(verifyProof(header.stateRoot, key, new TextEncoder().encode('true'), decoded));
     assert.ok(!verifyProof(header.stateRoot, key, new TextEncoder().encode('false'), decoded));
     // The block before: the value was still false there.
