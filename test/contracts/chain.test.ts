@@ -32,7 +32,14 @@ import {
   gateWithCoin,
   storageOf,
 } from '../support/contract-rule-chain.ts';
-import { bob, RuleChain, ruleGenesis, validator, withRuleChain } from '../support/rule-fixture.ts';
+import {
+  alice,
+  bob,
+  RuleChain,
+  ruleGenesis,
+  validator,
+  withRuleChain,
+} from '../support/rule-fixture.ts';
 
 describe('contracts in blocks', () => {
   it('a contract-locked coin is refused while the spend rule says no, and spent once it says yes', () =>
@@ -68,6 +75,33 @@ describe('contracts in blocks', () => {
       ]);
       assert.equal(spent, undefined);
       assert.equal(paid?.amount, toBob[0]!.amount);
+    }));
+
+  it('a contract-locked spend waits as an orphan for its other parent, then is admitted', () =>
+    withRuleChain(async (r) => {
+      const { id, locked, funds } = await gateWithCoin(r);
+      await r.connect([callTx(r, funds, id, 'setOpen', args(true))]);
+      const [, , c3] = await r.genesisCoins();
+      const parent = r.pay([c3!], 1000n, alice);
+      const fromParent = {
+        outpoint: { txid: parent.txid, index: 0 },
+        output: parent.outputs[0]!,
+        key: alice,
+      };
+      const total = locked.output.amount + fromParent.output.amount;
+      const child = build(
+        r,
+        [locked, fromParent],
+        [{ amount: total - 300_000n, lock: pubkeyLock(bob.publicKey) }],
+      );
+      const pool = r.mempool();
+      assert.equal((await pool.add(child, 'peer')).status, 'orphan');
+      const admitted = await pool.add(parent, 'peer');
+      assert.equal(admitted.status, 'accepted');
+      assert.deepEqual(
+        admitted.status === 'accepted' ? admitted.resolvedOrphans.map((t) => toHex(t.txid)) : [],
+        [toHex(child.txid)],
+      );
     }));
 
   it('a failed call pays its gas and leaves no write; the mempool declines it up front', () =>
