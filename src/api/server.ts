@@ -32,6 +32,7 @@ import {
   type NodeStatusSource,
   staticStatus,
 } from './routes/context.ts';
+import { registerContractRoutes } from './routes/contracts.ts';
 import { registerMempoolRoutes } from './routes/mempool.ts';
 import { registerHealthRoutes, registerNodeRoutes } from './routes/node.ts';
 import { registerPeerRoutes } from './routes/peers.ts';
@@ -344,7 +345,14 @@ export async function buildApiApp(
           name: 'staking',
           description: 'Validators, stake, jail and liveness, committed evidence, consensus state',
         },
-        { name: 'stream', description: 'WebSocket stream of blocks and address activity' },
+        {
+          name: 'contracts',
+          description: 'Deployed contracts, storage values with state proofs, read-only queries',
+        },
+        {
+          name: 'stream',
+          description: 'WebSocket stream of blocks, address activity and contract events',
+        },
         { name: 'health', description: 'Liveness and readiness probes' },
         { name: 'auth', description: 'API-key exchange, token refresh and revocation, JWKS' },
         { name: 'admin', description: 'Operator routes: API keys, audit log, peers, keys' },
@@ -390,6 +398,7 @@ export async function buildApiApp(
   };
   registerChainRoutes(app, context);
   registerStakingRoutes(app, context);
+  registerContractRoutes(app, context);
   registerTxRoutes(app, context);
   registerAddressRoutes(app, context);
   registerMempoolRoutes(app, context);

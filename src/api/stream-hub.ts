@@ -4,6 +4,7 @@ import type { Chain } from '../chain/index.ts';
 import type { Mempool } from '../mempool/index.ts';
 import type { Block, Lock, Transaction } from '../primitives/index.ts';
 import { toHex } from '../util/index.ts';
+import { type BlockContractEvent, encodeValue } from '../vm/index.ts';
 
 /** The part of a WebSocket the hub uses (ws's WebSocket satisfies it). */
 export interface StreamSocket {
@@ -31,9 +32,20 @@ export interface AddressTxMessage {
   readonly height?: number;
 }
 
+export interface ContractEventMessage {
+  readonly type: 'contractEvent';
+  readonly contractId: string;
+  readonly txid: string;
+  readonly height: number;
+  readonly name: string;
+  /** Canonical contract-value text (docs/contracts.md). */
+  readonly data: string;
+}
+
 /** What the hub needs of a block event (BlockImporter's 'block' event has it). */
 export interface BlockEvent {
   readonly block: Block;
+  readonly result?: { readonly contractEvents?: readonly BlockContractEvent[] };
 }
 
 /** BlockImporter.events, structurally: the API does not depend on node/. */
@@ -54,9 +66,12 @@ interface Subscriber {
   blocks: boolean;
   /** lock hash hex -> address as the client spelled it. */
   readonly addresses: Map<string, string>;
+  /** Contract ids (hex) whose events the client wants. */
+  readonly contracts: Set<string>;
 }
 
 export const MAX_ADDRESSES_PER_SOCKET = 100;
+export const MAX_CONTRACTS_PER_SOCKET = 100;
 
 export interface StreamHubOptions {
   /** Sockets in total. */
@@ -152,7 +167,13 @@ export class StreamHub {
       this.dropped?.inc({ reason: refused });
       return { refused };
     }
-    const sub: Subscriber = { socket, client, blocks: false, addresses: new Map() };
+    const sub: Subscriber = {
+      socket,
+      client,
+      blocks: false,
+      addresses: new Map(),
+      contracts: new Set(),
+    };
     this.subscribers.add(sub);
     increment(this.perAddress, client.address, 1);
     if (client.subject !== null) increment(this.perSubject, client.subject, 1);
@@ -165,6 +186,19 @@ export class StreamHub {
     if (sub.client.subject !== null) increment(this.perSubject, sub.client.subject, -1);
     for (const key of sub.addresses.keys()) this.unwatch(key);
     sub.addresses.clear();
+    sub.contracts.clear();
+  }
+
+  /** Contract events of `id` (hex) for `sub`; false when it holds the most it may. */
+  subscribeContract(sub: Subscriber, id: string): boolean {
+    if (sub.contracts.has(id)) return true;
+    if (sub.contracts.size >= MAX_CONTRACTS_PER_SOCKET) return false;
+    sub.contracts.add(id);
+    return true;
+  }
+
+  unsubscribeContract(sub: Subscriber, id: string): void {
+    sub.contracts.delete(id);
   }
 
   subscribeAddress(sub: Subscriber, lock: Lock, address: string): boolean {
@@ -206,10 +240,30 @@ export class StreamHub {
       text ??= JSON.stringify(message);
       this.send(sub, text);
     }
+    this.announceContractEvents(block.height, event.result?.contractEvents ?? []);
     if (this.watched.size === 0) return;
     this.announceBlockTxs(event).catch((error: unknown) =>
       this.logger.warn({ err: error }, 'stream: could not announce address activity'),
     );
+  }
+
+  private announceContractEvents(height: number, events: readonly BlockContractEvent[]): void {
+    for (const e of events) {
+      let text: string | undefined;
+      for (const sub of this.subscribers) {
+        if (!sub.contracts.has(e.contractId)) continue;
+        const message: ContractEventMessage = {
+          type: 'contractEvent',
+          contractId: e.contractId,
+          txid: e.txid,
+          height,
+          name: e.name,
+          data: encodeValue(e.data),
+        };
+        text ??= JSON.stringify(message);
+        this.send(sub, text);
+      }
+    }
   }
 
   /** A transaction entered the mempool (through this API). */

@@ -21,6 +21,8 @@ import {
 } from '../primitives/index.ts';
 import type { StateOverlay, StateReader, StateUpdate } from '../state/index.ts';
 import { bytesEqual, bytesKey, toHex } from '../util/index.ts';
+import type { ContractRuntime } from '../vm/index.ts';
+import type { BlockContractSummary } from './contract-transition.ts';
 import type { SpentCoin } from './records.ts';
 import { runStateTransition, stakingEffectOf } from './state-transition.ts';
 import { applyUtxoChanges, createdCoin } from './utxo-changes.ts';
@@ -56,6 +58,8 @@ export interface BlockContext {
   readonly signatures: SignatureChecker;
   /** Local clock for the future-time rule; null when re-validating stored blocks. */
   readonly now: number | null;
+  /** The node's contract engine (compiled code cached across blocks). */
+  readonly contracts: ContractRuntime;
 }
 
 /** Everything a valid block changes, ready to be written as one batch. */
@@ -74,6 +78,8 @@ export interface ConnectPlan {
   readonly state: StateUpdate | null;
   /** The validator set the block scheduled for height + 2. */
   readonly scheduledSet: ValidatorSet;
+  /** The block's contract work: results, gas, events (for the API's stream). */
+  readonly contracts: BlockContractSummary;
 }
 
 /** The validator set stored for `height` in `reader` (the state holds tip-1 .. tip+2). */
@@ -299,7 +305,13 @@ async function planBlock(
   // amount leaves the inputs and a withdrawal's joins them.
   const transition = await runStateTransition(
     ctx.state.reader,
-    { height: header.height, time: header.time, lastCommit: block.lastCommit, txs: block.txs },
+    {
+      height: header.height,
+      time: header.time,
+      lastCommit: block.lastCommit,
+      txs: block.txs,
+      spentByTx,
+    },
     ctx,
   );
   const state = await ctx.state.prepare(transition.overlay, header.height);
@@ -345,6 +357,7 @@ async function planBlock(
     spentByTx,
     state: state.update,
     scheduledSet: toValidatorSet(transition.scheduled),
+    contracts: transition.contracts,
   };
 }
 

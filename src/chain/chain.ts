@@ -22,6 +22,7 @@ import { DEFAULT_RETAIN_ROOTS, StateOverlay, StateStore } from '../state/index.t
 import type { BatchOp, Database } from '../storage/index.ts';
 import { Bucket, bucketKey, DatabaseError, metaKey, SCHEMA_VERSION } from '../storage/index.ts';
 import { asError, bytesEqual, bytesKey, type Clock, systemClock, toHex } from '../util/index.ts';
+import { type BlockContractEvent, ContractRuntime, type ContractTxResult } from '../vm/index.ts';
 import {
   addressCoinKey,
   addressIndexOps,
@@ -36,6 +37,7 @@ import {
   type ProposalPlan,
   planBlockConnect,
   planProposal,
+  resolveUtxoChanges,
   type TipState,
 } from './block-verifier.ts';
 import {
@@ -48,6 +50,7 @@ import {
   writeGenesis,
 } from './chain-storage.ts';
 import { ChainStore } from './chain-store.ts';
+import { checkContractTx } from './contract-transition.ts';
 import { buildGenesisBlock, type Genesis } from './genesis.ts';
 import { type Checkpoint, encodeTip, type TxLocation } from './records.ts';
 import { runStateTransition, type StateTransitionInput } from './state-transition.ts';
@@ -71,6 +74,8 @@ export interface ChainModules {
   readonly logger: Logger;
   /** The local time a block's timestamp is checked against (default: the system clock). */
   readonly clock?: Clock;
+  /** The contract engine blocks, the mempool and queries share (default: a new one). */
+  readonly contracts?: ContractRuntime;
 }
 
 export interface ConnectResult {
@@ -79,6 +84,12 @@ export interface ConnectResult {
   readonly txCount: number;
   readonly fees: bigint;
   readonly durationMs: number;
+  /**
+   * Gas the block's contract work used, and the events of its successful
+   * calls in block order (always set by connectBlock; optional for stand-ins).
+   */
+  readonly gasUsed?: number;
+  readonly contractEvents?: readonly BlockContractEvent[];
 }
 
 /**
@@ -100,6 +111,8 @@ export class Chain {
   readonly state: StateStore;
   /** The storage layout, one typed repository per bucket. */
   readonly store: ChainStore;
+  /** The contract engine: warm sandbox and compiled code by code hash. */
+  readonly contracts: ContractRuntime;
   private readonly db: Database;
   private readonly signatures: SignatureChecker;
   private readonly logger: Logger;
@@ -136,6 +149,7 @@ export class Chain {
     this.signatures = modules.signatures;
     this.logger = modules.logger;
     this.clock = modules.clock ?? systemClock;
+    this.contracts = modules.contracts ?? new ContractRuntime();
     this.utxos = modules.utxos;
     this.tipState = tip.state;
     this.tipHeader = tip.header;
@@ -222,6 +236,7 @@ export class Chain {
       coins: this.utxos,
       signatures: this.signatures,
       now,
+      contracts: this.contracts,
     };
   }
 
@@ -260,19 +275,39 @@ export class Chain {
   }
 
   /**
+   * The contract work of one transaction (`spent`: its input coins) against
+   * the tip's state, as if in the next block at `timeMs`, on a fork that is
+   * thrown away: the mempool's admission check. Null when it has none.
+   */
+  checkContractTx(
+    tx: Transaction,
+    spent: readonly Coin[],
+    timeMs: number,
+  ): Promise<ContractTxResult | null> {
+    return checkContractTx(this.state, tx, spent, {
+      height: this.tipState.height + 1,
+      time: Math.max(timeMs, this.tipState.time + 1),
+      params: this.params,
+      contracts: this.contracts,
+    });
+  }
+
+  /**
    * The state root after a block with these contents on the tip, for the
-   * block assembler. With `dropInvalid`, staking transactions that break a
-   * rule (and whatever spends their outputs) are left out and reported.
+   * block assembler. With `dropInvalid`, staking and contract transactions
+   * that break a rule (and whatever spends their outputs) are left out and
+   * reported.
    */
   async previewState(
-    input: StateTransitionInput,
+    input: Omit<StateTransitionInput, 'spentByTx'>,
     opts: { dropInvalid?: boolean } = {},
   ): Promise<{
     root: Uint8Array;
     dropped: ReadonlySet<number>;
     effects: ReadonlyMap<number, { valueIn: bigint; valueOut: bigint }>;
   }> {
-    const transition = await runStateTransition(this.state, input, this, opts);
+    const { spentByTx } = await resolveUtxoChanges(input.txs, input.height, this.utxos);
+    const transition = await runStateTransition(this.state, { ...input, spentByTx }, this, opts);
     const update = await this.state.prepare(transition.overlay, input.height);
     return { root: update.root, dropped: transition.dropped, effects: transition.effects };
   }
@@ -320,6 +355,8 @@ export class Chain {
       txCount: block.txs.length,
       fees: plan.fees,
       durationMs: performance.now() - started,
+      gasUsed: plan.contracts.gasUsed,
+      contractEvents: plan.contracts.events,
     };
     return result;
   }

@@ -261,6 +261,9 @@ function parseParams(raw: unknown, network: NetworkName, chainId: string): Conse
       case 'staking':
         out[key] = parseStakingParams(value);
         break;
+      case 'contracts':
+        out[key] = parseContractParams(value);
+        break;
       case 'initialSubsidy':
         if (!isDecimal(value) || !isValidAmount(BigInt(value))) {
           throw new GenesisError(
@@ -317,6 +320,26 @@ function parseStakingParams(raw: unknown): StakingParams {
   }
 }
 
+/** `params.contracts`: any subset of the contract parameters; the rest keep their defaults. */
+function parseContractParams(raw: unknown): ConsensusParams['contracts'] {
+  if (!isObject(raw)) throw new GenesisError('params.contracts', 'an object');
+  const out: Record<string, unknown> = { ...DEVNET_PARAMS.contracts };
+  for (const [key, value] of Object.entries(raw)) {
+    const path = `params.contracts.${key}`;
+    if (key === 'blockGasLimit' || key === 'spendGasLimit') {
+      if (!isPositiveInt(value)) throw new GenesisError(path, 'a positive integer');
+      out[key] = value;
+    } else if (key === 'minGasPrice') {
+      if (!isDecimal(value) || BigInt(value) < 1n || !isValidAmount(BigInt(value)))
+        throw new GenesisError(path, 'a decimal string of base units from 1');
+      out[key] = BigInt(value);
+    } else {
+      throw new GenesisError(path, 'absent (unknown parameter)');
+    }
+  }
+  return out as unknown as ConsensusParams['contracts'];
+}
+
 function serializeStakingParams(p: StakingParams): Record<string, number | string> {
   const out: Record<string, number | string> = {};
   for (const key of STAKING_INTS) out[key] = p[key];
@@ -339,6 +362,11 @@ export function serializeGenesis(genesis: Genesis): string {
       maxFutureBlockTimeMs: p.maxFutureBlockTimeMs,
       checkpointInterval: p.checkpointInterval,
       staking: serializeStakingParams(p.staking),
+      contracts: {
+        blockGasLimit: p.contracts.blockGasLimit,
+        minGasPrice: p.contracts.minGasPrice.toString(),
+        spendGasLimit: p.contracts.spendGasLimit,
+      },
     },
     validators: genesis.validators.validators.map((v) => {
       const operator = genesis.operators?.get(toHex(v.publicKey));

@@ -7,9 +7,11 @@ import {
   type TxStakingEffect,
   VerificationError,
 } from '../consensus/index.ts';
-import type { CommitCertificate, Transaction } from '../primitives/index.ts';
+import type { Coin, CommitCertificate, Transaction } from '../primitives/index.ts';
 import { StateOverlay, type StateReader } from '../state/index.ts';
 import { bytesKey } from '../util/index.ts';
+import type { ContractRuntime } from '../vm/index.ts';
+import { type BlockContractSummary, ContractTransition } from './contract-transition.ts';
 
 /** What of a block the state transition reads: nothing of the header but height and time. */
 export interface StateTransitionInput {
@@ -17,6 +19,8 @@ export interface StateTransitionInput {
   readonly time: number;
   readonly lastCommit: CommitCertificate;
   readonly txs: readonly Transaction[];
+  /** For each transaction, the coins its inputs spend (contract-locked ones run their spend rule). */
+  readonly spentByTx: readonly (readonly Coin[])[];
 }
 
 export interface StateTransition {
@@ -28,6 +32,8 @@ export interface StateTransition {
   readonly dropped: ReadonlySet<number>;
   /** The set this block scheduled for height + 2. */
   readonly scheduled: readonly SetMember[];
+  /** Deploys, calls and spend rules the block ran (docs/contracts.md). */
+  readonly contracts: BlockContractSummary;
 }
 
 const NO_EFFECT: TxStakingEffect = { valueIn: 0n, valueOut: 0n };
@@ -40,14 +46,20 @@ export function stakingEffectOf(t: StateTransition, txIndex: number): TxStakingE
  * The state store's part of connecting a block, in block order
  * (docs/staking.md): liveness from the carried commit, each staking
  * transaction (operator = the key of the first input's witness), then the
- * end-of-block validator-set schedule. Pure over `base`: every write lands in
+ * end-of-block validator-set schedule. Contract work (spend rules of
+ * contract-locked inputs, deploys, calls) runs on the same overlay in block
+ * order, before the transaction's staking rule. Pure over `base`: every write lands in
  * the returned overlay. The carried commit's structure must have been checked
  * already (indexes in range), as `certificateJobs` does.
  */
 export async function runStateTransition(
   base: StateReader,
   input: StateTransitionInput,
-  ctx: { readonly params: ConsensusParams; readonly chainIdHash: Uint8Array },
+  ctx: {
+    readonly params: ConsensusParams;
+    readonly chainIdHash: Uint8Array;
+    readonly contracts: ContractRuntime;
+  },
   opts: { readonly dropInvalid?: boolean } = {},
 ): Promise<StateTransition> {
   const overlay = new StateOverlay(base);
@@ -57,6 +69,7 @@ export async function runStateTransition(
     timeMs: input.time,
     chainIdHash: ctx.chainIdHash,
   });
+  const contracts = new ContractTransition(overlay, input, ctx);
   if (input.height > 1) {
     const members = await readValidatorSet(overlay, input.height - 1);
     if (members === undefined)
@@ -77,8 +90,11 @@ export async function runStateTransition(
       droppedTxids.add(bytesKey(tx.txid));
       continue;
     }
-    if (tx.payload === null || !isStakingPayloadType(tx.payload.type)) continue;
     try {
+      // Contract work first: a spend rule only reads, so a staking rule that
+      // then fails leaves no contract write behind either.
+      if (!tx.isCoinbase) await contracts.apply(i, tx, input.spentByTx[i] ?? []);
+      if (tx.payload === null || !isStakingPayloadType(tx.payload.type)) continue;
       effects.set(i, await staking.applyTx(tx.payload, tx.witnesses[0]?.publicKey ?? null));
     } catch (error) {
       // A failed rule leaves no write behind (applyTx works on a fork).
@@ -88,5 +104,5 @@ export async function runStateTransition(
     }
   }
   const { afterNext } = await staking.endBlock();
-  return { overlay, effects, dropped, scheduled: afterNext };
+  return { overlay, effects, dropped, scheduled: afterNext, contracts: contracts.summary() };
 }

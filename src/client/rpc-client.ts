@@ -6,6 +6,8 @@ import type {
   ChainInfoResponse,
   CoinResponse,
   ConsensusResponse,
+  ContractQueryResponse,
+  ContractResponse,
   ErrorBody,
   EvidenceResponse,
   FeeEstimateResponse,
@@ -16,6 +18,7 @@ import type {
   NodeStatusResponse,
   PeerListResponse,
   ReadinessResponse,
+  StorageProofResponse,
   SubmitTxResponse,
   TipResponse,
   TxStatusResponse,
@@ -59,14 +62,6 @@ export interface RpcClientOptions {
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
-
-/** The answer of a contract query: the value as canonical contract-value text, or why it failed. */
-export interface ContractQueryResponse {
-  readonly ok: boolean;
-  readonly gasUsed: number;
-  readonly value?: string;
-  readonly error?: { readonly code: string; readonly reason: string };
-}
 
 /** Typed client for the node's /api/v1: one method per route (types in ./types.ts). Uses only fetch: runs in browsers too. */
 export class RpcClient {
@@ -153,6 +148,26 @@ export class RpcClient {
       `/api/v1/contracts/${encodeURIComponent(id)}/query`,
       undefined,
       body,
+    );
+  }
+
+  /** A deployed contract: code hash, size, methods, the first `limit` storage entries. */
+  contract(id: string, opts: { limit?: number } = {}): Promise<ContractResponse> {
+    return this.get(`/api/v1/contracts/${encodeURIComponent(id)}`, { limit: opts.limit });
+  }
+
+  /**
+   * One storage value with its state proof against block `height`'s stateRoot
+   * (default the tip): check it with verifyProof (docs/contracts.md, "API").
+   */
+  contractStorage(
+    id: string,
+    key: string,
+    opts: { height?: number } = {},
+  ): Promise<StorageProofResponse> {
+    return this.get(
+      `/api/v1/contracts/${encodeURIComponent(id)}/storage/${encodeURIComponent(key)}`,
+      { height: opts.height },
     );
   }
 

@@ -320,3 +320,36 @@ export interface AddressTxMessage {
   status: 'mempool' | 'committed';
   height?: number;
 }
+
+/** `GET /api/v1/contracts/{id}`. */
+export interface ContractResponse {
+  id: Hash32;
+  address: string;
+  codeHash: Hash32;
+  codeSize: number;
+  methods: string[];
+  deployHeight: number;
+  deployTxid: Hash32;
+  /** Storage entries in key order; `key` is null when only its hash is stored. */
+  storage: { key: string | null; stateKey: string; value: string }[];
+  storageTruncated: boolean;
+}
+
+/** `GET /api/v1/contracts/{id}/storage/{key}`: a value (or null) and its state proof. */
+export interface StorageProofResponse {
+  key: string;
+  value: string | null;
+  height: number;
+  stateRoot: Hash32;
+  stateKey: string;
+  proof: string;
+}
+
+/** The answer of a contract query: the value as canonical contract-value text, or why it failed. */
+export interface ContractQueryResponse {
+  ok: boolean;
+  gasUsed: number;
+  height: number;
+  value?: string;
+  error?: { code: string; reason: string };
+}

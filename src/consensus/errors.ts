@@ -1,4 +1,5 @@
 import { UtxodError } from '../util/index.ts';
+import { ContractVerificationCodes } from '../vm/index.ts';
 import { StakingVerificationCodes } from './staking/errors.ts';
 
 /**
@@ -17,12 +18,12 @@ export const VerificationCodes = {
   TX_DUPLICATE_INPUT: 100,
   TX_OUTPUTS_OUT_OF_RANGE: 100,
   TX_UNKNOWN_PAYLOAD: 100,
-  /** A lock type the encoding knows but the chain does not enforce yet (a newer node's output). */
-  TX_LOCK_NOT_ACTIVE: 10,
   TX_INPUT_MISSING: 0,
   TX_IMMATURE_SPEND: 10,
   TX_NOT_FINAL: 0,
   TX_INPUTS_BELOW_OUTPUTS: 100,
+  /** inputs - outputs does not cover the gas the transaction reserves (gas limit x gas price). */
+  TX_FEE_BELOW_GAS: 100,
   TX_WRONG_KEY: 100,
   TX_BAD_SIGNATURE: 100,
   BLOCK_MALFORMED: 100,
@@ -52,6 +53,7 @@ export const VerificationCodes = {
   CONSENSUS_UNKNOWN_VALIDATOR: 20,
   CONSENSUS_WRONG_PROPOSER: 100,
   ...StakingVerificationCodes,
+  ...ContractVerificationCodes,
 } as const;
 
 export type VerificationCode = keyof typeof VerificationCodes;

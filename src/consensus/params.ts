@@ -1,5 +1,6 @@
 import type { NetworkName } from '../crypto/index.ts';
 import { COIN, MAX_BLOCK_BYTES, MAX_TX_BYTES } from '../primitives/index.ts';
+import { type ContractParams, DEFAULT_CONTRACT_PARAMS } from '../vm/index.ts';
 import { DEFAULT_STAKING_PARAMS, type StakingParams } from './staking/index.ts';
 
 export type { NetworkName };
@@ -21,6 +22,8 @@ export interface ConsensusParams {
   readonly checkpointInterval: number;
   /** Validator registry, liveness and slashing rules (docs/staking.md). */
   readonly staking: StakingParams;
+  /** Block gas limit, least gas price, gas of a spend rule (docs/contracts.md). */
+  readonly contracts: ContractParams;
 }
 
 export const DEVNET_PARAMS: Omit<ConsensusParams, 'chainId'> = {
@@ -33,6 +36,7 @@ export const DEVNET_PARAMS: Omit<ConsensusParams, 'chainId'> = {
   maxFutureBlockTimeMs: 15_000,
   checkpointInterval: 100,
   staking: DEFAULT_STAKING_PARAMS,
+  contracts: DEFAULT_CONTRACT_PARAMS,
 };
 
 export function blockSubsidy(params: ConsensusParams, height: number): bigint {

@@ -1,5 +1,6 @@
 import type { Coin } from '../primitives/index.ts';
 import {
+  isContractPayloadType,
   LockType,
   MAX_MONEY,
   outpointKey,
@@ -11,6 +12,7 @@ import {
   type TxOutput,
 } from '../primitives/index.ts';
 import { bytesEqual, bytesKey, toHex } from '../util/index.ts';
+import { ContractRuleError, contractGasOf, isEmptyWitness } from '../vm/index.ts';
 import { VerificationError } from './errors.ts';
 import type { ConsensusParams } from './params.ts';
 import type { LocatedSignatureJob } from './signatures.ts';
@@ -54,15 +56,6 @@ export function checkTxSanity(tx: Transaction, params: ConsensusParams): void {
   } catch {
     throw new VerificationError('TX_OUTPUTS_OUT_OF_RANGE', `outputs sum above ${MAX_MONEY}`, id());
   }
-  // Contract locks exist in the encoding, but blocks do not run contracts yet:
-  // coins locked to one now could never be spent, so none may be created.
-  if (tx.outputs.some((o) => o.lock.type !== LockType.pubkeyHash)) {
-    throw new VerificationError(
-      'TX_LOCK_NOT_ACTIVE',
-      'an output is locked to a contract, and contracts do not run in blocks yet',
-      id(),
-    );
-  }
   const seen = new Set<string>();
   for (const input of tx.inputs) {
     const key = bytesKey(outpointKey(input.prevout));
@@ -73,6 +66,9 @@ export function checkTxSanity(tx: Transaction, params: ConsensusParams): void {
   if (tx.payload !== null && isStakingPayloadType(tx.payload.type)) {
     // Stateless part of the staking rules: exact shape, amounts in range, keys on the curve.
     decodeStakingPayload(tx.payload);
+  } else if (tx.payload !== null && isContractPayloadType(tx.payload.type)) {
+    // Stateless part of the contract rules: the payload decodes, the gas price is allowed.
+    contractGasOfTx(tx, [], params);
   } else if (tx.payload !== null) {
     if (tx.payload.type !== PayloadType.memo) {
       throw new VerificationError('TX_UNKNOWN_PAYLOAD', `payload type ${tx.payload.type}`, id());
@@ -114,6 +110,9 @@ export function checkTxInputs(
       );
     }
     const witness = tx.witnesses[i]!;
+    // A contract-locked coin is released by its contract's spend rule (run
+    // with the block's state, src/vm/chain/block.ts), not by a key.
+    if (coin.lock.type === LockType.contract) return;
     if (
       coin.lock.type !== LockType.pubkeyHash ||
       !bytesEqual(pubkeyHash(witness.publicKey), coin.lock.hash)
@@ -149,21 +148,65 @@ export function checkTxInputs(
       id,
     );
   }
-  return available - needed;
+  const fee = available - needed;
+  // What the contract work reserves is paid whatever it uses (a UTXO fee is fixed when signed).
+  const { gasFee } = contractGasOfTx(tx, spent, params);
+  if (fee < gasFee) {
+    throw new VerificationError(
+      'TX_FEE_BELOW_GAS',
+      `fee ${fee} < ${gasFee} for the gas the transaction reserves`,
+      id,
+    );
+  }
+  return fee;
 }
 
-/** One signature job per input, each over the input's signature hash. */
+/**
+ * Gas reserved and gas fee owed by `tx` (`spent`: its input coins), its
+ * contract rule errors raised as the VerificationError of the same code.
+ */
+export function contractGasOfTx(
+  tx: Transaction,
+  spent: readonly Coin[],
+  params: ConsensusParams,
+): { gasReserved: number; gasFee: bigint } {
+  try {
+    const { gasReserved, gasFee } = contractGasOf(tx, spent, params.contracts);
+    return { gasReserved, gasFee };
+  } catch (error) {
+    throw asVerificationError(error, tx);
+  }
+}
+
+/** A ContractRuleError as the VerificationError of the same code and penalty; others unchanged. */
+export function asVerificationError(error: unknown, tx?: Transaction): unknown {
+  if (!(error instanceof ContractRuleError)) return error;
+  const details = tx === undefined ? error.details : { txid: toHex(tx.txid), ...error.details };
+  return new VerificationError(error.code, error.reason, details);
+}
+
+/**
+ * One signature job per signed input, each over the input's signature hash.
+ * A contract-locked input may carry the empty witness (no key signs it);
+ * any other witness is verified like a pubkey input's, so a spend rule that
+ * reads `ctx.tx.signers` sees only keys that really signed.
+ */
 export function signatureJobs(
   tx: Transaction,
   spent: readonly TxOutput[],
   chainIdHash: Uint8Array,
 ): LocatedSignatureJob[] {
   const context = new SighashContext(chainIdHash, tx, spent);
-  return tx.witnesses.map((witness, inputIndex) => ({
-    msg: context.forInput(inputIndex),
-    sig: witness.signature,
-    pub: witness.publicKey,
-    txid: tx.txid,
-    inputIndex,
-  }));
+  const jobs: LocatedSignatureJob[] = [];
+  tx.witnesses.forEach((witness, inputIndex) => {
+    if (spent[inputIndex]?.lock.type === LockType.contract && isEmptyWitness(witness)) return;
+    jobs.push({
+      msg: context.forInput(inputIndex),
+      sig: witness.signature,
+      pub: witness.publicKey,
+      txid: tx.txid,
+      inputIndex,
+    });
+  });
+  return jobs;
 }

@@ -6,7 +6,10 @@ export interface MempoolEntryView {
   readonly tx: Transaction;
   readonly txid: Uint8Array;
   readonly fee: bigint;
-  /** Encoded bytes, witnesses included. */
+  /**
+   * Encoded bytes, witnesses included; for a contract transaction, at least
+   * its reserved gas counted as block bytes (mempool/contract-admission.ts).
+   */
   readonly size: number;
   /** Base units per 1000 bytes, rounded down (for display; ordering uses exact fractions). */
   readonly feeRate: bigint;
@@ -65,6 +68,8 @@ export class MempoolEntry implements MempoolEntryView {
     key: string;
     inputKeys: readonly string[];
     fee: bigint;
+    /** What the pool counts (default: the encoded bytes); contract gas weighs in (virtualSize). */
+    size?: number;
     time: number;
     sequence: number;
   }) {
@@ -73,7 +78,7 @@ export class MempoolEntry implements MempoolEntryView {
     this.key = fields.key;
     this.inputKeys = fields.inputKeys;
     this.fee = fields.fee;
-    this.size = fields.tx.size;
+    this.size = fields.size ?? fields.tx.size;
     this.time = fields.time;
     this.sequence = fields.sequence;
     this.own = { fee: this.fee, size: BigInt(this.size) };

@@ -24,6 +24,12 @@ export const MempoolCodes = {
   MEMPOOL_ORPHAN_TOO_LARGE: 0,
   /** The operator already has a staking transaction waiting in the pool. */
   MEMPOOL_STAKING_PENDING: 0,
+  /**
+   * The contract call (or deploy's init) fails on the tip's state: valid in a
+   * block (it would pay its gas for nothing), declined here. A peer may have
+   * seen another state: no penalty.
+   */
+  MEMPOOL_CONTRACT_FAILED: 0,
 } as const;
 
 export type MempoolCode = keyof typeof MempoolCodes;

@@ -16,6 +16,7 @@ import {
   toHex,
   UtxodError,
 } from '../util/index.ts';
+import { checkContractAdmission, virtualSize } from './contract-admission.ts';
 import { MempoolEntry, type MempoolEntryView } from './entry.ts';
 import { MempoolError } from './errors.ts';
 import { paysFeeRate } from './feerate.ts';
@@ -54,6 +55,8 @@ interface AdmissionPlan {
   readonly key: string;
   readonly inputKeys: readonly string[];
   readonly fee: bigint;
+  /** What the pool counts: bytes, or the gas reserved as block bytes (virtualSize). */
+  readonly size: number;
   readonly time: number;
   /** Coin spent by each input, for the signature hash. */
   readonly spent: readonly Coin[];
@@ -324,6 +327,8 @@ export class Mempool {
       // them, so block connect will not verify this transaction again.
       if (!signaturesChecked) {
         await this.signatures.check(signatureJobs(tx, plan.spent, this.chainIdHash));
+        // Contracts run only for signed transactions: a spend rule trusts ctx.tx.signers.
+        await checkContractAdmission(this.chain, tx, plan.spent, options.time);
         signaturesChecked = true;
         // Only `expire` can change the pool while we hold the lock; re-plan on
         // what is there now (outputs are fixed by txid, so the signatures stand).
@@ -383,7 +388,7 @@ export class Mempool {
     if (missing.length > 0) return { missing };
 
     const fee = checkTxInputs(tx, spent, height, this.params, staking);
-    const size = tx.size;
+    const size = virtualSize(tx, spent, this.params);
     if (!paysFeeRate(fee, size, this.opts.minRelayFeeRate)) {
       throw new MempoolError(
         'MEMPOOL_FEE_TOO_LOW',
@@ -402,7 +407,7 @@ export class Mempool {
         ? new Set<MempoolEntry>()
         : checkReplacement(this.graph, this.opts, fee, size, parents, conflicts);
     checkPackageLimits(this.graph, this.opts, parents, evict);
-    return { tx, key, inputKeys, fee, time, spent, parents, evict };
+    return { tx, key, inputKeys, fee, size, time, spent, parents, evict };
   }
 
   private addOrphan(
@@ -476,6 +481,7 @@ export class Mempool {
       key: plan.key,
       inputKeys: plan.inputKeys,
       fee: plan.fee,
+      size: plan.size,
       time: plan.time,
       sequence: this.nextSequence++,
     });

@@ -2,6 +2,7 @@
 import type { ConsensusParams, SignatureChecker, TxStakingEffect } from '../consensus/index.ts';
 import type { Coin, Outpoint, Transaction } from '../primitives/index.ts';
 import type { Clock } from '../util/index.ts';
+import type { ContractTxResult } from '../vm/index.ts';
 
 /** All the mempool needs from the chain. */
 export interface MempoolChainView {
@@ -16,6 +17,17 @@ export interface MempoolChainView {
    * staking transactions (MEMPOOL_NONSTANDARD).
    */
   checkStakingTx?(tx: Transaction, timeMs: number): Promise<TxStakingEffect>;
+  /**
+   * The contract work of `tx` (`spent`: its input coins) against the tip's
+   * state on a throw-away fork: its result (a failed call is one), or the
+   * CONTRACT_* VerificationError of the rule it breaks. Without it, the pool
+   * declines contract transactions (MEMPOOL_NONSTANDARD).
+   */
+  checkContractTx?(
+    tx: Transaction,
+    spent: readonly Coin[],
+    timeMs: number,
+  ): Promise<ContractTxResult | null>;
 }
 
 export interface MempoolModules {

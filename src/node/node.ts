@@ -333,6 +333,8 @@ async function openCore(
     { utxoCacheBytes: config.utxoCacheMb * MB },
     { db, genesis: modules.genesis, signatures, logger: logger.child({ module: 'chain' }) },
   );
+  // The contract engine's isolate: released after everything that may run a contract.
+  closers.push('contracts', async () => chain.contracts.dispose());
   const mempool = new Mempool(
     { maxBytes: config.mempoolMaxMb * MB, minRelayFeeRate: config.minRelayFeeRate },
     { params: chain.params, chainIdHash: chain.chainIdHash, chain, signatures: mempoolSignatures },

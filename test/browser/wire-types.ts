@@ -7,6 +7,7 @@
 import type * as api from '../../src/api/schemas/addresses.ts';
 import type * as chain from '../../src/api/schemas/chain.ts';
 import type * as common from '../../src/api/schemas/common.ts';
+import type * as contracts from '../../src/api/schemas/contracts.ts';
 import type * as mempool from '../../src/api/schemas/mempool.ts';
 import type * as node from '../../src/api/schemas/node.ts';
 import type * as staking from '../../src/api/schemas/staking.ts';
@@ -27,6 +28,9 @@ export type WireTypesMatch = [
   Assert<Same<sdk.HeadersResponse, chain.HeadersResponse>>,
   Assert<Same<sdk.ValidatorsResponse, staking.ValidatorsResponse>>,
   Assert<Same<sdk.ValidatorResponse, staking.ValidatorResponse>>,
+  Assert<Same<sdk.ContractResponse, contracts.ContractResponse>>,
+  Assert<Same<sdk.StorageProofResponse, contracts.StorageProofResponse>>,
+  Assert<Same<sdk.ContractQueryResponse, contracts.ContractQueryResponse>>,
   Assert<Same<sdk.EvidenceResponse, staking.EvidenceResponse>>,
   Assert<Same<sdk.ConsensusResponse, staking.ConsensusResponse>>,
   // The schema types `details` as `object`; the SDK reads it as a record of unknown values.

@@ -1,10 +1,6 @@
 /**
- * `utxod contract` against a real devnet node process, through the cookie.
- *
- * Until the chain runs contracts, the node refuses payload type 16 with
- * TX_UNKNOWN_PAYLOAD and has no query route; each step asserts exactly that
- * then. Once the node admits deploys (the deploy is not refused as an unknown
- * payload), the same steps assert the deploy, a call and a query instead.
+ * `utxod contract` against a real devnet node process, through the cookie:
+ * deploy, call and query, then the contract as the node's API shows it.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -58,14 +54,14 @@ export function get(ctx) { return ctx.storage.get('n'); }
 `,
     );
     node = NodeProcess.start(datadir, ['--block-interval', '200']);
-    await node.url();
+    await node.url(60_000);
   });
   after(async () => {
     await node?.stop('SIGKILL');
     rmSync(datadir, { recursive: true, force: true });
   });
 
-  it('deploys, calls and queries as far as the node allows', async () => {
+  it('deploys, calls and queries; the API shows the contract and its storage', async () => {
     const deploy = await contract([
       'deploy',
       COUNTER,
@@ -77,19 +73,7 @@ export function get(ctx) { return ctx.storage.get('n'); }
       '2000',
       '--wait',
     ]);
-    if (deploy.status !== 0) {
-      // Today: the node does not run contracts. One line, the node's code, and the hint.
-      const lines = deploy.stderr.split('\n').filter((l) => l !== '');
-      assert.equal(lines.length, 1, deploy.stderr);
-      assert.match(
-        lines[0]!,
-        /\[TX_UNKNOWN_PAYLOAD\]: payload type 16 \(this node does not run contracts yet\)/,
-      );
-      const query = await contract(['query', 'ab'.repeat(32), 'get']);
-      assert.notEqual(query.status, 0);
-      assert.doesNotMatch(query.stderr, /^\s+at /m);
-      return;
-    }
+    assert.equal(deploy.status, 0, deploy.stderr);
     const id = /contract: ([0-9a-f]{64})/.exec(deploy.stdout)?.[1];
     assert.ok(id, deploy.stdout);
     assert.match(deploy.stdout, /address: {2}\S+ \(pay here/);
@@ -109,5 +93,16 @@ export function get(ctx) { return ctx.storage.get('n'); }
     const query = await contract(['query', id, 'get']);
     assert.equal(query.status, 0, query.stderr);
     assert.match(query.stdout, /^7$/m);
+    const res = await fetch(`${await node.url()}/api/v1/contracts/${id}`);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as {
+      methods: string[];
+      storage: { key: string; value: string }[];
+    };
+    assert.deepEqual(body.methods, ['init', 'add', 'get']);
+    assert.deepEqual(
+      body.storage.map((e) => [e.key, e.value]),
+      [['n', '7']],
+    );
   });
 });

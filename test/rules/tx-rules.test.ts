@@ -111,20 +111,21 @@ describe('transaction rules, through block connect and mempool admission', () =>
       await rejectedEverywhere(r, tx, 'TX_OUTPUTS_OUT_OF_RANGE');
     }));
 
-  it('TX_LOCK_NOT_ACTIVE: an output locked to a contract, before contracts run in blocks', () =>
+  it('CONTRACT_UNKNOWN: an output locked to a contract that does not exist', () =>
     withRuleChain(async (r) => {
       const [c] = await coins(r);
       const toContract: TxOutput = {
         amount: c!.output.amount - 5000n,
         lock: { type: LockType.contract, hash: new Uint8Array(32).fill(7) },
       };
-      await rejectedEverywhere(r, r.tx([c!], [toContract]), 'TX_LOCK_NOT_ACTIVE');
+      // Such a coin could never be spent: the lock names no contract's spend rule.
+      await rejectedEverywhere(r, r.tx([c!], [toContract]), 'CONTRACT_UNKNOWN');
       // One such output among ordinary ones is enough.
       const mixed = r.tx(
         [c!],
         [toBob(1000n), { ...toContract, amount: toContract.amount - 1000n }],
       );
-      await rejectedEverywhere(r, mixed, 'TX_LOCK_NOT_ACTIVE');
+      await rejectedEverywhere(r, mixed, 'CONTRACT_UNKNOWN');
     }));
 
   it('TX_DUPLICATE_INPUT: one outpoint twice in one transaction', () =>

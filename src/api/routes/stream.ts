@@ -5,7 +5,11 @@ import { addressToLock } from '../../primitives/index.ts';
 import { asError } from '../../util/index.ts';
 import { ApiError } from '../errors.ts';
 import { ErrorRef } from '../schemas/common.ts';
-import { MAX_ADDRESSES_PER_SOCKET, type StreamSocket } from '../stream-hub.ts';
+import {
+  MAX_ADDRESSES_PER_SOCKET,
+  MAX_CONTRACTS_PER_SOCKET,
+  type StreamSocket,
+} from '../stream-hub.ts';
 import type { ApiApp, ApiContext } from './context.ts';
 import { hrpOf } from './json.ts';
 
@@ -63,15 +67,18 @@ interface ClientMessage {
   op?: unknown;
   channel?: unknown;
   address?: unknown;
+  contract?: unknown;
   id?: unknown;
 }
 
 /**
  * `/api/v1/stream`: one WebSocket, JSON text frames. The client sends
  * `{"op":"subscribe","channel":"blocks"}` or
- * `{"op":"subscribe","channel":"address","address":"<bech32m>"}` (and
+ * `{"op":"subscribe","channel":"address","address":"<bech32m>"}` or
+ * `{"op":"subscribe","channel":"contract","contract":"<id hex>"}` (and
  * "unsubscribe"); the server answers `{"type":"subscribed",...}` and then
- * pushes `{"type":"block",...}` and `{"type":"tx",...}` (docs/api.md).
+ * pushes `{"type":"block",...}`, `{"type":"tx",...}` and
+ * `{"type":"contractEvent",...}` (docs/api.md).
  */
 export function registerStreamRoute(app: ApiApp, ctx: ApiContext): void {
   const { hub } = ctx;
@@ -132,10 +139,23 @@ export function registerStreamRoute(app: ApiApp, ctx: ApiContext): void {
           sub.blocks = on;
           return reply({ ...done, channel: 'blocks' });
         }
+        if (msg.channel === 'contract') {
+          const contract = typeof msg.contract === 'string' ? msg.contract : '';
+          if (!/^[0-9a-f]{64}$/.test(contract))
+            return fail('VALIDATION_ERROR', 'contract must be a contract id (64 hex)', id);
+          if (!on) hub.unsubscribeContract(sub, contract);
+          else if (!hub.subscribeContract(sub, contract))
+            return fail(
+              'VALIDATION_ERROR',
+              `at most ${MAX_CONTRACTS_PER_SOCKET} contracts per connection`,
+              id,
+            );
+          return reply({ ...done, channel: 'contract', contract });
+        }
         if (msg.channel !== 'address' || typeof msg.address !== 'string' || msg.address.length > 90)
           return fail(
             'VALIDATION_ERROR',
-            'channel must be "blocks" or "address" with an address',
+            'channel must be "blocks", "address" with an address, or "contract" with an id',
             id,
           );
         let lock: ReturnType<typeof addressToLock>;

@@ -290,6 +290,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/contracts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A deployed contract: code hash and size, methods, storage entries at the tip */
+        get: operations["getContractsById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contracts/{id}/storage/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One storage value with its inclusion (or exclusion) proof against a stateRoot */
+        get: operations["getContractsByIdStorageByKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contracts/{id}/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Calls a method read-only at the tip, within a gas cap (no transaction, no fee) */
+        post: operations["postContractsByIdQuery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/txs": {
         parameters: {
             query?: never;
@@ -2485,6 +2536,328 @@ export interface operations {
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getContractsById: {
+        parameters: {
+            query?: {
+                /** @description storage entries listed at most */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 32 bytes, lower-case hex */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description 32 bytes, lower-case hex */
+                        id: string;
+                        /** @description bech32m address for this chain’s network */
+                        address: string;
+                        /** @description 32 bytes, lower-case hex */
+                        codeHash: string;
+                        /** @description source bytes */
+                        codeSize: number;
+                        methods: string[];
+                        deployHeight: number;
+                        /** @description 32 bytes, lower-case hex */
+                        deployTxid: string;
+                        storage: {
+                            /** @description storage key; null when the key was longer than 64 bytes and only its hash is stored */
+                            key: string | null;
+                            /** @description bytes, lower-case hex */
+                            stateKey: string;
+                            /** @description canonical contract-value text (docs/contracts.md) */
+                            value: string;
+                        }[];
+                        /** @description more entries exist than listed */
+                        storageTruncated: boolean;
+                    };
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getContractsByIdStorageByKey: {
+        parameters: {
+            query?: {
+                /** @description block whose stateRoot the proof is against (default: the tip; retained heights only) */
+                height?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 32 bytes, lower-case hex */
+                id: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        key: string;
+                        /** @description canonical contract-value text, or null: the proof then shows the key is absent */
+                        value: string | null;
+                        height: number;
+                        /** @description 32 bytes, lower-case hex */
+                        stateRoot: string;
+                        /** @description bytes, lower-case hex */
+                        stateKey: string;
+                        /** @description state proof, encoded as docs/state.md describes (verifyProof in the SDK) */
+                        proof: string;
+                    };
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    postContractsByIdQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 32 bytes, lower-case hex */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    method: string;
+                    /**
+                     * @description canonical contract-value text of an array
+                     * @default []
+                     */
+                    args: string;
+                    /** @description gas cap (default and most: the most a call may use) */
+                    gasLimit?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        gasUsed: number;
+                        height: number;
+                        /** @description canonical contract-value text */
+                        value?: string;
+                        error?: {
+                            code: string;
+                            reason: string;
+                        };
+                    };
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
