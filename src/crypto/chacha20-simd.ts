@@ -272,7 +272,7 @@ interface WasmApi {
 }
 
 function instantiate(): Instance | undefined {
-  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   if (api === undefined) return undefined;
   const bytes = buildModule();
   if (!api.validate(bytes)) return undefined;
@@ -297,10 +297,12 @@ export function simdKeystream(): boolean {
 
 const ZERO_NONCE = new Uint8Array(12);
 const ZEROS = new Uint8Array(KEYSTREAM_BYTES);
-const scalarOut = Buffer.alloc(KEYSTREAM_BYTES);
+// Plain Uint8Array at module level: the crypto face is bundled for browsers,
+// where `Buffer` exists only if the page brings it (see reversedKeystreamHex).
+const scalarOut = new Uint8Array(KEYSTREAM_BYTES);
 
 /** The scalar path: @noble/ciphers, then the byte reversal. */
-export function reversedKeystreamScalar(key: Uint8Array): Buffer {
+export function reversedKeystreamScalar(key: Uint8Array): Uint8Array {
   chacha20(key, ZERO_NONCE, ZEROS, scalarOut, 0);
   return scalarOut.reverse();
 }
@@ -309,7 +311,7 @@ export function reversedKeystreamScalar(key: Uint8Array): Buffer {
  * The first 384 keystream bytes under a 32-byte key, last byte first. The
  * result is a view of shared scratch memory: read it before the next call.
  */
-export function reversedKeystream(key: Uint8Array): Buffer {
+export function reversedKeystream(key: Uint8Array): Uint8Array {
   const w = simd();
   if (w === undefined) return reversedKeystreamScalar(key);
   if (key.length !== 32) throw new RangeError('ChaCha20 key must be 32 bytes');
@@ -320,5 +322,8 @@ export function reversedKeystream(key: Uint8Array): Buffer {
 
 /** `reversedKeystream` as hex: what MuHash parses into a bigint (the fastest way in). */
 export function reversedKeystreamHex(key: Uint8Array): string {
-  return reversedKeystream(key).toString('hex');
+  const bytes = reversedKeystream(key);
+  return bytes instanceof Buffer
+    ? bytes.toString('hex')
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
