@@ -46,16 +46,20 @@ export class SignatureChecker {
    * crypto/coalescing-verifier). A failure is left for `check` to find and
    * report where admission would; it then verifies that signature again,
    * which only a sender of invalid signatures pays for. Does nothing without
-   * a cache.
+   * a cache. Resolves true when every job is valid (cached or verified
+   * here), so that a caller holding exactly these jobs may skip `check`.
    */
-  async preverify(jobs: readonly SignatureJob[]): Promise<void> {
-    if (this.cache === null) return;
+  async preverify(jobs: readonly SignatureJob[]): Promise<boolean> {
+    if (this.cache === null) return false;
     const pending = jobs.filter((j) => !this.cache!.has(j.msg, j.sig, j.pub));
-    if (pending.length === 0) return;
+    if (pending.length === 0) return true;
     const results = await this.verifier.verifyBatch(pending);
+    let all = true;
     pending.forEach((j, i) => {
       if (results[i] === true) this.cache!.add(j.msg, j.sig, j.pub);
+      else all = false;
     });
+    return all;
   }
 
   /** Throws TX_BAD_SIGNATURE naming the first failing input. */

@@ -1,5 +1,5 @@
-import { chacha20 } from '@noble/ciphers/chacha.js';
 import { UtxodError } from '../util/index.ts';
+import { reversedKeystreamHex } from './chacha20-simd.ts';
 import { sha256 } from './hash.ts';
 
 /**
@@ -88,20 +88,16 @@ function writeLE(x: bigint, out: Uint8Array, offset: number): void {
   for (let i = 0; i < BYTES; i++) out[offset + i] = be[BYTES - 1 - i]!;
 }
 
-const ZERO_NONCE = new Uint8Array(12);
-const ZEROS = new Uint8Array(BYTES);
-// Scratch output of the keystream: it is consumed synchronously before the next call.
-const keystream = new Uint8Array(BYTES);
-
 /**
  * Core's `MuHash3072::ToNum3072`: SHA256(data) keys ChaCha20 (RFC 8439, zero
  * nonce, block counter 0), whose first 384 bytes of keystream, read as a
  * little-endian integer, are the element. The value is < 2^3072 but can exceed
- * p (with probability ~2^-3052), so it is reduced like any product.
+ * p (with probability ~2^-3052), so it is reduced like any product. The
+ * keystream comes out byte-reversed (chacha20-simd.ts), so its hex is the
+ * integer's big-endian digits.
  */
 export function num3072FromData(data: Uint8Array): bigint {
-  chacha20(sha256(data), ZERO_NONCE, ZEROS, keystream, 0);
-  return reduceModP(fromLE(keystream));
+  return reduceModP(BigInt(`0x${reversedKeystreamHex(sha256(data))}`));
 }
 
 export class MuHash3072 {
