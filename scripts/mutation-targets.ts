@@ -7,6 +7,20 @@ const mempool = [
   'src/mempool/mempool.prop.test.ts',
 ];
 const encoding = ['src/encoding/encoding.test.ts', 'src/encoding/encoding.prop.test.ts'];
+// The staking rules on a real state store, the supply invariant over random
+// operation sequences, and the same rules through block connect and admission.
+// (src/chain/staking.prop.test.ts is left out: half a minute a run, and it
+// exercises nothing the chain test does not.)
+const staking = [
+  'src/consensus/staking/rules.test.ts',
+  'src/consensus/staking/supply.prop.test.ts',
+  'src/chain/staking.test.ts',
+  'src/mempool/staking.test.ts',
+];
+const evidence = [
+  'src/consensus/staking/evidence-pool.test.ts',
+  'src/consensus/bft/evidence-intake.test.ts',
+];
 
 export const mutationTargets: Record<string, { readonly tests: readonly string[] }> = {
   // The staking tests cover the value a bond takes and a withdrawal adds (checkTxInputs).
@@ -48,6 +62,15 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
   // descendant sets it reads (eviction by descendant score, RBF eviction sets).
   'src/mempool/policy.ts': { tests: mempool },
   'src/mempool/graph.ts': { tests: ['src/mempool/graph.test.ts', ...mempool] },
+  'src/consensus/staking/rules.ts': { tests: staking },
+  'src/consensus/staking/ledger.ts': { tests: staking },
+  // Stateless decoding of staking payloads: also what checkTxSanity runs.
+  'src/consensus/staking/payload.ts': { tests: [...staking, 'test/rules/tx-rules.test.ts'] },
+  // Slashing a validator for evidence is a staking rule (rules.test.ts).
+  'src/consensus/staking/evidence.ts': {
+    tests: [...evidence, 'src/consensus/staking/rules.test.ts'],
+  },
+  'src/consensus/staking/evidence-pool.ts': { tests: evidence },
   // The coins a block creates and the UTXO commitment update: the rule
   // fixture computes both by hand, so a wrong helper fails BLOCK_BAD_UTXO_ROOT;
   // rollback and genesis use the same helpers.
