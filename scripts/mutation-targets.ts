@@ -57,7 +57,16 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
   'src/primitives/block.ts': {
     tests: ['src/primitives/block.test.ts', 'src/primitives/primitives.prop.test.ts'],
   },
-  'src/mempool/mempool.ts': { tests: mempool },
+  // Admission also runs in the orphan pool's cascade, the snapshot reload and
+  // the staking admission; each has its own test file.
+  'src/mempool/mempool.ts': {
+    tests: [
+      ...mempool,
+      'src/mempool/orphans.test.ts',
+      'src/mempool/snapshot.test.ts',
+      'src/mempool/staking.test.ts',
+    ],
+  },
   // The replacement, package-limit and fee-floor policy, and the graph whose
   // descendant sets it reads (eviction by descendant score, RBF eviction sets).
   'src/mempool/policy.ts': { tests: mempool },
