@@ -28,7 +28,16 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
   'src/consensus/tx-rules.ts': {
     tests: [...rules, 'src/chain/staking.test.ts', 'src/mempool/staking.test.ts'],
   },
-  'src/chain/block-verifier.ts': { tests: [...rules, 'test/rules/local-faults.test.ts'] },
+  // Proposals (planProposal, certifyProposal) and the sync range check
+  // (checkBlockBinding, certificateJobs) run parts of the verifier alone.
+  'src/chain/block-verifier.ts': {
+    tests: [
+      ...rules,
+      'test/rules/local-faults.test.ts',
+      'src/chain/chain-proposal.test.ts',
+      'src/p2p/sync/range-check.test.ts',
+    ],
+  },
   'src/consensus/validator-set.ts': {
     tests: [
       'src/consensus/validator-set.rules.test.ts',
