@@ -14,6 +14,7 @@ const encoding = ['src/encoding/encoding.test.ts', 'src/encoding/encoding.prop.t
 const staking = [
   'src/consensus/staking/genesis-staking.test.ts',
   'src/consensus/staking/ledger.test.ts',
+  'src/consensus/staking/rules-boundaries.test.ts',
   'src/consensus/staking/rules.test.ts',
   'src/consensus/staking/supply.prop.test.ts',
   'src/chain/staking.test.ts',

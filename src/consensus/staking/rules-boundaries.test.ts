@@ -1,0 +1,115 @@
+/**
+ * The time boundaries of the staking rules, each at the exact millisecond
+ * (the rule tests elsewhere step past them by whole blocks), and the rule
+ * that staking alone never empties the validator set.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import {
+  StakingHarness,
+  stakingKey,
+  TEST_CHAIN_ID_HASH,
+} from '../../../test/support/staking-fixture.ts';
+import { sign } from '../../crypto/signer.ts';
+import { COIN } from '../../primitives/amount.ts';
+import { VoteType, voteDigest } from '../../primitives/commit.ts';
+import { StateKeys } from '../../state/keys.ts';
+import { bytesEqual } from '../../util/bytes.ts';
+import { VerificationError } from '../errors.ts';
+import type { DuplicateVoteEvidence } from './evidence.ts';
+import { DEFAULT_STAKING_PARAMS, type StakingParams } from './params.ts';
+import { encodeStakingPayload, type StakingPayload } from './payload.ts';
+import { decodeJail } from './records.ts';
+import { type StakingBlock, validatorIdOf } from './rules.ts';
+
+const params: StakingParams = {
+  ...DEFAULT_STAKING_PARAMS,
+  unbondingPeriodMs: 10_000,
+  signedBlocksWindow: 10,
+  downtimeJailMs: 5_000,
+};
+const op = (n: string) => stakingKey(`boundary operator ${n}`);
+const cons = (n: string) => stakingKey(`boundary consensus ${n}`);
+const tx = (p: StakingPayload) => encodeStakingPayload(p);
+const genesis = [
+  { operatorKey: op('a').publicKey, consensusKey: cons('a').publicKey, bonded: 100n * COIN },
+  { operatorKey: op('b').publicKey, consensusKey: cons('b').publicKey, bonded: 50n * COIN },
+];
+
+function rejects(code: string) {
+  return (error: unknown) => {
+    assert.ok(error instanceof VerificationError, String(error));
+    assert.equal(error.code, code, error.message);
+    return true;
+  };
+}
+
+function equivocation(name: string, height: number): DuplicateVoteEvidence {
+  const key = cons(name);
+  const a = new Uint8Array(32).fill(1);
+  const b = new Uint8Array(32).fill(2);
+  const sig = (h: Uint8Array) =>
+    sign(voteDigest(TEST_CHAIN_ID_HASH, VoteType.prevote, height, 0, h), key.privateKey);
+  return {
+    voteType: VoteType.prevote,
+    height,
+    round: 0,
+    consensusKey: key.publicKey,
+    blockHashA: a,
+    signatureA: sig(a),
+    blockHashB: b,
+    signatureB: sig(b),
+  };
+}
+
+describe('staking rules at their exact boundaries', () => {
+  let h: StakingHarness;
+  afterEach(() => h.close());
+
+  it('unjails from the first millisecond the jail allows, not one before', async () => {
+    h = await StakingHarness.open(params, genesis);
+    const b = validatorIdOf(op('b').publicKey);
+    const set = (await h.setAt(1))!;
+    const signed = set.map((m) => !bytesEqual(m.validatorId, b));
+    await h.block(async () => {});
+    while ((await h.t.store.get(StateKeys.jail(b))) === undefined) {
+      assert.ok(h.height < 20, 'never jailed');
+      await h.block(async () => {}, { signed });
+    }
+    const until = decodeJail((await h.t.store.get(StateKeys.jail(b)))!).jailedUntilMs;
+    assert.equal(until, h.timeMs + params.downtimeJailMs);
+    const unjail = (blk: StakingBlock) => blk.applyTx(tx({ kind: 'unjail' }), op('b').publicKey);
+    await assert.rejects(
+      h.block(unjail, { advanceMs: until - h.timeMs - 1 }),
+      rejects('STAKE_JAIL_NOT_EXPIRED'),
+    );
+    await h.block(unjail, { advanceMs: until - h.timeMs });
+    assert.equal(await h.t.store.get(StateKeys.jail(b)), undefined);
+    assert.equal(await h.t.store.get(StateKeys.missedBlocks(b)), undefined);
+  });
+
+  it('allows a first key rotation at any time, even before one unbonding period of chain time', async () => {
+    // Block times below unbondingPeriodMs: only "never rotated" lets this through.
+    h = await StakingHarness.open(params, genesis, 0);
+    await h.block((blk) =>
+      blk.applyTx(tx({ kind: 'rotateKey', consensusKey: cons('a2').publicKey }), op('a').publicKey),
+    );
+    assert.ok(h.timeMs < params.unbondingPeriodMs);
+    const next = (await h.setAt(h.height + 2))!;
+    assert.ok(next.some((m) => bytesEqual(m.consensusKey, cons('a2').publicKey)));
+  });
+
+  it('keeps the scheduled set when every validator is tombstoned: staking never halts the chain', async () => {
+    h = await StakingHarness.open(params, genesis);
+    await h.block(async () => {});
+    const before = await h.setAt(h.height + 2);
+    await h.block(async (blk) => {
+      await blk.applyEvidence(equivocation('a', 1), h.times[1]!);
+      await blk.applyEvidence(equivocation('b', 1), h.times[1]!);
+    });
+    const after = await h.setAt(h.height + 2);
+    assert.equal(after?.length, 2);
+    assert.deepEqual(after, before, 'the set of height + 1 carries over');
+    assert.equal((await h.totals()).bonded, ((100n + 50n) * COIN * 95n) / 100n);
+  });
+});
