@@ -19,7 +19,7 @@ import { VerificationError } from '../errors.ts';
 import type { DuplicateVoteEvidence } from './evidence.ts';
 import { DEFAULT_STAKING_PARAMS, type StakingParams } from './params.ts';
 import { encodeStakingPayload, type StakingPayload } from './payload.ts';
-import { decodeJail } from './records.ts';
+import { decodeJail, decodeUnbonding } from './records.ts';
 import { type StakingBlock, validatorIdOf } from './rules.ts';
 
 const params: StakingParams = {
@@ -111,5 +111,33 @@ describe('staking rules at their exact boundaries', () => {
     assert.equal(after?.length, 2);
     assert.deepEqual(after, before, 'the set of height + 1 carries over');
     assert.equal((await h.totals()).bonded, ((100n + 50n) * COIN * 95n) / 100n);
+  });
+
+  it('refuses an operator key that is not a curve point before touching the registry', async () => {
+    h = await StakingHarness.open(params, genesis);
+    const offCurve = new Uint8Array(33).fill(0xff);
+    offCurve[0] = 2;
+    await assert.rejects(
+      h.block((blk) =>
+        blk.applyTx(
+          tx({ kind: 'bond', amount: 2n * COIN, consensusKey: cons('c').publicKey }),
+          offCurve,
+        ),
+      ),
+      rejects('STAKE_NO_OPERATOR'),
+    );
+    assert.equal(await h.t.store.get(StateKeys.consensusKey(cons('c').publicKey)), undefined);
+  });
+
+  it('adds two unbonds of one block into one entry of that height', async () => {
+    h = await StakingHarness.open(params, genesis);
+    const a = op('a').publicKey;
+    await h.block(async (blk) => {
+      await blk.applyTx(tx({ kind: 'unbond', amount: 10n * COIN }), a);
+      await blk.applyTx(tx({ kind: 'unbond', amount: 5n * COIN }), a);
+    });
+    const raw = await h.t.store.get(StateKeys.unbonding(validatorIdOf(a), h.height));
+    assert.equal(decodeUnbonding(raw!).amount, 15n * COIN);
+    assert.deepEqual(await h.totals(), { bonded: 135n * COIN, unbonding: 15n * COIN, slashed: 0n });
   });
 });
