@@ -74,6 +74,7 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
   'src/mempool/mempool.ts': {
     tests: [
       ...mempool,
+      'src/mempool/mempool-boundaries.test.ts',
       'src/mempool/mempool-events.test.ts',
       'src/mempool/orphans.test.ts',
       'src/mempool/snapshot.test.ts',
