@@ -88,7 +88,9 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
   'src/consensus/staking/rules.ts': { tests: staking },
   'src/consensus/staking/ledger.ts': { tests: staking },
   // Stateless decoding of staking payloads: also what checkTxSanity runs.
-  'src/consensus/staking/payload.ts': { tests: [...staking, 'test/rules/tx-rules.test.ts'] },
+  'src/consensus/staking/payload.ts': {
+    tests: ['src/consensus/staking/payload.test.ts', ...staking, 'test/rules/tx-rules.test.ts'],
+  },
   // Slashing a validator for evidence is a staking rule (rules.test.ts).
   'src/consensus/staking/evidence.ts': {
     tests: [...evidence, 'src/consensus/staking/rules.test.ts'],
