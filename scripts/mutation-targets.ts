@@ -93,7 +93,11 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
   },
   // Slashing a validator for evidence is a staking rule (rules.test.ts).
   'src/consensus/staking/evidence.ts': {
-    tests: [...evidence, 'src/consensus/staking/rules.test.ts'],
+    tests: [
+      'src/consensus/staking/evidence.test.ts',
+      ...evidence,
+      'src/consensus/staking/rules.test.ts',
+    ],
   },
   'src/consensus/staking/evidence-pool.ts': { tests: evidence },
   // The coins a block creates and the UTXO commitment update: the rule
