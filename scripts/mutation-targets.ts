@@ -37,6 +37,7 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
       ...rules,
       'test/rules/local-faults.test.ts',
       'src/chain/chain-proposal.test.ts',
+      'src/chain/set-change.test.ts',
       'src/p2p/sync/range-check.test.ts',
     ],
   },
