@@ -39,6 +39,7 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
       'src/chain/chain-proposal.test.ts',
       'src/chain/set-change.test.ts',
       'src/p2p/sync/range-check.test.ts',
+      'src/p2p/sync/range-check-genesis.test.ts',
     ],
   },
   'src/consensus/validator-set.ts': {
