@@ -7,47 +7,21 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import {
+  duplicateVotes,
+  SHORT_STAKING_PARAMS,
   StakingHarness,
   stakingKey,
-  TEST_CHAIN_ID_HASH,
 } from '../../../test/support/staking-fixture.ts';
-import { sign } from '../../crypto/signer.ts';
 import { COIN } from '../../primitives/amount.ts';
-import { VoteType, voteDigest } from '../../primitives/commit.ts';
 import { StateKeys } from '../../state/keys.ts';
-import type { DuplicateVoteEvidence } from './evidence.ts';
-import { DEFAULT_STAKING_PARAMS, type StakingParams } from './params.ts';
 import { encodeStakingPayload, type StakingPayload } from './payload.ts';
 import { decodeUnbonding } from './records.ts';
 import { validatorIdOf } from './rules.ts';
 
-const params: StakingParams = {
-  ...DEFAULT_STAKING_PARAMS,
-  unbondingPeriodMs: 10_000,
-  signedBlocksWindow: 10,
-  downtimeJailMs: 5_000,
-};
+const params = SHORT_STAKING_PARAMS;
 const op = (n: string) => stakingKey(`ledger operator ${n}`);
 const cons = (n: string) => stakingKey(`ledger consensus ${n}`);
 const tx = (p: StakingPayload) => encodeStakingPayload(p);
-
-function equivocation(name: string, height: number): DuplicateVoteEvidence {
-  const key = cons(name);
-  const a = new Uint8Array(32).fill(1);
-  const b = new Uint8Array(32).fill(2);
-  const sig = (h: Uint8Array) =>
-    sign(voteDigest(TEST_CHAIN_ID_HASH, VoteType.prevote, height, 0, h), key.privateKey);
-  return {
-    voteType: VoteType.prevote,
-    height,
-    round: 0,
-    consensusKey: key.publicKey,
-    blockHashA: a,
-    signatureA: sig(a),
-    blockHashB: b,
-    signatureB: sig(b),
-  };
-}
 
 describe('staking ledger records', () => {
   let h: StakingHarness;
@@ -88,7 +62,7 @@ describe('staking ledger records', () => {
     });
     const pending = h.height;
     // The evidence block's time is exactly when the first entry matures.
-    await h.block((b) => b.applyEvidence(equivocation('a', 1), h.times[1]!), {
+    await h.block((b) => b.applyEvidence(duplicateVotes(cons('a'), 1), h.times[1]!), {
       advanceMs: maturedAt - h.timeMs,
     });
     assert.equal(h.timeMs, maturedAt);

@@ -6,28 +6,20 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import {
+  duplicateVotes,
+  SHORT_STAKING_PARAMS,
   StakingHarness,
   stakingKey,
-  TEST_CHAIN_ID_HASH,
 } from '../../../test/support/staking-fixture.ts';
-import { sign } from '../../crypto/signer.ts';
 import { COIN } from '../../primitives/amount.ts';
-import { VoteType, voteDigest } from '../../primitives/commit.ts';
 import { StateKeys } from '../../state/keys.ts';
 import { bytesEqual } from '../../util/bytes.ts';
 import { VerificationError } from '../errors.ts';
-import type { DuplicateVoteEvidence } from './evidence.ts';
-import { DEFAULT_STAKING_PARAMS, type StakingParams } from './params.ts';
 import { encodeStakingPayload, type StakingPayload } from './payload.ts';
 import { decodeJail, decodeUnbonding } from './records.ts';
 import { type StakingBlock, validatorIdOf } from './rules.ts';
 
-const params: StakingParams = {
-  ...DEFAULT_STAKING_PARAMS,
-  unbondingPeriodMs: 10_000,
-  signedBlocksWindow: 10,
-  downtimeJailMs: 5_000,
-};
+const params = SHORT_STAKING_PARAMS;
 const op = (n: string) => stakingKey(`boundary operator ${n}`);
 const cons = (n: string) => stakingKey(`boundary consensus ${n}`);
 const tx = (p: StakingPayload) => encodeStakingPayload(p);
@@ -41,24 +33,6 @@ function rejects(code: string) {
     assert.ok(error instanceof VerificationError, String(error));
     assert.equal(error.code, code, error.message);
     return true;
-  };
-}
-
-function equivocation(name: string, height: number): DuplicateVoteEvidence {
-  const key = cons(name);
-  const a = new Uint8Array(32).fill(1);
-  const b = new Uint8Array(32).fill(2);
-  const sig = (h: Uint8Array) =>
-    sign(voteDigest(TEST_CHAIN_ID_HASH, VoteType.prevote, height, 0, h), key.privateKey);
-  return {
-    voteType: VoteType.prevote,
-    height,
-    round: 0,
-    consensusKey: key.publicKey,
-    blockHashA: a,
-    signatureA: sig(a),
-    blockHashB: b,
-    signatureB: sig(b),
   };
 }
 
@@ -104,8 +78,8 @@ describe('staking rules at their exact boundaries', () => {
     await h.block(async () => {});
     const before = await h.setAt(h.height + 2);
     await h.block(async (blk) => {
-      await blk.applyEvidence(equivocation('a', 1), h.times[1]!);
-      await blk.applyEvidence(equivocation('b', 1), h.times[1]!);
+      await blk.applyEvidence(duplicateVotes(cons('a'), 1), h.times[1]!);
+      await blk.applyEvidence(duplicateVotes(cons('b'), 1), h.times[1]!);
     });
     const after = await h.setAt(h.height + 2);
     assert.equal(after?.length, 2);
