@@ -52,6 +52,11 @@ describe('staking rules at their exact boundaries', () => {
     }
     const until = decodeJail((await h.t.store.get(StateKeys.jail(b)))!).jailedUntilMs;
     assert.equal(until, h.timeMs + params.downtimeJailMs);
+    // Still in the next set and still missing: a jailed validator is not counted again.
+    const slashed = (await h.totals()).slashed;
+    await h.block(async () => {}, { signed });
+    assert.equal(await h.t.store.get(StateKeys.missedBlocks(b)), undefined);
+    assert.equal((await h.totals()).slashed, slashed);
     const unjail = (blk: StakingBlock) => blk.applyTx(tx({ kind: 'unjail' }), op('b').publicKey);
     await assert.rejects(
       h.block(unjail, { advanceMs: until - h.timeMs - 1 }),
@@ -113,5 +118,28 @@ describe('staking rules at their exact boundaries', () => {
     const raw = await h.t.store.get(StateKeys.unbonding(validatorIdOf(a), h.height));
     assert.equal(decodeUnbonding(raw!).amount, 15n * COIN);
     assert.deepEqual(await h.totals(), { bonded: 135n * COIN, unbonding: 15n * COIN, slashed: 0n });
+  });
+
+  it('leaves free a validator that misses exactly the allowed blocks of a full window', async () => {
+    h = await StakingHarness.open(params, genesis);
+    const b = validatorIdOf(op('b').publicKey);
+    const set = (await h.setAt(1))!;
+    const missing = set.map((m) => !bytesEqual(m.validatorId, b));
+    const allowed =
+      params.signedBlocksWindow -
+      Math.ceil((params.signedBlocksWindow * params.minSignedPerWindowBps) / 10_000);
+    await h.block(async () => {});
+    for (let i = 0; i < params.signedBlocksWindow; i++) {
+      await h.block(async () => {}, i < allowed ? { signed: missing } : {});
+    }
+    assert.equal(await h.t.store.get(StateKeys.jail(b)), undefined, 'a full window, none too many');
+    // The window slides: the next misses replace the oldest, which were misses too...
+    for (let i = 0; i < allowed; i++) {
+      await h.block(async () => {}, { signed: missing });
+      assert.equal(await h.t.store.get(StateKeys.jail(b)), undefined, 'a miss replaced a miss');
+    }
+    // ...and the one after replaces a signature.
+    await h.block(async () => {}, { signed: missing });
+    assert.notEqual(await h.t.store.get(StateKeys.jail(b)), undefined, 'one miss too many');
   });
 });
