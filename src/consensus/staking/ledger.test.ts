@@ -15,7 +15,7 @@ import {
 import { COIN } from '../../primitives/amount.ts';
 import { StateKeys } from '../../state/keys.ts';
 import { encodeStakingPayload, type StakingPayload } from './payload.ts';
-import { decodeUnbonding } from './records.ts';
+import { decodeJail, decodeUnbonding } from './records.ts';
 import { validatorIdOf } from './rules.ts';
 
 const params = SHORT_STAKING_PARAMS;
@@ -66,6 +66,12 @@ describe('staking ledger records', () => {
       advanceMs: maturedAt - h.timeMs,
     });
     assert.equal(h.timeMs, maturedAt);
+    // Tombstoned, jailed from the block's time, its liveness window gone.
+    assert.deepEqual(decodeJail((await h.t.store.get(StateKeys.jail(id)))!), {
+      jailedUntilMs: maturedAt,
+      tombstoned: true,
+    });
+    assert.equal(await h.t.store.get(StateKeys.missedBlocks(id)), undefined);
     const entry = async (height: number) =>
       decodeUnbonding((await h.t.store.get(StateKeys.unbonding(id, height)))!).amount;
     assert.equal(await entry(matured), 10n * COIN, 'withdrawable at the block time: not slashed');
