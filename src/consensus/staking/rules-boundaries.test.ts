@@ -142,4 +142,28 @@ describe('staking rules at their exact boundaries', () => {
     await h.block(async () => {}, { signed: missing });
     assert.notEqual(await h.t.store.get(StateKeys.jail(b)), undefined, 'one miss too many');
   });
+
+  it('refuses every staking action of a tombstoned validator but its withdrawals', async () => {
+    h = await StakingHarness.open(params, genesis);
+    const a = op('a').publicKey;
+    await h.block((blk) => blk.applyTx(tx({ kind: 'unbond', amount: 10n * COIN }), a));
+    const unbonded = h.height;
+    await h.block((blk) => blk.applyEvidence(duplicateVotes(cons('a'), 1), h.times[1]!));
+    const attempts: StakingPayload[] = [
+      { kind: 'bond', amount: COIN, consensusKey: cons('a').publicKey },
+      { kind: 'rotateKey', consensusKey: cons('a9').publicKey },
+      { kind: 'unjail' },
+    ];
+    for (const p of attempts) {
+      await assert.rejects(
+        h.block((blk) => blk.applyTx(tx(p), a), { advanceMs: params.unbondingPeriodMs }),
+        rejects('STAKE_TOMBSTONED'),
+      );
+    }
+    const effect = await h.block(
+      (blk) => blk.applyTx(tx({ kind: 'withdraw', creationHeight: unbonded }), a),
+      { advanceMs: params.unbondingPeriodMs },
+    );
+    assert.deepEqual(effect, { valueIn: (10n * COIN * 95n) / 100n, valueOut: 0n });
+  });
 });
