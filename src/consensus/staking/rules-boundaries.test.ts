@@ -166,4 +166,25 @@ describe('staking rules at their exact boundaries', () => {
     );
     assert.deepEqual(effect, { valueIn: (10n * COIN * 95n) / 100n, valueOut: 0n });
   });
+
+  it('registers a new validator at exactly the minimum self-bond, not one unit below', async () => {
+    h = await StakingHarness.open(params, genesis);
+    const bond = (name: string, amount: bigint) => (blk: StakingBlock) =>
+      blk.applyTx(
+        tx({ kind: 'bond', amount, consensusKey: cons(name).publicKey }),
+        op(name).publicKey,
+      );
+    await assert.rejects(
+      h.block(bond('c', params.minSelfBond - 1n)),
+      rejects('STAKE_BELOW_MIN_BOND'),
+    );
+    assert.deepEqual(await h.block(bond('c', params.minSelfBond)), {
+      valueIn: 0n,
+      valueOut: params.minSelfBond,
+    });
+    assert.notEqual(
+      await h.t.store.get(StateKeys.registry(validatorIdOf(op('c').publicKey))),
+      undefined,
+    );
+  });
 });
