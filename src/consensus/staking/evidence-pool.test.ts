@@ -153,6 +153,34 @@ describe('EvidencePool', () => {
   });
 });
 
+describe('EvidencePool bound, ties', () => {
+  it('drops the first pooled of two pieces at the lowest height', async () => {
+    const verifier = await ParallelVerifier.init({ workers: 0 });
+    try {
+      const ctx: EvidenceContext = {
+        chainIdHash,
+        validatorsAt: () => set,
+        tipHeight: 100,
+        verifier,
+      };
+      const pool = new EvidencePool({ maxEntries: 2 });
+      const first = equivocation(signer, 5);
+      const second = equivocation(testKey(42), 5);
+      for (const e of [first, second, equivocation(signer, 9)]) await pool.add(e, ctx);
+      const kept = pool.pending(10 * EVIDENCE_BYTES);
+      assert.deepEqual(
+        kept.map((e) => [e.height, e.consensusKey]),
+        [
+          [5, second.consensusKey],
+          [9, signer.publicKey],
+        ],
+      );
+    } finally {
+      await verifier.close();
+    }
+  });
+});
+
 describe('isEvidenceExpired', () => {
   const maxAge = { blocks: 10, ms: 5_000 };
   it('expires strictly past both ages, never at either boundary', () => {
