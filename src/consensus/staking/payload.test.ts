@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Point } from '@noble/secp256k1';
 import { stakingKey } from '../../../test/support/staking-fixture.ts';
 import { MAX_MONEY } from '../../primitives/amount.ts';
 import { VerificationError } from '../errors.ts';
@@ -79,5 +80,9 @@ describe('staking payload decoding', () => {
       assert.equal(isValidPublicKey(bad), false);
     }
     assert.equal(isValidPublicKey(Uint8Array.of(...key, 0)), false);
+    // The same point uncompressed (65 bytes) is a valid point, but not a consensus key.
+    const uncompressed = Point.fromBytes(key).toBytes(false);
+    assert.equal(uncompressed.length, 65);
+    assert.equal(isValidPublicKey(uncompressed), false);
   });
 });
