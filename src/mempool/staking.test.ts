@@ -8,11 +8,17 @@ import {
   testGenesis,
   testKey,
 } from '../../test/support/chain-fixture.ts';
-import { firstOutput, produceBlock, stakingTx } from '../../test/support/staking-chain.ts';
+import {
+  firstOutput,
+  payloadTx,
+  produceBlock,
+  stakingTx,
+} from '../../test/support/staking-chain.ts';
 import type { SpendableCoin } from '../client/tx-builder.ts';
 import { VerificationError } from '../consensus/index.ts';
 import { SignatureChecker } from '../consensus/signatures.ts';
 import { DEFAULT_STAKING_PARAMS } from '../consensus/staking/params.ts';
+import { encodeStakingPayload } from '../consensus/staking/payload.ts';
 import { SignatureCache } from '../crypto/sig-cache.ts';
 import { COIN } from '../primitives/amount.ts';
 import { MempoolError } from './errors.ts';
@@ -90,6 +96,19 @@ describe('mempool admission of staking transactions', () => {
     assert.equal(result.status === 'accepted' && result.fee, 10_000n);
     const second = stakingTx(CHAIN_ID, alice, firstOutput(bond), { kind: 'unbond', amount: COIN });
     await assert.rejects(mempool.add(second), code('MEMPOOL_STAKING_PENDING'));
+    // A malformed payload is refused by the stateless checks, before the
+    // one-pending-per-operator rule: it costs the sender the full penalty.
+    const unbond = encodeStakingPayload({ kind: 'unbond', amount: COIN });
+    const longer = { type: unbond.type, data: Uint8Array.of(...unbond.data, 0) };
+    const malformed = payloadTx(CHAIN_ID, alice, firstOutput(bond), longer);
+    await assert.rejects(mempool.add(malformed, 'peer'), (error: unknown) => {
+      assert.ok(error instanceof VerificationError, String(error));
+      assert.equal(error.code, 'STAKE_PAYLOAD_MALFORMED');
+      assert.equal(error.penalty, 100);
+      return true;
+    });
+    assert.equal(mempool.size, 1);
+    assert.equal(mempool.hasOrphan(malformed.txid), false);
     // Another operator bonding the same consensus key passes alone; the block keeps the first.
     const rival = stakingTx(
       CHAIN_ID,

@@ -10,9 +10,15 @@ import { describe, it } from 'node:test';
 import { VerificationError } from '../../src/consensus/errors.ts';
 import { checkTxInputs } from '../../src/consensus/tx-rules.ts';
 import { MempoolError } from '../../src/mempool/errors.ts';
-import { MAX_MONEY } from '../../src/primitives/amount.ts';
+import { COIN, MAX_MONEY } from '../../src/primitives/amount.ts';
 import { LockType, pubkeyLock } from '../../src/primitives/lock.ts';
-import { Transaction, TX_VERSION, type TxOutput } from '../../src/primitives/transaction.ts';
+import { encodeStakingPayload, StakingPayloadType } from '../../src/primitives/staking-payload.ts';
+import {
+  Transaction,
+  TX_VERSION,
+  type TxOutput,
+  type TxPayload,
+} from '../../src/primitives/transaction.ts';
 import {
   alice,
   bob,
@@ -145,6 +151,36 @@ describe('transaction rules, through block connect and mempool admission', () =>
       await rejectedEverywhere(r, longMemo, 'TX_UNKNOWN_PAYLOAD');
       const fullMemo = r.tx([c3!], out(c3!), { payload: { type: 0, data: new Uint8Array(256) } });
       await acceptedEverywhere(r, fullMemo);
+    }));
+
+  it('STAKE_PAYLOAD_MALFORMED: a staking payload of the wrong shape, refused by the stateless checks', () =>
+    withRuleChain(async (r) => {
+      const [c1, c2, c3, c4, c5] = await coins(r, 5);
+      const out = (c: Owned) => [toBob(c.output.amount - 5000n)];
+      const unbond = encodeStakingPayload({ kind: 'unbond', amount: COIN });
+      const malformed: TxPayload[] = [
+        { type: unbond.type, data: unbond.data.subarray(0, 7) },
+        { type: unbond.type, data: Uint8Array.of(...unbond.data, 0) },
+        { type: unbond.type, data: new Uint8Array(8) },
+        { type: StakingPayloadType.unjail, data: new Uint8Array(1) },
+      ];
+      for (const [i, payload] of malformed.entries()) {
+        const c = [c1, c2, c3, c4][i]!;
+        const tx = r.tx([c], out(c), { payload });
+        const inBlock = await r.rejectsBlock(
+          await r.block({ txs: [tx] }),
+          'STAKE_PAYLOAD_MALFORMED',
+        );
+        assert.equal(inBlock.penalty, 100);
+        const admitted = await r.rejectsTx(r.mempool(), tx, 'STAKE_PAYLOAD_MALFORMED');
+        assert.equal(admitted.penalty, 100);
+      }
+      // Stateless, so before any later transaction's stateless check: the
+      // block is refused for its first fault, not for the second one's.
+      const bad = r.tx([c1!], out(c1!), { payload: malformed[0]! });
+      const duplicate = r.tx([c5!, c5!], out(c5!));
+      await r.rejectsBlock(await r.block({ txs: [bad, duplicate] }), 'STAKE_PAYLOAD_MALFORMED');
+      await r.rejectsBlock(await r.block({ txs: [duplicate, bad] }), 'TX_DUPLICATE_INPUT');
     }));
 
   it('TX_INPUT_MISSING: an outpoint that never existed, or was already spent', () =>

@@ -9,7 +9,7 @@ import type { KeyPair } from '../../src/crypto/key-file.ts';
 import type { Block } from '../../src/primitives/block.ts';
 import { decodeCoin } from '../../src/primitives/coin.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
-import { Transaction, TX_VERSION } from '../../src/primitives/transaction.ts';
+import { Transaction, TX_VERSION, type TxPayload } from '../../src/primitives/transaction.ts';
 import { signSoloCommit } from './chain-fixture.ts';
 
 export const STAKE_FEE = 10_000n;
@@ -25,13 +25,27 @@ export function stakingTx(
   payload: StakingPayload,
   moved: { bonded?: bigint; withdrawn?: bigint } = {},
 ): Transaction {
+  return payloadTx(chainId, operator, coin, encodeStakingPayload(payload), moved);
+}
+
+/**
+ * `stakingTx` with the payload bytes as given, so a test can send a staking
+ * payload the encoder would never produce (truncated, extended, zero amount).
+ */
+export function payloadTx(
+  chainId: string,
+  operator: KeyPair,
+  coin: SpendableCoin,
+  payload: TxPayload,
+  moved: { bonded?: bigint; withdrawn?: bigint } = {},
+): Transaction {
   const amount = coin.amount - (moved.bonded ?? 0n) + (moved.withdrawn ?? 0n) - STAKE_FEE;
   const tx = new Transaction({
     version: TX_VERSION,
     inputs: [{ prevout: coin.outpoint }],
     outputs: [{ amount, lock: pubkeyLock(operator.publicKey) }],
     lockTime: 0,
-    payload: encodeStakingPayload(payload),
+    payload,
     witnesses: [{ publicKey: new Uint8Array(33), signature: new Uint8Array(64) }],
   });
   return signTransaction(tx, [coin], [operator], chainId);

@@ -1,7 +1,8 @@
 /** Staking rules over a real state store on LevelDB, one committed block at a time. */
 
+import type { DuplicateVoteEvidence } from '../../src/consensus/staking/evidence.ts';
 import { readTotals, readValidatorSet } from '../../src/consensus/staking/ledger.ts';
-import type { StakingParams } from '../../src/consensus/staking/params.ts';
+import { DEFAULT_STAKING_PARAMS, type StakingParams } from '../../src/consensus/staking/params.ts';
 import type { SetMember, Totals } from '../../src/consensus/staking/records.ts';
 import {
   type GenesisValidator,
@@ -10,7 +11,8 @@ import {
 } from '../../src/consensus/staking/rules.ts';
 import { sha256 } from '../../src/crypto/hash.ts';
 import type { KeyPair } from '../../src/crypto/key-file.ts';
-import { getPublicKey } from '../../src/crypto/signer.ts';
+import { getPublicKey, sign } from '../../src/crypto/signer.ts';
+import { VoteType, voteDigest } from '../../src/primitives/commit.ts';
 import { commitOverlay, newOverlay, openTestState, type TestState } from './state-fixture.ts';
 
 export function stakingKey(label: string): KeyPair {
@@ -19,6 +21,32 @@ export function stakingKey(label: string): KeyPair {
 }
 
 export const TEST_CHAIN_ID_HASH = sha256(new TextEncoder().encode('staking-test-chain'));
+
+/** Short periods and a small window, so a test reaches every staking state in a few blocks. */
+export const SHORT_STAKING_PARAMS: StakingParams = {
+  ...DEFAULT_STAKING_PARAMS,
+  unbondingPeriodMs: 10_000,
+  signedBlocksWindow: 10,
+  downtimeJailMs: 5_000,
+};
+
+/** Two prevotes of `key` at `height`, round 0, for two different blocks: valid evidence. */
+export function duplicateVotes(key: KeyPair, height: number): DuplicateVoteEvidence {
+  const a = new Uint8Array(32).fill(1);
+  const b = new Uint8Array(32).fill(2);
+  const sig = (hash: Uint8Array) =>
+    sign(voteDigest(TEST_CHAIN_ID_HASH, VoteType.prevote, height, 0, hash), key.privateKey);
+  return {
+    voteType: VoteType.prevote,
+    height,
+    round: 0,
+    consensusKey: key.publicKey,
+    blockHashA: a,
+    signatureA: sig(a),
+    blockHashB: b,
+    signatureB: sig(b),
+  };
+}
 
 export class StakingHarness {
   readonly t: TestState;

@@ -5,25 +5,22 @@
  * tombstoned). Read by the staking query and API tests.
  */
 
-import type { DuplicateVoteEvidence } from '../../src/consensus/staking/evidence.ts';
 import { readValidatorSet } from '../../src/consensus/staking/ledger.ts';
-import { DEFAULT_STAKING_PARAMS, type StakingParams } from '../../src/consensus/staking/params.ts';
+import type { StakingParams } from '../../src/consensus/staking/params.ts';
 import { encodeStakingPayload } from '../../src/consensus/staking/payload.ts';
 import { validatorIdOf } from '../../src/consensus/staking/rules.ts';
 import type { KeyPair } from '../../src/crypto/key-file.ts';
-import { sign } from '../../src/crypto/signer.ts';
 import { COIN } from '../../src/primitives/amount.ts';
-import { VoteType, voteDigest } from '../../src/primitives/commit.ts';
 import { StateKeys } from '../../src/state/keys.ts';
 import { bytesEqual } from '../../src/util/bytes.ts';
-import { StakingHarness, stakingKey, TEST_CHAIN_ID_HASH } from './staking-fixture.ts';
+import {
+  duplicateVotes,
+  SHORT_STAKING_PARAMS,
+  StakingHarness,
+  stakingKey,
+} from './staking-fixture.ts';
 
-export const SCENARIO_PARAMS: StakingParams = {
-  ...DEFAULT_STAKING_PARAMS,
-  unbondingPeriodMs: 10_000,
-  signedBlocksWindow: 10,
-  downtimeJailMs: 5_000,
-};
+export const SCENARIO_PARAMS: StakingParams = SHORT_STAKING_PARAMS;
 
 export interface ScenarioValidator {
   readonly operator: KeyPair;
@@ -49,23 +46,6 @@ function validator(name: string, consensus?: KeyPair): ScenarioValidator {
     operator,
     consensus: consensus ?? stakingKey(`scenario consensus ${name}`),
     id: validatorIdOf(operator.publicKey),
-  };
-}
-
-function duplicateVotes(key: KeyPair, height: number): DuplicateVoteEvidence {
-  const a = new Uint8Array(32).fill(1);
-  const b = new Uint8Array(32).fill(2);
-  const sig = (hash: Uint8Array) =>
-    sign(voteDigest(TEST_CHAIN_ID_HASH, VoteType.prevote, height, 0, hash), key.privateKey);
-  return {
-    voteType: VoteType.prevote,
-    height,
-    round: 0,
-    consensusKey: key.publicKey,
-    blockHashA: a,
-    signatureA: sig(a),
-    blockHashB: b,
-    signatureB: sig(b),
   };
 }
 

@@ -8,7 +8,7 @@ import { compareBytes } from '../../util/bytes.ts';
 import { VerificationError } from '../errors.ts';
 import { ValidatorSet } from '../validator-set.ts';
 import type { DuplicateVoteEvidence } from './evidence.ts';
-import { EVIDENCE_BYTES } from './evidence.ts';
+import { EVIDENCE_BYTES, isEvidenceExpired } from './evidence.ts';
 import { type EvidenceContext, EvidencePool } from './evidence-pool.ts';
 
 const chainIdHash = new Uint8Array(32).fill(7);
@@ -106,5 +106,92 @@ describe('EvidencePool', () => {
     assert.equal(pool.prune({ height: 100, timeMs: 9_500 }, { blocks: 10, ms: 5_000 }, timeOf), 0);
     assert.equal(pool.prune({ height: 100, timeMs: 50_000 }, { blocks: 10, ms: 5_000 }, timeOf), 2);
     assert.equal(pool.size, 0);
+  });
+
+  it('refuses a bound that is not a positive integer', () => {
+    for (const maxEntries of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(() => new EvidencePool({ maxEntries }), RangeError);
+    }
+    assert.equal(new EvidencePool({ maxEntries: 1 }).size, 0);
+  });
+
+  it('hands out whole pieces only: nothing below one piece or for a negative budget', async () => {
+    const pool = new EvidencePool();
+    for (const h of [4, 8]) await pool.add(equivocation(signer, h), ctx);
+    assert.deepEqual(pool.pending(EVIDENCE_BYTES - 1), []);
+    assert.deepEqual(pool.pending(-EVIDENCE_BYTES), []);
+    assert.deepEqual(
+      pool.pending(EVIDENCE_BYTES).map((e) => e.height),
+      [4],
+    );
+    assert.deepEqual(
+      pool.pending(2 * EVIDENCE_BYTES).map((e) => e.height),
+      [4, 8],
+    );
+  });
+
+  it('keeps evidence whose height has no known time when pruning', async () => {
+    const pool = new EvidencePool();
+    await pool.add(equivocation(signer, 2), ctx);
+    await pool.add(equivocation(signer, 3), ctx);
+    const timeOf = (h: number) => (h === 2 ? 0 : undefined);
+    assert.equal(pool.prune({ height: 1_000, timeMs: 1e12 }, { blocks: 1, ms: 1 }, timeOf), 1);
+    assert.deepEqual(
+      pool.pending(10 * EVIDENCE_BYTES).map((e) => e.height),
+      [3],
+    );
+  });
+
+  it('one bound per pool: a full pool drops its single oldest height, never the newcomer', async () => {
+    const pool = new EvidencePool({ maxEntries: 1 });
+    assert.equal(await pool.add(equivocation(signer, 5), ctx), true);
+    assert.equal(await pool.add(equivocation(signer, 9), ctx), true);
+    assert.deepEqual(
+      pool.pending(10 * EVIDENCE_BYTES).map((e) => e.height),
+      [9],
+    );
+  });
+});
+
+describe('EvidencePool bound, ties', () => {
+  it('drops the first pooled of two pieces at the lowest height', async () => {
+    const verifier = await ParallelVerifier.init({ workers: 0 });
+    try {
+      const ctx: EvidenceContext = {
+        chainIdHash,
+        validatorsAt: () => set,
+        tipHeight: 100,
+        verifier,
+      };
+      const pool = new EvidencePool({ maxEntries: 2 });
+      const first = equivocation(signer, 5);
+      const second = equivocation(testKey(42), 5);
+      for (const e of [first, second, equivocation(signer, 9)]) await pool.add(e, ctx);
+      const kept = pool.pending(10 * EVIDENCE_BYTES);
+      assert.deepEqual(
+        kept.map((e) => [e.height, e.consensusKey]),
+        [
+          [5, second.consensusKey],
+          [9, signer.publicKey],
+        ],
+      );
+    } finally {
+      await verifier.close();
+    }
+  });
+});
+
+describe('isEvidenceExpired', () => {
+  const maxAge = { blocks: 10, ms: 5_000 };
+  it('expires strictly past both ages, never at either boundary', () => {
+    // Evidence of height 100 seen at t = 1000.
+    const at = (height: number, timeMs: number) =>
+      isEvidenceExpired(100, 1_000, { height, timeMs }, maxAge);
+    assert.equal(at(111, 6_001), true);
+    assert.equal(at(110, 6_001), false, 'exactly maxAge.blocks old');
+    assert.equal(at(111, 6_000), false, 'exactly maxAge.ms old');
+    assert.equal(at(110, 6_000), false);
+    assert.equal(at(500, 1_000), false, 'old in blocks only');
+    assert.equal(at(100, 1e9), false, 'old in time only');
   });
 });

@@ -1,0 +1,86 @@
+/**
+ * What the staking ledger leaves in the state, record by record: the state
+ * root commits to every key, so a zero amount stored instead of deleted, or
+ * an unbonding entry slashed one millisecond too late, is a fork between
+ * nodes even when every amount reads the same.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import {
+  duplicateVotes,
+  SHORT_STAKING_PARAMS,
+  StakingHarness,
+  stakingKey,
+} from '../../../test/support/staking-fixture.ts';
+import { COIN } from '../../primitives/amount.ts';
+import { StateKeys } from '../../state/keys.ts';
+import { encodeStakingPayload, type StakingPayload } from './payload.ts';
+import { decodeJail, decodeUnbonding } from './records.ts';
+import { validatorIdOf } from './rules.ts';
+
+const params = SHORT_STAKING_PARAMS;
+const op = (n: string) => stakingKey(`ledger operator ${n}`);
+const cons = (n: string) => stakingKey(`ledger consensus ${n}`);
+const tx = (p: StakingPayload) => encodeStakingPayload(p);
+
+describe('staking ledger records', () => {
+  let h: StakingHarness;
+  afterEach(() => h.close());
+
+  const open = () =>
+    StakingHarness.open(params, [
+      { operatorKey: op('a').publicKey, consensusKey: cons('a').publicKey, bonded: 100n * COIN },
+      { operatorKey: op('b').publicKey, consensusKey: cons('b').publicKey, bonded: 50n * COIN },
+    ]);
+
+  it('deletes a stake that reaches zero and an unbonding entry once withdrawn', async () => {
+    h = await open();
+    const a = op('a').publicKey;
+    const id = validatorIdOf(a);
+    assert.notEqual(await h.t.store.get(StateKeys.stake(id)), undefined);
+    await h.block((b) => b.applyTx(tx({ kind: 'unbond', amount: 100n * COIN }), a));
+    const created = h.height;
+    assert.equal(await h.t.store.get(StateKeys.stake(id)), undefined, 'no zero-stake record');
+    assert.notEqual(await h.t.store.get(StateKeys.unbonding(id, created)), undefined);
+    await h.block((b) => b.applyTx(tx({ kind: 'withdraw', creationHeight: created }), a), {
+      advanceMs: params.unbondingPeriodMs,
+    });
+    assert.equal(await h.t.store.get(StateKeys.unbonding(id, created)), undefined);
+    assert.deepEqual(await h.totals(), { bonded: 50n * COIN, unbonding: 0n, slashed: 0n });
+  });
+
+  it('slashes the unbonding entries not yet withdrawable, not one that matures at the block time', async () => {
+    h = await open();
+    const a = op('a').publicKey;
+    const id = validatorIdOf(a);
+    await h.block(async () => {});
+    await h.block((b) => b.applyTx(tx({ kind: 'unbond', amount: 10n * COIN }), a));
+    const matured = h.height;
+    const maturedAt = h.timeMs + params.unbondingPeriodMs;
+    await h.block((b) => b.applyTx(tx({ kind: 'unbond', amount: 20n * COIN }), a), {
+      advanceMs: 1,
+    });
+    const pending = h.height;
+    // The evidence block's time is exactly when the first entry matures.
+    await h.block((b) => b.applyEvidence(duplicateVotes(cons('a'), 1), h.times[1]!), {
+      advanceMs: maturedAt - h.timeMs,
+    });
+    assert.equal(h.timeMs, maturedAt);
+    // Tombstoned, jailed from the block's time, its liveness window gone.
+    assert.deepEqual(decodeJail((await h.t.store.get(StateKeys.jail(id)))!), {
+      jailedUntilMs: maturedAt,
+      tombstoned: true,
+    });
+    assert.equal(await h.t.store.get(StateKeys.missedBlocks(id)), undefined);
+    const entry = async (height: number) =>
+      decodeUnbonding((await h.t.store.get(StateKeys.unbonding(id, height)))!).amount;
+    assert.equal(await entry(matured), 10n * COIN, 'withdrawable at the block time: not slashed');
+    assert.equal(await entry(pending), 19n * COIN, 'one millisecond short: slashed 5%');
+    const bondedCut = (70n * COIN * 5n) / 100n;
+    assert.deepEqual(await h.totals(), {
+      bonded: 70n * COIN - bondedCut + 50n * COIN,
+      unbonding: 10n * COIN + 19n * COIN,
+      slashed: bondedCut + COIN,
+    });
+  });
+});
