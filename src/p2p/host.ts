@@ -41,6 +41,7 @@ import { ReqResp } from './reqresp/engine.ts';
 import type { ConsensusCatchupSource, PeerEvents, PeerInfo, PeerSource } from './reqresp/index.ts';
 import { BAN_THRESHOLD, PeerScores } from './scoring.ts';
 import { TOPIC_KINDS, type TopicKind, topicName } from './topics.ts';
+import { TxBatcher } from './tx-batch.ts';
 
 export interface P2POptions {
   /** Listen address; `0.0.0.0` for all interfaces. */
@@ -68,6 +69,8 @@ export interface P2POptions {
    * apply to: by default loopback, where only this machine's own processes live.
    */
   readonly addressLimitExempt?: readonly string[];
+  /** How long an admitted transaction waits for others to share its gossip message (default 20 ms). */
+  readonly txBatchDelayMs?: number;
 }
 
 export interface P2PModules {
@@ -138,6 +141,7 @@ export class P2PHost implements PeerSource {
   private txDeferral: TransactionDeferral | null = null;
   private state: 'ready' | 'started' | 'closing' | 'closed' = 'ready';
   private readonly timers = new Set<Timer>();
+  private readonly txBatcher: TxBatcher;
   private readonly onBlock = (event: BlockImportedEvent) => {
     if (event.source === 'producer') void this.publishBlock(event.block, event.commit);
   };
@@ -168,6 +172,11 @@ export class P2PHost implements PeerSource {
       connections: () => this.libp2p.getConnections(),
     });
     this.gossip = new Gossip({ pubsub: this.libp2p.services.pubsub, logger: this.logger });
+    this.txBatcher = new TxBatcher({
+      clock: this.clock,
+      ...(opts.txBatchDelayMs === undefined ? {} : { delayMs: opts.txBatchDelayMs }),
+      publish: (batch) => void this.publish('tx', batch),
+    });
     this.reqResp = new ReqResp({
       libp2p: this.libp2p,
       logger: this.logger,
@@ -306,6 +315,7 @@ export class P2PHost implements PeerSource {
     if (this.state === 'closing' || this.state === 'closed') return;
     const wasStarted = this.state === 'started';
     this.state = 'closing';
+    this.txBatcher.clear();
     for (const timer of this.timers) this.clock.clearTimeout(timer);
     this.timers.clear();
     this.modules.importer.events.off('block', this.onBlock);
@@ -340,9 +350,12 @@ export class P2PHost implements PeerSource {
 
   // ---- gossip ----
 
-  /** Relays a transaction this node admitted (from the API, or an orphan it resolved). */
-  async broadcastTransaction(tx: Transaction): Promise<void> {
-    await this.publish('tx', tx.encode());
+  /**
+   * Relays a transaction this node admitted (from the API, or an orphan it
+   * resolved) in the next transaction batch message (tx-batch.ts).
+   */
+  broadcastTransaction(tx: Transaction): void {
+    this.txBatcher.add(tx.encode());
   }
 
   /** Relays a block this node produced, with the certificate that made it final. */
