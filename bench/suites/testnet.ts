@@ -6,6 +6,10 @@
  * (goal p99 <= 1.5). A transaction is final when a block that holds it is
  * seen on node 0 (polled every 50 ms, so latencies include up to that much).
  * Every transaction is built and signed before the clock starts.
+ *
+ * `UTXOD_BENCH_CPU_PROF=DIR` writes a V8 CPU profile of each node to
+ * DIR/node<i>/ (the nodes are then stopped with SIGTERM so that Node writes
+ * it); run the bench itself with `node --cpu-prof` to profile the generator.
  */
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,7 +61,12 @@ export async function run(): Promise<BenchResult[]> {
     ]);
     if (init.status !== 0) throw new Error(`testnet init failed: ${init.stderr}`);
     const layout = JSON.parse(readFileSync(join(out, 'testnet.json'), 'utf8')) as Layout;
-    for (const node of layout.nodes) nodes.push(NodeProcess.startConfigured(node.datadir));
+    const profDir = process.env['UTXOD_BENCH_CPU_PROF'];
+    for (const [i, node] of layout.nodes.entries()) {
+      const nodeArgs =
+        profDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profDir, `node${i}`)];
+      nodes.push(NodeProcess.startConfigured(node.datadir, nodeArgs));
+    }
     if (process.env['UTXOD_BENCH_KEEP'] === '1')
       for (const [i, n] of nodes.entries()) keepLog(n, join(layout.nodes[i]!.datadir, 'node.log'));
     const urls = layout.nodes.map((n) => n.rpcUrl);
@@ -78,6 +87,7 @@ export async function run(): Promise<BenchResult[]> {
     let watching = true;
     const watcher = watchBlocks(urls[0]!, finalAt, () => watching);
     const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
     const deadline = started + LOAD_DEADLINE_MS;
     let next = 0;
     let rejected = 0;
@@ -91,6 +101,9 @@ export async function run(): Promise<BenchResult[]> {
         }
       }),
     );
+    const submitSeconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuAtStart);
+    const generatorCpu = (cpu.user + cpu.system) / 1e6;
     while (finalAt.size < submittedAt.size - rejected && performance.now() < deadline + 20_000)
       await sleep(100);
     watching = false;
@@ -110,6 +123,10 @@ export async function run(): Promise<BenchResult[]> {
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
     const note = `${latencies.length}/${submittedAt.size} final, ${rejected} refused`;
+    // The generator must not be the bottleneck: its own CPU while it submits.
+    console.error(
+      `testnet: submitted ${submittedAt.size} in ${submitSeconds.toFixed(2)} s, generator CPU ${generatorCpu.toFixed(2)} s (${((100 * generatorCpu) / submitSeconds).toFixed(0)}% of a core)`,
+    );
     return [
       {
         suite: SUITE,
@@ -138,7 +155,8 @@ export async function run(): Promise<BenchResult[]> {
     ];
   } finally {
     delete process.env['UTXOD_RATE_LIMIT_SUBMIT'];
-    for (const node of nodes) node.child.kill('SIGKILL');
+    const stopSignal = process.env['UTXOD_BENCH_CPU_PROF'] === undefined ? 'SIGKILL' : 'SIGTERM';
+    for (const node of nodes) node.child.kill(stopSignal);
     await Promise.all(nodes.map((n) => n.exited));
     // UTXOD_BENCH_KEEP=1 keeps the nodes' data directories and logs to look at afterwards.
     if (process.env['UTXOD_BENCH_KEEP'] === '1') console.error(`testnet kept in ${root}`);
