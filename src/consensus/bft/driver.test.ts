@@ -62,6 +62,7 @@ function driverFor(
   clock: ManualClock,
   penalties: string[] = [],
   sent: Uint8Array[] = [],
+  host: BftHost = chainHost(t),
 ) {
   const wal = ConsensusWal.open({ path: join(t.dir, 'consensus.wal') });
   const signer = new ValidatorSigner(
@@ -71,7 +72,7 @@ function driverFor(
   const driver = new BftDriver(
     { params: { ...DEFAULT_BFT_PARAMS, timeoutCommitMs: 1000 }, height: t.chain.tipHeight + 1 },
     {
-      host: chainHost(t),
+      host,
       transport: {
         broadcastProposal: (b) => sent.push(b),
         broadcastVote: (b) => sent.push(b),
@@ -127,6 +128,47 @@ describe('BFT driver', () => {
     await runUntil(clock, again.driver, () => t.chain.tipHeight >= 5);
     await again.driver.stop();
     again.wal.wal.close();
+    await t.destroy();
+  });
+
+  it('paces heights to the interval from the start of the previous height, and polls when idle', async () => {
+    const validator = testKey(0);
+    const t = await openTestChain({
+      genesis: testGenesis({ validator, funded: [testKey(1)] }),
+      validator,
+    });
+    const clock = new ManualClock();
+    const base = chainHost(t);
+    const proposedAt: number[] = [];
+    let idleUntil = 0;
+    const host: BftHost = {
+      ...base,
+      proposeBlock: (height, round) => {
+        proposedAt.push(clock.now());
+        return base.proposeBlock(height, round);
+      },
+      // A commit that takes 300 ms of the interval.
+      commitBlock: async (block, certificate) => {
+        await base.commitBlock(block, certificate);
+        clock.advance(300);
+      },
+      hasWork: () => clock.now() >= idleUntil,
+    };
+    const { driver, wal } = driverFor(t, clock, [], [], host);
+    driver.start([]);
+    await runUntil(clock, driver, () => t.chain.tipHeight >= 3);
+    // Round 0 of each height begins 1,000 ms after the previous one, not 1,300.
+    assert.deepEqual(
+      proposedAt.slice(1, 3).map((at, i) => at - proposedAt[i]!),
+      [1000, 1000],
+    );
+    // Quiet for a while: the first transaction after it waits a poll, not an interval.
+    idleUntil = proposedAt[2]! + 5007;
+    await runUntil(clock, driver, () => t.chain.tipHeight >= 4);
+    const waited = proposedAt[3]! - idleUntil;
+    assert.ok(waited >= 0 && waited <= 50, `proposed ${waited} ms after work arrived`);
+    await driver.stop();
+    wal.wal.close();
     await t.destroy();
   });
 
