@@ -32,6 +32,8 @@ const BLOCK_INTERVAL_MS = 1000;
 const PAYMENTS = size(8000, 200);
 const OUTPUTS_PER_FAN = 400;
 const CONCURRENCY = 32;
+/** Linux's USER_HZ (`getconf CLK_TCK`), the unit of /proc/<pid>/stat times. */
+const CLOCK_TICKS_PER_SECOND = 100;
 /** The load is bounded in count (PAYMENTS) and in time. */
 const LOAD_DEADLINE_MS = size(120_000, 20_000);
 
@@ -88,6 +90,7 @@ export async function run(): Promise<BenchResult[]> {
     const watcher = watchBlocks(urls[0]!, finalAt, () => watching);
     const started = performance.now();
     const cpuAtStart = process.cpuUsage();
+    const nodesCpuAtStart = nodes.map(processCpuSeconds);
     const deadline = started + LOAD_DEADLINE_MS;
     let next = 0;
     let rejected = 0;
@@ -108,6 +111,10 @@ export async function run(): Promise<BenchResult[]> {
       await sleep(100);
     watching = false;
     await watcher;
+    const nodesCpu = nodes.reduce(
+      (sum, n, i) => sum + processCpuSeconds(n) - nodesCpuAtStart[i]!,
+      0,
+    );
 
     const latencies: number[] = [];
     let lastFinal = started;
@@ -127,7 +134,22 @@ export async function run(): Promise<BenchResult[]> {
     console.error(
       `testnet: submitted ${submittedAt.size} in ${submitSeconds.toFixed(2)} s, generator CPU ${generatorCpu.toFixed(2)} s (${((100 * generatorCpu) / submitSeconds).toFixed(0)}% of a core)`,
     );
+    // CPU per committed transaction hardly depends on how many other processes
+    // share the cores (wall-clock tx/s does): 2 cores / this = the ceiling.
+    const cpuPerTx = latencies.length === 0 ? Number.NaN : (1000 * nodesCpu) / latencies.length;
     return [
+      {
+        suite: SUITE,
+        name: `${VALIDATORS} validators, CPU of all nodes per committed tx`,
+        value: cpuPerTx,
+        unit: 'ms',
+      },
+      {
+        suite: SUITE,
+        name: 'ceiling on 2 idle cores (2,000 ms / CPU per tx)',
+        value: 2000 / cpuPerTx,
+        unit: 'tx/s',
+      },
       {
         suite: SUITE,
         name: `${VALIDATORS} validators, committed tx/s (${note})`,
@@ -227,6 +249,14 @@ async function watchBlocks(
     }
     await sleep(50);
   }
+}
+
+/** User + system CPU of a node process (all its threads) from /proc, in seconds. */
+function processCpuSeconds(node: NodeProcess): number {
+  const stat = readFileSync(`/proc/${node.child.pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), 1-based: utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 function keepLog(node: NodeProcess, path: string): void {
