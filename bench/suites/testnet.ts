@@ -29,7 +29,11 @@ import { type BenchResult, percentile, size } from '../lib.ts';
 const SUITE = 'testnet';
 const VALIDATORS = 4;
 const BLOCK_INTERVAL_MS = 1000;
-const PAYMENTS = size(8000, 200);
+/** `UTXOD_BENCH_TESTNET_PAYMENTS` (100..8,000) sets a smaller load for A/B runs. */
+const PAYMENTS = Math.min(
+  8000,
+  Math.max(100, Number(process.env['UTXOD_BENCH_TESTNET_PAYMENTS'] ?? size(8000, 200)) || 8000),
+);
 const OUTPUTS_PER_FAN = 400;
 const CONCURRENCY = 32;
 /** Linux's USER_HZ (`getconf CLK_TCK`), the unit of /proc/<pid>/stat times. */
@@ -72,7 +76,8 @@ export async function run(): Promise<BenchResult[]> {
     if (process.env['UTXOD_BENCH_KEEP'] === '1')
       for (const [i, n] of nodes.entries()) keepLog(n, join(layout.nodes[i]!.datadir, 'node.log'));
     const urls = layout.nodes.map((n) => n.rpcUrl);
-    await Promise.all(nodes.map((n) => n.url(60_000)));
+    // A start compiles the sources once: on a shared, loaded machine that can take a minute or more.
+    await Promise.all(nodes.map((n) => n.url(240_000)));
     await waitForHeight(urls[0]!, 2);
 
     const genesis = parseGenesis(
@@ -283,7 +288,7 @@ async function submit(url: string, tx: Transaction, mustAccept = true): Promise<
 }
 
 async function waitForHeight(url: string, height: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < 2400; i++) {
     const tip = await getJson<{ height: number }>(`${url}/api/v1/chain/tip`).catch(() => null);
     if (tip !== null && tip.height >= height) return;
     await sleep(100);
@@ -292,7 +297,7 @@ async function waitForHeight(url: string, height: number): Promise<void> {
 }
 
 async function waitForCommitted(url: string, tx: Transaction): Promise<void> {
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < 2400; i++) {
     const response = await fetch(`${url}/api/v1/txs/${toHex(tx.txid)}`);
     const body = (await response.json()) as { status?: string };
     if (body.status === 'committed') return;
