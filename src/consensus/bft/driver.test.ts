@@ -91,14 +91,19 @@ function driverFor(
   return { driver, wal, signer };
 }
 
+/** A one-validator chain (validator 0) and a manual clock. */
+async function devnet() {
+  const validator = testKey(0);
+  const t = await openTestChain({
+    genesis: testGenesis({ validator, funded: [testKey(1)] }),
+    validator,
+  });
+  return { validator, t, clock: new ManualClock() };
+}
+
 describe('BFT driver', () => {
   it('runs a one-validator devnet: a block per commit timeout, certificates from its own precommits', async () => {
-    const validator = testKey(0);
-    const t = await openTestChain({
-      genesis: testGenesis({ validator, funded: [testKey(1)] }),
-      validator,
-    });
-    const clock = new ManualClock();
+    const { validator, t, clock } = await devnet();
     const { driver, wal } = driverFor(t, clock);
     driver.start(wal.replay.entries);
     let enteredHeight3At = -1;
@@ -132,12 +137,7 @@ describe('BFT driver', () => {
   });
 
   it('paces heights to the interval from the start of the previous height, and polls when idle', async () => {
-    const validator = testKey(0);
-    const t = await openTestChain({
-      genesis: testGenesis({ validator, funded: [testKey(1)] }),
-      validator,
-    });
-    const clock = new ManualClock();
+    const { t, clock } = await devnet();
     const base = chainHost(t);
     const proposedAt: number[] = [];
     let idleUntil = 0;
@@ -173,12 +173,7 @@ describe('BFT driver', () => {
   });
 
   it('penalises malformed and forged votes before the engine sees them, ignores other heights', async () => {
-    const validator = testKey(0);
-    const t = await openTestChain({
-      genesis: testGenesis({ validator, funded: [testKey(1)] }),
-      validator,
-    });
-    const clock = new ManualClock();
+    const { validator, t, clock } = await devnet();
     const penalties: string[] = [];
     const { driver, wal } = driverFor(t, clock, penalties);
     const someBlock = await t.chain.requireBlockAt(0);
