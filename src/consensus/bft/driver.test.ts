@@ -140,6 +140,7 @@ describe('BFT driver', () => {
     const { t, clock } = await devnet();
     const base = chainHost(t);
     const proposedAt: number[] = [];
+    const committedAt: number[] = [];
     let idleUntil = 0;
     const host: BftHost = {
       ...base,
@@ -147,10 +148,12 @@ describe('BFT driver', () => {
         proposedAt.push(clock.now());
         return base.proposeBlock(height, round);
       },
-      // A commit that takes 300 ms of the interval.
+      // A commit that takes 300 ms of the interval (1,200 ms from height 4 on).
       commitBlock: async (block, certificate) => {
         await base.commitBlock(block, certificate);
-        clock.advance(300);
+        committedAt.push(clock.now());
+        clock.advance(block.height >= 4 ? 1200 : 300);
+        committedAt[committedAt.length - 1] = clock.now();
       },
       hasWork: () => clock.now() >= idleUntil,
     };
@@ -167,6 +170,9 @@ describe('BFT driver', () => {
     await runUntil(clock, driver, () => t.chain.tipHeight >= 4);
     const waited = proposedAt[3]! - idleUntil;
     assert.ok(waited >= 0 && waited <= 50, `proposed ${waited} ms after work arrived`);
+    // A height longer than the interval: the next one still waits a quarter interval after the commit.
+    await runUntil(clock, driver, () => proposedAt.length >= 5);
+    assert.equal(proposedAt[4]! - committedAt[3]!, 250);
     await driver.stop();
     wal.wal.close();
     await t.destroy();

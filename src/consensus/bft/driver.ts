@@ -114,6 +114,8 @@ export interface BftDriverModules {
 
 /** How often a validator with nothing to propose looks at the mempool again. */
 const IDLE_POLL_MS = 50;
+/** The least wait after a commit, as a share of the block interval (see commitDelay). */
+const MIN_COMMIT_WAIT_SHARE = 0.25;
 
 type Queued = { event: BftEvent<Block>; wal: boolean };
 
@@ -493,7 +495,11 @@ export class BftDriver {
   private commitDelay(intervalMs: number): number {
     if (this.heightStartedAt === null) return intervalMs;
     const elapsed = this.m.clock.now() - this.heightStartedAt;
-    return Math.max(0, Math.min(intervalMs, intervalMs - elapsed));
+    // Never less than a quarter interval after the commit: validators that
+    // commit later than this one drop a proposal of a height they have not
+    // reached, and would then wait for catch-up or a round timeout.
+    const floor = intervalMs * MIN_COMMIT_WAIT_SHARE;
+    return Math.max(floor, Math.min(intervalMs, intervalMs - elapsed));
   }
 
   /**
