@@ -9,7 +9,7 @@ import { topicName } from '../../src/p2p/index.ts';
 import { decodeTxBatch, encodeTxBatch } from '../../src/p2p/tx-batch.ts';
 import { Transaction } from '../../src/primitives/transaction.ts';
 import { MemoryChain, spend, TestKey } from '../../test/support/mempool-fixture.ts';
-import { createTestPeer } from '../../test/support/test-peer.ts';
+import { createGossipPair } from '../../test/support/test-peer.ts';
 import { alternate, type BenchResult, median, pairedRatio, size, spreadOf } from '../lib.ts';
 
 const SUITE = 'tx-gossip';
@@ -40,15 +40,8 @@ export async function run(): Promise<BenchResult[]> {
     sets.batched.push(fresh());
   }
 
-  const a = await createTestPeer({ status, subscribe: true });
-  const b = await createTestPeer({ status, subscribe: true });
+  const { a, b } = await createGossipPair(status, topic);
   try {
-    await a.libp2p.dial(b.libp2p.getMultiaddrs()[0]!);
-    const bId = b.libp2p.peerId.toString();
-    for (let i = 0; i < 100; i++) {
-      if (a.libp2p.services.pubsub.getSubscribers(topic).some((p) => p.toString() === bId)) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
     let decoded = 0;
     let batches = false;
     b.libp2p.services.pubsub.addEventListener('message', (event) => {
