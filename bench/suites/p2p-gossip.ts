@@ -8,7 +8,7 @@
 import { P2P_PROTOCOL_VERSION, type StatusMessage, topicName } from '../../src/p2p/index.ts';
 import { Transaction } from '../../src/primitives/transaction.ts';
 import { MemoryChain, spend, TestKey } from '../../test/support/mempool-fixture.ts';
-import { createTestPeer } from '../../test/support/test-peer.ts';
+import { createGossipPair } from '../../test/support/test-peer.ts';
 import { type BenchResult, measureRate, size, timeOnce } from '../lib.ts';
 
 const SUITE = 'p2p-gossip';
@@ -40,15 +40,9 @@ export async function run(): Promise<BenchResult[]> {
     { opsPerCall: encoded.length, minMs: 500 },
   );
 
-  const a = await createTestPeer({ status, subscribe: true });
-  const b = await createTestPeer({ status, subscribe: true });
+  const { a, b } = await createGossipPair(status, topic);
   try {
-    await a.libp2p.dial(b.libp2p.getMultiaddrs()[0]!);
     const bId = b.libp2p.peerId.toString();
-    for (let i = 0; i < 100; i++) {
-      if (a.libp2p.services.pubsub.getSubscribers(topic).some((p) => p.toString() === bId)) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
     let received = 0;
     let done: () => void = () => undefined;
     const all = new Promise<void>((resolve) => {

@@ -6,6 +6,10 @@
  * (goal p99 <= 1.5). A transaction is final when a block that holds it is
  * seen on node 0 (polled every 50 ms, so latencies include up to that much).
  * Every transaction is built and signed before the clock starts.
+ *
+ * `UTXOD_BENCH_CPU_PROF=DIR` writes a V8 CPU profile of each node to
+ * DIR/node<i>/ (the nodes are then stopped with SIGTERM so that Node writes
+ * it); run the bench itself with `node --cpu-prof` to profile the generator.
  */
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,9 +29,15 @@ import { type BenchResult, percentile, size } from '../lib.ts';
 const SUITE = 'testnet';
 const VALIDATORS = 4;
 const BLOCK_INTERVAL_MS = 1000;
-const PAYMENTS = size(8000, 200);
+/** `UTXOD_BENCH_TESTNET_PAYMENTS` (100..8,000) sets a smaller load for A/B runs. */
+const PAYMENTS = Math.min(
+  8000,
+  Math.max(100, Number(process.env['UTXOD_BENCH_TESTNET_PAYMENTS'] ?? size(8000, 200)) || 8000),
+);
 const OUTPUTS_PER_FAN = 400;
 const CONCURRENCY = 32;
+/** Linux's USER_HZ (`getconf CLK_TCK`), the unit of /proc/<pid>/stat times. */
+const CLOCK_TICKS_PER_SECOND = 100;
 /** The load is bounded in count (PAYMENTS) and in time. */
 const LOAD_DEADLINE_MS = size(120_000, 20_000);
 
@@ -57,11 +67,17 @@ export async function run(): Promise<BenchResult[]> {
     ]);
     if (init.status !== 0) throw new Error(`testnet init failed: ${init.stderr}`);
     const layout = JSON.parse(readFileSync(join(out, 'testnet.json'), 'utf8')) as Layout;
-    for (const node of layout.nodes) nodes.push(NodeProcess.startConfigured(node.datadir));
+    const profDir = process.env['UTXOD_BENCH_CPU_PROF'];
+    for (const [i, node] of layout.nodes.entries()) {
+      const nodeArgs =
+        profDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profDir, `node${i}`)];
+      nodes.push(NodeProcess.startConfigured(node.datadir, nodeArgs));
+    }
     if (process.env['UTXOD_BENCH_KEEP'] === '1')
       for (const [i, n] of nodes.entries()) keepLog(n, join(layout.nodes[i]!.datadir, 'node.log'));
     const urls = layout.nodes.map((n) => n.rpcUrl);
-    await Promise.all(nodes.map((n) => n.url(60_000)));
+    // A start compiles the sources once: on a shared, loaded machine that can take a minute or more.
+    await Promise.all(nodes.map((n) => n.url(240_000)));
     await waitForHeight(urls[0]!, 2);
 
     const genesis = parseGenesis(
@@ -78,6 +94,8 @@ export async function run(): Promise<BenchResult[]> {
     let watching = true;
     const watcher = watchBlocks(urls[0]!, finalAt, () => watching);
     const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
+    const nodesCpuAtStart = nodes.map(processCpuSeconds);
     const deadline = started + LOAD_DEADLINE_MS;
     let next = 0;
     let rejected = 0;
@@ -91,10 +109,17 @@ export async function run(): Promise<BenchResult[]> {
         }
       }),
     );
+    const submitSeconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuAtStart);
+    const generatorCpu = (cpu.user + cpu.system) / 1e6;
     while (finalAt.size < submittedAt.size - rejected && performance.now() < deadline + 20_000)
       await sleep(100);
     watching = false;
     await watcher;
+    const nodesCpu = nodes.reduce(
+      (sum, n, i) => sum + processCpuSeconds(n) - nodesCpuAtStart[i]!,
+      0,
+    );
 
     const latencies: number[] = [];
     let lastFinal = started;
@@ -110,7 +135,26 @@ export async function run(): Promise<BenchResult[]> {
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
     const note = `${latencies.length}/${submittedAt.size} final, ${rejected} refused`;
+    // The generator must not be the bottleneck: its own CPU while it submits.
+    console.error(
+      `testnet: submitted ${submittedAt.size} in ${submitSeconds.toFixed(2)} s, generator CPU ${generatorCpu.toFixed(2)} s (${((100 * generatorCpu) / submitSeconds).toFixed(0)}% of a core)`,
+    );
+    // CPU per committed transaction hardly depends on how many other processes
+    // share the cores (wall-clock tx/s does): 2 cores / this = the ceiling.
+    const cpuPerTx = latencies.length === 0 ? Number.NaN : (1000 * nodesCpu) / latencies.length;
     return [
+      {
+        suite: SUITE,
+        name: `${VALIDATORS} validators, CPU of all nodes per committed tx`,
+        value: cpuPerTx,
+        unit: 'ms',
+      },
+      {
+        suite: SUITE,
+        name: 'ceiling on 2 idle cores (2,000 ms / CPU per tx)',
+        value: 2000 / cpuPerTx,
+        unit: 'tx/s',
+      },
       {
         suite: SUITE,
         name: `${VALIDATORS} validators, committed tx/s (${note})`,
@@ -138,7 +182,8 @@ export async function run(): Promise<BenchResult[]> {
     ];
   } finally {
     delete process.env['UTXOD_RATE_LIMIT_SUBMIT'];
-    for (const node of nodes) node.child.kill('SIGKILL');
+    const stopSignal = process.env['UTXOD_BENCH_CPU_PROF'] === undefined ? 'SIGKILL' : 'SIGTERM';
+    for (const node of nodes) node.child.kill(stopSignal);
     await Promise.all(nodes.map((n) => n.exited));
     // UTXOD_BENCH_KEEP=1 keeps the nodes' data directories and logs to look at afterwards.
     if (process.env['UTXOD_BENCH_KEEP'] === '1') console.error(`testnet kept in ${root}`);
@@ -211,6 +256,14 @@ async function watchBlocks(
   }
 }
 
+/** User + system CPU of a node process (all its threads) from /proc, in seconds. */
+function processCpuSeconds(node: NodeProcess): number {
+  const stat = readFileSync(`/proc/${node.child.pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), 1-based: utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
 function keepLog(node: NodeProcess, path: string): void {
   const file = createWriteStream(path);
   node.child.stdout?.pipe(file);
@@ -235,7 +288,7 @@ async function submit(url: string, tx: Transaction, mustAccept = true): Promise<
 }
 
 async function waitForHeight(url: string, height: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < 2400; i++) {
     const tip = await getJson<{ height: number }>(`${url}/api/v1/chain/tip`).catch(() => null);
     if (tip !== null && tip.height >= height) return;
     await sleep(100);
@@ -244,7 +297,7 @@ async function waitForHeight(url: string, height: number): Promise<void> {
 }
 
 async function waitForCommitted(url: string, tx: Transaction): Promise<void> {
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < 2400; i++) {
     const response = await fetch(`${url}/api/v1/txs/${toHex(tx.txid)}`);
     const body = (await response.json()) as { status?: string };
     if (body.status === 'committed') return;

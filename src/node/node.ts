@@ -396,7 +396,7 @@ async function openP2P(
   // Relay what this node's users submit and orphans that just became valid;
   // transactions from peers are already being relayed by gossipsub itself.
   mempool.events.on('accepted', ({ tx, origin }) => {
-    if (origin !== 'peer') void p2p.broadcastTransaction(tx);
+    if (origin !== 'peer') p2p.broadcastTransaction(tx);
   });
   return p2p;
 }

@@ -16,6 +16,7 @@ import {
   type ValidatorDeps,
 } from './gossip-validators.ts';
 import { encodeBlockWithCommit } from './messages.ts';
+import { encodeTxBatch } from './tx-batch.ts';
 
 function deps(over: Partial<ValidatorDeps> = {}) {
   const penalties: Array<[string, number, string]> = [];
@@ -44,6 +45,9 @@ function deps(over: Partial<ValidatorDeps> = {}) {
 const key = new TestKey(3);
 const chain = new MemoryChain();
 const tx = spend([chain.fund(key, 1_000_000n)], 10_000n);
+const tx2 = spend([chain.fund(key, 2_000_000n)], 10_000n);
+/** A gossip message holding `tx` alone. */
+const one = encodeTxBatch([tx.encode()]);
 
 function blockAt(height: number): Block {
   const header = new Header({
@@ -87,11 +91,11 @@ describe('gossip validators', () => {
         },
       },
     });
-    assert.equal(await txValidator(d.d)('p', tx.encode()), 'ignore');
+    assert.equal(await txValidator(d.d)('p', one), 'ignore');
     assert.deepEqual(deferred, [[tx.txid.join(), 'p']]);
     assert.equal(admitted, 0);
     deferral.deferringTransactions = false;
-    assert.equal(await txValidator(d.d)('p', tx.encode()), 'accept');
+    assert.equal(await txValidator(d.d)('p', one), 'accept');
     assert.equal(admitted, 1);
   });
 
@@ -104,9 +108,9 @@ describe('gossip validators', () => {
       resolvedOrphans: [tx],
     };
     const a = deps({ mempool: { add: async () => accepted } });
-    assert.equal(await txValidator(a.d)('p', tx.encode()), 'accept');
+    assert.equal(await txValidator(a.d)('p', one), 'accept');
     const o = deps();
-    assert.equal(await txValidator(o.d)('p', tx.encode()), 'ignore');
+    assert.equal(await txValidator(o.d)('p', one), 'ignore');
     const known = deps({
       mempool: {
         add: async () => {
@@ -114,7 +118,7 @@ describe('gossip validators', () => {
         },
       },
     });
-    assert.equal(await txValidator(known.d)('p', tx.encode()), 'ignore');
+    assert.equal(await txValidator(known.d)('p', one), 'ignore');
     assert.equal(known.penalties.length, 0);
   });
 
@@ -129,13 +133,49 @@ describe('gossip validators', () => {
         },
       },
     });
-    assert.equal(await txValidator(bad.d)('p', tx.encode()), 'reject');
+    assert.equal(await txValidator(bad.d)('p', one), 'reject');
     assert.deepEqual(
       bad.penalties.map((p) => p[1]),
       [100],
     );
     const huge = deps();
     assert.equal(await txValidator(huge.d)('p', new Uint8Array(2 * 1024 * 1024)), 'reject');
+  });
+
+  it('tx: a batch is admitted whole; any admission relays it, the worst penalty is charged once', async () => {
+    const seen: string[] = [];
+    const batch = encodeTxBatch([tx.encode(), tx2.encode()]);
+    const mixed = deps({
+      mempool: {
+        add: async (t) => {
+          seen.push(t.txid.join());
+          if (t.txid.join() === tx.txid.join())
+            throw new MempoolError('MEMPOOL_ALREADY_KNOWN', 'known');
+          return { status: 'accepted', txid: t.txid, fee: 1n, replaced: [], resolvedOrphans: [] };
+        },
+      },
+    });
+    assert.equal(await txValidator(mixed.d)('p', batch), 'accept');
+    assert.deepEqual(seen, [tx.txid.join(), tx2.txid.join()]);
+    assert.equal(mixed.penalties.length, 0);
+
+    const bad = deps({
+      mempool: {
+        add: async (t) => {
+          if (t.txid.join() === tx.txid.join())
+            throw new VerificationError('TX_BAD_SIGNATURE', 'bad');
+          return { status: 'accepted', txid: t.txid, fee: 1n, replaced: [], resolvedOrphans: [] };
+        },
+      },
+    });
+    assert.equal(await txValidator(bad.d)('p', batch), 'reject');
+    assert.deepEqual(
+      bad.penalties.map((p) => p[1]),
+      [100],
+    );
+    // A bare transaction (the tx/1 format) is not a batch.
+    const bare = deps();
+    assert.equal(await txValidator(bare.d)('p', tx.encode()), 'reject');
   });
 
   it('block: ignore stale and future blocks (hinting sync), import the next one', async () => {

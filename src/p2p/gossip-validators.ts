@@ -1,8 +1,9 @@
 /**
  * What each topic accepts. Every validator bounds the size and decodes
  * strictly before anything else, then:
- * - tx: admitted by the mempool -> accept (relay); orphan or already known ->
- *   ignore; rejected -> reject with the error's penalty (ignore when 0);
+ * - tx: a batch of transactions (tx-batch.ts), each admitted by the mempool:
+ *   any admitted -> accept (relay); only orphans or already known -> ignore;
+ *   any rejected with a penalty -> reject with the largest one;
  * - block: imported through the BlockImporter (header, commit certificate and
  *   every rule checked) -> accept; known, stale or ahead of tip + 1 -> ignore;
  *   invalid -> reject with the VerificationError's penalty;
@@ -15,8 +16,7 @@ import { VerificationError } from '../consensus/index.ts';
 import { DecodeError } from '../encoding/index.ts';
 import type { AdmissionResult, TxOrigin } from '../mempool/index.ts';
 import { MempoolError } from '../mempool/index.ts';
-import type { Block, CommitCertificate } from '../primitives/index.ts';
-import { MAX_TX_BYTES, Transaction } from '../primitives/index.ts';
+import type { Block, CommitCertificate, Transaction } from '../primitives/index.ts';
 import { asError, bytesEqual, toHex } from '../util/index.ts';
 import {
   decodeEvidence,
@@ -31,6 +31,7 @@ import { decodeBlockWithCommit } from './messages.ts';
 import type { P2PMetrics } from './metrics.ts';
 import { Penalty } from './scoring.ts';
 import type { TopicKind } from './topics.ts';
+import { decodeTxBatch, TX_BATCH_MAX_BYTES } from './tx-batch.ts';
 
 export type ConsensusGossip =
   | { readonly kind: 'proposal'; readonly message: ProposalMessage }
@@ -107,33 +108,53 @@ function rejected(
   return 'reject';
 }
 
+/**
+ * A batch of transactions (tx-batch.ts), admitted together so that their
+ * signatures reach the verifier pool as one batch. Accepted (relayed) when
+ * any was admitted; rejected when any broke a rule worth a penalty (the
+ * largest one is charged, once per message); ignored otherwise.
+ */
 export function txValidator(deps: ValidatorDeps): GossipValidator {
   return counted('tx', deps, async (peerId, data) => {
-    if (data.length > MAX_TX_BYTES) return malformed(deps, peerId, 'tx', 'oversized');
-    let tx: Transaction;
+    if (data.length > TX_BATCH_MAX_BYTES) return malformed(deps, peerId, 'tx', 'oversized');
+    let txs: Transaction[];
     try {
-      tx = Transaction.decode(data);
+      txs = decodeTxBatch(data);
     } catch (error) {
       return malformed(deps, peerId, 'tx', error);
     }
     const deferral = deps.txDeferral();
     if (deferral?.deferringTransactions === true) {
-      deferral.deferTransaction(tx, peerId);
+      for (const tx of txs) deferral.deferTransaction(tx, peerId);
       return 'ignore';
     }
-    let result: AdmissionResult;
-    try {
-      result = await deps.mempool.add(tx, 'peer', `peer:${peerId}`);
-    } catch (error) {
-      if (error instanceof MempoolError || error instanceof VerificationError)
-        return rejected(deps, peerId, 'tx', error);
-      throw error;
+    const outcomes = await Promise.all(txs.map((tx) => admitGossiped(deps, peerId, tx)));
+    let worst: VerificationError | MempoolError | null = null;
+    let admitted = false;
+    for (const outcome of outcomes) {
+      if (outcome === 'accept') admitted = true;
+      else if (outcome !== 'ignore' && outcome.penalty > (worst?.penalty ?? 0)) worst = outcome;
     }
-    // Orphans this admission resolved are relayed by the node from the
-    // mempool's 'accepted' event (origin 'orphan'), like every other admission.
-    if (result.status === 'orphan') return 'ignore';
-    return 'accept';
+    if (worst !== null) return rejected(deps, peerId, 'tx', worst);
+    return admitted ? 'accept' : 'ignore';
   });
+}
+
+async function admitGossiped(
+  deps: ValidatorDeps,
+  peerId: string,
+  tx: Transaction,
+): Promise<'accept' | 'ignore' | VerificationError | MempoolError> {
+  let result: AdmissionResult;
+  try {
+    result = await deps.mempool.add(tx, 'peer', `peer:${peerId}`);
+  } catch (error) {
+    if (error instanceof MempoolError || error instanceof VerificationError) return error;
+    throw error;
+  }
+  // Orphans this admission resolved are relayed by the node from the
+  // mempool's 'accepted' event (origin 'orphan'), like every other admission.
+  return result.status === 'orphan' ? 'ignore' : 'accept';
 }
 
 export function blockValidator(deps: ValidatorDeps): GossipValidator {

@@ -41,6 +41,7 @@ import { ReqResp } from './reqresp/engine.ts';
 import type { ConsensusCatchupSource, PeerEvents, PeerInfo, PeerSource } from './reqresp/index.ts';
 import { BAN_THRESHOLD, PeerScores } from './scoring.ts';
 import { TOPIC_KINDS, type TopicKind, topicName } from './topics.ts';
+import { TxBatcher } from './tx-batch.ts';
 
 export interface P2POptions {
   /** Listen address; `0.0.0.0` for all interfaces. */
@@ -68,6 +69,8 @@ export interface P2POptions {
    * apply to: by default loopback, where only this machine's own processes live.
    */
   readonly addressLimitExempt?: readonly string[];
+  /** How long an admitted transaction waits for others to share its gossip message (default 20 ms). */
+  readonly txBatchDelayMs?: number;
 }
 
 export interface P2PModules {
@@ -140,6 +143,7 @@ export class P2PHost implements PeerSource {
   /** The chain's earliest height, read at start (it changes only when a snapshot rebuilds the database). */
   private earliestHeight = 0;
   private readonly timers = new Set<Timer>();
+  private readonly txBatcher: TxBatcher;
   private readonly onBlock = (event: BlockImportedEvent) => {
     if (event.source === 'producer') void this.publishBlock(event.block, event.commit);
   };
@@ -170,6 +174,11 @@ export class P2PHost implements PeerSource {
       connections: () => this.libp2p.getConnections(),
     });
     this.gossip = new Gossip({ pubsub: this.libp2p.services.pubsub, logger: this.logger });
+    this.txBatcher = new TxBatcher({
+      clock: this.clock,
+      ...(opts.txBatchDelayMs === undefined ? {} : { delayMs: opts.txBatchDelayMs }),
+      publish: (batch) => void this.publish('tx', batch),
+    });
     this.reqResp = new ReqResp({
       libp2p: this.libp2p,
       logger: this.logger,
@@ -309,6 +318,7 @@ export class P2PHost implements PeerSource {
     if (this.state === 'closing' || this.state === 'closed') return;
     const wasStarted = this.state === 'started';
     this.state = 'closing';
+    this.txBatcher.clear();
     for (const timer of this.timers) this.clock.clearTimeout(timer);
     this.timers.clear();
     this.modules.importer.events.off('block', this.onBlock);
@@ -343,9 +353,12 @@ export class P2PHost implements PeerSource {
 
   // ---- gossip ----
 
-  /** Relays a transaction this node admitted (from the API, or an orphan it resolved). */
-  async broadcastTransaction(tx: Transaction): Promise<void> {
-    await this.publish('tx', tx.encode());
+  /**
+   * Relays a transaction this node admitted (from the API, or an orphan it
+   * resolved) in the next transaction batch message (tx-batch.ts).
+   */
+  broadcastTransaction(tx: Transaction): void {
+    this.txBatcher.add(tx.encode());
   }
 
   /** Relays a block this node produced, with the certificate that made it final. */

@@ -68,7 +68,7 @@ describe('p2p messages', () => {
   });
 
   it('topics are versioned per chain', () => {
-    assert.equal(topicName('utxod-devnet', 'tx'), '/utxod/utxod-devnet/tx/1');
+    assert.equal(topicName('utxod-devnet', 'tx'), '/utxod/utxod-devnet/tx/2');
     assert.equal(topicKind('utxod-devnet', '/utxod/utxod-devnet/block/1'), 'block');
     assert.equal(topicKind('utxod-devnet', '/utxod/other/block/1'), null);
     assert.notDeepEqual(messageId('/a', Uint8Array.of(1)), messageId('/b', Uint8Array.of(1)));

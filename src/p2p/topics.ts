@@ -3,15 +3,16 @@
  * canonical encoding named per kind (docs/p2p.md); the version in the topic
  * changes with any incompatible change of that encoding.
  */
-import { MAX_TX_BYTES } from '../primitives/index.ts';
 import { EVIDENCE_MAX_BYTES, PROPOSAL_MAX_BYTES, VOTE_BYTES } from './consensus-messages.ts';
 import { MAX_BLOCK_MESSAGE_BYTES } from './messages.ts';
+import { TX_BATCH_MAX_BYTES } from './tx-batch.ts';
 
 export const TOPIC_KINDS = ['tx', 'block', 'proposal', 'vote', 'evidence'] as const;
 export type TopicKind = (typeof TOPIC_KINDS)[number];
 
 export const TOPIC_VERSION: Record<TopicKind, number> = {
-  tx: 1,
+  // 2: a batch of transactions (tx-batch.ts) instead of one.
+  tx: 2,
   block: 1,
   proposal: 1,
   vote: 1,
@@ -20,7 +21,7 @@ export const TOPIC_VERSION: Record<TopicKind, number> = {
 
 /** Largest message data accepted on each topic (checked before decoding). */
 export const MAX_MESSAGE_BYTES: Record<TopicKind, number> = {
-  tx: MAX_TX_BYTES,
+  tx: TX_BATCH_MAX_BYTES,
   block: MAX_BLOCK_MESSAGE_BYTES,
   proposal: PROPOSAL_MAX_BYTES,
   vote: VOTE_BYTES,

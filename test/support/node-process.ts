@@ -87,11 +87,14 @@ export class NodeProcess {
     return new NodeProcess(child);
   }
 
-  /** `utxod start` on the ports of the data directory's own config (e.g. a `testnet init` node). */
-  static startConfigured(datadir: string): NodeProcess {
+  /**
+   * `utxod start` on the ports of the data directory's own config (e.g. a
+   * `testnet init` node); `nodeArgs` go to Node itself (e.g. `--cpu-prof`).
+   */
+  static startConfigured(datadir: string, nodeArgs: readonly string[] = []): NodeProcess {
     const child = spawn(
       process.execPath,
-      [UTXOD_BIN, 'start', '--datadir', datadir, '--log-format', 'json'],
+      [...nodeArgs, UTXOD_BIN, 'start', '--datadir', datadir, '--log-format', 'json'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     return new NodeProcess(child);

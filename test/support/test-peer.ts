@@ -82,3 +82,19 @@ export async function createTestPeer(opts: {
     },
   };
 }
+
+/** Two subscribed test peers, A dialled to B, once A sees B subscribed to `topic` (or after 5 s). */
+export async function createGossipPair(
+  status: StatusMessage,
+  topic: string,
+): Promise<{ a: TestPeer; b: TestPeer }> {
+  const a = await createTestPeer({ status, subscribe: true });
+  const b = await createTestPeer({ status, subscribe: true });
+  await a.libp2p.dial(b.libp2p.getMultiaddrs()[0]!);
+  const bId = b.libp2p.peerId.toString();
+  for (let i = 0; i < 100; i++) {
+    if (a.libp2p.services.pubsub.getSubscribers(topic).some((p) => p.toString() === bId)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { a, b };
+}

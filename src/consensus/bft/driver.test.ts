@@ -62,6 +62,7 @@ function driverFor(
   clock: ManualClock,
   penalties: string[] = [],
   sent: Uint8Array[] = [],
+  host: BftHost = chainHost(t),
 ) {
   const wal = ConsensusWal.open({ path: join(t.dir, 'consensus.wal') });
   const signer = new ValidatorSigner(
@@ -71,7 +72,7 @@ function driverFor(
   const driver = new BftDriver(
     { params: { ...DEFAULT_BFT_PARAMS, timeoutCommitMs: 1000 }, height: t.chain.tipHeight + 1 },
     {
-      host: chainHost(t),
+      host,
       transport: {
         broadcastProposal: (b) => sent.push(b),
         broadcastVote: (b) => sent.push(b),
@@ -90,14 +91,19 @@ function driverFor(
   return { driver, wal, signer };
 }
 
+/** A one-validator chain (validator 0) and a manual clock. */
+async function devnet() {
+  const validator = testKey(0);
+  const t = await openTestChain({
+    genesis: testGenesis({ validator, funded: [testKey(1)] }),
+    validator,
+  });
+  return { validator, t, clock: new ManualClock() };
+}
+
 describe('BFT driver', () => {
   it('runs a one-validator devnet: a block per commit timeout, certificates from its own precommits', async () => {
-    const validator = testKey(0);
-    const t = await openTestChain({
-      genesis: testGenesis({ validator, funded: [testKey(1)] }),
-      validator,
-    });
-    const clock = new ManualClock();
+    const { validator, t, clock } = await devnet();
     const { driver, wal } = driverFor(t, clock);
     driver.start(wal.replay.entries);
     let enteredHeight3At = -1;
@@ -130,13 +136,50 @@ describe('BFT driver', () => {
     await t.destroy();
   });
 
+  it('paces heights to the interval from the start of the previous height, and polls when idle', async () => {
+    const { t, clock } = await devnet();
+    const base = chainHost(t);
+    const proposedAt: number[] = [];
+    const committedAt: number[] = [];
+    let idleUntil = 0;
+    const host: BftHost = {
+      ...base,
+      proposeBlock: (height, round) => {
+        proposedAt.push(clock.now());
+        return base.proposeBlock(height, round);
+      },
+      // A commit that takes 300 ms of the interval (1,200 ms from height 4 on).
+      commitBlock: async (block, certificate) => {
+        await base.commitBlock(block, certificate);
+        committedAt.push(clock.now());
+        clock.advance(block.height >= 4 ? 1200 : 300);
+        committedAt[committedAt.length - 1] = clock.now();
+      },
+      hasWork: () => clock.now() >= idleUntil,
+    };
+    const { driver, wal } = driverFor(t, clock, [], [], host);
+    driver.start([]);
+    await runUntil(clock, driver, () => t.chain.tipHeight >= 3);
+    // Round 0 of each height begins 1,000 ms after the previous one, not 1,300.
+    assert.deepEqual(
+      proposedAt.slice(1, 3).map((at, i) => at - proposedAt[i]!),
+      [1000, 1000],
+    );
+    // Quiet for a while: the first transaction after it waits a poll, not an interval.
+    idleUntil = proposedAt[2]! + 5007;
+    await runUntil(clock, driver, () => t.chain.tipHeight >= 4);
+    const waited = proposedAt[3]! - idleUntil;
+    assert.ok(waited >= 0 && waited <= 50, `proposed ${waited} ms after work arrived`);
+    // A height longer than the interval: the next one still waits a quarter interval after the commit.
+    await runUntil(clock, driver, () => proposedAt.length >= 5);
+    assert.equal(proposedAt[4]! - committedAt[3]!, 250);
+    await driver.stop();
+    wal.wal.close();
+    await t.destroy();
+  });
+
   it('penalises malformed and forged votes before the engine sees them, ignores other heights', async () => {
-    const validator = testKey(0);
-    const t = await openTestChain({
-      genesis: testGenesis({ validator, funded: [testKey(1)] }),
-      validator,
-    });
-    const clock = new ManualClock();
+    const { validator, t, clock } = await devnet();
     const penalties: string[] = [];
     const { driver, wal } = driverFor(t, clock, penalties);
     const someBlock = await t.chain.requireBlockAt(0);

@@ -92,7 +92,10 @@ export interface BftDriverOptions {
 export interface BftDriverModules {
   readonly host: BftHost;
   readonly transport: ConsensusTransport;
-  /** Timers for the round timeouts and WAL flushes; `now()` only for reporting (never decides). */
+  /**
+   * Timers for the round timeouts and WAL flushes; `now()` for reporting and
+   * for pacing heights to the block interval (never for a consensus result).
+   */
   readonly clock: Clock;
   /** Null for a node that follows consensus without a validator key. */
   readonly signer: ValidatorSigner | null;
@@ -108,6 +111,11 @@ export interface BftDriverModules {
   /** Metrics of the engine's transitions; null in tests and simulations. */
   readonly observer?: ConsensusObserver | null;
 }
+
+/** How often a validator with nothing to propose looks at the mempool again. */
+const IDLE_POLL_MS = 50;
+/** The least wait after a commit, as a share of the block interval (see commitDelay). */
+const MIN_COMMIT_WAIT_SHARE = 0.25;
 
 type Queued = { event: BftEvent<Block>; wal: boolean };
 
@@ -130,6 +138,8 @@ export class BftDriver {
   private readonly timers = new Set<Timer>();
   private readonly inflight = new Set<Promise<void>>();
   private flushTimer: Timer | null = null;
+  /** When the current height left 'new-height' (its round 0 began); null before that. */
+  private heightStartedAt: number | null = null;
 
   constructor(opts: BftDriverOptions, modules: BftDriverModules) {
     this.opts = opts;
@@ -384,6 +394,8 @@ export class BftDriver {
         const result = step(before, item.event);
         this.state = result.state;
         this.m.observer?.observe(before, item.event, result.state, result.actions);
+        if (before.step === 'new-height' && result.state.step !== 'new-height')
+          this.heightStartedAt = this.m.clock.now();
         if (
           this.roundChange === null ||
           before.height !== result.state.height ||
@@ -421,14 +433,11 @@ export class BftDriver {
         this.sendProposal(a.height, a.round, a.polRound, a.block);
         return;
       case 'schedule-timeout':
-        this.arm(a.durationMs, () => {
-          if (a.step === 'commit' && this.m.host.hasWork?.() === false) {
-            this.perform(a); // nothing to propose yet: wait another interval
-            return;
-          }
-          this.enqueue({ kind: 'timeout', height: a.height, round: a.round, step: a.step }, true);
-          this.drain();
-        });
+        if (a.step === 'commit') {
+          this.armCommit(a, this.commitDelay(a.durationMs));
+          return;
+        }
+        this.arm(a.durationMs, () => this.timeout(a));
         return;
       case 'validate-proposal':
         this.background(async () => {
@@ -474,6 +483,44 @@ export class BftDriver {
         }
         return;
     }
+  }
+
+  /**
+   * The block interval counts from the start of the previous height's round
+   * 0, not from its commit: the time a height spends proposing, voting and
+   * committing is part of the interval, so blocks come every interval (or as
+   * fast as consensus allows when it needs longer) instead of every interval
+   * plus that time. Timing only: no consensus result depends on it.
+   */
+  private commitDelay(intervalMs: number): number {
+    if (this.heightStartedAt === null) return intervalMs;
+    const elapsed = this.m.clock.now() - this.heightStartedAt;
+    // Never less than a quarter interval after the commit: validators that
+    // commit later than this one drop a proposal of a height they have not
+    // reached, and would then wait for catch-up or a round timeout.
+    const floor = intervalMs * MIN_COMMIT_WAIT_SHARE;
+    return Math.max(floor, Math.min(intervalMs, intervalMs - elapsed));
+  }
+
+  /**
+   * Nothing to propose yet (BftHost.hasWork): look again shortly, so that
+   * the first transaction after a quiet spell waits for at most a poll, not
+   * for another whole interval (the interval since the last height has
+   * passed by then).
+   */
+  private armCommit(a: Extract<BftAction<Block>, { kind: 'schedule-timeout' }>, ms: number): void {
+    this.arm(ms, () => {
+      if (this.m.host.hasWork?.() === false) {
+        this.armCommit(a, Math.min(a.durationMs, IDLE_POLL_MS));
+        return;
+      }
+      this.timeout(a);
+    });
+  }
+
+  private timeout(a: Extract<BftAction<Block>, { kind: 'schedule-timeout' }>): void {
+    this.enqueue({ kind: 'timeout', height: a.height, round: a.round, step: a.step }, true);
+    this.drain();
   }
 
   private arm(ms: number, fn: () => void): void {
