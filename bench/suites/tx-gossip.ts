@@ -16,6 +16,7 @@ const SUITE = 'tx-gossip';
 const GENESIS_ONLY = {
   protocolVersion: P2P_PROTOCOL_VERSION,
   genesisHash: new Uint8Array(32),
+  earliestHeight: 0,
   tipHeight: 0,
   tipHash: new Uint8Array(32),
 };
