@@ -21,6 +21,11 @@ import {
 } from '../primitives/index.ts';
 import type { StateOverlay, StateReader, StateUpdate } from '../state/index.ts';
 import { bytesEqual, bytesKey, toHex } from '../util/index.ts';
+import {
+  checkEvidenceBinding,
+  checkEvidenceSignatures,
+  type EvidenceHistory,
+} from './evidence-rules.ts';
 import type { SpentCoin } from './records.ts';
 import { runStateTransition, stakingEffectOf } from './state-transition.ts';
 import { applyUtxoChanges, createdCoin } from './utxo-changes.ts';
@@ -56,6 +61,8 @@ export interface BlockContext {
   readonly signatures: SignatureChecker;
   /** Local clock for the future-time rule; null when re-validating stored blocks. */
   readonly now: number | null;
+  /** Past validator sets and block times, for the evidence a block commits. */
+  readonly evidenceHistory: EvidenceHistory;
 }
 
 /** Everything a valid block changes, ready to be written as one batch. */
@@ -100,6 +107,7 @@ export function checkBlockBinding(block: Block, params: ConsensusParams): void {
   }
   if (!bytesEqual(block.computeTxRoot(), block.header.txRoot))
     throw fail('BLOCK_BAD_TX_ROOT', 'Merkle root mismatch');
+  checkEvidenceBinding(block, params);
 }
 
 /** Checks that need nothing but the block: size, shape, tx sanity, Merkle root. */
@@ -128,6 +136,7 @@ export function checkBlockSanity(block: Block, params: ConsensusParams): void {
   }
   if (!bytesEqual(block.computeTxRoot(), block.header.txRoot))
     throw fail('BLOCK_BAD_TX_ROOT', 'Merkle root mismatch');
+  checkEvidenceBinding(block, params);
 }
 
 /** The parent a block must link to: height + 1 and prevHash. */
@@ -299,7 +308,13 @@ async function planBlock(
   // amount leaves the inputs and a withdrawal's joins them.
   const transition = await runStateTransition(
     ctx.state.reader,
-    { height: header.height, time: header.time, lastCommit: block.lastCommit, txs: block.txs },
+    {
+      height: header.height,
+      time: header.time,
+      lastCommit: block.lastCommit,
+      txs: block.txs,
+      evidence: block.evidence,
+    },
     ctx,
   );
   const state = await ctx.state.prepare(transition.overlay, header.height);
@@ -329,6 +344,7 @@ async function planBlock(
     checkCommitSignatures(ctx.signatures, lastCommitJobs, block.hash, 'BLOCK_BAD_LAST_COMMIT'),
     checkCommitSignatures(ctx.signatures, commitJobs, block.hash, 'BLOCK_BAD_COMMIT'),
     ctx.signatures.check(txJobs),
+    checkEvidenceSignatures(ctx.signatures, transition.evidenceJobs, block.hash),
   ]);
   const utxoState = applyUtxoChanges(tip.utxoState, { spent, created });
   const utxoRootMatches = bytesEqual(utxoState.finalize(), header.utxoRoot);

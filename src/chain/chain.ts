@@ -48,6 +48,7 @@ import {
   writeGenesis,
 } from './chain-storage.ts';
 import { ChainStore } from './chain-store.ts';
+import type { EvidenceHistory } from './evidence-rules.ts';
 import { buildGenesisBlock, type Genesis } from './genesis.ts';
 import { type Checkpoint, encodeTip, type TxLocation } from './records.ts';
 import { runStateTransition, type StateTransitionInput } from './state-transition.ts';
@@ -222,6 +223,15 @@ export class Chain {
       coins: this.utxos,
       signatures: this.signatures,
       now,
+      evidenceHistory: this.evidenceHistory,
+    };
+  }
+
+  /** Past sets (node-local history) and stored block times, for the evidence rules. */
+  get evidenceHistory(): EvidenceHistory {
+    return {
+      validatorsAt: (height) => this.validatorsAt(height),
+      blockTimeAt: async (height) => (await this.getBlockAt(height))?.header.time,
     };
   }
 
@@ -270,11 +280,17 @@ export class Chain {
   ): Promise<{
     root: Uint8Array;
     dropped: ReadonlySet<number>;
+    droppedEvidence: ReadonlySet<number>;
     effects: ReadonlyMap<number, { valueIn: bigint; valueOut: bigint }>;
   }> {
     const transition = await runStateTransition(this.state, input, this, opts);
     const update = await this.state.prepare(transition.overlay, input.height);
-    return { root: update.root, dropped: transition.dropped, effects: transition.effects };
+    return {
+      root: update.root,
+      dropped: transition.dropped,
+      droppedEvidence: transition.droppedEvidence,
+      effects: transition.effects,
+    };
   }
 
   /**

@@ -1,8 +1,10 @@
 import {
   type ConsensusParams,
+  type DuplicateVoteEvidence,
   isStakingPayloadType,
   readValidatorSet,
   type SetMember,
+  type SignatureJob,
   StakingBlock,
   type TxStakingEffect,
   VerificationError,
@@ -10,6 +12,7 @@ import {
 import type { CommitCertificate, Transaction } from '../primitives/index.ts';
 import { StateOverlay, type StateReader } from '../state/index.ts';
 import { bytesKey } from '../util/index.ts';
+import { applyBlockEvidence, type EvidenceHistory } from './evidence-rules.ts';
 
 /** What of a block the state transition reads: nothing of the header but height and time. */
 export interface StateTransitionInput {
@@ -17,6 +20,8 @@ export interface StateTransitionInput {
   readonly time: number;
   readonly lastCommit: CommitCertificate;
   readonly txs: readonly Transaction[];
+  /** Duplicate-vote evidence the block commits (none if omitted). */
+  readonly evidence?: readonly DuplicateVoteEvidence[];
 }
 
 export interface StateTransition {
@@ -28,6 +33,10 @@ export interface StateTransition {
   readonly dropped: ReadonlySet<number>;
   /** The set this block scheduled for height + 2. */
   readonly scheduled: readonly SetMember[];
+  /** The vote signatures of the block's evidence, for the caller's batch check. */
+  readonly evidenceJobs: readonly SignatureJob[];
+  /** Indexes of the evidence left out (only with `dropInvalid`). */
+  readonly droppedEvidence: ReadonlySet<number>;
 }
 
 const NO_EFFECT: TxStakingEffect = { valueIn: 0n, valueOut: 0n };
@@ -38,7 +47,8 @@ export function stakingEffectOf(t: StateTransition, txIndex: number): TxStakingE
 
 /**
  * The state store's part of connecting a block, in block order
- * (docs/staking.md): liveness from the carried commit, each staking
+ * (docs/staking.md): liveness from the carried commit, the committed
+ * evidence (slashing, tombstones; src/chain/evidence-rules.ts), each staking
  * transaction (operator = the key of the first input's witness), then the
  * end-of-block validator-set schedule. Pure over `base`: every write lands in
  * the returned overlay. The carried commit's structure must have been checked
@@ -47,7 +57,12 @@ export function stakingEffectOf(t: StateTransition, txIndex: number): TxStakingE
 export async function runStateTransition(
   base: StateReader,
   input: StateTransitionInput,
-  ctx: { readonly params: ConsensusParams; readonly chainIdHash: Uint8Array },
+  ctx: {
+    readonly params: ConsensusParams;
+    readonly chainIdHash: Uint8Array;
+    /** Needed only when the block carries evidence. */
+    readonly evidenceHistory?: EvidenceHistory;
+  },
   opts: { readonly dropInvalid?: boolean } = {},
 ): Promise<StateTransition> {
   const overlay = new StateOverlay(base);
@@ -66,6 +81,20 @@ export async function runStateTransition(
       if (s.validatorIndex < signed.length) signed[s.validatorIndex] = true;
     }
     await staking.recordLastCommit(signed);
+  }
+  let evidence: { jobs: SignatureJob[]; dropped: ReadonlySet<number> } = {
+    jobs: [],
+    dropped: new Set(),
+  };
+  if (input.evidence !== undefined && input.evidence.length > 0) {
+    if (ctx.evidenceHistory === undefined) throw new RangeError('evidence without its history');
+    evidence = await applyBlockEvidence(
+      staking,
+      overlay,
+      input.evidence,
+      { height: input.height, chainIdHash: ctx.chainIdHash, history: ctx.evidenceHistory },
+      opts,
+    );
   }
   const effects = new Map<number, TxStakingEffect>();
   const dropped = new Set<number>();
@@ -88,5 +117,12 @@ export async function runStateTransition(
     }
   }
   const { afterNext } = await staking.endBlock();
-  return { overlay, effects, dropped, scheduled: afterNext };
+  return {
+    overlay,
+    effects,
+    dropped,
+    scheduled: afterNext,
+    evidenceJobs: evidence.jobs,
+    droppedEvidence: evidence.dropped,
+  };
 }

@@ -135,6 +135,7 @@ export async function verifyChain(
       coins,
       signatures: opts.signatures,
       now: null,
+      evidenceHistory: chain.evidenceHistory,
     });
     if (next === null) throw new RangeError('block validation prepared no state');
     memory = next;

@@ -49,6 +49,7 @@ export const headerArb: fc.Arbitrary<Header> = fc
     validatorSetHash: hash32,
     nextValidatorSetHash: hash32,
     lastCommitHash: hash32,
+    evidenceRoot: hash32,
     proposer: bytes(33),
   })
   .map((fields) => new Header({ version: HEADER_VERSION, ...fields }));
