@@ -52,6 +52,8 @@ export const MATURITY = 3;
 /** Small size limits, so that oversize transactions and blocks are cheap to build. */
 export const MAX_TX_BYTES = 4_000;
 export const MAX_BLOCK_BYTES = 20_000;
+/** Four pieces of duplicate-vote evidence (234 bytes each). */
+export const MAX_BLOCK_EVIDENCE_BYTES = 4 * 234;
 /** Genesis gives alice this many coins of FUNDING each, so tests have inputs to spare. */
 export const FUNDED_COINS = 12;
 export const FUNDING = 100n * COIN;
@@ -65,7 +67,12 @@ export function ruleGenesis(): Genesis {
   });
   return {
     ...base,
-    params: { ...base.params, maxTxBytes: MAX_TX_BYTES, maxBlockBytes: MAX_BLOCK_BYTES },
+    params: {
+      ...base.params,
+      maxTxBytes: MAX_TX_BYTES,
+      maxBlockBytes: MAX_BLOCK_BYTES,
+      staking: { ...base.params.staking, maxBlockEvidenceBytes: MAX_BLOCK_EVIDENCE_BYTES },
+    },
   };
 }
 
