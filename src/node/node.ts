@@ -603,5 +603,6 @@ function consensusQueries(engine: BftEngine): ConsensusQueries {
       const summary = engine.summary;
       return summary === null ? null : { ...summary, lastRoundChange: engine.lastRoundChange };
     },
+    pendingEvidence: () => engine.evidence.pool.list(),
   };
 }

@@ -55,7 +55,7 @@ describe('an offline validator (processes)', () => {
       staking: { signedBlocksWindow: 10, minSignedPerWindowBps: 5000, downtimeJailMs: 4000 },
     });
     for (const node of layout) nodes.push(NodeProcess.startConfigured(node.datadir));
-    await Promise.all(nodes.map((n) => n.url(120_000)));
+    await Promise.all(nodes.map((n) => n.url(300_000)));
     const url = layout[0]!.rpcUrl;
     const keyFile = join(layout[3]!.datadir, 'keys', 'validator.json');
     const key = toHex(readKeyFile(keyFile).publicKey);
