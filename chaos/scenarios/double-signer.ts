@@ -2,14 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { buildGenesisBlock, parseGenesis } from '../../src/chain/genesis.ts';
-import { encodeVote } from '../../src/consensus/bft/messages.ts';
 import { readKeyFile } from '../../src/crypto/key-file.ts';
-import { sign } from '../../src/crypto/signer.ts';
 import { P2P_PROTOCOL_VERSION } from '../../src/p2p/messages.ts';
 import { topicName } from '../../src/p2p/topics.ts';
-import { VoteType, voteDigest } from '../../src/primitives/commit.ts';
 import { chainIdHash } from '../../src/primitives/sighash.ts';
 import { toHex } from '../../src/util/bytes.ts';
+import { signedPrevote } from '../../test/support/double-sign.ts';
 import { createTestPeer, type TestPeer } from '../../test/support/test-peer.ts';
 import { awaitProgress } from '../harness/invariants.ts';
 import { sleep } from '../harness/load.ts';
@@ -92,20 +90,8 @@ export const scenario: Scenario = {
         pubsub.getSubscribers(voteTopic).some((p) => p.toString() === nodeId) ? true : null,
       );
       const chainHash = chainIdHash(genesis.chainId);
-      const prevote = (height: number, fill: number) => {
-        const blockHash = new Uint8Array(32).fill(fill);
-        return encodeVote({
-          type: VoteType.prevote,
-          height,
-          round: 0,
-          blockHash,
-          validatorIndex: index,
-          signature: sign(
-            voteDigest(chainHash, VoteType.prevote, height, 0, blockHash),
-            key.privateKey,
-          ),
-        });
-      };
+      const prevote = (height: number, fill: number) =>
+        signedPrevote(chainHash, key, index, height, fill);
       // Heights move every block: publish for the height in progress until one lands.
       const committedOn = (api: string) =>
         getJson<{ items: Array<{ consensusKey: string }> }>(`${api}/api/v1/evidence`).then((r) =>

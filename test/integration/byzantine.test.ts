@@ -17,15 +17,13 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { multiaddr } from '@multiformats/multiaddr';
 import { buildGenesisBlock, parseGenesis } from '../../src/chain/genesis.ts';
-import { encodeVote } from '../../src/consensus/bft/messages.ts';
 import { readKeyFile } from '../../src/crypto/key-file.ts';
-import { sign } from '../../src/crypto/signer.ts';
 import type { StatusMessage } from '../../src/p2p/messages.ts';
 import { P2P_PROTOCOL_VERSION } from '../../src/p2p/messages.ts';
 import { topicName } from '../../src/p2p/topics.ts';
-import { VoteType, voteDigest } from '../../src/primitives/commit.ts';
 import { chainIdHash } from '../../src/primitives/sighash.ts';
 import { toHex } from '../../src/util/bytes.ts';
+import { signedPrevote } from '../support/double-sign.ts';
 import { getJson, NodeProcess } from '../support/node-process.ts';
 import { createTestPeer, type TestPeer } from '../support/test-peer.ts';
 import { initTestnet, tipHeight } from '../support/testnet.ts';
@@ -83,18 +81,8 @@ describe('a double-signing validator (test-only, outside the node)', () => {
 
     // Two prevotes of validator 3 for the height in progress, round 0, different blocks.
     const chainHash = chainIdHash(genesis.chainId);
-    const prevote = (height: number, fill: number) => {
-      const blockHash = new Uint8Array(32).fill(fill);
-      const digest = voteDigest(chainHash, VoteType.prevote, height, 0, blockHash);
-      return encodeVote({
-        type: VoteType.prevote,
-        height,
-        round: 0,
-        blockHash,
-        validatorIndex: index,
-        signature: sign(digest, byzantine.privateKey),
-      });
-    };
+    const prevote = (height: number, fill: number) =>
+      signedPrevote(chainHash, byzantine, index, height, fill);
     const stakeBefore = await validatorView(urls[0]!, toHex(byzantine.publicKey));
     const caught = honest[0]!.waitForLog((l) => l.msg === 'duplicate vote evidence', 30_000);
     let detected = false;
