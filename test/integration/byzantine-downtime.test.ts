@@ -88,9 +88,13 @@ describe('an offline validator (processes)', () => {
     // Restarted, it follows the chain and reports itself jailed.
     const restarted = NodeProcess.startConfigured(layout[3]!.datadir);
     nodes[3] = restarted;
-    await restarted.url(300_000);
-    const metricsUrl = await restarted.metricsUrl();
-    await until('utxod_validator_jailed 1 on its own /metrics', 60_000, async () =>
+    const restartedUrl = await restarted.url(300_000);
+    const metricsUrl = layout[3]!.metricsUrl;
+    const tip = await tipHeight(url);
+    await until('the restarted node follows the chain', 120_000, async () =>
+      (await tipHeight(restartedUrl)) >= tip ? true : null,
+    );
+    await until('utxod_validator_jailed 1 on its own /metrics', 120_000, async () =>
       /^utxod_validator_jailed 1$/m.test(await (await fetch(metricsUrl)).text()) ? true : null,
     );
 
