@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The short chaos subset CI runs (scenarios marked ci: true: partition-2-2,
+# The short chaos subset CI runs (scenarios marked ci: true: double-signer, partition-2-2,
 # partition-3-1, rolling-kill; four validators each), a few minutes in all.
 # Needs root for network namespaces and nftables; installs nftables when missing.
 set -euo pipefail

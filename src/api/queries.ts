@@ -61,4 +61,14 @@ export interface ConsensusView {
 export interface ConsensusQueries {
   /** Null while the engine is not running (not started yet, or stopping). */
   summary(): ConsensusView | null;
+  /** Verified duplicate-vote evidence waiting for a block, oldest first. */
+  pendingEvidence(): readonly PendingEvidenceView[];
+}
+
+export interface PendingEvidenceView {
+  readonly consensusKey: Uint8Array;
+  readonly height: number;
+  readonly round: number;
+  /** 1 prevote, 2 precommit. */
+  readonly voteType: number;
 }

@@ -1,8 +1,9 @@
 import { blockSubsidy } from '../consensus/index.ts';
-import type { Lock } from '../primitives/index.ts';
+import type { DuplicateVoteEvidence, Lock } from '../primitives/index.ts';
 import {
   Block,
   CommitCertificate,
+  evidenceRoot,
   HEADER_VERSION,
   Header,
   merkleRoot,
@@ -27,6 +28,11 @@ export interface BlockProposalInput {
   readonly rewardLock: Lock;
   /** Proposed time; raised to parent time + 1 ms if the clock is behind. */
   readonly time: number;
+  /**
+   * Pending evidence, oldest first, within the block's evidence bound (see
+   * `evidenceCandidates`); a piece the chain would refuse is left out.
+   */
+  readonly evidence?: readonly DuplicateVoteEvidence[];
 }
 
 /**
@@ -46,14 +52,15 @@ export async function assembleBlock(chain: Chain, input: BlockProposalInput): Pr
   // its rule on this tip (a conflicting one of the same operator went first)
   // is left out, with whatever spends its outputs.
   const first = await chain.previewState(
-    { height, time, lastCommit, txs: input.txs },
+    { height, time, lastCommit, txs: input.txs, evidence: input.evidence ?? [] },
     { dropInvalid: true },
   );
   const kept = input.txs.filter((_, i) => !first.dropped.has(i));
+  const evidence = (input.evidence ?? []).filter((_, i) => !first.droppedEvidence.has(i));
   const preview =
-    kept.length === input.txs.length
+    kept.length === input.txs.length && first.droppedEvidence.size === 0
       ? first
-      : await chain.previewState({ height, time, lastCommit, txs: kept });
+      : await chain.previewState({ height, time, lastCommit, txs: kept, evidence });
   const fees =
     input.fees !== undefined && first.dropped.size === 0
       ? input.fees
@@ -75,9 +82,10 @@ export async function assembleBlock(chain: Chain, input: BlockProposalInput): Pr
     validatorSetHash: chain.validatorsAt(height).hash,
     nextValidatorSetHash: chain.validatorsAt(height + 1).hash,
     lastCommitHash: lastCommit.hash,
+    evidenceRoot: evidenceRoot(evidence),
     proposer: input.proposer,
   });
-  return new Block(header, lastCommit, txs);
+  return new Block(header, lastCommit, txs, evidence);
 }
 
 function coinbaseTx(height: number, amount: bigint, lock: Lock): Transaction {

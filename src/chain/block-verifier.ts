@@ -23,6 +23,11 @@ import type { StateOverlay, StateReader, StateUpdate } from '../state/index.ts';
 import { bytesEqual, bytesKey, toHex } from '../util/index.ts';
 import type { ContractRuntime } from '../vm/index.ts';
 import type { BlockContractSummary } from './contract-transition.ts';
+import {
+  checkEvidenceBinding,
+  checkEvidenceSignatures,
+  type EvidenceHistory,
+} from './evidence-rules.ts';
 import type { SpentCoin } from './records.ts';
 import { runStateTransition, stakingEffectOf } from './state-transition.ts';
 import { applyUtxoChanges, createdCoin } from './utxo-changes.ts';
@@ -60,6 +65,8 @@ export interface BlockContext {
   readonly now: number | null;
   /** The node's contract engine (compiled code cached across blocks). */
   readonly contracts: ContractRuntime;
+  /** Past validator sets and block times, for the evidence a block commits. */
+  readonly evidenceHistory: EvidenceHistory;
 }
 
 /** Everything a valid block changes, ready to be written as one batch. */
@@ -106,6 +113,7 @@ export function checkBlockBinding(block: Block, params: ConsensusParams): void {
   }
   if (!bytesEqual(block.computeTxRoot(), block.header.txRoot))
     throw fail('BLOCK_BAD_TX_ROOT', 'Merkle root mismatch');
+  checkEvidenceBinding(block, params);
 }
 
 /** Checks that need nothing but the block: size, shape, tx sanity, Merkle root. */
@@ -134,6 +142,7 @@ export function checkBlockSanity(block: Block, params: ConsensusParams): void {
   }
   if (!bytesEqual(block.computeTxRoot(), block.header.txRoot))
     throw fail('BLOCK_BAD_TX_ROOT', 'Merkle root mismatch');
+  checkEvidenceBinding(block, params);
 }
 
 /** The parent a block must link to: height + 1 and prevHash. */
@@ -311,6 +320,7 @@ async function planBlock(
       lastCommit: block.lastCommit,
       txs: block.txs,
       spentByTx,
+      evidence: block.evidence,
     },
     ctx,
   );
@@ -353,11 +363,14 @@ async function planBlock(
     ),
     early(checkCommitSignatures(ctx.signatures, commitJobs, block.hash, 'BLOCK_BAD_COMMIT')),
   ];
+  const evidenceChecked = early(
+    checkEvidenceSignatures(ctx.signatures, transition.evidenceJobs, block.hash),
+  );
   const utxoState = applyUtxoChanges(tip.utxoState, { spent, created });
   const utxoRootMatches = bytesEqual(utxoState.finalize(), header.utxoRoot);
   // In a fixed order (the commits, then the transactions in block order): the
   // first failure in that order is reported, however the batches finish.
-  for (const check of [...commitChecks, ...txChecks]) await check;
+  for (const check of [...commitChecks, ...txChecks, evidenceChecked]) await check;
   if (!utxoRootMatches) {
     throw fail('BLOCK_BAD_UTXO_ROOT', 'UTXO commitment after the block does not match the header');
   }

@@ -51,6 +51,7 @@ import {
 } from './chain-storage.ts';
 import { ChainStore } from './chain-store.ts';
 import { checkContractTx } from './contract-transition.ts';
+import type { EvidenceHistory } from './evidence-rules.ts';
 import { buildGenesisBlock, type Genesis } from './genesis.ts';
 import { type Checkpoint, encodeTip, type TxLocation } from './records.ts';
 import { runStateTransition, type StateTransitionInput } from './state-transition.ts';
@@ -237,6 +238,15 @@ export class Chain {
       signatures: this.signatures,
       now,
       contracts: this.contracts,
+      evidenceHistory: this.evidenceHistory,
+    };
+  }
+
+  /** Past sets (node-local history) and stored block times, for the evidence rules. */
+  get evidenceHistory(): EvidenceHistory {
+    return {
+      validatorsAt: (height) => this.validatorsAt(height),
+      blockTimeAt: async (height) => (await this.getBlockAt(height))?.header.time,
     };
   }
 
@@ -304,12 +314,18 @@ export class Chain {
   ): Promise<{
     root: Uint8Array;
     dropped: ReadonlySet<number>;
+    droppedEvidence: ReadonlySet<number>;
     effects: ReadonlyMap<number, { valueIn: bigint; valueOut: bigint }>;
   }> {
     const { spentByTx } = await resolveUtxoChanges(input.txs, input.height, this.utxos);
     const transition = await runStateTransition(this.state, { ...input, spentByTx }, this, opts);
     const update = await this.state.prepare(transition.overlay, input.height);
-    return { root: update.root, dropped: transition.dropped, effects: transition.effects };
+    return {
+      root: update.root,
+      dropped: transition.dropped,
+      droppedEvidence: transition.droppedEvidence,
+      effects: transition.effects,
+    };
   }
 
   /**

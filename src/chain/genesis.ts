@@ -290,6 +290,7 @@ const STAKING_INTS = [
   'slashFractionDoubleSignBps',
   'evidenceMaxAgeBlocks',
   'evidenceMaxAgeMs',
+  'maxBlockEvidenceBytes',
 ] as const;
 const STAKING_AMOUNTS = ['minSelfBond', 'powerReduction'] as const;
 
@@ -418,6 +419,7 @@ export async function buildGenesisBlock(
     validatorSetHash: genesis.validators.hash,
     nextValidatorSetHash: genesis.validators.hash,
     lastCommitHash: emptyCommit.hash,
+    evidenceRoot: new Uint8Array(32),
     proposer: NO_PROPOSER,
   });
   return { block: new Block(header, emptyCommit, [tx]), utxoState };

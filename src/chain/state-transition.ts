@@ -1,8 +1,10 @@
 import {
   type ConsensusParams,
+  type DuplicateVoteEvidence,
   isStakingPayloadType,
   readValidatorSet,
   type SetMember,
+  type SignatureJob,
   StakingBlock,
   type TxStakingEffect,
   VerificationError,
@@ -12,6 +14,7 @@ import { StateOverlay, type StateReader } from '../state/index.ts';
 import { bytesKey } from '../util/index.ts';
 import type { ContractRuntime } from '../vm/index.ts';
 import { type BlockContractSummary, ContractTransition } from './contract-transition.ts';
+import { applyBlockEvidence, type EvidenceHistory } from './evidence-rules.ts';
 
 /** What of a block the state transition reads: nothing of the header but height and time. */
 export interface StateTransitionInput {
@@ -21,6 +24,8 @@ export interface StateTransitionInput {
   readonly txs: readonly Transaction[];
   /** For each transaction, the coins its inputs spend (contract-locked ones run their spend rule). */
   readonly spentByTx: readonly (readonly Coin[])[];
+  /** Duplicate-vote evidence the block commits (none if omitted). */
+  readonly evidence?: readonly DuplicateVoteEvidence[];
 }
 
 export interface StateTransition {
@@ -34,6 +39,10 @@ export interface StateTransition {
   readonly scheduled: readonly SetMember[];
   /** Deploys, calls and spend rules the block ran (docs/contracts.md). */
   readonly contracts: BlockContractSummary;
+  /** The vote signatures of the block's evidence, for the caller's batch check. */
+  readonly evidenceJobs: readonly SignatureJob[];
+  /** Indexes of the evidence left out (only with `dropInvalid`). */
+  readonly droppedEvidence: ReadonlySet<number>;
 }
 
 const NO_EFFECT: TxStakingEffect = { valueIn: 0n, valueOut: 0n };
@@ -44,7 +53,8 @@ export function stakingEffectOf(t: StateTransition, txIndex: number): TxStakingE
 
 /**
  * The state store's part of connecting a block, in block order
- * (docs/staking.md): liveness from the carried commit, each staking
+ * (docs/staking.md): liveness from the carried commit, the committed
+ * evidence (slashing, tombstones; src/chain/evidence-rules.ts), each staking
  * transaction (operator = the key of the first input's witness), then the
  * end-of-block validator-set schedule. Contract work (spend rules of
  * contract-locked inputs, deploys, calls) runs on the same overlay in block
@@ -59,6 +69,8 @@ export async function runStateTransition(
     readonly params: ConsensusParams;
     readonly chainIdHash: Uint8Array;
     readonly contracts: ContractRuntime;
+    /** Needed only when the block carries evidence. */
+    readonly evidenceHistory?: EvidenceHistory;
   },
   opts: { readonly dropInvalid?: boolean } = {},
 ): Promise<StateTransition> {
@@ -79,6 +91,20 @@ export async function runStateTransition(
       if (s.validatorIndex < signed.length) signed[s.validatorIndex] = true;
     }
     await staking.recordLastCommit(signed);
+  }
+  let evidence: { jobs: SignatureJob[]; dropped: ReadonlySet<number> } = {
+    jobs: [],
+    dropped: new Set(),
+  };
+  if (input.evidence !== undefined && input.evidence.length > 0) {
+    if (ctx.evidenceHistory === undefined) throw new RangeError('evidence without its history');
+    evidence = await applyBlockEvidence(
+      staking,
+      overlay,
+      input.evidence,
+      { height: input.height, chainIdHash: ctx.chainIdHash, history: ctx.evidenceHistory },
+      opts,
+    );
   }
   const effects = new Map<number, TxStakingEffect>();
   const dropped = new Set<number>();
@@ -104,5 +130,13 @@ export async function runStateTransition(
     }
   }
   const { afterNext } = await staking.endBlock();
-  return { overlay, effects, dropped, scheduled: afterNext, contracts: contracts.summary() };
+  return {
+    overlay,
+    effects,
+    dropped,
+    scheduled: afterNext,
+    contracts: contracts.summary(),
+    evidenceJobs: evidence.jobs,
+    droppedEvidence: evidence.dropped,
+  };
 }

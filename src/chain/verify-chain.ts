@@ -136,6 +136,7 @@ export async function verifyChain(
       signatures: opts.signatures,
       now: null,
       contracts: chain.contracts,
+      evidenceHistory: chain.evidenceHistory,
     });
     if (next === null) throw new RangeError('block validation prepared no state');
     memory = next;

@@ -148,7 +148,7 @@ export interface ValidatorResponse {
   unbondingTruncated: boolean;
 }
 
-/** GET /api/v1/evidence: validators punished by committed duplicate-vote evidence. */
+/** GET /api/v1/evidence: validators punished by committed duplicate-vote evidence, and pending evidence. */
 export interface EvidenceResponse {
   items: Array<{
     kind: 'duplicate-vote';
@@ -158,6 +158,12 @@ export interface EvidenceResponse {
     bonded: AmountString;
   }>;
   next: Hash32 | null;
+  pending: Array<{
+    consensusKey: string;
+    height: number;
+    round: number;
+    voteType: 'prevote' | 'precommit';
+  }>;
 }
 
 /** GET /api/v1/consensus: the BFT engine's state. */

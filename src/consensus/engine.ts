@@ -1,4 +1,4 @@
-import type { Block, CommitCertificate } from '../primitives/index.ts';
+import type { Block, CommitCertificate, DuplicateVoteEvidence } from '../primitives/index.ts';
 
 /**
  * What a consensus engine needs from the node. The engine decides *when* a
@@ -7,8 +7,15 @@ import type { Block, CommitCertificate } from '../primitives/index.ts';
  */
 export interface ConsensusHost {
   readonly tipHeight: number;
-  /** The block this validator proposes on the tip, or null if there is nothing worth proposing. */
-  proposeBlock(): Promise<Block | null>;
+  /**
+   * The block this validator proposes on the tip, or null if there is
+   * nothing worth proposing. `evidence`: pending duplicate-vote evidence,
+   * oldest first, within the block's evidence bound; the block carries the
+   * pieces the chain accepts (the rest can never be committed).
+   */
+  proposeBlock(opts?: {
+    readonly evidence?: readonly DuplicateVoteEvidence[];
+  }): Promise<Block | null>;
   /** Validates and connects a block that `commit` proves final. */
   commitBlock(block: Block, commit: CommitCertificate): Promise<void>;
   /**

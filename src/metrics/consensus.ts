@@ -51,7 +51,7 @@ export function createConsensusMetrics(registry: Registry): ConsensusMetrics {
     }),
     evidence: new Counter({
       name: 'utxod_consensus_evidence_total',
-      help: 'Duplicate-vote evidence, by stage (seen: detected from votes)',
+      help: 'Duplicate-vote evidence, by stage (seen: detected from votes; committed: in a connected block)',
       labelNames: ['stage'],
       registers: [registry],
     }),

@@ -2,8 +2,8 @@ import type { BlockImporter, Chain } from '../chain/index.ts';
 import { assembleBlock } from '../chain/index.ts';
 import type { ConsensusHost } from '../consensus/engine.ts';
 import type { Mempool } from '../mempool/index.ts';
-import type { Block, CommitCertificate } from '../primitives/index.ts';
-import { HEADER_SIZE, pubkeyLock } from '../primitives/index.ts';
+import type { Block, CommitCertificate, DuplicateVoteEvidence } from '../primitives/index.ts';
+import { EVIDENCE_BYTES, HEADER_SIZE, pubkeyLock } from '../primitives/index.ts';
 import { type Clock, systemClock } from '../util/index.ts';
 
 /** Room left in a block for the header, the parent's commit certificate and the coinbase. */
@@ -42,10 +42,15 @@ export class BlockProducer implements ConsensusHost {
     return this.opts.emptyBlocks || this.mempool.size > 0;
   }
 
-  async proposeBlock(): Promise<Block | null> {
-    if (!this.opts.emptyBlocks && this.mempool.size === 0) return null;
+  async proposeBlock(
+    opts: { readonly evidence?: readonly DuplicateVoteEvidence[] } = {},
+  ): Promise<Block | null> {
+    const evidence = opts.evidence ?? [];
+    // Evidence alone is worth a block: it must be committed before it expires.
+    if (!this.opts.emptyBlocks && this.mempool.size === 0 && evidence.length === 0) return null;
     const template = this.mempool.blockTemplate({
-      maxBytes: this.chain.params.maxBlockBytes - BLOCK_OVERHEAD_BYTES,
+      maxBytes:
+        this.chain.params.maxBlockBytes - BLOCK_OVERHEAD_BYTES - evidence.length * EVIDENCE_BYTES,
     });
     return assembleBlock(this.chain, {
       txs: template.txs,
@@ -53,6 +58,7 @@ export class BlockProducer implements ConsensusHost {
       proposer: this.opts.validatorKey,
       rewardLock: pubkeyLock(this.opts.validatorKey),
       time: this.clock.now(),
+      evidence,
     });
   }
 

@@ -495,6 +495,13 @@ function openConsensus(
     },
   );
   p2p.setConsensus((peerId, message) => engine.onGossip(peerId, message), engine);
+  // Every connected block, whichever path brought it, settles the evidence pool.
+  const onBlock = (event: { readonly block: Parameters<BftEngine['onBlockConnected']>[0] }) =>
+    engine.onBlockConnected(event.block);
+  importer.events.on('block', onBlock);
+  closers.push('evidence pool', async () => {
+    importer.events.off('block', onBlock);
+  });
   // Stopping it lets the block being committed finish; p2p stops feeding it first.
   closers.push('consensus', async () => {
     p2p.setConsensus(null);
@@ -598,5 +605,6 @@ function consensusQueries(engine: BftEngine): ConsensusQueries {
       const summary = engine.summary;
       return summary === null ? null : { ...summary, lastRoundChange: engine.lastRoundChange };
     },
+    pendingEvidence: () => engine.evidence.pool.list(),
   };
 }

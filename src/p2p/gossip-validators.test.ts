@@ -7,7 +7,7 @@ import { MempoolError } from '../mempool/errors.ts';
 import type { AdmissionResult } from '../mempool/index.ts';
 import { Block } from '../primitives/block.ts';
 import { CommitCertificate } from '../primitives/commit.ts';
-import { Header } from '../primitives/header.ts';
+import { HEADER_VERSION, Header } from '../primitives/header.ts';
 import { encodeVote } from './consensus-messages.ts';
 import {
   blockValidator,
@@ -51,7 +51,7 @@ const one = encodeTxBatch([tx.encode()]);
 
 function blockAt(height: number): Block {
   const header = new Header({
-    version: 2,
+    version: HEADER_VERSION,
     height,
     time: 1000 + height,
     prevHash: new Uint8Array(32),
@@ -61,6 +61,7 @@ function blockAt(height: number): Block {
     validatorSetHash: new Uint8Array(32),
     nextValidatorSetHash: new Uint8Array(32),
     lastCommitHash: new Uint8Array(32),
+    evidenceRoot: new Uint8Array(32),
     proposer: new Uint8Array(33),
   });
   return new Block(header, CommitCertificate.empty(new Uint8Array(32)), []);

@@ -20,12 +20,17 @@ export interface HeaderFields {
   readonly nextValidatorSetHash: Uint8Array;
   /** Hash of the parent's commit certificate carried in this block. */
   readonly lastCommitHash: Uint8Array;
+  /** Merkle root of the duplicate-vote evidence the block carries (all zero when none). */
+  readonly evidenceRoot: Uint8Array;
   readonly proposer: Uint8Array;
 }
 
-/** Version 2 added nextValidatorSetHash (docs/protocol.md); version 1 headers are refused. */
-export const HEADER_VERSION = 2;
-export const HEADER_SIZE = 4 + 4 + 8 + HASH_SIZE * 7 + PUBKEY_SIZE;
+/**
+ * Version 2 added nextValidatorSetHash, version 3 evidenceRoot
+ * (docs/protocol.md); older headers are refused.
+ */
+export const HEADER_VERSION = 3;
+export const HEADER_SIZE = 4 + 4 + 8 + HASH_SIZE * 8 + PUBKEY_SIZE;
 
 export class Header implements HeaderFields {
   readonly version: number;
@@ -38,6 +43,7 @@ export class Header implements HeaderFields {
   readonly validatorSetHash: Uint8Array;
   readonly nextValidatorSetHash: Uint8Array;
   readonly lastCommitHash: Uint8Array;
+  readonly evidenceRoot: Uint8Array;
   readonly proposer: Uint8Array;
   private cachedHash: Uint8Array | undefined;
 
@@ -52,6 +58,7 @@ export class Header implements HeaderFields {
     this.validatorSetHash = fields.validatorSetHash;
     this.nextValidatorSetHash = fields.nextValidatorSetHash;
     this.lastCommitHash = fields.lastCommitHash;
+    this.evidenceRoot = fields.evidenceRoot;
     this.proposer = fields.proposer;
   }
 
@@ -70,7 +77,7 @@ export class Header implements HeaderFields {
     w.u32(this.version).u32(this.height).u64(BigInt(this.time));
     w.bytes(this.prevHash).bytes(this.txRoot).bytes(this.utxoRoot).bytes(this.stateRoot);
     w.bytes(this.validatorSetHash).bytes(this.nextValidatorSetHash);
-    w.bytes(this.lastCommitHash).bytes(this.proposer);
+    w.bytes(this.lastCommitHash).bytes(this.evidenceRoot).bytes(this.proposer);
   }
 
   static decode(bytes: Uint8Array): Header {
@@ -99,6 +106,7 @@ export function readHeader(r: Reader): Header {
     validatorSetHash: r.bytes(HASH_SIZE, 'header.validatorSetHash'),
     nextValidatorSetHash: r.bytes(HASH_SIZE, 'header.nextValidatorSetHash'),
     lastCommitHash: r.bytes(HASH_SIZE, 'header.lastCommitHash'),
+    evidenceRoot: r.bytes(HASH_SIZE, 'header.evidenceRoot'),
     proposer: r.bytes(PUBKEY_SIZE, 'header.proposer'),
   });
 }

@@ -4,6 +4,7 @@ export * from './block.ts';
 export * from './coin.ts';
 export * from './commit.ts';
 export * from './contract.ts';
+export * from './evidence.ts';
 export * from './header.ts';
 export * from './limits.ts';
 export * from './lock.ts';

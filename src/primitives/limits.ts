@@ -14,6 +14,8 @@ export const MAX_TX_OUTPUTS = Math.floor(MAX_TX_BYTES / 41);
 export const MAX_BLOCK_TXS = Math.floor(MAX_BLOCK_BYTES / 60);
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 export const MAX_COMMIT_SIGNATURES = 1024;
+/** Evidence items a block may carry at most; the consensus bound (bytes) is lower. */
+export const MAX_BLOCK_EVIDENCE = 1024;
 
 export const HASH_SIZE = 32;
 export const PUBKEY_SIZE = 33;

@@ -45,6 +45,7 @@ function freshEncode(name: string, value: unknown): Uint8Array {
         b.header,
         b.lastCommit,
         b.txs.map((t) => new Transaction({ ...t })),
+        b.evidence.map((e) => ({ ...e })),
       ).encode();
     }
     default:

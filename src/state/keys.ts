@@ -21,6 +21,8 @@ export const Namespace = {
   validatorSet: 0x07,
   /** (no suffix) -> staking totals: bonded, unbonding, slashed. */
   totals: 0x08,
+  /** equivocation (evidenceSlot: consensus key, height, round, vote type; 42 bytes) -> committing height. */
+  committedEvidence: 0x09,
   /** contract id (32) -> contract code. */
   contractCode: 0x10,
   /** contract id (32) + storage key (1..128 bytes) -> value. */
@@ -91,6 +93,8 @@ export const StateKeys = {
     build(Namespace.consensusKey, fixed(publicKey, 33, 'consensus key')),
   validatorSet: (height: number) => build(Namespace.validatorSet, u32BE(height)),
   totals: () => build(Namespace.totals),
+  committedEvidence: (slot: Uint8Array) =>
+    build(Namespace.committedEvidence, fixed(slot, 42, 'evidence slot')),
   contractCode: (contractId: Uint8Array) =>
     build(Namespace.contractCode, fixed(contractId, 32, 'contract id')),
   contractStorage: (contractId: Uint8Array, key: Uint8Array) => {

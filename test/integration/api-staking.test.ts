@@ -133,7 +133,7 @@ describe('staking API', () => {
       bonded: (76n * COIN).toString(),
     });
     const after = await client.evidence({ after: toHex(s.b.id) });
-    assert.deepEqual(after, { items: [], next: null });
+    assert.deepEqual(after, { items: [], next: null, pending: [] });
     await assert.rejects(
       client.evidence({ limit: 0 }),
       (e: unknown) => e instanceof RpcError && e.code === 'VALIDATION_ERROR',

@@ -2,10 +2,12 @@
 import fc from 'fast-check';
 import { MAX_MONEY } from '../../src/primitives/amount.ts';
 import { Block } from '../../src/primitives/block.ts';
-import { CommitCertificate } from '../../src/primitives/commit.ts';
+import { CommitCertificate, VoteType } from '../../src/primitives/commit.ts';
+import type { DuplicateVoteEvidence } from '../../src/primitives/evidence.ts';
 import { HEADER_VERSION, Header } from '../../src/primitives/header.ts';
 import { LockType } from '../../src/primitives/lock.ts';
 import { Transaction, TX_VERSION } from '../../src/primitives/transaction.ts';
+import { compareBytes } from '../../src/util/bytes.ts';
 
 export const hash32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
@@ -49,6 +51,7 @@ export const headerArb: fc.Arbitrary<Header> = fc
     validatorSetHash: hash32,
     nextValidatorSetHash: hash32,
     lastCommitHash: hash32,
+    evidenceRoot: hash32,
     proposer: bytes(33),
   })
   .map((fields) => new Header({ version: HEADER_VERSION, ...fields }));
@@ -72,6 +75,37 @@ export const commitArb: fc.Arbitrary<CommitCertificate> = fc
     ),
   );
 
+/** Structurally valid evidence (canonical block order, compressed-point prefix; keys not on the curve). */
+export const evidenceArb: fc.Arbitrary<DuplicateVoteEvidence> = fc
+  .record({
+    voteType: fc.constantFrom(VoteType.prevote, VoteType.precommit),
+    height: fc.nat(0xffff_ffff),
+    round: fc.nat(0xffff_ffff),
+    prefix: fc.constantFrom(2, 3),
+    keyBody: bytes(32),
+    hashes: fc.uniqueArray(hash32, {
+      minLength: 2,
+      maxLength: 2,
+      selector: (h) => Buffer.from(h).toString('hex'),
+    }),
+    signatureA: bytes(64),
+    signatureB: bytes(64),
+  })
+  .map(({ prefix, keyBody, hashes, ...rest }) => {
+    const [a, b] = [...hashes].sort(compareBytes) as [Uint8Array, Uint8Array];
+    return {
+      ...rest,
+      consensusKey: Uint8Array.of(prefix, ...keyBody),
+      blockHashA: a,
+      blockHashB: b,
+    };
+  });
+
 export const blockArb: fc.Arbitrary<Block> = fc
-  .tuple(headerArb, commitArb, fc.array(transactionArb, { maxLength: 3 }))
-  .map(([header, commit, txs]) => new Block(header, commit, txs));
+  .tuple(
+    headerArb,
+    commitArb,
+    fc.array(transactionArb, { maxLength: 3 }),
+    fc.array(evidenceArb, { maxLength: 2 }),
+  )
+  .map(([header, commit, txs, evidence]) => new Block(header, commit, txs, evidence));

@@ -150,6 +150,7 @@ export function testBlock(height: number, txs: readonly Transaction[]): Block {
     validatorSetHash: zero,
     nextValidatorSetHash: zero,
     lastCommitHash: zero,
+    evidenceRoot: zero,
     proposer: new Uint8Array(33),
   });
   return new Block(header, CommitCertificate.empty(zero), txs);

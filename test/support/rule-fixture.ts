@@ -21,6 +21,7 @@ import { COIN } from '../../src/primitives/amount.ts';
 import { Block } from '../../src/primitives/block.ts';
 import { type Coin, encodeCoin, utxoElement } from '../../src/primitives/coin.ts';
 import { CommitCertificate } from '../../src/primitives/commit.ts';
+import { type DuplicateVoteEvidence, evidenceRoot } from '../../src/primitives/evidence.ts';
 import { HEADER_VERSION, Header, type HeaderFields } from '../../src/primitives/header.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
 import { merkleRoot } from '../../src/primitives/merkle.ts';
@@ -51,6 +52,8 @@ export const MATURITY = 3;
 /** Small size limits, so that oversize transactions and blocks are cheap to build. */
 export const MAX_TX_BYTES = 4_000;
 export const MAX_BLOCK_BYTES = 20_000;
+/** Four pieces of duplicate-vote evidence (234 bytes each). */
+export const MAX_BLOCK_EVIDENCE_BYTES = 4 * 234;
 /** Genesis gives alice this many coins of FUNDING each, so tests have inputs to spare. */
 export const FUNDED_COINS = 12;
 export const FUNDING = 100n * COIN;
@@ -64,7 +67,12 @@ export function ruleGenesis(): Genesis {
   });
   return {
     ...base,
-    params: { ...base.params, maxTxBytes: MAX_TX_BYTES, maxBlockBytes: MAX_BLOCK_BYTES },
+    params: {
+      ...base.params,
+      maxTxBytes: MAX_TX_BYTES,
+      maxBlockBytes: MAX_BLOCK_BYTES,
+      staking: { ...base.params.staking, maxBlockEvidenceBytes: MAX_BLOCK_EVIDENCE_BYTES },
+    },
   };
 }
 
@@ -96,6 +104,8 @@ export interface HandBlockOptions {
   readonly lastCommit?: CommitCertificate;
   /** False: commit to the coinbase outputs as if they were ordinary ones (a wrong UTXO root). */
   readonly coinbaseFlag?: boolean;
+  /** Duplicate-vote evidence the block commits (header.evidenceRoot follows it). */
+  readonly evidence?: readonly DuplicateVoteEvidence[];
   /** Applied last: header fields the test breaks on purpose. */
   readonly header?: Partial<HeaderFields>;
 }
@@ -217,6 +227,7 @@ export class RuleChain {
         ? CommitCertificate.empty(this.chain.genesisHash)
         : await this.chain.requireCommitAt(tip.height));
     const time = tip.header.time + 1000;
+    const evidence = opts.evidence ?? [];
     const header = new Header({
       version: HEADER_VERSION,
       height,
@@ -224,14 +235,15 @@ export class RuleChain {
       prevHash: tip.hash,
       txRoot: merkleRoot(all.map((tx) => tx.wtxid)),
       utxoRoot: state.finalize(),
-      stateRoot: await this.stateRootFor({ height, time, lastCommit, txs: all }),
+      stateRoot: await this.stateRootFor({ height, time, lastCommit, txs: all, evidence }),
       validatorSetHash: this.chain.validatorsAt(height).hash,
       nextValidatorSetHash: this.chain.validatorsAt(height + 1).hash,
       lastCommitHash: lastCommit.hash,
+      evidenceRoot: evidenceRoot(evidence),
       proposer: validator.publicKey,
       ...opts.header,
     });
-    return new Block(header, lastCommit, all);
+    return new Block(header, lastCommit, all, evidence);
   }
 
   /**

@@ -139,7 +139,8 @@ export function registerStakingRoutes(app: ApiApp, ctx: ApiContext): void {
       config: { auth: 'public' },
       schema: {
         tags: ['staking'],
-        summary: 'Validators punished by committed duplicate-vote evidence (slashed, tombstoned)',
+        summary:
+          'Validators punished by committed duplicate-vote evidence (slashed, tombstoned), and evidence pending in the pool',
         querystring: EvidenceQuery,
         response: withErrors({ 200: EvidenceResponse }, [503]),
       },
@@ -159,6 +160,12 @@ export function registerStakingRoutes(app: ApiApp, ctx: ApiContext): void {
           bonded: v.bonded.toString(),
         })),
         next: page.next === null ? null : toHex(page.next),
+        pending: (ctx.consensus?.pendingEvidence() ?? []).map((e) => ({
+          consensusKey: toHex(e.consensusKey),
+          height: e.height,
+          round: e.round,
+          voteType: e.voteType === 1 ? ('prevote' as const) : ('precommit' as const),
+        })),
       };
     },
   );

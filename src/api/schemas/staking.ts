@@ -96,6 +96,18 @@ export const EvidenceResponse = Type.Object({
     }),
   ),
   next: Type.Union([Hash32, Type.Null()], { description: 'pass as `after` for the next page' }),
+  pending: Type.Array(
+    Type.Object({
+      consensusKey: PublicKeyHex,
+      height: Height,
+      round: Type.Integer({ minimum: 0 }),
+      voteType: Type.Union([Type.Literal('prevote'), Type.Literal('precommit')]),
+    }),
+    {
+      description:
+        'verified evidence in this validator node’s pool, not committed yet (always empty on a node without a consensus engine)',
+    },
+  ),
 });
 export type EvidenceResponse = Static<typeof EvidenceResponse>;
 

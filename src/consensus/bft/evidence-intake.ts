@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
+import type { Block } from '../../primitives/index.ts';
 import { compareBytes, toHex } from '../../util/index.ts';
 import { VerificationError } from '../errors.ts';
 import type { BatchVerifier } from '../signatures.ts';
-import { type DuplicateVoteEvidence, EvidencePool } from '../staking/index.ts';
+import { type DuplicateVoteEvidence, EvidencePool, encodeEvidence } from '../staking/index.ts';
 import type { ValidatorSet } from '../validator-set.ts';
 import type { ConsensusVerdict, PenaliseFn } from './driver.ts';
 import type { EvidenceMessage } from './messages.ts';
@@ -69,6 +70,53 @@ export class EvidenceIntake {
     this.verifier = modules.verifier;
     this.penalise = modules.penalise;
     this.logger = modules.logger;
+  }
+
+  /**
+   * What a proposer of `height` may include: pooled evidence of earlier
+   * heights (a block commits evidence of heights below its own), oldest
+   * first, at most `maxBytes` encoded.
+   */
+  candidates(height: number, maxBytes: number): DuplicateVoteEvidence[] {
+    return this.pool.pending(maxBytes, (e) => e.height < height);
+  }
+
+  /**
+   * After our proposal was built from `candidates`: the ones it left out
+   * broke a chain rule that does not heal (committed already, validator
+   * tombstoned, expired), so they leave the pool instead of being offered
+   * at every height.
+   */
+  leftOut(candidates: readonly DuplicateVoteEvidence[], block: Block): void {
+    const included = new Set(block.evidence.map((e) => toHex(encodeEvidence(e))));
+    const refused = candidates.filter((e) => !included.has(toHex(encodeEvidence(e))));
+    if (refused.length === 0) return;
+    this.pool.remove(refused);
+    this.logger.info(
+      { event: 'evidence-dropped', count: refused.length },
+      'pooled evidence the chain no longer accepts was dropped',
+    );
+  }
+
+  /** Removes `block`'s evidence from the pool; logs each piece at warn. Returns how many. */
+  committed(block: Block): number {
+    this.pool.remove(block.evidence);
+    for (const e of block.evidence) {
+      const member = this.chain.validatorsAt(e.height).indexOf(e.consensusKey);
+      this.logger.warn(
+        {
+          event: 'evidence-committed',
+          height: block.height,
+          evidenceHeight: e.height,
+          round: e.round,
+          voteType: e.voteType,
+          key: toHex(e.consensusKey),
+          validatorIndex: member,
+        },
+        'duplicate vote evidence committed: validator slashed and tombstoned',
+      );
+    }
+    return block.evidence.length;
   }
 
   /** `peerId` null: our own driver's detection. */

@@ -161,7 +161,7 @@ export class BftEngine implements ConsensusEngine {
           validateProposal: (block) => this.validateProposal(block),
           commitBlock: (block, certificate) => this.commitBlock(block, certificate),
           validatorsAt: (h) => chain.validatorsAt(h),
-          hasWork: () => this.m.host.hasWork?.() ?? true,
+          hasWork: () => (this.m.host.hasWork?.() ?? true) || this.evidence.pool.size > 0,
         },
         transport: this.m.transport,
         clock: this.clock,
@@ -196,6 +196,15 @@ export class BftEngine implements ConsensusEngine {
     this.wal = null;
   }
 
+  /**
+   * A block was connected (by consensus or by block sync): its evidence
+   * leaves the pool, and each piece is logged at warn and counted.
+   */
+  onBlockConnected(block: Block): void {
+    const committed = this.evidence.committed(block);
+    if (committed > 0) this.m.metrics?.evidence.inc({ stage: 'committed' }, committed);
+  }
+
   /** Catch-up source for the consensus_votes and proposal_by_hash protocols. */
   votesAt(height: number, round: number): VoteMessage[] {
     return this.driver?.votesAt(height, round) ?? [];
@@ -216,7 +225,12 @@ export class BftEngine implements ConsensusEngine {
 
   private async proposeBlock(height: number): Promise<Block | null> {
     if (this.m.chain.tipHeight + 1 !== height) return null;
-    const block = await this.m.host.proposeBlock();
+    const candidates = this.evidence.candidates(
+      height,
+      this.m.chain.params.staking.maxBlockEvidenceBytes,
+    );
+    const block = await this.m.host.proposeBlock({ evidence: candidates });
+    if (block !== null) this.evidence.leftOut(candidates, block);
     if (block !== null) {
       if (this.own.size >= MAX_OWN_BLOCKS) this.own.clear();
       this.own.add(bytesKey(block.hash));

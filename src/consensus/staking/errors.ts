@@ -27,4 +27,10 @@ export const StakingVerificationCodes = {
   EVIDENCE_UNKNOWN_VALIDATOR: 100,
   EVIDENCE_ALREADY_TOMBSTONED: 10,
   EVIDENCE_BAD_SIGNATURE: 100,
+  /** A block's header does not commit to the evidence it carries. */
+  BLOCK_BAD_EVIDENCE_ROOT: 100,
+  /** More evidence bytes than the genesis parameter maxBlockEvidenceBytes allows. */
+  BLOCK_EVIDENCE_TOO_LARGE: 100,
+  /** Evidence of an equivocation already committed (earlier, or twice in the block). */
+  BLOCK_EVIDENCE_DUPLICATE: 100,
 } as const;

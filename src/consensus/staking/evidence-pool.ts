@@ -81,10 +81,21 @@ export class EvidencePool {
     return true;
   }
 
-  /** Oldest first, at most `maxBytes` of encoded evidence: what a proposer may include. */
-  pending(maxBytes: number): DuplicateVoteEvidence[] {
-    const all = [...this.bySlot.values()].sort((a, b) => a.height - b.height);
+  /**
+   * Oldest first, at most `maxBytes` of encoded evidence: what a proposer
+   * may include (of the pieces `keep` accepts, if given).
+   */
+  pending(
+    maxBytes: number,
+    keep: (e: DuplicateVoteEvidence) => boolean = () => true,
+  ): DuplicateVoteEvidence[] {
+    const all = [...this.bySlot.values()].filter(keep).sort((a, b) => a.height - b.height);
     return all.slice(0, Math.max(0, Math.floor(maxBytes / EVIDENCE_BYTES)));
+  }
+
+  /** Every pooled piece, oldest first (the API's pending list). */
+  list(): DuplicateVoteEvidence[] {
+    return [...this.bySlot.values()].sort((a, b) => a.height - b.height);
   }
 
   /** Removes committed evidence (by its equivocation). */

@@ -1,54 +1,32 @@
-import { DecodeError, decodeExact, type Reader, Writer } from '../../encoding/index.ts';
-import { HASH_SIZE, SIGNATURE_SIZE, VoteType, voteDigest } from '../../primitives/index.ts';
+import { DecodeError, decodeExact, type Reader } from '../../encoding/index.ts';
+import {
+  type DuplicateVoteEvidence,
+  EVIDENCE_BYTES,
+  readEvidence as readEvidenceShape,
+  voteDigest,
+} from '../../primitives/index.ts';
 import { compareBytes } from '../../util/index.ts';
 import { VerificationError } from '../errors.ts';
 import type { SignatureJob } from '../signatures.ts';
-import { readConsensusKey } from './payload.ts';
+import { isValidPublicKey } from './payload.ts';
 
-/**
- * Two signed votes of one consensus key for the same height, round and type
- * but different blocks. Canonical: `blockHashA` sorts strictly before
- * `blockHashB`, so one equivocation has exactly one encoding (and one id).
- */
-export interface DuplicateVoteEvidence {
-  readonly voteType: VoteType;
-  readonly height: number;
-  readonly round: number;
-  readonly consensusKey: Uint8Array;
-  readonly blockHashA: Uint8Array;
-  readonly signatureA: Uint8Array;
-  readonly blockHashB: Uint8Array;
-  readonly signatureB: Uint8Array;
-}
+// The encoding lives in primitives, because a block carries evidence; one
+// encoder, re-exported here with the strict (on-curve key) decoder.
+export {
+  type DuplicateVoteEvidence,
+  EVIDENCE_BYTES,
+  encodeEvidence,
+  evidenceRoot,
+  evidenceSlot,
+} from '../../primitives/index.ts';
 
-export const EVIDENCE_BYTES = 1 + 4 + 4 + 33 + 2 * (HASH_SIZE + SIGNATURE_SIZE);
-
-export function encodeEvidence(e: DuplicateVoteEvidence): Uint8Array {
-  const w = new Writer(EVIDENCE_BYTES);
-  w.u8(e.voteType).u32(e.height).u32(e.round).bytes(e.consensusKey);
-  w.bytes(e.blockHashA).bytes(e.signatureA).bytes(e.blockHashB).bytes(e.signatureB);
-  return w.finish();
-}
-
+/** `readEvidence` of primitives, and the key must be a point on the curve. */
 export function readEvidence(r: Reader): DuplicateVoteEvidence {
-  const voteType = r.u8('voteType');
-  if (voteType !== VoteType.prevote && voteType !== VoteType.precommit) {
-    throw new DecodeError('invalid-value', r.what, { field: 'voteType', value: voteType });
-  }
-  const evidence = {
-    voteType,
-    height: r.u32('height'),
-    round: r.u32('round'),
-    consensusKey: readConsensusKey(r, 'consensusKey'),
-    blockHashA: r.bytes(HASH_SIZE, 'blockHashA'),
-    signatureA: r.bytes(SIGNATURE_SIZE, 'signatureA'),
-    blockHashB: r.bytes(HASH_SIZE, 'blockHashB'),
-    signatureB: r.bytes(SIGNATURE_SIZE, 'signatureB'),
-  } as DuplicateVoteEvidence;
-  if (compareBytes(evidence.blockHashA, evidence.blockHashB) >= 0) {
+  const evidence = readEvidenceShape(r);
+  if (!isValidPublicKey(evidence.consensusKey)) {
     throw new DecodeError('invalid-value', r.what, {
-      field: 'blockHashB',
-      reason: 'block hashes not in strictly increasing order',
+      field: 'consensusKey',
+      reason: 'not a compressed point',
     });
   }
   return evidence;

@@ -1,4 +1,4 @@
-import { COIN } from '../../primitives/index.ts';
+import { COIN, EVIDENCE_BYTES, MAX_BLOCK_EVIDENCE } from '../../primitives/index.ts';
 
 /**
  * Staking parameters. Every one is a genesis parameter (docs/staking.md);
@@ -23,6 +23,8 @@ export interface StakingParams {
   /** Evidence expires only when older than both of these. */
   readonly evidenceMaxAgeBlocks: number;
   readonly evidenceMaxAgeMs: number;
+  /** Encoded evidence one block may carry at most (bytes; each item is EVIDENCE_BYTES). */
+  readonly maxBlockEvidenceBytes: number;
 }
 
 export const DEFAULT_STAKING_PARAMS: StakingParams = {
@@ -37,6 +39,9 @@ export const DEFAULT_STAKING_PARAMS: StakingParams = {
   slashFractionDoubleSignBps: 500,
   evidenceMaxAgeBlocks: 100_000,
   evidenceMaxAgeMs: 48 * 3600 * 1000,
+  // 100 pieces: far more equivocations than a set of 100 can commit at one
+  // height, and about 1% of a full block.
+  maxBlockEvidenceBytes: 100 * EVIDENCE_BYTES,
 };
 
 export class StakingParamsError extends RangeError {}
@@ -59,5 +64,12 @@ export function checkStakingParams(p: StakingParams): StakingParams {
   if (!bps(p.slashFractionDoubleSignBps)) fail('slashFractionDoubleSignBps');
   if (!positiveInt(p.evidenceMaxAgeBlocks, 0xffffffff)) fail('evidenceMaxAgeBlocks');
   if (!positiveInt(p.evidenceMaxAgeMs, Number.MAX_SAFE_INTEGER)) fail('evidenceMaxAgeMs');
+  // At least one piece, at most what the block encoding allows.
+  if (
+    !positiveInt(p.maxBlockEvidenceBytes, MAX_BLOCK_EVIDENCE * EVIDENCE_BYTES) ||
+    p.maxBlockEvidenceBytes < EVIDENCE_BYTES
+  ) {
+    fail('maxBlockEvidenceBytes');
+  }
   return p;
 }

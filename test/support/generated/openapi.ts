@@ -263,7 +263,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Validators punished by committed duplicate-vote evidence (slashed, tombstoned) */
+        /** Validators punished by committed duplicate-vote evidence (slashed, tombstoned), and evidence pending in the pool */
         get: operations["getEvidence"];
         put?: never;
         post?: never;
@@ -2390,6 +2390,14 @@ export interface operations {
                         }[];
                         /** @description pass as `after` for the next page */
                         next: string | null;
+                        /** @description verified evidence in this validator node’s pool, not committed yet (always empty on a node without a consensus engine) */
+                        pending: {
+                            /** @description 33-byte compressed public key, lower-case hex */
+                            consensusKey: string;
+                            height: number;
+                            round: number;
+                            voteType: "prevote" | "precommit";
+                        }[];
                     };
                 };
             };
