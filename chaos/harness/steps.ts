@@ -9,6 +9,23 @@ export function tipsOf(apis: readonly NodeApi[], which: readonly number[]): Prom
 }
 
 /**
+ * The highest tip any listed node answers, asked again (up to `attempts`
+ * times) while none does: on a loaded machine one 3 s API timeout says
+ * nothing about the chain.
+ */
+export async function highestTip(
+  apis: readonly NodeApi[],
+  which: readonly number[],
+  attempts = 8,
+): Promise<number> {
+  for (let i = 0; ; i++) {
+    const best = Math.max(...(await tipsOf(apis, which)));
+    if (best >= 0 || i + 1 >= attempts) return best;
+    await sleep(500);
+  }
+}
+
+/**
  * Waits until every listed node is `blocks` past its tip of now: the part of
  * the network that should keep committing during a fault does. Checked as
  * `name`; returns the time it took, or null when the bound passed.
