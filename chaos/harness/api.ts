@@ -22,7 +22,7 @@ export class NodeApi {
   private readonly token: string;
   private readonly timeoutMs: number;
 
-  constructor(net: ChaosNetwork, baseUrl: string, token: string, timeoutMs = 3_000) {
+  constructor(net: ChaosNetwork, baseUrl: string, token: string, timeoutMs = 8_000) {
     net.assertOwnAddress(new URL(baseUrl).hostname);
     this.net = net;
     this.baseUrl = baseUrl;

@@ -47,6 +47,8 @@ export const scenario: Scenario = {
     const startedAt = Date.now();
     cluster.start(victim);
     await waitForExit(node, 90_000);
+    // The process's last stderr line reaches the log file through a pipe after its exit.
+    await sleep(2_000);
     const log = readFileSync(node.logPath, 'utf8').slice(logFrom);
     report.check(
       `node${victim} refuses to start on a corrupt WAL`,
