@@ -96,8 +96,17 @@ export class Equivocator {
       this.peers.set(side.name, peer);
       for (const address of side.addresses) {
         const ma = multiaddr(address);
-        await peer.libp2p.dial(ma);
-        await peer.reqResp.getStatus(peerIdOf(address));
+        // A Noise handshake with a node on a loaded machine can take longer than libp2p's default.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await peer.libp2p.dial(ma, { signal: AbortSignal.timeout(30_000) });
+            await peer.reqResp.getStatus(peerIdOf(address));
+            break;
+          } catch (error) {
+            if (attempt >= 4) throw error;
+            await sleep(1_000);
+          }
+        }
       }
       // Publishing needs the nodes to know this peer subscribes (gossipsub's mesh).
       const topic = topicName(this.chainId, 'proposal');

@@ -1,6 +1,7 @@
 import {
   closeSync,
   copyFileSync,
+  existsSync,
   openSync,
   readFileSync,
   renameSync,
@@ -80,6 +81,8 @@ export const scenario: Scenario = {
     await awaitProgress(apis, report, recoveryBoundMs, `node${victim} without its WAL`, [victim]);
 
     // 2. A write torn by a crash: the last record cut short.
+    // A start-up on a loaded machine may not have reached the engine (which creates the WAL) yet.
+    for (let i = 0; i < 240 && !existsSync(wal); i++) await sleep(500);
     await sleep(5_000);
     await cluster.kill(victim);
     const tail = walRecords(wal).at(-1);
