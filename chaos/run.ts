@@ -136,7 +136,7 @@ async function runOne(
     const apis = cluster.nodes.map((n) => new NodeApi(net!, n.rpcUrl, n.token));
     await waitUntil(
       async () => (await Promise.all(apis.map((a) => a.tipHeight()))).every((h) => h >= 2),
-      180_000,
+      300_000,
       'nodes up and producing',
     );
     const info = (await (await fetch(`${cluster.nodes[0]!.rpcUrl}/api/v1/chain/info`)).json()) as {

@@ -9,13 +9,20 @@ export interface HeaderView {
   readonly proposer: string;
 }
 
+export interface ConsensusView {
+  readonly height: number;
+  readonly round: number;
+  readonly step: string;
+  readonly proposer: { readonly index: number; readonly publicKey: string };
+}
+
 export class NodeApi {
   readonly baseUrl: string;
   private readonly net: ChaosNetwork;
   private readonly token: string;
   private readonly timeoutMs: number;
 
-  constructor(net: ChaosNetwork, baseUrl: string, token: string, timeoutMs = 3_000) {
+  constructor(net: ChaosNetwork, baseUrl: string, token: string, timeoutMs = 8_000) {
     net.assertOwnAddress(new URL(baseUrl).hostname);
     this.net = net;
     this.baseUrl = baseUrl;
@@ -40,6 +47,11 @@ export class NodeApi {
       out.push(...page.headers);
     }
     return out;
+  }
+
+  /** The BFT engine's height, round and the round's proposer (GET /api/v1/consensus). */
+  async consensus(): Promise<ConsensusView> {
+    return (await this.get('/api/v1/consensus')) as ConsensusView;
   }
 
   async txStatus(txid: string): Promise<'mempool' | 'committed' | 'unknown'> {

@@ -151,6 +151,13 @@ export class ChaosCluster {
     }
   }
 
+  /** The node's libp2p address on the bridge (`/ip4/.../tcp/.../p2p/ID`), for a test-only peer to dial. */
+  p2pAddress(index: number): string {
+    const address = this.bootstrap[index];
+    if (address === undefined) throw new Error(`no node ${index}`);
+    return address;
+  }
+
   start(index: number): void {
     const node = this.node(index);
     if (node.process !== null) return;

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BlockImporter, Chain } from '../chain/index.ts';
@@ -151,6 +151,8 @@ export function nodeBackup(
     add(paths.validatorKey);
     add(identityPath(paths.root));
     add(paths.signerState);
+    // The API token signing keys (api/auth signingKeysPath): without them every token issued before the loss dies with it.
+    add(join(paths.root, 'keys', 'api-signing-keys.json'));
   }
   return (async function* () {
     try {

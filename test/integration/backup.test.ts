@@ -120,5 +120,10 @@ describe('backup and restore of a running node', { timeout: 180_000 }, () => {
       readFileSync(join(target, 'keys', 'validator.json')),
       readFileSync(join(producerDir, 'keys', 'validator.json')),
     );
+    // Tokens the operator issued before the loss still verify on the restored node.
+    assert.deepEqual(
+      readFileSync(join(target, 'keys', 'api-signing-keys.json')),
+      readFileSync(join(producerDir, 'keys', 'api-signing-keys.json')),
+    );
   });
 });
