@@ -2,12 +2,14 @@
  * Contract transactions in the pool: their gas weighs like bytes (so the pool
  * orders, replaces and evicts by what a transaction pays per unit of the
  * scarcer block resource), and their contract work runs against the tip's
- * state before admission.
+ * state before admission and again after blocks, since a block's calls can
+ * change what a contract accepts.
  */
-import { type ConsensusParams, contractGasOfTx } from '../consensus/index.ts';
+import { type ConsensusParams, contractGasOfTx, VerificationError } from '../consensus/index.ts';
 import type { Coin, Transaction } from '../primitives/index.ts';
-import { toHex } from '../util/index.ts';
+import { type Clock, toHex } from '../util/index.ts';
 import { ContractEngineError, hasContractWork } from '../vm/index.ts';
+import type { MempoolEntry } from './entry.ts';
 import { MempoolError } from './errors.ts';
 import type { MempoolChainView } from './types.ts';
 
@@ -68,5 +70,72 @@ export async function checkContractAdmission(
       `the contract call fails on the tip's state: ${outcome.code}: ${outcome.reason}`,
       { txid: toHex(tx.txid), contractCode: outcome.code, gasUsed: result?.gasUsed },
     );
+  }
+}
+
+/**
+ * How many pending contract entries one block re-checks. Each re-check is a
+ * contract run of up to the entry's gas limit, so re-checking a full pool
+ * after every block would cost many blocks' worth of gas; instead the oldest
+ * checks go first and the rest wait for the next blocks (round robin). An
+ * entry not yet re-checked is still safe: the block assembler drops a
+ * transaction whose contract work fails on the block's own state.
+ */
+export const MAX_CONTRACT_RECHECKS_PER_BLOCK = 256;
+
+/** The pool's contract entries, with the coins they spend, re-checked after blocks. */
+export class ContractAdmissions {
+  /** Pool key -> coins the entry spends (outpoints are immutable: still true while it is pooled). */
+  private readonly pending = new Map<string, readonly Coin[]>();
+  private readonly chain: MempoolChainView;
+  private readonly clock: Pick<Clock, 'now'>;
+  private readonly entries: ReadonlyMap<string, MempoolEntry>;
+
+  constructor(modules: {
+    chain: MempoolChainView;
+    clock: Pick<Clock, 'now'>;
+    /** The pool's entries by key. */
+    entries: ReadonlyMap<string, MempoolEntry>;
+  }) {
+    this.chain = modules.chain;
+    this.clock = modules.clock;
+    this.entries = modules.entries;
+  }
+
+  /** `tx` entered the pool under `key`, spending `spent`. */
+  admitted(tx: Transaction, key: string, spent: readonly Coin[]): void {
+    if (hasContractWork(tx, spent)) this.pending.set(key, spent);
+  }
+
+  /**
+   * After a block: up to MAX_CONTRACT_RECHECKS_PER_BLOCK pending contract
+   * entries, longest unchecked first, whose contract work no longer passes on
+   * the new state (a broken rule, or a call that now fails).
+   */
+  async stale(): Promise<MempoolEntry[]> {
+    const stale: MempoolEntry[] = [];
+    let checked = 0;
+    for (const [key, spent] of [...this.pending]) {
+      const entry = this.entries.get(key);
+      if (entry === undefined) {
+        this.pending.delete(key);
+        continue;
+      }
+      if (checked === MAX_CONTRACT_RECHECKS_PER_BLOCK) break;
+      checked++;
+      // Moved to the back: the next block starts with entries this one skipped.
+      this.pending.delete(key);
+      try {
+        await checkContractAdmission(this.chain, entry.tx, spent, this.clock.now());
+        this.pending.set(key, spent);
+      } catch (error) {
+        const failed =
+          error instanceof VerificationError ||
+          (error instanceof MempoolError && error.code === 'MEMPOOL_CONTRACT_FAILED');
+        if (!failed) throw error;
+        stale.push(entry);
+      }
+    }
+    return stale;
   }
 }

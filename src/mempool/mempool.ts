@@ -16,7 +16,7 @@ import {
   toHex,
   UtxodError,
 } from '../util/index.ts';
-import { checkContractAdmission, virtualSize } from './contract-admission.ts';
+import { ContractAdmissions, checkContractAdmission, virtualSize } from './contract-admission.ts';
 import { MempoolEntry, type MempoolEntryView } from './entry.ts';
 import { MempoolError } from './errors.ts';
 import { paysFeeRate } from './feerate.ts';
@@ -111,6 +111,7 @@ export class Mempool {
 
   private readonly graph = new TxGraph();
   private readonly staking: StakingAdmissions;
+  private readonly contracts: ContractAdmissions;
   private readonly orphans: OrphanPool;
   private readonly lock = new SerialQueue();
   private nextSequence = 0;
@@ -140,11 +141,9 @@ export class Mempool {
     this.clock = modules.clock ?? systemClock;
     this.orphans = new OrphanPool(this.opts);
     this.floor = new FeeFloor(this.opts);
-    this.staking = new StakingAdmissions({
-      chain: this.chain,
-      clock: this.clock,
-      entries: this.graph.byTxid,
-    });
+    const tracked = { chain: this.chain, clock: this.clock, entries: this.graph.byTxid };
+    this.staking = new StakingAdmissions(tracked);
+    this.contracts = new ContractAdmissions(tracked);
   }
 
   get options(): Readonly<ResolvedMempoolOptions> {
@@ -507,6 +506,7 @@ export class Mempool {
     });
     this.graph.insert(entry, plan.parents);
     this.staking.admitted(plan.tx, plan.key);
+    this.contracts.admitted(plan.tx, plan.key, plan.spent);
     if (this.graph.totalBytes > this.opts.maxBytes && this.trimToSize().has(entry)) {
       throw new MempoolError('MEMPOOL_FULL', 'pays too little to stay in the full pool', {
         txid: toHex(entry.txid),
@@ -572,7 +572,7 @@ export class Mempool {
       if (block.height <= this.lastBlockHeight) this.dropNonFinal(block.height + 1);
       this.lastBlockHeight = block.height;
 
-      const stale = await this.staking.stale();
+      const stale = [...(await this.staking.stale()), ...(await this.contracts.stale())];
       this.counters.conflicted += this.graph.removeWithDescendants(
         this.graph.withDescendants(stale),
       ).length;

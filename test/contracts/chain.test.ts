@@ -30,6 +30,7 @@ import {
   DEPLOY_GAS,
   deployTx,
   gateWithCoin,
+  owned,
   storageOf,
 } from '../support/contract-rule-chain.ts';
 import {
@@ -75,6 +76,35 @@ describe('contracts in blocks', () => {
       ]);
       assert.equal(spent, undefined);
       assert.equal(paid?.amount, toBob[0]!.amount);
+    }));
+
+  it('a pooled contract spend leaves the pool when a block closes its gate; one still allowed stays', () =>
+    withRuleChain(async (r) => {
+      const { id, locked, funds } = await gateWithCoin(r);
+      const open = callTx(r, funds, id, 'setOpen', args(true));
+      await r.connect([open]);
+      const [, , c3] = await r.genesisCoins();
+      const plain = r.pay([c3!], 1000n, alice);
+      const spend = build(
+        r,
+        [locked],
+        [{ amount: locked.output.amount - 200_000n, lock: pubkeyLock(bob.publicKey) }],
+      );
+      const pool = r.mempool();
+      assert.equal((await pool.add(spend, 'peer')).status, 'accepted');
+      assert.equal((await pool.add(plain, 'peer')).status, 'accepted');
+
+      // A block that leaves the gate open keeps the spend: it still passes.
+      const reopen = callTx(r, owned(open), id, 'setOpen', args(true));
+      await pool.removeForBlock(await r.connect([reopen]));
+      assert.ok(pool.has(spend.txid), 'still allowed: stays');
+
+      // A block that closes the gate: the spend would now be refused, so it leaves.
+      const close = callTx(r, owned(reopen), id, 'setOpen', args(false));
+      await pool.removeForBlock(await r.connect([close]));
+      assert.equal(pool.has(spend.txid), false, 'refused on the new state: dropped');
+      assert.ok(pool.has(plain.txid), 'entries without contract work are not touched');
+      await r.rejectsTx(pool, spend, 'CONTRACT_SPEND_REFUSED');
     }));
 
   it('a contract-locked spend waits as an orphan for its other parent, then is admitted', () =>
