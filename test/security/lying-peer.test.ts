@@ -13,6 +13,7 @@ import { buildTransaction } from '../../src/client/tx-builder.ts';
 import { silentLogger } from '../../src/logger/index.ts';
 import { BlockSyncer, PacedClient } from '../../src/p2p/sync/index.ts';
 import { topicName } from '../../src/p2p/topics.ts';
+import { encodeTxBatch } from '../../src/p2p/tx-batch.ts';
 import { COIN } from '../../src/primitives/amount.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
 import { CHAIN_ID, testKey } from '../support/chain-fixture.ts';
@@ -103,7 +104,7 @@ describe('a peer lying about its tip', { timeout: 180_000 }, () => {
       });
       await until('the gossiped transaction in the mempool', async () => {
         await honest.libp2p.services.pubsub
-          .publish(topicName(CHAIN_ID, 'tx'), tx.encode())
+          .publish(topicName(CHAIN_ID, 'tx'), encodeTxBatch([tx.encode()]))
           .catch(() => undefined);
         return h.mempool.has(tx.txid);
       });
