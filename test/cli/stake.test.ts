@@ -9,13 +9,12 @@
  * refusals instead — no step is skipped in either world.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RpcClient } from '../../src/client/rpc-client.ts';
-import { NodeProcess, runUtxod, UTXOD_BIN } from '../support/node-process.ts';
+import { NodeProcess, runUtxod, runUtxodAsync } from '../support/node-process.ts';
 
 const datadir = mkdtempSync(join(tmpdir(), 'utxod-stake-'));
 const operatorFile = join(datadir, 'operator.json');
@@ -30,19 +29,9 @@ interface Run {
 
 /** `utxod stake ...` without blocking the event loop (the node runs in this test). */
 function stake(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [UTXOD_BIN, 'stake', ...args, '--datadir', datadir], {
-      env: { ...process.env, UTXOD_TOKEN: '', UTXOD_RPC: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  return runUtxodAsync(['stake', ...args, '--datadir', datadir], {
+    UTXOD_TOKEN: '',
+    UTXOD_RPC: '',
   });
 }
 

@@ -3,12 +3,11 @@
  * deploy, call and query, then the contract as the node's API shows it.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NodeProcess, runUtxod, UTXOD_BIN } from '../support/node-process.ts';
+import { NodeProcess, runUtxod, runUtxodAsync } from '../support/node-process.ts';
 
 const datadir = mkdtempSync(join(tmpdir(), 'utxod-contract-node-'));
 const keyFile = join(datadir, 'deployer.json');
@@ -21,19 +20,9 @@ interface Run {
 }
 
 function contract(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [UTXOD_BIN, 'contract', ...args, '--datadir', datadir], {
-      env: { ...process.env, UTXOD_TOKEN: '', UTXOD_RPC: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  return runUtxodAsync(['contract', ...args, '--datadir', datadir], {
+    UTXOD_TOKEN: '',
+    UTXOD_RPC: '',
   });
 }
 

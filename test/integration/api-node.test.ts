@@ -6,7 +6,6 @@
  * the metrics port serves valid Prometheus exposition.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +17,7 @@ import { accountPath, deriveKey, mnemonicToSeed } from '../../src/crypto/hd-keys
 import { lockToAddress } from '../../src/primitives/address.ts';
 import { COIN, parseCoins } from '../../src/primitives/amount.ts';
 import { pubkeyLock } from '../../src/primitives/lock.ts';
-import { NodeProcess, runUtxod, UTXOD_BIN } from '../support/node-process.ts';
+import { NodeProcess, runUtxod, runUtxodAsync } from '../support/node-process.ts';
 import { parseExposition } from '../support/prometheus.ts';
 
 const datadir = mkdtempSync(join(tmpdir(), 'utxod-api-node-'));
@@ -27,24 +26,8 @@ const bob = deriveKey(mnemonicToSeed(DEVNET_MNEMONIC), accountPath(1, 0, 7));
 const bobAddress = lockToAddress(pubkeyLock(bob.publicKey), NETWORK_HRP.devnet);
 
 /** `utxod <args>` without blocking the event loop (the stream keeps receiving meanwhile). */
-function utxod(
-  args: string[],
-  token = '',
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [UTXOD_BIN, ...args], {
-      env: { ...process.env, UTXOD_TOKEN: token },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
+function utxod(args: string[], token = '') {
+  return runUtxodAsync(args, { UTXOD_TOKEN: token });
 }
 
 let node: NodeProcess | undefined;

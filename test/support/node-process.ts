@@ -21,6 +21,30 @@ export function runUtxod(args: string[]): {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/**
+ * `utxod <args>` without blocking the event loop, for tests whose own node or
+ * stream must keep running meanwhile; `env` is laid over this process's.
+ */
+export function runUtxodAsync(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [UTXOD_BIN, ...args], {
+      env: { ...process.env, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** `utxod init --datadir DIR [--genesis FILE]`; throws with utxod's stderr if it fails. */
 export function initNodeDir(dir: string, genesisFile?: string): string {
   const args = ['init', '--datadir', dir];
