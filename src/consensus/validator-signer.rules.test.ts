@@ -34,9 +34,9 @@ describe('validator signer: the double-sign guard', () => {
     assert.equal(s.lastSignedRound, 0);
   });
 
-  it('reports the last signed height and round, also after a restart', () => {
+  it('reports the last signed height and round, also after a restart', async () => {
     const { s, path } = open();
-    s.signVote(VoteType.prevote, 12, 3, block(1));
+    await s.signVote(VoteType.prevote, 12, 3, block(1)).durable;
     assert.equal(s.lastSignedHeight, 12);
     assert.equal(s.lastSignedRound, 3);
     const reopened = open(path).s;
@@ -44,9 +44,9 @@ describe('validator signer: the double-sign guard', () => {
     assert.equal(reopened.lastSignedRound, 3);
   });
 
-  it('refuses a lower round at the same height, whatever the step', () => {
+  it('refuses a lower round at the same height, whatever the step', async () => {
     const { s, path } = open();
-    s.signVote(VoteType.prevote, 8, 2, block(1));
+    await s.signVote(VoteType.prevote, 8, 2, block(1)).durable;
     for (const signer of [s, open(path).s]) {
       assert.throws(() => signer.signVote(VoteType.prevote, 8, 1, block(2)), DoubleSignError);
       assert.throws(() => signer.signVote(VoteType.precommit, 8, 1, block(1)), DoubleSignError);
@@ -58,21 +58,44 @@ describe('validator signer: the double-sign guard', () => {
     const { s } = open();
     s.signVote(VoteType.precommit, 8, 4, block(1));
     assert.throws(() => s.signVote(VoteType.prevote, 7, 9, block(2)), DoubleSignError);
-    assert.equal(s.signVote(VoteType.prevote, 9, 0, block(3)).length, 64);
+    assert.equal(s.signVote(VoteType.prevote, 9, 0, block(3)).signature.length, 64);
   });
 
   it('signs the precommit after its own prevote, and no prevote after a precommit', () => {
     const { s } = open();
     s.signVote(VoteType.prevote, 3, 0, block(1));
-    assert.equal(s.signVote(VoteType.precommit, 3, 0, block(1)).length, 64);
+    assert.equal(s.signVote(VoteType.precommit, 3, 0, block(1)).signature.length, 64);
     assert.throws(() => s.signVote(VoteType.prevote, 3, 0, block(1)), DoubleSignError);
   });
 
-  it('persists the position before returning the signature', () => {
+  it('persists the position before it may be sent (durable resolves)', async () => {
     const { s, path } = open();
-    s.signVote(VoteType.precommit, 21, 1, block(4));
+    await s.signVote(VoteType.precommit, 21, 1, block(4)).durable;
     const state = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
     assert.deepEqual([state['height'], state['round'], state['step']], [21, 1, VoteType.precommit]);
+  });
+
+  it('guards a position from the moment it is signed, before its write lands', async () => {
+    const { s, path } = open();
+    const first = s.signVote(VoteType.prevote, 30, 0, block(1));
+    // Nothing awaited yet: the file may not hold height 30, the signer must.
+    assert.throws(() => s.signVote(VoteType.prevote, 30, 0, block(2)), DoubleSignError);
+    const second = s.signVote(VoteType.precommit, 30, 0, block(1));
+    const third = s.signVote(VoteType.prevote, 31, 0, block(3));
+    await Promise.all([first.durable, second.durable, third.durable]);
+    // Queued writes land in signing order: the file ends at the last position.
+    const state = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    assert.deepEqual([state['height'], state['round'], state['step']], [31, 0, VoteType.prevote]);
+  });
+
+  it('refuses everything once a write of its state failed', async () => {
+    const missing = join(dir, `no-such-dir-${files++}`, 'state.json');
+    const { s } = open(missing);
+    const signed = s.signVote(VoteType.prevote, 5, 0, block(1));
+    await assert.rejects(signed.durable, /ENOENT/);
+    assert.throws(() => s.signVote(VoteType.precommit, 5, 0, block(1)), SignerStateError);
+    // Not even the message it signed may be handed out again: it is not on disk.
+    assert.throws(() => s.signVote(VoteType.prevote, 5, 0, block(1)), SignerStateError);
   });
 
   const damaged: Array<[string, Record<string, unknown>]> = [

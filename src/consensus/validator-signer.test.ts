@@ -22,9 +22,11 @@ function signer(statePath = join(dir, 'state.json')): ValidatorSigner {
 describe('validator signer', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('signs votes that verify, and re-signing the same vote returns the same signature', () => {
+  it('signs votes that verify, and re-signing the same vote returns the same signature', async () => {
     const s = signer();
-    const sig = s.signVote(VoteType.precommit, 5, 0, blockA);
+    const signed = s.signVote(VoteType.precommit, 5, 0, blockA);
+    await signed.durable;
+    const sig = signed.signature;
     assert.ok(
       nobleVerifier.verify(
         voteDigest(chainIdHash, VoteType.precommit, 5, 0, blockA),
@@ -32,10 +34,10 @@ describe('validator signer', () => {
         key.publicKey,
       ),
     );
-    assert.deepEqual(s.signVote(VoteType.precommit, 5, 0, blockA), sig);
+    assert.deepEqual(s.signVote(VoteType.precommit, 5, 0, blockA).signature, sig);
   });
 
-  it('refuses a second block at the same height/round/step, also after a restart', () => {
+  it('refuses a second block at the same height/round/step, also after a restart', async () => {
     assert.throws(() => signer().signVote(VoteType.precommit, 5, 0, blockB), DoubleSignError);
     assert.throws(() => signer().signVote(VoteType.prevote, 5, 0, blockB), /below the last signed/);
     assert.throws(
@@ -43,7 +45,8 @@ describe('validator signer', () => {
       /below the last signed/,
     );
     const next = signer().signVote(VoteType.precommit, 5, 1, blockB);
-    assert.equal(next.length, 64, 'a later round is fine');
+    assert.equal(next.signature.length, 64, 'a later round is fine');
+    await next.durable;
     assert.equal(signer().lastSignedRound, 1);
   });
 
@@ -58,9 +61,9 @@ describe('validator signer: proposals', () => {
   const pdir = mkdtempSync(join(tmpdir(), 'utxod-signer-p-'));
   after(() => rmSync(pdir, { recursive: true, force: true }));
 
-  it('orders proposal < prevote < precommit within a round and re-signs identical bytes', () => {
+  it('orders proposal < prevote < precommit within a round and re-signs identical bytes', async () => {
     const s = signer(join(pdir, 'proposals.json'));
-    const p = s.signProposal(7, 0, NO_POL_ROUND, blockA);
+    const p = s.signProposal(7, 0, NO_POL_ROUND, blockA).signature;
     assert.ok(
       nobleVerifier.verify(
         proposalDigest(chainIdHash, 7, 0, NO_POL_ROUND, blockA),
@@ -68,16 +71,25 @@ describe('validator signer: proposals', () => {
         key.publicKey,
       ),
     );
-    assert.deepEqual(s.signProposal(7, 0, NO_POL_ROUND, blockA), p, 'same bytes, same signature');
+    assert.deepEqual(
+      s.signProposal(7, 0, NO_POL_ROUND, blockA).signature,
+      p,
+      'same bytes, same signature',
+    );
     assert.throws(() => s.signProposal(7, 0, NO_POL_ROUND, blockB), DoubleSignError);
-    s.signVote(VoteType.prevote, 7, 0, blockA);
+    await s.signVote(VoteType.prevote, 7, 0, blockA).durable;
     assert.throws(
       () => signer(join(pdir, 'proposals.json')).signProposal(7, 0, NO_POL_ROUND, blockA),
       /below the last signed/,
       'a proposal after the prevote of its round is refused, also after a restart',
     );
-    s.signVote(VoteType.precommit, 7, 0, blockA);
+    await s.signVote(VoteType.precommit, 7, 0, blockA).durable;
     const reproposal = signer(join(pdir, 'proposals.json')).signProposal(7, 1, 0, blockA);
-    assert.equal(reproposal.length, 64, 'the next round may propose (with a proof-of-lock round)');
+    assert.equal(
+      reproposal.signature.length,
+      64,
+      'the next round may propose (with a proof-of-lock round)',
+    );
+    await reproposal.durable;
   });
 });

@@ -63,10 +63,11 @@ function driverFor(
   penalties: string[] = [],
   sent: Uint8Array[] = [],
   host: BftHost = chainHost(t),
+  signerPath = join(t.dir, 'bft-signer.json'),
 ) {
   const wal = ConsensusWal.open({ path: join(t.dir, 'consensus.wal') });
   const signer = new ValidatorSigner(
-    { statePath: join(t.dir, 'bft-signer.json'), chainIdHash: t.chain.chainIdHash },
+    { statePath: signerPath, chainIdHash: t.chain.chainIdHash },
     { key: t.validator },
   );
   const driver = new BftDriver(
@@ -178,6 +179,27 @@ describe('BFT driver', () => {
     await t.destroy();
   });
 
+  it('sends nothing it signed when the signer state cannot be written, and signs no more', async () => {
+    const { t, clock } = await devnet();
+    const sent: Uint8Array[] = [];
+    const unwritable = join(t.dir, 'no-such-dir', 'bft-signer.json');
+    const { driver, wal, signer } = driverFor(t, clock, [], sent, chainHost(t), unwritable);
+    driver.start([]);
+    for (let i = 0; i < 50; i++) {
+      if (!driver.busy) clock.fireNext();
+      await sleep(2);
+    }
+    assert.equal(sent.length, 0, 'the proposal was signed but its record never reached the disk');
+    assert.equal(t.chain.tipHeight, 0);
+    assert.throws(
+      () => signer.signVote(VoteType.prevote, 1, 5, new Uint8Array(32)),
+      /signer state/,
+    );
+    await driver.stop();
+    wal.wal.close();
+    await t.destroy();
+  });
+
   it('penalises malformed and forged votes before the engine sees them, ignores other heights', async () => {
     const { validator, t, clock } = await devnet();
     const penalties: string[] = [];
@@ -208,7 +230,7 @@ describe('BFT driver', () => {
         chainIdHash: chainIdHash(t.chain.params.chainId),
       },
       { key: validator },
-    ).signVote(VoteType.prevote, 1, 3, forged.blockHash);
+    ).signVote(VoteType.prevote, 1, 3, forged.blockHash).signature;
     assert.equal(
       driver.receiveVote('p5', encodeVote({ ...forged, round: 3, signature: real })),
       'accept',

@@ -25,7 +25,7 @@ import { asError, bytesEqual, type Clock, type Timer } from '../../util/index.ts
 import { VerificationError } from '../errors.ts';
 import type { VerifiedSignatureCache } from '../signatures.ts';
 import type { ValidatorSet } from '../validator-set.ts';
-import { DoubleSignError, type ValidatorSigner } from '../validator-signer.ts';
+import { DoubleSignError, type SignedMessage, type ValidatorSigner } from '../validator-signer.ts';
 import { type ConsensusSummary, createState, roundMessages, step, summarize } from './engine.ts';
 import {
   decodeProposal,
@@ -535,28 +535,55 @@ export class BftDriver {
   private sendVote(a: Extract<BftAction<Block>, { kind: 'broadcast-vote' }>): void {
     const signer = this.m.signer;
     if (signer === null) return;
-    let signature: Uint8Array;
+    let signed: SignedMessage;
     try {
-      signature = signer.signVote(a.type, a.height, a.round, a.blockHash);
+      signed = signer.signVote(a.type, a.height, a.round, a.blockHash);
     } catch (error) {
       this.signRefused(error, a.height, a.round, 'vote');
       return;
     }
-    const vote: SignedVote = { ...stripKind(a), validatorIndex: this.state.me, signature };
+    const vote: SignedVote = {
+      ...stripKind(a),
+      validatorIndex: this.state.me,
+      signature: signed.signature,
+    };
     // Also while replaying: a duplicate record or message is harmless, a vote
     // signed just before a crash but never sent would otherwise stay unsent.
-    this.m.wal.appendSync({ kind: 'vote', vote });
-    this.m.transport.broadcastVote(encodeVote(vote));
-    this.enqueue({ kind: 'vote', vote }, false);
+    const logged = this.m.wal.appendDurable({ kind: 'vote', vote });
+    this.sendWhenDurable(signed, logged, `vote ${a.height}/${a.round}`, () => {
+      this.m.transport.broadcastVote(encodeVote(vote));
+      this.enqueue({ kind: 'vote', vote }, false);
+    });
+  }
+
+  /**
+   * Sends an own message once both the signer state and the WAL record are on
+   * disk. The two fsyncs run at once and off the event loop, so a slow disk
+   * delays this message only, not every other message, timer and request. A
+   * failed write sends nothing: the message may not be remembered after a
+   * crash, and the signer refuses all further requests.
+   */
+  private sendWhenDurable(
+    signed: SignedMessage,
+    logged: Promise<void>,
+    what: string,
+    send: () => void,
+  ): void {
+    this.background(async () => {
+      await Promise.all([signed.durable, logged]);
+      if (this.stopped) return;
+      send();
+      this.drain();
+    }, `sending own ${what}`);
   }
 
   private sendProposal(height: number, round: number, polRound: number, block: Block): void {
     const signer = this.m.signer;
     if (signer === null) return;
     const wirePol = polRound === -1 ? NO_POL_ROUND : polRound;
-    let signature: Uint8Array;
+    let signed: SignedMessage;
     try {
-      signature = signer.signProposal(height, round, wirePol, block.hash);
+      signed = signer.signProposal(height, round, wirePol, block.hash);
     } catch (error) {
       this.signRefused(error, height, round, 'proposal');
       return;
@@ -567,13 +594,14 @@ export class BftDriver {
       polRound: wirePol,
       block,
       proposerIndex: this.state.me,
-      signature,
+      signature: signed.signature,
     };
-    this.m.wal.appendSync({ kind: 'proposal', proposal: msg });
-    this.m.transport.broadcastProposal(encodeProposal(msg));
-    this.m.observer?.ownProposal();
-    this.enqueue({ kind: 'proposal', proposal: toEngineProposal(msg) }, false);
-    this.drain();
+    const logged = this.m.wal.appendDurable({ kind: 'proposal', proposal: msg });
+    this.sendWhenDurable(signed, logged, `proposal ${height}/${round}`, () => {
+      this.m.transport.broadcastProposal(encodeProposal(msg));
+      this.m.observer?.ownProposal();
+      this.enqueue({ kind: 'proposal', proposal: toEngineProposal(msg) }, false);
+    });
   }
 
   /**

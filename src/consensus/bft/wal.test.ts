@@ -158,4 +158,34 @@ describe('consensus WAL', () => {
     assert.equal(replay.endHeight, 7);
     assert.deepEqual(replay.entries, [{ kind: 'timeout', height: 8, round: 0, step: 'commit' }]);
   });
+
+  it('appendDurable writes at once, in call order, and resolves once synced', async () => {
+    const path = fresh();
+    const { wal } = ConsensusWal.open({ path });
+    wal.append({ kind: 'timeout', height: 7, round: 0, step: 'propose' });
+    const first = wal.appendDurable({ kind: 'vote', vote: vote(0, 1) });
+    // Already in the file (page cache), before any await: order is the call order.
+    const onDisk = ConsensusWal.open({ path });
+    onDisk.wal.close();
+    assert.deepEqual(onDisk.replay.entries, [
+      { kind: 'timeout', height: 7, round: 0, step: 'propose' },
+      { kind: 'vote', vote: vote(0, 1) },
+    ]);
+    await Promise.all([first, wal.appendDurable({ kind: 'vote', vote: vote(1, 2) })]);
+    wal.close();
+    assert.equal(ConsensusWal.open({ path }).replay.entries.length, 3);
+  });
+
+  it('does not swap the file while an own message is being synced', async () => {
+    const path = fresh();
+    const { wal } = ConsensusWal.open({ path, maxFileBytes: 200 });
+    for (let r = 0; r < 5; r++) wal.appendSync({ kind: 'vote', vote: vote(r, r + 1) });
+    const pending = wal.appendDurable({ kind: 'vote', vote: vote(5, 6) });
+    wal.endHeight(7);
+    await pending;
+    assert.ok(statSync(path).size > 200, 'kept: a sync was pending on the old descriptor');
+    wal.endHeight(8);
+    wal.close();
+    assert.ok(statSync(path).size < 100, 'rotated at the next height');
+  });
 });
