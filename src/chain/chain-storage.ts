@@ -11,8 +11,9 @@ import {
   heightKey,
   metaKey,
   SCHEMA_VERSION,
+  schemaVersionOp,
 } from '../storage/index.ts';
-import { asError, bytesEqual, bytesKey, u32BE } from '../util/index.ts';
+import { asError, bytesEqual, bytesKey } from '../util/index.ts';
 import { addressIndexOps } from './address-index.ts';
 import { type ConnectPlan, type TipState, validatorSetAt } from './block-verifier.ts';
 import { ChainStore } from './chain-store.ts';
@@ -102,10 +103,11 @@ export async function writeGenesis(
     },
     checkpointInterval,
   );
-  ops.unshift(
-    { type: 'put', key: metaKey('schema'), value: u32BE(SCHEMA_VERSION) },
-    { type: 'put', key: metaKey('genesis'), value: block.hash },
-  );
+  ops.unshift(schemaVersionOp(SCHEMA_VERSION), {
+    type: 'put',
+    key: metaKey('genesis'),
+    value: block.hash,
+  });
   ops.push(...update.ops, {
     type: 'put',
     key: setHistoryKey(1),
@@ -114,8 +116,6 @@ export async function writeGenesis(
   await db.write(ops);
   state.applyCommitted(update);
 }
-
-const SET_HISTORY_PREFIX = new TextEncoder().encode('valset-history/');
 
 /**
  * The set history of a chain that starts at `height` from a snapshot, read
@@ -139,9 +139,9 @@ export async function baseSetHistoryOps(state: StateReader, height: number): Pro
   return ops;
 }
 
-/** Node-local index of validator-set changes: meta bucket, "valset-history/" + height u32 BE. */
+/** Node-local index of validator-set changes: its own bucket, height u32 BE. */
 export function setHistoryKey(height: number): Uint8Array {
-  return bucketKey(Bucket.meta, SET_HISTORY_PREFIX, u32BE(height));
+  return heightKey(Bucket.validatorSetHistory, height);
 }
 
 export function encodeHistorySet(set: ValidatorSet): Uint8Array {
@@ -157,13 +157,8 @@ export function encodeHistorySet(set: ValidatorSet): Uint8Array {
 export async function loadSetHistory(
   db: Database,
 ): Promise<{ height: number; set: ValidatorSet }[]> {
-  const from = bucketKey(Bucket.meta, SET_HISTORY_PREFIX);
-  const to = bucketKey(
-    Bucket.meta,
-    SET_HISTORY_PREFIX,
-    new Uint8Array(4).fill(0xff),
-    Uint8Array.of(0),
-  );
+  const from = Uint8Array.of(Bucket.validatorSetHistory);
+  const to = Uint8Array.of(Bucket.validatorSetHistory + 1);
   const history: { height: number; set: ValidatorSet }[] = [];
   for await (const [key, value] of db.range(from, to)) {
     const height = new DataView(key.buffer, key.byteOffset + key.length - 4, 4).getUint32(0, false);

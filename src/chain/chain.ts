@@ -20,7 +20,14 @@ import {
 } from '../primitives/index.ts';
 import { DEFAULT_RETAIN_ROOTS, StateOverlay, StateStore } from '../state/index.ts';
 import type { BatchOp, Database } from '../storage/index.ts';
-import { Bucket, bucketKey, DatabaseError, metaKey, SCHEMA_VERSION } from '../storage/index.ts';
+import {
+  Bucket,
+  bucketKey,
+  DatabaseError,
+  metaKey,
+  migrateDatabase,
+  SCHEMA_VERSION,
+} from '../storage/index.ts';
 import { asError, bytesEqual, bytesKey, type Clock, systemClock, toHex } from '../util/index.ts';
 import { type BlockContractEvent, ContractRuntime, type ContractTxResult } from '../vm/index.ts';
 import {
@@ -53,6 +60,7 @@ import { ChainStore } from './chain-store.ts';
 import { checkContractTx } from './contract-transition.ts';
 import type { EvidenceHistory } from './evidence-rules.ts';
 import { buildGenesisBlock, type Genesis } from './genesis.ts';
+import { CHAIN_MIGRATIONS } from './migrations.ts';
 import { type Checkpoint, encodeTip, type TxLocation } from './records.ts';
 import { runStateTransition, type StateTransitionInput } from './state-transition.ts';
 import { createdCoins, revertUtxoChanges } from './utxo-changes.ts';
@@ -179,17 +187,11 @@ export class Chain {
         `database ${db.path} belongs to another chain (genesis ${toHex(storedGenesis)}, expected ${toHex(genesisBlock.hash)})`,
       );
     }
-    const schema = await db.get(metaKey('schema'));
-    if (
-      schema === undefined ||
-      new DataView(schema.buffer, schema.byteOffset).getUint32(0) !== SCHEMA_VERSION
-    ) {
-      throw new DatabaseError(
-        'DB_SCHEMA_MISMATCH',
-        db.path,
-        `database ${db.path} has an unknown schema version`,
-      );
-    }
+    await migrateDatabase(
+      db,
+      { target: SCHEMA_VERSION, migrations: CHAIN_MIGRATIONS },
+      { logger: modules.logger },
+    );
     const tip = await loadTip(db);
     if (state.height !== tip.state.height || !bytesEqual(state.root, tip.header.stateRoot)) {
       throw new DatabaseError(

@@ -20,6 +20,7 @@ import {
   heightKey,
   metaKey,
   SCHEMA_VERSION,
+  schemaVersionOp,
 } from '../storage/index.ts';
 import { asError, bytesEqual, compareBytes, toHex, u32BE } from '../util/index.ts';
 import { CoinHasher, defaultHashWorkers } from './coin-hasher.ts';
@@ -227,7 +228,7 @@ async function writeContent(
   const height = m.height;
   const ops: BatchOp[] = [
     ...(await baseSetHistoryOps(overlay, height)),
-    { type: 'put', key: metaKey('schema'), value: u32BE(SCHEMA_VERSION) },
+    schemaVersionOp(SCHEMA_VERSION),
     { type: 'put', key: metaKey('genesis'), value: modules.genesisHash },
     { type: 'put', key: EARLIEST_HEIGHT_KEY, value: u32BE(height) },
     { type: 'put', key: bucketKey(Bucket.block, m.blockHash), value: m.block.encode() },

@@ -3,7 +3,8 @@ import { concatBytes } from '../util/index.ts';
 /**
  * One-byte key prefixes. Every record kind lives in its own bucket so a range
  * scan of one never touches another. Values are never renumbered: a change of
- * layout bumps SCHEMA_VERSION instead.
+ * layout bumps SCHEMA_VERSION and adds a step to the chain's migrations
+ * (src/chain/migrations.ts), which every start runs on an older database.
  */
 export const Bucket = {
   meta: 0x00,
@@ -31,10 +32,16 @@ export const Bucket = {
   stateValue: 0x0f,
   /** State undo records and roots: height u32 BE -> undo record (src/state). */
   stateUndo: 0x10,
+  /**
+   * Node-local index of validator-set changes: height u32 BE -> the set that
+   * signs from that height (src/chain). Schema 1 kept it in the meta bucket.
+   */
+  validatorSetHistory: 0x11,
 } as const;
 export type Bucket = (typeof Bucket)[keyof typeof Bucket];
 
-export const SCHEMA_VERSION = 1;
+/** 2: the validator-set history moved out of the meta bucket into its own. */
+export const SCHEMA_VERSION = 2;
 
 export function bucketKey(bucket: Bucket, ...parts: Uint8Array[]): Uint8Array {
   return concatBytes(Uint8Array.of(bucket), ...parts);
