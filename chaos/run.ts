@@ -132,6 +132,7 @@ async function runOne(
     });
     current = { net, cluster };
     cluster.init();
+    await scenario.beforeStart?.(cluster, report);
     cluster.startAll();
     const apis = cluster.nodes.map((n) => new NodeApi(net!, n.rpcUrl, n.token));
     await waitUntil(

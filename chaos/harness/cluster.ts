@@ -47,6 +47,8 @@ export interface ClusterNode {
   starts: number;
   /** Extra environment for the next start (e.g. UTXOD_CLOCK_OFFSET_MS). */
   env: Record<string, string>;
+  /** The utxod entry point the next start runs (another build's, for an upgrade). */
+  bin: string;
   /** The tmpfs mounted on the data directory, if any (unmounted at teardown). */
   tmpfsMb: number | null;
   /** Exit code or signal of the last process that ended, for scenarios that expect a stop. */
@@ -145,6 +147,7 @@ export class ChaosCluster {
         paused: false,
         starts: 0,
         env: {},
+        bin: UTXOD_BIN,
         tmpfsMb: null,
         lastExit: null,
       });
@@ -169,7 +172,7 @@ export class ChaosCluster {
     const address = node.net.address;
     const peers = this.bootstrap.filter((_, i) => i !== index);
     const args = [
-      UTXOD_BIN,
+      node.bin,
       'start',
       '--datadir',
       node.datadir,

@@ -31,6 +31,8 @@ export interface Scenario {
   /** Part of the short subset CI runs. */
   readonly ci: boolean;
   readonly defaultSeconds: number;
+  /** After the nodes are initialised, before their first start (e.g. another build to start on). */
+  beforeStart?(cluster: ChaosCluster, report: ScenarioReport): Promise<void>;
   run(ctx: ScenarioContext): Promise<void>;
 }
 
