@@ -26,7 +26,14 @@ import { VerificationError } from '../errors.ts';
 import type { VerifiedSignatureCache } from '../signatures.ts';
 import type { ValidatorSet } from '../validator-set.ts';
 import { DoubleSignError, type ValidatorSigner } from '../validator-signer.ts';
-import { type ConsensusSummary, createState, roundMessages, step, summarize } from './engine.ts';
+import {
+  type ConsensusSummary,
+  createState,
+  missingPolRound,
+  roundMessages,
+  step,
+  summarize,
+} from './engine.ts';
 import {
   decodeProposal,
   decodeVote,
@@ -165,6 +172,14 @@ export class BftDriver {
   /** Consensus state for the API: height, round, step, votes seen per round, proposer. */
   get summary(): ConsensusSummary {
     return summarize(this.state);
+  }
+
+  /**
+   * The POL round whose +2/3 prevotes for the current proposal this node lacks
+   * while it waits to prevote, else -1: catch-up should fetch that round.
+   */
+  get missingPolRound(): number {
+    return missingPolRound(this.state);
   }
 
   /** When the engine last entered a new (height, round); null before the first step. */

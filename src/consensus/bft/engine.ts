@@ -527,6 +527,20 @@ export function roundMessages<B>(
   return { proposal: rs.proposal, votes };
 }
 
+/**
+ * The proof-of-lock round of the current round's proposal when this node
+ * lacks its +2/3 prevotes for that block (line 28 cannot fire without them),
+ * else -1. Only in the propose step: later, the POL round no longer matters.
+ */
+export function missingPolRound<B>(state: BftState<B>): number {
+  if (state.step !== 'propose') return -1;
+  const p = state.rounds.get(state.round)?.proposal ?? null;
+  if (p === null || p.polRound < 0) return -1;
+  const pol = state.rounds.get(p.polRound);
+  if (pol !== undefined && quorum(state, powerFor(state, pol.prevotes, p.blockHash))) return -1;
+  return p.polRound;
+}
+
 /** The block with this hash among this height's proposals (catch-up by hash). */
 export function blockByHash<B>(state: BftState<B>, hash: Uint8Array): B | undefined {
   return findBlock(state, hash);
