@@ -30,6 +30,7 @@ import {
   type ConsensusSummary,
   createState,
   missingPolRound,
+  proposalsOf,
   roundMessages,
   step,
   summarize,
@@ -316,7 +317,7 @@ export class BftDriver {
   /** Whether a proposal of the current height carries this block. */
   holdsProposal(blockHash: Uint8Array): boolean {
     for (const rs of this.state.rounds.values()) {
-      if (rs.proposal !== null && bytesEqual(rs.proposal.blockHash, blockHash)) return true;
+      if (proposalsOf(rs).some((p) => bytesEqual(p.blockHash, blockHash))) return true;
     }
     return false;
   }
@@ -333,8 +334,8 @@ export class BftDriver {
   /** Catch-up: the proposal of the current height carrying this block, if held. */
   proposalByHash(blockHash: Uint8Array): ProposalMessage | null {
     for (const rs of this.state.rounds.values()) {
-      const p = rs.proposal;
-      if (p !== null && bytesEqual(p.blockHash, blockHash)) {
+      const p = proposalsOf(rs).find((q) => bytesEqual(q.blockHash, blockHash));
+      if (p !== undefined) {
         return {
           height: p.height,
           round: p.round,

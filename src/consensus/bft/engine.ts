@@ -101,7 +101,7 @@ class Ctx<B> {
 
 function emptyRound<B>(n: number): RoundState<B> {
   const none = new Array<readonly SignedVote[] | undefined>(n).fill(undefined);
-  return { proposal: null, prevotes: none, precommits: none };
+  return { proposal: null, conflicting: [], prevotes: none, precommits: none };
 }
 
 export function step<B>(state: BftState<B>, event: BftEvent<B>): StepResult<B> {
@@ -216,12 +216,23 @@ function onProposal<B>(c: Ctx<B>, p: SignedProposal<B>): StepResult<B> {
   if (p.polRound < -1 || p.polRound >= p.round) return c.result('bad-pol-round');
   const rs = c.roundState(p.round);
   if (rs.proposal !== null) {
-    return c.result(
-      bytesEqual(rs.proposal.blockHash, p.blockHash) ? 'duplicate' : 'conflicting-proposal',
-    );
+    if (proposalsOf(rs).some((q) => bytesEqual(q.blockHash, p.blockHash))) {
+      return c.result('duplicate');
+    }
+    // An equivocating proposer: its other block is kept only when more than a
+    // third of the power (some honest validator) voted for it, so it alone
+    // cannot make this node validate blocks without end.
+    const backed =
+      oneThird(c.s, powerFor(c.s, rs.prevotes, p.blockHash)) ||
+      oneThird(c.s, powerFor(c.s, rs.precommits, p.blockHash));
+    if (!backed || rs.conflicting.length >= c.s.params.maxConflictingVotes) {
+      return c.result('conflicting-proposal');
+    }
+    c.setRound(p.round, { ...rs, conflicting: [...rs.conflicting, p] });
+  } else {
+    if (overFutureBudget(c, p.proposerIndex, p.round)) return c.result('future-round-budget');
+    c.setRound(p.round, { ...rs, proposal: p });
   }
-  if (overFutureBudget(c, p.proposerIndex, p.round)) return c.result('future-round-budget');
-  c.setRound(p.round, { ...rs, proposal: p });
   if (!c.s.validity.has(bytesKey(p.blockHash))) {
     c.setValidity(p.blockHash, 'pending');
     c.actions.push({
@@ -347,9 +358,15 @@ function startRound<B>(c: Ctx<B>, round: number, reason: 'timeout' | 'skip' | 'n
   scheduleTimeout(c, 'propose', round);
 }
 
+/** Every proposal of a round: the first, then an equivocating proposer's others. */
+export function proposalsOf<B>(rs: RoundState<B>): readonly SignedProposal<B>[] {
+  if (rs.proposal === null) return rs.conflicting;
+  return rs.conflicting.length === 0 ? [rs.proposal] : [rs.proposal, ...rs.conflicting];
+}
+
 function findBlock<B>(s: BftState<B>, hash: Uint8Array): B | undefined {
   for (const rs of s.rounds.values()) {
-    if (rs.proposal !== null && bytesEqual(rs.proposal.blockHash, hash)) return rs.proposal.block;
+    for (const p of proposalsOf(rs)) if (bytesEqual(p.blockHash, hash)) return p.block;
   }
   return undefined;
 }
@@ -429,22 +446,24 @@ function progressOnce<B>(c: Ctx<B>): boolean {
     s.prevoteTimeoutScheduled = true; // line 34
     scheduleTimeout(c, 'prevote', s.round);
   }
-  if (
-    s.step !== 'propose' &&
-    !s.polkaSeen &&
-    p !== null &&
-    validity(s, p.blockHash) === 'valid' &&
-    quorum(s, powerFor(s, rs.prevotes, p.blockHash))
-  ) {
-    // line 36
+  const polka =
+    s.step === 'propose' || s.polkaSeen
+      ? undefined
+      : proposalsOf(rs).find(
+          (q) =>
+            validity(s, q.blockHash) === 'valid' &&
+            quorum(s, powerFor(s, rs.prevotes, q.blockHash)),
+        );
+  if (polka !== undefined) {
+    // line 36: any proposal of the round (an equivocating proposer's other block too)
     s.polkaSeen = true;
     if (s.step === 'prevote') {
-      s.lockedHash = p.blockHash;
+      s.lockedHash = polka.blockHash;
       s.lockedRound = s.round;
-      vote(c, VT.precommit, p.blockHash);
+      vote(c, VT.precommit, polka.blockHash);
       s.step = 'precommit';
     }
-    s.validHash = p.blockHash;
+    s.validHash = polka.blockHash;
     s.validRound = s.round;
     return true;
   }
@@ -464,9 +483,11 @@ function progressOnce<B>(c: Ctx<B>): boolean {
 function tryDecide<B>(c: Ctx<B>): boolean {
   const s = c.s;
   for (const [round, rs] of s.rounds) {
-    const p = rs.proposal;
-    if (p === null || validity(s, p.blockHash) !== 'valid') continue;
-    if (!quorum(s, powerFor(s, rs.precommits, p.blockHash))) continue;
+    const p = proposalsOf(rs).find(
+      (q) =>
+        validity(s, q.blockHash) === 'valid' && quorum(s, powerFor(s, rs.precommits, q.blockHash)),
+    );
+    if (p === undefined) continue;
     const signatures = [];
     for (const slot of rs.precommits) {
       const v = slot?.find((x) => bytesEqual(x.blockHash, p.blockHash));
