@@ -30,6 +30,7 @@ import {
   type ConsensusSummary,
   createState,
   missingPolRound,
+  missingProposal,
   proposalsOf,
   roundMessages,
   step,
@@ -181,6 +182,11 @@ export class BftDriver {
    */
   get missingPolRound(): number {
     return missingPolRound(this.state);
+  }
+
+  /** A block more than a third voted for in this round whose proposal this node lacks, or null. */
+  get missingProposal(): Uint8Array | null {
+    return missingProposal(this.state);
   }
 
   /** When the engine last entered a new (height, round); null before the first step. */

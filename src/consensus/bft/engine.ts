@@ -562,6 +562,27 @@ export function missingPolRound<B>(state: BftState<B>): number {
   return p.polRound;
 }
 
+/**
+ * A block that validators with more than a third of the power voted for in
+ * the current round, whose proposal this node does not hold (gossip lost it,
+ * or it came before this node reached the height), else null: catch-up should
+ * fetch it by hash. Some honest validator found it valid, so it is worth it.
+ */
+export function missingProposal<B>(state: BftState<B>): Uint8Array | null {
+  if (state.step === 'new-height' || state.step === 'commit') return null;
+  const rs = state.rounds.get(state.round);
+  if (rs === undefined) return null;
+  for (const votes of [rs.prevotes, rs.precommits]) {
+    for (const slot of votes) {
+      for (const v of slot ?? []) {
+        if (isNil(v.blockHash) || findBlock(state, v.blockHash) !== undefined) continue;
+        if (oneThird(state, powerFor(state, votes, v.blockHash))) return v.blockHash;
+      }
+    }
+  }
+  return null;
+}
+
 /** The block with this hash among this height's proposals (catch-up by hash). */
 export function blockByHash<B>(state: BftState<B>, hash: Uint8Array): B | undefined {
   return findBlock(state, hash);

@@ -107,8 +107,9 @@ export class BftEngine implements ConsensusEngine {
   private stalledTicks = 0;
   private peerCursor = 0;
   private lastAheadHint = 0;
-  /** The (height/round/polRound) whose proof-of-lock prevotes were last fetched at once. */
-  private polFetched = '';
+  /** What was fetched at once (not waiting for a stall) in the round `atOnceRound` (height/round). */
+  private atOnceRound = '';
+  private readonly fetchedAtOnce = new Set<string>();
 
   constructor(opts: BftEngineOptions, modules: BftEngineModules) {
     this.opts = opts;
@@ -308,10 +309,16 @@ export class BftEngine implements ConsensusEngine {
     // propose timeout. Fetch that round at once, once per re-proposal; if that
     // peer lacks them, the stalled-round catch-up below asks others.
     const pol = d.missingPolRound;
-    const polKey = `${s.height}/${s.round}/${pol}`;
-    if (pol >= 0 && polKey !== this.polFetched && this.m.catchup !== null) {
-      this.polFetched = polKey;
+    if (pol >= 0 && this.atOnce(s, `pol ${pol}`)) {
       this.startCatchUp(d, s.height, [pol]);
+      return;
+    }
+    // More than a third voted for a block whose proposal gossip did not bring
+    // (or brought before this node reached the height): fetch it by hash now,
+    // before the propose timeout makes this node prevote nil.
+    const missing = d.missingProposal;
+    if (missing !== null && this.atOnce(s, toHex(missing))) {
+      this.startCatchUp(d, s.height, [], [missing]);
       return;
     }
     const progress = `${s.height}/${s.round}/${s.step}`;
@@ -326,8 +333,26 @@ export class BftEngine implements ConsensusEngine {
     this.startCatchUp(d, s.height, rounds);
   }
 
-  private startCatchUp(d: BftDriver, height: number, rounds: readonly number[]): void {
-    this.catchingUp = this.catchUp(d, height, rounds).finally(() => {
+  /** True the first time `key` is asked for in a round (and catch-up is possible): one immediate fetch each. */
+  private atOnce(s: ConsensusSummary, key: string): boolean {
+    if (this.m.catchup === null) return false;
+    const round = `${s.height}/${s.round}`;
+    if (round !== this.atOnceRound) {
+      this.atOnceRound = round;
+      this.fetchedAtOnce.clear();
+    }
+    if (this.fetchedAtOnce.has(key)) return false;
+    this.fetchedAtOnce.add(key);
+    return true;
+  }
+
+  private startCatchUp(
+    d: BftDriver,
+    height: number,
+    rounds: readonly number[],
+    blocks: readonly Uint8Array[] = [],
+  ): void {
+    this.catchingUp = this.catchUp(d, height, rounds, blocks).finally(() => {
       this.catchingUp = null;
     });
   }
@@ -336,15 +361,20 @@ export class BftEngine implements ConsensusEngine {
    * Gossip never resends: a validator that missed votes or a proposal asks one
    * peer (a different one each time) for the votes of `rounds` (this round and
    * the one before, and a re-proposal's proof-of-lock round), and for the
-   * proposals those votes are for that it does not hold.
+   * proposals of `blocks` and of those votes that it does not hold.
    */
-  private async catchUp(d: BftDriver, height: number, rounds: readonly number[]): Promise<void> {
+  private async catchUp(
+    d: BftDriver,
+    height: number,
+    rounds: readonly number[],
+    blocks: readonly Uint8Array[],
+  ): Promise<void> {
     const catchup = this.m.catchup;
     if (catchup === null) return;
     const peers = catchup.peerIds();
     if (peers.length === 0) return;
     const peer = peers[this.peerCursor++ % peers.length]!;
-    const wanted = new Map<string, Uint8Array>();
+    const wanted = new Map<string, Uint8Array>(blocks.map((h) => [bytesKey(h), h]));
     try {
       for (const r of rounds) {
         for (const vote of await catchup.votes(peer, height, r)) {
