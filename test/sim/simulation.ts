@@ -4,7 +4,7 @@
  * with up to f Byzantine validators. Byzantine behaviour lives here only.
  * Invariants are checked after every step; a failure names its seed.
  */
-import { createState, roundMessages, step } from '../../src/consensus/bft/engine.ts';
+import { createState, proposalsOf, roundMessages, step } from '../../src/consensus/bft/engine.ts';
 import { ProposerPriorities } from '../../src/consensus/bft/proposer.ts';
 import {
   type BftAction,
@@ -45,8 +45,10 @@ export interface SimOptions {
   readonly chaosMs?: number;
   /** After healing, every honest validator must commit this many new heights... */
   readonly heightsAfterHeal?: number;
-  /** ...within this many simulated ms. */
+  /** ...within this many simulated ms... */
   readonly livenessMs?: number;
+  /** ...and each height begun after healing within rounds 0 to this one. */
+  readonly roundsAfterHeal?: number;
 }
 
 export interface SimResult {
@@ -55,6 +57,8 @@ export interface SimResult {
   readonly failure?: string;
   readonly heights: number;
   readonly maxRound: number;
+  /** The most rounds an honest validator needed for a height begun after healing. */
+  readonly maxRoundAfterHeal: number;
   readonly evidence: number;
   /** Equivocations committed as evidence in final blocks, and validators they tombstoned. */
   readonly committedEvidence: number;
@@ -165,6 +169,9 @@ export function runSimulation(opts: SimOptions): SimResult {
   const chaosMs = rng.int(1_000, opts.chaosMs ?? 30_000);
   const livenessMs = opts.livenessMs ?? 90_000;
   const heightsAfterHeal = opts.heightsAfterHeal ?? 2;
+  // Round robin gives every validator a turn, messages now arrive within 200 ms and
+  // timeouts are seconds: a few rounds suffice (2,000 seeds of 4 and of 7 needed at most round 2).
+  const roundsAfterHeal = opts.roundsAfterHeal ?? 5;
   const drop = rng.next() * 0.3;
   const dup = rng.next() * 0.2;
   const maxDelay = rng.int(10, 3_000);
@@ -190,6 +197,7 @@ export function runSimulation(opts: SimOptions): SimResult {
   let evidence = 0;
   let equivocations = 0;
   let heightAtHeal = -1;
+  let maxRoundAfterHeal = 0;
 
   const healed = () => now >= chaosMs;
   const cut = (a: number, b: number) =>
@@ -221,6 +229,17 @@ export function runSimulation(opts: SimOptions): SimResult {
     steps++;
     node.state = result.state;
     if (result.state.round > maxRound) maxRound = result.state.round;
+    if (
+      node.behaviour === 'honest' &&
+      heightAtHeal !== -1 &&
+      result.state.height > heightAtHeal &&
+      result.state.round > roundsAfterHeal
+    ) {
+      throw new InvariantError(
+        `liveness: node ${node.index} reached round ${result.state.round} of height ` +
+          `${result.state.height}, begun after healing`,
+      );
+    }
     if (event.kind === 'vote' && node.behaviour === 'honest') trackSeen(node, event.vote, result);
     for (const action of result.actions) perform(node, action);
     checkEvidence(node, event);
@@ -468,6 +487,9 @@ export function runSimulation(opts: SimOptions): SimResult {
         throw new InvariantError(`node ${node.index} built a certificate without a quorum`);
       }
     }
+    if (node.behaviour === 'honest' && heightAtHeal !== -1 && height > heightAtHeal) {
+      maxRoundAfterHeal = Math.max(maxRoundAfterHeal, node.state.round);
+    }
     node.chain.set(height, { block, blockHash, cert });
     chain.add(block);
     for (const e of block.evidence) node.pool.delete(evidenceSlot(e));
@@ -521,8 +543,11 @@ export function runSimulation(opts: SimOptions): SimResult {
         if (msg.height !== node.state.height) return;
         for (const round of msg.rounds) {
           const m = roundMessages(node.state, round);
-          if (m.proposal !== null)
-            send(node.index, from, { kind: 'proposal', proposal: m.proposal });
+          const rs = node.state.rounds.get(round);
+          // Every proposal held (an equivocating proposer's other one too), as proposal_by_hash serves them.
+          for (const proposal of rs === undefined ? [] : proposalsOf(rs)) {
+            send(node.index, from, { kind: 'proposal', proposal });
+          }
           for (const vote of m.votes) send(node.index, from, { kind: 'vote', vote });
         }
         return;
@@ -617,6 +642,7 @@ export function runSimulation(opts: SimOptions): SimResult {
       failure: `${error.message} (t=${now} ms)`,
       heights: committed.size,
       maxRound,
+      maxRoundAfterHeal,
       evidence,
       committedEvidence: chain.committedEvidence,
       tombstoned: chain.tombstoned,
@@ -630,6 +656,7 @@ export function runSimulation(opts: SimOptions): SimResult {
     ok: true,
     heights: committed.size,
     maxRound,
+    maxRoundAfterHeal,
     evidence,
     committedEvidence: chain.committedEvidence,
     tombstoned: chain.tombstoned,
