@@ -170,7 +170,8 @@ export function runSimulation(opts: SimOptions): SimResult {
   const livenessMs = opts.livenessMs ?? 90_000;
   const heightsAfterHeal = opts.heightsAfterHeal ?? 2;
   // Round robin gives every validator a turn, messages now arrive within 200 ms and
-  // timeouts are seconds: a few rounds suffice (2,000 seeds of 4 and of 7 needed at most round 2).
+  // timeouts are seconds: a few rounds suffice (20,000 seeds needed at most round 2 with
+  // 4 validators, round 3 with 7).
   const roundsAfterHeal = opts.roundsAfterHeal ?? 5;
   const drop = rng.next() * 0.3;
   const dup = rng.next() * 0.2;
