@@ -4,7 +4,7 @@
  * with up to f Byzantine validators. Byzantine behaviour lives here only.
  * Invariants are checked after every step; a failure names its seed.
  */
-import { createState, roundMessages, step } from '../../src/consensus/bft/engine.ts';
+import { createState, proposalsOf, roundMessages, step } from '../../src/consensus/bft/engine.ts';
 import { ProposerPriorities } from '../../src/consensus/bft/proposer.ts';
 import {
   type BftAction,
@@ -21,6 +21,7 @@ import { ValidatorSet } from '../../src/consensus/validator-set.ts';
 import type { CommitCertificate } from '../../src/primitives/commit.ts';
 import { bytesEqual, bytesKey, toHex } from '../../src/util/bytes.ts';
 import { EventQueue, Rng } from './rng.ts';
+import { evidenceSlot, MAX_BLOCK_EVIDENCE, SimChain, type SimEvidence } from './sim-chain.ts';
 
 export interface SimBlock {
   readonly height: number;
@@ -29,6 +30,8 @@ export interface SimBlock {
   readonly variant: number;
   /** The simulated host's verdict: Byzantine proposers may propose invalid blocks. */
   readonly valid: boolean;
+  /** Duplicate-vote evidence the proposer put in (sim-chain.ts has the rules). */
+  readonly evidence: readonly SimEvidence[];
 }
 
 export type Behaviour = 'honest' | 'equivocate' | 'amnesia';
@@ -42,8 +45,10 @@ export interface SimOptions {
   readonly chaosMs?: number;
   /** After healing, every honest validator must commit this many new heights... */
   readonly heightsAfterHeal?: number;
-  /** ...within this many simulated ms. */
+  /** ...within this many simulated ms... */
   readonly livenessMs?: number;
+  /** ...and each height begun after healing within rounds 0 to this one. */
+  readonly roundsAfterHeal?: number;
 }
 
 export interface SimResult {
@@ -52,7 +57,12 @@ export interface SimResult {
   readonly failure?: string;
   readonly heights: number;
   readonly maxRound: number;
+  /** The most rounds an honest validator needed for a height begun after healing. */
+  readonly maxRoundAfterHeal: number;
   readonly evidence: number;
+  /** Equivocations committed as evidence in final blocks, and validators they tombstoned. */
+  readonly committedEvidence: number;
+  readonly tombstoned: number;
   readonly equivocations: number;
   readonly steps: number;
   readonly behaviours: readonly Behaviour[];
@@ -61,6 +71,7 @@ export interface SimResult {
 type Message =
   | { kind: 'proposal'; proposal: SignedProposal<SimBlock> }
   | { kind: 'vote'; vote: SignedVote }
+  | { kind: 'evidence'; evidence: SimEvidence }
   | { kind: 'sync-request'; height: number }
   | { kind: 'catchup-request'; height: number; rounds: number[] }
   | { kind: 'sync-block'; block: SimBlock; blockHash: Uint8Array; certificate: CommitCertificate };
@@ -79,6 +90,8 @@ interface SimNode {
   /** Slots (validator/height/round/type) -> hashes of votes its engine took in or flagged. */
   readonly seen: Map<string, Set<string>>;
   readonly evidenceSlots: Set<string>;
+  /** Verified evidence waiting for a block, by slot (the node's evidence pool). */
+  readonly pool: Map<string, SimEvidence>;
   lastSyncRequest: number;
 }
 
@@ -93,6 +106,13 @@ export function blockHashOf(b: SimBlock): Uint8Array {
   view.setUint32(8, b.proposer);
   view.setUint32(12, b.variant);
   out[16] = b.valid ? 1 : 2;
+  // The evidence too: blocks that differ only in it must not share a hash.
+  let digest = 0x811c9dc5;
+  for (const e of b.evidence) {
+    for (const c of evidenceSlot(e)) digest = Math.imul(digest ^ c.charCodeAt(0), 0x01000193);
+  }
+  out[17] = b.evidence.length;
+  view.setUint32(20, digest >>> 0);
   return out;
 }
 
@@ -134,7 +154,7 @@ export function runSimulation(opts: SimOptions): SimResult {
     timeoutCommitMs: 200,
   };
   const genesis = ProposerPriorities.genesis(set);
-  // Keys sort by their last byte, so validator i of the set is node i.
+  // Keys sort by their last byte, so validator i of the genesis set is node i.
   const nodes: SimNode[] = keys.map((k, i) => ({
     index: i,
     behaviour: behaviours[i]!,
@@ -142,12 +162,17 @@ export function runSimulation(opts: SimOptions): SimResult {
     chain: new Map(),
     seen: new Map(),
     evidenceSlots: new Set(),
+    pool: new Map(),
     lastSyncRequest: -1e9,
   }));
 
   const chaosMs = rng.int(1_000, opts.chaosMs ?? 30_000);
   const livenessMs = opts.livenessMs ?? 90_000;
   const heightsAfterHeal = opts.heightsAfterHeal ?? 2;
+  // Round robin gives every validator a turn, messages now arrive within 200 ms and
+  // timeouts are seconds: a few rounds suffice (20,000 seeds needed at most round 2 with
+  // 4 validators, round 3 with 7).
+  const roundsAfterHeal = opts.roundsAfterHeal ?? 5;
   const drop = rng.next() * 0.3;
   const dup = rng.next() * 0.2;
   const maxDelay = rng.int(10, 3_000);
@@ -163,6 +188,9 @@ export function runSimulation(opts: SimOptions): SimResult {
   }
 
   const committed = new Map<number, string>();
+  const chain = new SimChain(set, keys);
+  /** Equivocations an honest node recorded as evidence: each must end committed (or its validator tombstoned). */
+  const seenEquivocations = new Map<string, number>();
   const queue = new EventQueue<SimEvent>();
   let now = 0;
   let steps = 0;
@@ -170,6 +198,7 @@ export function runSimulation(opts: SimOptions): SimResult {
   let evidence = 0;
   let equivocations = 0;
   let heightAtHeal = -1;
+  let maxRoundAfterHeal = 0;
 
   const healed = () => now >= chaosMs;
   const cut = (a: number, b: number) =>
@@ -201,6 +230,17 @@ export function runSimulation(opts: SimOptions): SimResult {
     steps++;
     node.state = result.state;
     if (result.state.round > maxRound) maxRound = result.state.round;
+    if (
+      node.behaviour === 'honest' &&
+      heightAtHeal !== -1 &&
+      result.state.height > heightAtHeal &&
+      result.state.round > roundsAfterHeal
+    ) {
+      throw new InvariantError(
+        `liveness: node ${node.index} reached round ${result.state.round} of height ` +
+          `${result.state.height}, begun after healing`,
+      );
+    }
     if (event.kind === 'vote' && node.behaviour === 'honest') trackSeen(node, event.vote, result);
     for (const action of result.actions) perform(node, action);
     checkEvidence(node, event);
@@ -240,7 +280,7 @@ export function runSimulation(opts: SimOptions): SimResult {
       height: a.height,
       round: a.round,
       blockHash: hash,
-      validatorIndex: node.index,
+      validatorIndex: node.state.me,
       signature: fakeSignature(node.index, a.height, a.round, a.type * 256 + hash[16]! + hash[15]!),
     };
   }
@@ -260,7 +300,7 @@ export function runSimulation(opts: SimOptions): SimResult {
         polRound,
         blockHash,
         block: b,
-        proposerIndex: node.index,
+        proposerIndex: node.state.me,
         signature: fakeSignature(node.index, height, round, 1000 + b.variant),
       };
     };
@@ -274,6 +314,26 @@ export function runSimulation(opts: SimOptions): SimResult {
       return;
     }
     broadcast(node.index, { kind: 'proposal', proposal: p });
+  }
+
+  /**
+   * The evidence a proposer of `height` puts in: pooled pieces of lower
+   * heights, oldest first, at most MAX_BLOCK_EVIDENCE; those the chain
+   * refuses leave the pool (EvidenceIntake.leftOut). An equivocator
+   * sometimes censors all of it.
+   */
+  function pickEvidence(node: SimNode, height: number): SimEvidence[] {
+    if (node.behaviour === 'equivocate' && rng.chance(0.5)) return [];
+    const candidates = [...node.pool.values()]
+      .filter((e) => e.height < height)
+      .sort((a, b) => a.height - b.height)
+      .slice(0, MAX_BLOCK_EVIDENCE);
+    const chosen: SimEvidence[] = [];
+    for (const e of candidates) {
+      if (chain.refusal(e, height, chosen) === null) chosen.push(e);
+      else node.pool.delete(evidenceSlot(e));
+    }
+    return chosen;
   }
 
   function halves(self: number): [number[], number[]] {
@@ -295,6 +355,7 @@ export function runSimulation(opts: SimOptions): SimResult {
           proposer: node.index,
           variant: 0,
           valid,
+          evidence: pickEvidence(node, a.height),
         });
         return;
       }
@@ -311,10 +372,14 @@ export function runSimulation(opts: SimOptions): SimResult {
                 proposer: node.index,
                 variant: 9,
                 valid: true,
+                evidence: [],
               })
             : NIL_HASH;
           const w = signVote(node, a, otherHash);
           equivocations++;
+          chain.genuine.add(
+            evidenceSlot({ node: node.index, height: a.height, round: a.round, type: a.type }),
+          );
           const [x, y] = halves(node.index);
           broadcast(node.index, { kind: 'vote', vote: v }, x);
           broadcast(node.index, { kind: 'vote', vote: w }, y);
@@ -338,7 +403,10 @@ export function runSimulation(opts: SimOptions): SimResult {
             kind: 'proposal-validated',
             height: a.height,
             blockHash: a.blockHash,
-            valid: a.block.valid && bytesEqual(blockHashOf(a.block), a.blockHash),
+            valid:
+              a.block.valid &&
+              bytesEqual(blockHashOf(a.block), a.blockHash) &&
+              chain.blockRefusal(a.block) === null,
           },
         });
         return;
@@ -359,7 +427,30 @@ export function runSimulation(opts: SimOptions): SimResult {
         node.evidenceSlots.add(
           `${voteA.validatorIndex}/${voteA.height}/${voteA.round}/${voteA.type}`,
         );
-        if (node.behaviour === 'honest') evidence++;
+        const offender = chain.nodeOf(
+          node.state.proposers.set.validators[voteA.validatorIndex]!.publicKey,
+        );
+        const e: SimEvidence = {
+          node: offender,
+          height: voteA.height,
+          round: voteA.round,
+          type: voteA.type,
+        };
+        const slot = evidenceSlot(e);
+        if (node.behaviour === 'honest') {
+          if (!chain.genuine.has(slot)) {
+            throw new InvariantError(
+              `node ${node.index} recorded evidence ${slot} of no equivocation`,
+            );
+          }
+          evidence++;
+          if (!seenEquivocations.has(slot)) seenEquivocations.set(slot, offender);
+        }
+        // Pooled and gossiped once, as the node does (an equivocator keeps quiet about itself).
+        if (offender !== node.index && !node.pool.has(slot)) {
+          node.pool.set(slot, e);
+          broadcast(node.index, { kind: 'evidence', evidence: e });
+        }
         return;
       }
       case 'round-changed':
@@ -375,26 +466,38 @@ export function runSimulation(opts: SimOptions): SimResult {
     own: boolean,
   ): void {
     const height = node.state.height;
+    const refusal = chain.blockRefusal(block);
     if (node.behaviour === 'honest') {
-      if (!block.valid)
-        throw new InvariantError(`node ${node.index} committed an invalid block at ${height}`);
+      if (!block.valid || refusal !== null)
+        throw new InvariantError(
+          `node ${node.index} committed an invalid block at ${height}${refusal === null ? '' : ` (${refusal})`}`,
+        );
+      if (!bytesEqual(node.state.proposers.set.hash, chain.setAt(height).hash)) {
+        throw new InvariantError(`node ${node.index} decided ${height} with another validator set`);
+      }
       const key = toHex(blockHash);
       const prior = committed.get(height);
       if (prior !== undefined && prior !== key) {
         throw new InvariantError(`two blocks committed at height ${height}`);
       }
       committed.set(height, key);
+      const signers = chain.setAt(height);
       let power = 0n;
-      for (const s of cert.signatures) power += set.validators[s.validatorIndex]!.power;
-      if (own && (!set.hasQuorum(power) || !bytesEqual(cert.blockHash, blockHash))) {
+      for (const s of cert.signatures) power += signers.validators[s.validatorIndex]!.power;
+      if (own && (!signers.hasQuorum(power) || !bytesEqual(cert.blockHash, blockHash))) {
         throw new InvariantError(`node ${node.index} built a certificate without a quorum`);
       }
     }
+    if (node.behaviour === 'honest' && heightAtHeal !== -1 && height > heightAtHeal) {
+      maxRoundAfterHeal = Math.max(maxRoundAfterHeal, node.state.round);
+    }
     node.chain.set(height, { block, blockHash, cert });
+    chain.add(block);
+    for (const e of block.evidence) node.pool.delete(evidenceSlot(e));
     queue.push(now, {
       kind: 'engine',
       node: node.index,
-      event: { kind: 'block-committed', height, validators: set },
+      event: { kind: 'block-committed', height, validators: chain.setAt(height + 1) },
     });
   }
 
@@ -415,6 +518,16 @@ export function runSimulation(opts: SimOptions): SimResult {
         );
         return;
       }
+      case 'evidence': {
+        // The pool's checks (a real equivocation, not from the future, a
+        // validator of that height) stand in for the signature checks.
+        const e = msg.evidence;
+        const slot = evidenceSlot(e);
+        if (!chain.genuine.has(slot) || e.height > node.state.height) return;
+        if (chain.setAt(e.height).indexOf(keys[e.node]!) === -1) return;
+        if (e.node !== node.index && !node.pool.has(slot)) node.pool.set(slot, e);
+        return;
+      }
       case 'sync-request':
         for (let h = msg.height; node.chain.has(h); h++) {
           const c = node.chain.get(h)!;
@@ -431,8 +544,11 @@ export function runSimulation(opts: SimOptions): SimResult {
         if (msg.height !== node.state.height) return;
         for (const round of msg.rounds) {
           const m = roundMessages(node.state, round);
-          if (m.proposal !== null)
-            send(node.index, from, { kind: 'proposal', proposal: m.proposal });
+          const rs = node.state.rounds.get(round);
+          // Every proposal held (an equivocating proposer's other one too), as proposal_by_hash serves them.
+          for (const proposal of rs === undefined ? [] : proposalsOf(rs)) {
+            send(node.index, from, { kind: 'proposal', proposal });
+          }
           for (const vote of m.votes) send(node.index, from, { kind: 'vote', vote });
         }
         return;
@@ -440,10 +556,12 @@ export function runSimulation(opts: SimOptions): SimResult {
       case 'sync-block': {
         // Block sync: a block at our height with a certificate of +2/3 is final.
         if (msg.block.height !== node.state.height || node.state.step === 'commit') return;
+        const signers = chain.setAt(msg.block.height);
         let power = 0n;
         for (const s of msg.certificate.signatures)
-          power += set.validators[s.validatorIndex]!.power;
-        if (!set.hasQuorum(power) || !bytesEqual(msg.certificate.blockHash, msg.blockHash)) return;
+          power += signers.validators[s.validatorIndex]!.power;
+        if (!signers.hasQuorum(power) || !bytesEqual(msg.certificate.blockHash, msg.blockHash))
+          return;
         node.state = { ...node.state, step: 'commit' };
         commit(node, msg.block, msg.blockHash, msg.certificate, false);
         return;
@@ -455,8 +573,8 @@ export function runSimulation(opts: SimOptions): SimResult {
   function regossip(node: SimNode): void {
     const s = node.state;
     for (const [round, rs] of s.rounds) {
-      if (round < s.round - 1) continue;
-      for (const v of [rs.prevotes[node.index]?.[0], rs.precommits[node.index]?.[0]]) {
+      if (round < s.round - 1 || s.me < 0) continue;
+      for (const v of [rs.prevotes[s.me]?.[0], rs.precommits[s.me]?.[0]]) {
         if (v !== undefined) broadcast(node.index, { kind: 'vote', vote: v });
       }
     }
@@ -474,6 +592,8 @@ export function runSimulation(opts: SimOptions): SimResult {
     queue.push(rng.int(0, 1000), { kind: 'regossip', node: node.index });
   }
 
+  const unsettled = () =>
+    [...seenEquivocations].filter(([slot, offender]) => !chain.settled(slot, offender));
   const honestHeight = () => {
     let min = Number.MAX_SAFE_INTEGER;
     for (const i of honestIdx) min = Math.min(min, nodes[i]!.state.height);
@@ -488,11 +608,21 @@ export function runSimulation(opts: SimOptions): SimResult {
         heightAtHeal = Math.max(...honestIdx.map((i) => nodes[i]!.state.height));
       }
       if (heightAtHeal !== -1) {
-        if (next.item.kind === 'engine' && honestHeight() >= heightAtHeal + heightsAfterHeal) break;
+        // Done: every honest validator went on, and every equivocation an honest
+        // node saw is committed evidence (or its validator was tombstoned for another).
+        if (
+          next.item.kind === 'engine' &&
+          honestHeight() >= heightAtHeal + heightsAfterHeal &&
+          unsettled().length === 0
+        )
+          break;
         if (now > chaosMs + livenessMs) {
+          const open = unsettled().map(([slot]) => slot);
           throw new InvariantError(
             `liveness: honest heights ${honestIdx.map((i) => nodes[i]!.state.height).join(',')} ` +
-              `did not pass ${heightAtHeal + heightsAfterHeal} within ${livenessMs} ms of healing; ` +
+              `did not pass ${heightAtHeal + heightsAfterHeal}` +
+              (open.length === 0 ? '' : ` or equivocations ${open.join(' ')} were not committed`) +
+              ` within ${livenessMs} ms of healing; ` +
               nodes.map((x) => describeNode(x)).join('; '),
           );
         }
@@ -513,7 +643,10 @@ export function runSimulation(opts: SimOptions): SimResult {
       failure: `${error.message} (t=${now} ms)`,
       heights: committed.size,
       maxRound,
+      maxRoundAfterHeal,
       evidence,
+      committedEvidence: chain.committedEvidence,
+      tombstoned: chain.tombstoned,
       equivocations,
       steps,
       behaviours,
@@ -524,7 +657,10 @@ export function runSimulation(opts: SimOptions): SimResult {
     ok: true,
     heights: committed.size,
     maxRound,
+    maxRoundAfterHeal,
     evidence,
+    committedEvidence: chain.committedEvidence,
+    tombstoned: chain.tombstoned,
     equivocations,
     steps,
     behaviours,

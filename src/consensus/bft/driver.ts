@@ -26,7 +26,16 @@ import { VerificationError } from '../errors.ts';
 import type { VerifiedSignatureCache } from '../signatures.ts';
 import type { ValidatorSet } from '../validator-set.ts';
 import { DoubleSignError, type SignedMessage, type ValidatorSigner } from '../validator-signer.ts';
-import { type ConsensusSummary, createState, roundMessages, step, summarize } from './engine.ts';
+import {
+  type ConsensusSummary,
+  createState,
+  missingPolRound,
+  missingProposal,
+  proposalsOf,
+  roundMessages,
+  step,
+  summarize,
+} from './engine.ts';
 import {
   decodeProposal,
   decodeVote,
@@ -167,6 +176,19 @@ export class BftDriver {
     return summarize(this.state);
   }
 
+  /**
+   * The POL round whose +2/3 prevotes for the current proposal this node lacks
+   * while it waits to prevote, else -1: catch-up should fetch that round.
+   */
+  get missingPolRound(): number {
+    return missingPolRound(this.state);
+  }
+
+  /** A block more than a third voted for in this round whose proposal this node lacks, or null. */
+  get missingProposal(): Uint8Array | null {
+    return missingProposal(this.state);
+  }
+
   /** When the engine last entered a new (height, round); null before the first step. */
   get lastRoundChange(): RoundChange | null {
     return this.roundChange;
@@ -301,7 +323,7 @@ export class BftDriver {
   /** Whether a proposal of the current height carries this block. */
   holdsProposal(blockHash: Uint8Array): boolean {
     for (const rs of this.state.rounds.values()) {
-      if (rs.proposal !== null && bytesEqual(rs.proposal.blockHash, blockHash)) return true;
+      if (proposalsOf(rs).some((p) => bytesEqual(p.blockHash, blockHash))) return true;
     }
     return false;
   }
@@ -318,8 +340,8 @@ export class BftDriver {
   /** Catch-up: the proposal of the current height carrying this block, if held. */
   proposalByHash(blockHash: Uint8Array): ProposalMessage | null {
     for (const rs of this.state.rounds.values()) {
-      const p = rs.proposal;
-      if (p !== null && bytesEqual(p.blockHash, blockHash)) {
+      const p = proposalsOf(rs).find((q) => bytesEqual(q.blockHash, blockHash));
+      if (p !== undefined) {
         return {
           height: p.height,
           round: p.round,

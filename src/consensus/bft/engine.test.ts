@@ -196,6 +196,50 @@ describe('BFT engine', () => {
     assert.equal(reasons.get('unknown-validator'), 1000);
   });
 
+  it("commits an equivocating proposer's other block once +2/3 precommit it", () => {
+    const { state: s0 } = setup(4, 1);
+    const proposer = s0.proposers.proposerAt(0);
+    const others = [0, 1, 2, 3].filter((i) => i !== 1);
+    const proposal = (blockHash: Uint8Array, block: string) => ({
+      kind: 'proposal' as const,
+      proposal: {
+        height: 1,
+        round: 0,
+        polRound: -1,
+        blockHash,
+        block,
+        proposerIndex: proposer,
+        signature: new Uint8Array(64).fill(block.charCodeAt(0)),
+      },
+    });
+    let { state } = run(s0, [
+      { kind: 'start' },
+      proposal(hashA, 'A'),
+      { kind: 'proposal-validated', height: 1, blockHash: hashA, valid: true },
+    ]);
+    // The other three saw B from the same proposer, and committed it.
+    const precommits = others.map(
+      (i) => ({ kind: 'vote', vote: vote(VoteType.precommit, i, hashB) }) as const,
+    );
+    ({ state } = run(state, precommits));
+    assert.equal(state.step, 'prevote', 'no block B to commit yet');
+    // B arrives (catch-up fetches it by hash): taken in despite A, validated, committed.
+    const r = step(state, proposal(hashB, 'B'));
+    assert.equal(r.dropped, undefined);
+    assert.deepEqual(
+      r.actions.map((a) => a.kind),
+      ['validate-proposal'],
+    );
+    const done = run(r.state, [
+      { kind: 'proposal-validated', height: 1, blockHash: hashB, valid: true },
+    ]);
+    const commit = done.actions.find((a) => a.kind === 'commit');
+    assert.ok(commit?.kind === 'commit' && commit.block === 'B');
+    // Without votes for it, a third proposal of the round is not kept (nor validated).
+    const hashC = new Uint8Array(32).fill(0xcc);
+    assert.equal(step(r.state, proposal(hashC, 'C')).dropped, 'conflicting-proposal');
+  });
+
   it('rejects a proposal from anyone but the round proposer', () => {
     const { state } = setup(4, 1);
     const proposer = state.proposers.proposerAt(0);

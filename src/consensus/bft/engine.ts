@@ -101,7 +101,7 @@ class Ctx<B> {
 
 function emptyRound<B>(n: number): RoundState<B> {
   const none = new Array<readonly SignedVote[] | undefined>(n).fill(undefined);
-  return { proposal: null, prevotes: none, precommits: none };
+  return { proposal: null, conflicting: [], prevotes: none, precommits: none };
 }
 
 export function step<B>(state: BftState<B>, event: BftEvent<B>): StepResult<B> {
@@ -216,12 +216,23 @@ function onProposal<B>(c: Ctx<B>, p: SignedProposal<B>): StepResult<B> {
   if (p.polRound < -1 || p.polRound >= p.round) return c.result('bad-pol-round');
   const rs = c.roundState(p.round);
   if (rs.proposal !== null) {
-    return c.result(
-      bytesEqual(rs.proposal.blockHash, p.blockHash) ? 'duplicate' : 'conflicting-proposal',
-    );
+    if (proposalsOf(rs).some((q) => bytesEqual(q.blockHash, p.blockHash))) {
+      return c.result('duplicate');
+    }
+    // An equivocating proposer: its other block is kept only when more than a
+    // third of the power (some honest validator) voted for it, so it alone
+    // cannot make this node validate blocks without end.
+    const backed =
+      oneThird(c.s, powerFor(c.s, rs.prevotes, p.blockHash)) ||
+      oneThird(c.s, powerFor(c.s, rs.precommits, p.blockHash));
+    if (!backed || rs.conflicting.length >= c.s.params.maxConflictingVotes) {
+      return c.result('conflicting-proposal');
+    }
+    c.setRound(p.round, { ...rs, conflicting: [...rs.conflicting, p] });
+  } else {
+    if (overFutureBudget(c, p.proposerIndex, p.round)) return c.result('future-round-budget');
+    c.setRound(p.round, { ...rs, proposal: p });
   }
-  if (overFutureBudget(c, p.proposerIndex, p.round)) return c.result('future-round-budget');
-  c.setRound(p.round, { ...rs, proposal: p });
   if (!c.s.validity.has(bytesKey(p.blockHash))) {
     c.setValidity(p.blockHash, 'pending');
     c.actions.push({
@@ -347,9 +358,15 @@ function startRound<B>(c: Ctx<B>, round: number, reason: 'timeout' | 'skip' | 'n
   scheduleTimeout(c, 'propose', round);
 }
 
+/** Every proposal of a round: the first, then an equivocating proposer's others. */
+export function proposalsOf<B>(rs: RoundState<B>): readonly SignedProposal<B>[] {
+  if (rs.proposal === null) return rs.conflicting;
+  return rs.conflicting.length === 0 ? [rs.proposal] : [rs.proposal, ...rs.conflicting];
+}
+
 function findBlock<B>(s: BftState<B>, hash: Uint8Array): B | undefined {
   for (const rs of s.rounds.values()) {
-    if (rs.proposal !== null && bytesEqual(rs.proposal.blockHash, hash)) return rs.proposal.block;
+    for (const p of proposalsOf(rs)) if (bytesEqual(p.blockHash, hash)) return p.block;
   }
   return undefined;
 }
@@ -429,22 +446,24 @@ function progressOnce<B>(c: Ctx<B>): boolean {
     s.prevoteTimeoutScheduled = true; // line 34
     scheduleTimeout(c, 'prevote', s.round);
   }
-  if (
-    s.step !== 'propose' &&
-    !s.polkaSeen &&
-    p !== null &&
-    validity(s, p.blockHash) === 'valid' &&
-    quorum(s, powerFor(s, rs.prevotes, p.blockHash))
-  ) {
-    // line 36
+  const polka =
+    s.step === 'propose' || s.polkaSeen
+      ? undefined
+      : proposalsOf(rs).find(
+          (q) =>
+            validity(s, q.blockHash) === 'valid' &&
+            quorum(s, powerFor(s, rs.prevotes, q.blockHash)),
+        );
+  if (polka !== undefined) {
+    // line 36: any proposal of the round (an equivocating proposer's other block too)
     s.polkaSeen = true;
     if (s.step === 'prevote') {
-      s.lockedHash = p.blockHash;
+      s.lockedHash = polka.blockHash;
       s.lockedRound = s.round;
-      vote(c, VT.precommit, p.blockHash);
+      vote(c, VT.precommit, polka.blockHash);
       s.step = 'precommit';
     }
-    s.validHash = p.blockHash;
+    s.validHash = polka.blockHash;
     s.validRound = s.round;
     return true;
   }
@@ -464,9 +483,11 @@ function progressOnce<B>(c: Ctx<B>): boolean {
 function tryDecide<B>(c: Ctx<B>): boolean {
   const s = c.s;
   for (const [round, rs] of s.rounds) {
-    const p = rs.proposal;
-    if (p === null || validity(s, p.blockHash) !== 'valid') continue;
-    if (!quorum(s, powerFor(s, rs.precommits, p.blockHash))) continue;
+    const p = proposalsOf(rs).find(
+      (q) =>
+        validity(s, q.blockHash) === 'valid' && quorum(s, powerFor(s, rs.precommits, q.blockHash)),
+    );
+    if (p === undefined) continue;
     const signatures = [];
     for (const slot of rs.precommits) {
       const v = slot?.find((x) => bytesEqual(x.blockHash, p.blockHash));
@@ -525,6 +546,41 @@ export function roundMessages<B>(
   if (rs === undefined) return { proposal: null, votes: [] };
   const votes = [...rs.prevotes, ...rs.precommits].flatMap((v) => v ?? []);
   return { proposal: rs.proposal, votes };
+}
+
+/**
+ * The proof-of-lock round of the current round's proposal when this node
+ * lacks its +2/3 prevotes for that block (line 28 cannot fire without them),
+ * else -1. Only in the propose step: later, the POL round no longer matters.
+ */
+export function missingPolRound<B>(state: BftState<B>): number {
+  if (state.step !== 'propose') return -1;
+  const p = state.rounds.get(state.round)?.proposal ?? null;
+  if (p === null || p.polRound < 0) return -1;
+  const pol = state.rounds.get(p.polRound);
+  if (pol !== undefined && quorum(state, powerFor(state, pol.prevotes, p.blockHash))) return -1;
+  return p.polRound;
+}
+
+/**
+ * A block that validators with more than a third of the power voted for in
+ * the current round, whose proposal this node does not hold (gossip lost it,
+ * or it came before this node reached the height), else null: catch-up should
+ * fetch it by hash. Some honest validator found it valid, so it is worth it.
+ */
+export function missingProposal<B>(state: BftState<B>): Uint8Array | null {
+  if (state.step === 'new-height' || state.step === 'commit') return null;
+  const rs = state.rounds.get(state.round);
+  if (rs === undefined) return null;
+  for (const votes of [rs.prevotes, rs.precommits]) {
+    for (const slot of votes) {
+      for (const v of slot ?? []) {
+        if (isNil(v.blockHash) || findBlock(state, v.blockHash) !== undefined) continue;
+        if (oneThird(state, powerFor(state, votes, v.blockHash))) return v.blockHash;
+      }
+    }
+  }
+  return null;
 }
 
 /** The block with this hash among this height's proposals (catch-up by hash). */

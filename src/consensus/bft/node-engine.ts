@@ -107,6 +107,9 @@ export class BftEngine implements ConsensusEngine {
   private stalledTicks = 0;
   private peerCursor = 0;
   private lastAheadHint = 0;
+  /** What was fetched at once (not waiting for a stall) in the round `atOnceRound` (height/round). */
+  private atOnceRound = '';
+  private readonly fetchedAtOnce = new Set<string>();
 
   constructor(opts: BftEngineOptions, modules: BftEngineModules) {
     this.opts = opts;
@@ -301,6 +304,23 @@ export class BftEngine implements ConsensusEngine {
       return;
     }
     const s = d.summary;
+    // A re-proposal whose proof-of-lock prevotes this node missed: without them
+    // it cannot prevote the block (line 28) and would prevote nil at the
+    // propose timeout. Fetch that round at once, once per re-proposal; if that
+    // peer lacks them, the stalled-round catch-up below asks others.
+    const pol = d.missingPolRound;
+    if (pol >= 0 && this.atOnce(s, `pol ${pol}`)) {
+      this.startCatchUp(d, s.height, [pol]);
+      return;
+    }
+    // More than a third voted for a block whose proposal gossip did not bring
+    // (or brought before this node reached the height): fetch it by hash now,
+    // before the propose timeout makes this node prevote nil.
+    const missing = d.missingProposal;
+    if (missing !== null && this.atOnce(s, toHex(missing))) {
+      this.startCatchUp(d, s.height, [], [missing]);
+      return;
+    }
     const progress = `${s.height}/${s.round}/${s.step}`;
     if (progress !== this.lastProgress || s.step === 'new-height') {
       this.lastProgress = progress;
@@ -308,25 +328,55 @@ export class BftEngine implements ConsensusEngine {
       return;
     }
     if (++this.stalledTicks < STALLED_TICKS || this.m.catchup === null) return;
-    this.catchingUp = this.catchUp(d, s.height, s.round).finally(() => {
+    const rounds = s.round > 0 ? [s.round, s.round - 1] : [s.round];
+    if (pol >= 0 && !rounds.includes(pol)) rounds.push(pol);
+    this.startCatchUp(d, s.height, rounds);
+  }
+
+  /** True the first time `key` is asked for in a round (and catch-up is possible): one immediate fetch each. */
+  private atOnce(s: ConsensusSummary, key: string): boolean {
+    if (this.m.catchup === null) return false;
+    const round = `${s.height}/${s.round}`;
+    if (round !== this.atOnceRound) {
+      this.atOnceRound = round;
+      this.fetchedAtOnce.clear();
+    }
+    if (this.fetchedAtOnce.has(key)) return false;
+    this.fetchedAtOnce.add(key);
+    return true;
+  }
+
+  private startCatchUp(
+    d: BftDriver,
+    height: number,
+    rounds: readonly number[],
+    blocks: readonly Uint8Array[] = [],
+  ): void {
+    this.catchingUp = this.catchUp(d, height, rounds, blocks).finally(() => {
       this.catchingUp = null;
     });
   }
 
   /**
    * Gossip never resends: a validator that missed votes or a proposal asks one
-   * peer (a different one each time) for the votes of this round and the one
-   * before, and for the proposals those votes are for that it does not hold.
+   * peer (a different one each time) for the votes of `rounds` (this round and
+   * the one before, and a re-proposal's proof-of-lock round), and for the
+   * proposals of `blocks` and of those votes that it does not hold.
    */
-  private async catchUp(d: BftDriver, height: number, round: number): Promise<void> {
+  private async catchUp(
+    d: BftDriver,
+    height: number,
+    rounds: readonly number[],
+    blocks: readonly Uint8Array[],
+  ): Promise<void> {
     const catchup = this.m.catchup;
     if (catchup === null) return;
     const peers = catchup.peerIds();
     if (peers.length === 0) return;
     const peer = peers[this.peerCursor++ % peers.length]!;
-    const wanted = new Map<string, Uint8Array>();
+    const wanted = new Map<string, Uint8Array>(blocks.map((h) => [bytesKey(h), h]));
     try {
-      for (const r of round > 0 ? [round, round - 1] : [round]) {
+      for (const r of rounds) {
         for (const vote of await catchup.votes(peer, height, r)) {
           if (d.receiveDecodedVote(peer, vote) === 'reject') {
             this.m.metrics?.catchupRequests.inc({ result: 'rejected' });
@@ -349,7 +399,7 @@ export class BftEngine implements ConsensusEngine {
       this.m.metrics?.catchupRequests.inc({ result: 'failed' });
       // A peer that times out or hangs up is the p2p layer's to score; the next tick asks another.
       this.m.logger.debug(
-        { err: asError(error), peer, height, round },
+        { err: asError(error), peer, height, rounds },
         'consensus catch-up failed',
       );
     }

@@ -52,7 +52,7 @@ export interface BftParams {
   readonly maxFutureRoundsPerValidator: number;
   /** Messages for rounds further above ours are dropped outright. */
   readonly maxRoundsAhead: number;
-  /** Conflicting votes kept per validator, round and type beyond the first. */
+  /** Conflicting votes kept per validator, round and type beyond the first; also conflicting proposals per round. */
   readonly maxConflictingVotes: number;
 }
 
@@ -187,7 +187,16 @@ export interface StepResult<B> {
 export type SlotVotes = readonly SignedVote[];
 
 export interface RoundState<B> {
+  /** The first proposal taken in: the one this node prevotes on (lines 22, 28). */
   readonly proposal: SignedProposal<B> | null;
+  /**
+   * Other proposals of an equivocating proposer, kept only when more than a
+   * third of the power voted for their block in this round (at most
+   * maxConflictingVotes): line 36 (polka) and line 49 (decide) hold for any
+   * proposal of the round, and without its block this node could not follow
+   * the others' decision.
+   */
+  readonly conflicting: readonly SignedProposal<B>[];
   /** Indexed by validator index; the first vote seen comes first. */
   readonly prevotes: readonly (SlotVotes | undefined)[];
   readonly precommits: readonly (SlotVotes | undefined)[];
