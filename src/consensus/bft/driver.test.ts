@@ -10,18 +10,20 @@ import {
 } from '../../../test/support/chain-fixture.ts';
 import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { assembleBlock } from '../../chain/block-assembler.ts';
+import { sign } from '../../crypto/signer.ts';
 import { nobleVerifier } from '../../crypto/verifier.ts';
 import { silentLogger } from '../../logger/index.ts';
 import type { Block } from '../../primitives/block.ts';
-import { NO_POL_ROUND, VoteType } from '../../primitives/commit.ts';
+import { NO_POL_ROUND, VoteType, voteDigest } from '../../primitives/commit.ts';
 import { pubkeyLock } from '../../primitives/lock.ts';
 import { chainIdHash } from '../../primitives/sighash.ts';
 import { bytesEqual } from '../../util/bytes.ts';
+import { ValidatorSet } from '../validator-set.ts';
 import { ValidatorSigner } from '../validator-signer.ts';
 import { BftDriver, type BftHost } from './driver.ts';
 import { encodeVote } from './messages.ts';
 import { ProposerPriorities } from './proposer.ts';
-import { DEFAULT_BFT_PARAMS } from './types.ts';
+import { DEFAULT_BFT_PARAMS, NIL_HASH } from './types.ts';
 import { ConsensusWal } from './wal.ts';
 
 function chainHost(t: TestChain): BftHost {
@@ -195,6 +197,53 @@ describe('BFT driver', () => {
       () => signer.signVote(VoteType.prevote, 1, 5, new Uint8Array(32)),
       /signer state/,
     );
+    await driver.stop();
+    wal.wal.close();
+    await t.destroy();
+  });
+
+  it('holds a vote of the next height that arrives before its own commit, and counts it there', async () => {
+    const me = testKey(0);
+    const other = testKey(1);
+    // `me` alone holds more than 2/3 of the power, so it commits without `other`.
+    const genesis = {
+      ...testGenesis({ validator: me, funded: [testKey(2)] }),
+      validators: new ValidatorSet([
+        { publicKey: me.publicKey, power: 10n },
+        { publicKey: other.publicKey, power: 1n },
+      ]),
+    };
+    const t = await openTestChain({ genesis, validator: me });
+    const clock = new ManualClock();
+    const penalties: string[] = [];
+    const { driver, wal } = driverFor(t, clock, penalties);
+    const otherIndex = genesis.validators.indexOf(other.publicKey);
+    const nilVote = (height: number) => ({
+      type: VoteType.prevote,
+      height,
+      round: 0,
+      blockHash: NIL_HASH,
+      validatorIndex: otherIndex,
+      signature: sign(
+        voteDigest(t.chain.chainIdHash, VoteType.prevote, height, 0, NIL_HASH),
+        other.privateKey,
+      ),
+    });
+    driver.start([]);
+    assert.equal(driver.height, 1);
+    // Gossip from a validator that already committed height 1: too early here.
+    assert.equal(driver.receiveVote('early', encodeVote(nilVote(2))), 'ignore');
+    assert.equal(driver.receiveVote('early', encodeVote(nilVote(3))), 'ignore');
+    assert.deepEqual(driver.votesAt(2, 0), []);
+    await runUntil(clock, driver, () => driver.height === 2);
+    assert.deepEqual(
+      driver.votesAt(2, 0).map((v) => v.validatorIndex),
+      [otherIndex],
+      'the held vote was checked and counted once height 2 began',
+    );
+    assert.deepEqual(penalties, []);
+    await runUntil(clock, driver, () => driver.height === 3);
+    assert.deepEqual(driver.votesAt(3, 0), [], 'two heights ahead is not held');
     await driver.stop();
     wal.wal.close();
     await t.destroy();

@@ -46,6 +46,7 @@ import {
   type ProposalMessage,
   type VoteMessage,
 } from './messages.ts';
+import { NextHeightBuffer } from './next-height-buffer.ts';
 import type { ConsensusObserver } from './observer.ts';
 import type { ProposerPriorities } from './proposer.ts';
 import type {
@@ -149,6 +150,7 @@ export class BftDriver {
   private flushTimer: Timer | null = null;
   /** When the current height left 'new-height' (its round 0 began); null before that. */
   private heightStartedAt: number | null = null;
+  private readonly nextHeight: NextHeightBuffer;
 
   constructor(opts: BftDriverOptions, modules: BftDriverModules) {
     this.opts = opts;
@@ -158,6 +160,14 @@ export class BftDriver {
       height: opts.height,
       proposers: modules.proposers,
       self: modules.signer?.publicKey ?? null,
+    });
+    const validators = modules.proposers.set.validators.length;
+    // Round 0 and 1 of the next height: its two votes per validator and
+    // proposals, with room for a set that grows by a few at that height.
+    this.nextHeight = new NextHeightBuffer({
+      maxRound: 1,
+      maxVotes: 4 * (validators + 8),
+      maxProposals: 4,
     });
   }
 
@@ -237,8 +247,13 @@ export class BftDriver {
   }
 
   receiveDecodedVote(peerId: string, vote: VoteMessage): ConsensusVerdict {
-    // Votes for other heights are dropped before paying for a signature check.
-    if (vote.height !== this.state.height) return this.otherHeight(peerId, vote.height);
+    // Votes for other heights are dropped (or held for the next height) before
+    // paying for a signature check.
+    if (vote.height !== this.state.height) {
+      if (vote.height === this.state.height + 1 && !this.replaying)
+        this.nextHeight.holdVote(peerId, vote);
+      return this.otherHeight(peerId, vote.height);
+    }
     if (vote.round > this.state.round + this.state.params.maxRoundsAhead) return 'ignore';
     // Gossip and catch-up deliver the same vote many times: one signature check.
     if (this.holdsVote(vote)) return 'ignore';
@@ -286,7 +301,11 @@ export class BftDriver {
   }
 
   receiveDecodedProposal(peerId: string, p: ProposalMessage): ConsensusVerdict {
-    if (p.height !== this.state.height) return this.otherHeight(peerId, p.height);
+    if (p.height !== this.state.height) {
+      if (p.height === this.state.height + 1 && !this.replaying)
+        this.nextHeight.holdProposal(peerId, p);
+      return this.otherHeight(peerId, p.height);
+    }
     const round = p.round;
     if (round > this.state.round + this.state.params.maxRoundsAhead) return 'ignore';
     if (p.proposerIndex !== this.state.proposers.proposerAt(round)) {
@@ -434,6 +453,21 @@ export class BftDriver {
     } finally {
       this.draining = false;
     }
+    this.releaseHeld();
+  }
+
+  /** Feeds what arrived for this height while the last one was committing. */
+  private releaseHeld(): void {
+    if (this.stopped || this.replaying) return;
+    const held = this.nextHeight.takeFor(this.state.height);
+    if (held === null) return;
+    this.m.logger.debug(
+      { height: this.state.height, proposals: held.proposals.length, votes: held.votes.length },
+      'consensus: feeding messages held from before this height',
+    );
+    for (const { peerId, proposal } of held.proposals)
+      this.receiveDecodedProposal(peerId, proposal);
+    for (const { peerId, vote } of held.votes) this.receiveDecodedVote(peerId, vote);
   }
 
   private perform(a: BftAction<Block>): void {
