@@ -21,6 +21,15 @@ export const Gas = {
   /** Built-in calls: a base, plus per element or per 4 characters they touch or produce. */
   builtin: 2,
   perElement: 1,
+  /**
+   * Per element of a built-in that makes an object, a pair, a property, a
+   * collection entry or a key string for each element (Object.entries, assign,
+   * {...x}, new Map/Set, Object.keys), and iterators (keys, values, entries of
+   * arrays, Maps and Sets: a result object per step): each holds tens of
+   * bytes, not a pointer's 8, so at 1 gas such built-ins filled the heap (over
+   * 128 MB) and ran for seconds on 2,000,000 gas.
+   */
+  perEntry: 8,
   charsPerGas: 4,
   /** Per 64 bits of a bigint produced by +, *, ** or <<. */
   bigintWord: 1,

@@ -234,7 +234,7 @@
       return x;
     },
     __spreadObj(x) {
-      charge(G.builtin + (x === null || x === undefined ? 0 : G.perElement * objectKeys(x).length));
+      charge(G.builtin + (x === null || x === undefined ? 0 : G.perEntry * objectKeys(x).length));
       return x;
     },
   };
@@ -319,6 +319,38 @@
     ],
     [Number.prototype, ['toLocaleString']],
     [BigInt.prototype, ['toLocaleString']],
+    // Later than ES2022, and each copies a whole collection in one unmetered
+    // step (s.union(s), m.values().toArray()), or drains an iterator lazily.
+    [
+      Set.prototype,
+      [
+        'union',
+        'intersection',
+        'difference',
+        'symmetricDifference',
+        'isSubsetOf',
+        'isSupersetOf',
+        'isDisjointFrom',
+      ],
+    ],
+    [
+      getPrototypeOf(getPrototypeOf([][SymbolIterator]())),
+      [
+        'map',
+        'filter',
+        'take',
+        'drop',
+        'flatMap',
+        'reduce',
+        'toArray',
+        'forEach',
+        'some',
+        'every',
+        'find',
+      ],
+    ],
+    [Array, ['fromAsync']],
+    [JSON, ['rawJSON', 'isRawJSON']],
   ];
   for (const [proto, names] of protoRemovals) for (const name of names) delete proto[name];
   delete String.raw;
@@ -356,7 +388,6 @@
   for (const name of [
     'at',
     'copyWithin',
-    'entries',
     'every',
     'filter',
     'find',
@@ -366,7 +397,6 @@
     'forEach',
     'includes',
     'indexOf',
-    'keys',
     'lastIndexOf',
     'map',
     'reduce',
@@ -378,7 +408,6 @@
     'splice',
     'toReversed',
     'toSpliced',
-    'values',
     'with',
   ]) {
     wrap(Array.prototype, name, perThis);
@@ -388,6 +417,14 @@
     for (const a of args) n += isArray(a) ? a.length : 1;
     return G.perElement * n;
   });
+  const perThisEntry = (self) => G.perEntry * lengthOf(self);
+  // Iterators are charged for everything they can yield when they are made
+  // (spreading one cannot know its length). Each step goes through the
+  // generic iterator protocol (a result object per step, and entries() a new
+  // pair), several times the work of copying an array: perEntry.
+  wrap(Array.prototype, 'keys', perThisEntry);
+  wrap(Array.prototype, 'values', perThisEntry);
+  wrap(Array.prototype, 'entries', perThisEntry);
   wrap(Array.prototype, 'push', perArgs);
   wrap(Array.prototype, 'pop', () => 0);
   wrap(Array.prototype, 'unshift', (self, args) => perThis(self) + args.length);
@@ -526,6 +563,18 @@
   }
   wrap(String, 'fromCharCode', perArgs);
   wrap(String, 'fromCodePoint', perArgs);
+  // String(x) makes a string; passed to map (a.map(String)) it made one per
+  // element for the 1 gas map charges, unlike a template literal, which pays.
+  const StringFn = String;
+  function SafeString(...args) {
+    if (new.target) throw new TypeErrorCtor('String is not a constructor');
+    charge(G.builtin);
+    return sized(apply(StringFn, undefined, args));
+  }
+  for (const name of ['fromCharCode', 'fromCodePoint']) SafeString[name] = StringFn[name];
+  defineProperty(SafeString, 'prototype', { value: StringFn.prototype });
+  defineProperty(StringFn.prototype, 'constructor', { value: SafeString });
+  global.String = SafeString;
   wrap(global, 'parseInt', (_self, args) => chars(lengthOf(args[0])));
   wrap(global, 'parseFloat', (_self, args) => chars(lengthOf(args[0])));
   wrap(Number.prototype, 'toString', (self, args) => {
@@ -535,10 +584,11 @@
     return 0;
   });
 
+  // A key string per index key, a pair per entry, a property per key copied.
   wrap(
     Object,
     'keys',
-    (_self, args) => G.perElement * (args[0] == null ? 0 : objectKeys(args[0]).length),
+    (_self, args) => G.perEntry * (args[0] == null ? 0 : objectKeys(args[0]).length),
   );
   wrap(
     Object,
@@ -548,26 +598,26 @@
   wrap(
     Object,
     'entries',
-    (_self, args) => G.perElement * (args[0] == null ? 0 : objectKeys(args[0]).length),
+    (_self, args) => G.perEntry * (args[0] == null ? 0 : objectKeys(args[0]).length),
   );
   wrap(
     Object,
     'getOwnPropertyNames',
-    (_self, args) => G.perElement * (args[0] == null ? 0 : getOwnPropertyNames(args[0]).length),
+    (_self, args) => G.perEntry * (args[0] == null ? 0 : getOwnPropertyNames(args[0]).length),
   );
   wrap(Object, 'assign', (_self, args) => {
     let n = 0;
     for (const a of args) n += a == null ? 0 : objectKeys(a).length;
-    return G.perElement * n;
+    return G.perEntry * n;
   });
-  wrap(Object, 'fromEntries', (_self, args) => G.perElement * lengthOf(args[0]));
+  wrap(Object, 'fromEntries', (_self, args) => G.perEntry * lengthOf(args[0]));
   wrap(
     Object,
     'freeze',
     (_self, args) => G.perElement * (args[0] == null ? 0 : objectKeys(args[0]).length),
   );
-  wrap(Object, 'groupBy', (_self, args) => G.perElement * lengthOf(args[0]));
-  wrap(Map, 'groupBy', (_self, args) => G.perElement * lengthOf(args[0]));
+  wrap(Object, 'groupBy', (_self, args) => G.perEntry * lengthOf(args[0]));
+  wrap(Map, 'groupBy', (_self, args) => G.perEntry * lengthOf(args[0]));
   wrap(Array, 'from', (_self, args) => {
     const source = args[0];
     const n =
@@ -584,6 +634,11 @@
   for (const proto of [Map.prototype, Set.prototype]) {
     wrap(proto, 'forEach', perThis);
     wrap(proto, 'clear', perThis);
+    // Iterators: see Array.prototype.keys above.
+    wrap(proto, 'keys', perThisEntry);
+    wrap(proto, 'values', perThisEntry);
+    wrap(proto, 'entries', perThisEntry);
+    wrap(proto, SymbolIterator, perThisEntry);
   }
   wrap(FunctionPrototype, 'apply', (_self, args) => {
     const n = lengthOf(args[1]);
@@ -623,7 +678,7 @@
   function sizedCollection(Ctor) {
     function Safe(iterable) {
       if (!new.target) throw new TypeErrorCtor(`${Ctor.name} needs new`);
-      charge(G.builtin + G.perElement * lengthOf(iterable));
+      charge(G.builtin + G.perEntry * lengthOf(iterable));
       return iterable === undefined ? new Ctor() : new Ctor(iterable);
     }
     defineProperty(Safe, 'prototype', { value: Ctor.prototype });
@@ -661,6 +716,12 @@
         if (value === null) return 'null';
         const parts = [];
         if (isArray(value)) {
+          // Charged by length before the walk: a sparse array (a[1e8] = 1) has
+          // holes that print as null but are no nodes, and looking each up in
+          // its dictionary is slow.
+          if (value.length > L.maxStringChars)
+            fail('CONTRACT_TOO_LARGE_VALUE', `an array of ${value.length} elements`);
+          charge(G.perElement * value.length);
           for (let i = 0; i < value.length; i++) {
             const item = value[i];
             const text =

@@ -195,6 +195,57 @@ describe('bad input ends as a typed contract error with the node unharmed', () =
       'prototype pollution through a built-in',
       'export function f() { Object.assign(Object, { keys: 1 }); return 1; }',
     ],
+    // Built-ins that make an object, pair, property or string per element
+    // (perEntry), iterators, and later-than-ES2022 copies: each of these once
+    // ran past the 128 MB or 2 s safety net on 2,000,000 gas.
+    [
+      'Object.assign copies',
+      'export function f() { const big = {}; for (let i = 0; i < 1000; i++) big["k" + i] = i; const a = []; for (;;) a.push(Object.assign({}, big)); }',
+    ],
+    [
+      'object spread copies',
+      'export function f() { const big = {}; for (let i = 0; i < 1000; i++) big["k" + i] = i; const a = []; for (;;) a.push({ ...big }); }',
+    ],
+    [
+      'Object.entries pairs',
+      'export function f() { const o = {}; for (let i = 0; i < 100000; i++) o[i] = i; const out = []; for (;;) out.push(Object.entries(o)); }',
+    ],
+    [
+      'Object.keys strings',
+      'export function f() { const a = new Array(100000).fill(0); const out = []; for (;;) out.push(Object.keys(a)); }',
+    ],
+    [
+      'Object.fromEntries',
+      'export function f() { const e = []; for (let i = 0; i < 10000; i++) e.push(["k" + i, i]); const out = []; for (;;) out.push(Object.fromEntries(e)); }',
+    ],
+    [
+      'Map from pairs',
+      'export function f() { const a = []; for (let i = 0; i < 10000; i++) a.push([i, i]); const out = []; for (;;) out.push(new Map(a)); }',
+    ],
+    [
+      'spread of a Map iterator',
+      'export function f() { const m = new Map(); for (let i = 0; i < 10000; i++) m.set(i, i); const out = []; for (;;) out.push([...m.keys()]); }',
+    ],
+    [
+      'spread of array entries',
+      'export function f() { const a = new Array(100000).fill(0); const out = []; for (;;) out.push([...a.entries()]); }',
+    ],
+    [
+      'String as a map callback',
+      'export function f() { const a = [...new Array(100000).keys()]; const out = []; for (;;) out.push(a.map(String)); }',
+    ],
+    [
+      'JSON of a sparse array',
+      'export function f() { const a = []; a[100000000] = 1; return JSON.stringify(a).length; }',
+    ],
+    [
+      'Set union (not in the subset)',
+      'export function f() { const s = new Set([...new Array(10000).keys()]); const out = []; for (;;) out.push(s.union(s)); }',
+    ],
+    [
+      'iterator toArray (not in the subset)',
+      'export function f() { const m = new Map(); for (let i = 0; i < 10000; i++) m.set(i, i); const out = []; for (;;) out.push(m.values().toArray()); }',
+    ],
     ['throwing a non-error', 'export function f() { throw { then: 1 }; }'],
     ['a value the host cannot read', 'export function f() { return new Map([[1, 2]]); }'],
     ['non-finite return', 'export function f() { return 1 / 0; }'],
