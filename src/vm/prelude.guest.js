@@ -40,11 +40,13 @@
   const MapCtor = Map;
   const SetCtor = Set;
   const ErrorCtor = Error;
+  const StringCtor = String;
   const jsonParse = JSON.parse;
   const jsonStringify = JSON.stringify;
   const arrayJoin = Array.prototype.join;
   const arrayPush = Array.prototype.push;
   const stringSlice = String.prototype.slice;
+  const stringIndexOf = String.prototype.indexOf;
   const stringIsWellFormed = String.prototype.isWellFormed;
   const engineErrors = [TypeError, RangeError, ReferenceError, SyntaxError, URIError, EvalError];
   const mathMax = Math.max;
@@ -223,7 +225,10 @@
       return sized(s);
     },
     __spread(x) {
-      charge(G.builtin + G.perElement * lengthOf(x));
+      // A string spreads into a new one-character string per character
+      // (two-byte ones are not shared): perSlowElement.
+      const per = typeof x === 'string' ? G.perSlowElement : G.perElement;
+      charge(G.builtin + per * lengthOf(x));
       return x;
     },
     __args(x) {
@@ -378,7 +383,13 @@
     });
   }
   const perThis = (self) => G.perElement * lengthOf(self);
-  const perThisChars = (self) => (typeof self === 'string' ? chars(self.length) : perThis(self));
+  // The runtime is sloppy-mode code, so a string method's `this` arrives as a
+  // String object: typeof is 'object', and reading it as one charged nothing
+  // for s.indexOf of a 1 Mi-character string.
+  const perThisChars = (self) =>
+    typeof self === 'string' || self instanceof StringCtor
+      ? chars(`${self}`.length)
+      : perThis(self);
   const perArgs = (_self, args) => G.perElement * args.length;
   const perResultLength = (n) => {
     if (!(n >= 0 && n <= L.maxStringChars)) fail('CONTRACT_TOO_LARGE_VALUE', `a length of ${n}`);
@@ -432,7 +443,8 @@
 
   // join and toString convert every element first (charged, recursion counted), then join.
   function join(separator) {
-    charge(G.builtin + perThis(this));
+    // Each element is converted to text (a number through dtoa): perSlowElement.
+    charge(G.builtin + G.perSlowElement * lengthOf(this));
     depth++;
     try {
       if (depth > L.maxCallDepth) fail('CONTRACT_TOO_DEEP', 'arrays nested too deeply to join');
@@ -557,8 +569,22 @@
   for (const name of ['replace', 'replaceAll']) {
     wrap(String.prototype, name, (self, args) => {
       if (typeof args[0] !== 'string') fail('CONTRACT_FORBIDDEN', `${name} takes a string pattern`);
+      const text = `${self}`;
       const replacement = typeof args[1] === 'string' ? args[1].length : 1;
-      return chars(perResultLength(`${self}`.length * (1 + replacement)));
+      const cost = chars(perResultLength(text.length * (1 + replacement)));
+      if (name === 'replace') return cost;
+      // V8 spends about a microsecond per match: counted (and charged) first.
+      charge(cost);
+      const pattern = args[0];
+      if (pattern.length === 0) return G.perMatch * (text.length + 1);
+      for (
+        let i = apply(stringIndexOf, text, [pattern]);
+        i !== -1;
+        i = apply(stringIndexOf, text, [pattern, i + pattern.length])
+      ) {
+        charge(G.perMatch);
+      }
+      return 0;
     });
   }
   wrap(String, 'fromCharCode', perArgs);
@@ -631,6 +657,9 @@
     return G.perElement * n;
   });
   wrap(Array, 'of', perArgs);
+  // A new entry (and now and then a rehash of the table).
+  wrap(Map.prototype, 'set', () => G.perEntry);
+  wrap(Set.prototype, 'add', () => G.perEntry);
   for (const proto of [Map.prototype, Set.prototype]) {
     wrap(proto, 'forEach', perThis);
     wrap(proto, 'clear', perThis);
@@ -648,7 +677,8 @@
   });
   wrap(JSON, 'parse', (_self, args) => {
     if (args.length > 1) fail('CONTRACT_FORBIDDEN', 'JSON.parse takes no reviver');
-    return chars(lengthOf(`${args[0]}`));
+    // Builds an object or array every few characters: twice the character rate.
+    return 2 * chars(lengthOf(`${args[0]}`));
   });
   function SafeBigInt(v) {
     if (new.target) throw new TypeErrorCtor('BigInt is not a constructor');
@@ -721,7 +751,7 @@
           // its dictionary is slow.
           if (value.length > L.maxStringChars)
             fail('CONTRACT_TOO_LARGE_VALUE', `an array of ${value.length} elements`);
-          charge(G.perElement * value.length);
+          charge(G.perEntry * value.length);
           for (let i = 0; i < value.length; i++) {
             const item = value[i];
             const text =
@@ -781,6 +811,8 @@
   // ---- storage, events and the call ----
   // Per call: __run clears them before the contract runs.
   let writes = new MapCtor();
+  // What this call has read from the host, by key: a second read is warm.
+  let reads = new MapCtor();
   let events = [];
   let readOnly = false;
 
@@ -857,10 +889,16 @@
   const storage = freeze({
     get(key) {
       checkKey(key, 'a storage key');
-      charge(G.storageRead + chars(key.length));
-      if (writes.has(key)) return decode(writes.get(key));
+      // Warm: no round trip, but the value is decoded again, so it pays its size.
+      const warm = writes.has(key) ? writes.get(key) : reads.has(key) ? reads.get(key) : undefined;
+      if (warm !== undefined) {
+        charge(G.storageRead + chars(key.length + (warm === null ? 0 : warm.length)));
+        return decode(warm);
+      }
+      charge(G.storageColdRead + chars(key.length));
       const text = hostStorageGet(key);
       if (text !== null) charge(chars(text.length));
+      reads.set(key, text);
       return decode(text);
     },
     has(key) {
@@ -905,6 +943,7 @@
       depth = 0;
       // New objects rather than clear(): the built-ins are wrapped to charge gas.
       writes = new MapCtor();
+      reads = new MapCtor();
       events = [];
       gasLimit = input.gasLimit;
       gasLeft = gasLimit;
@@ -913,6 +952,7 @@
         return runCall();
       } finally {
         hostStorageGet = null;
+        reads = new MapCtor();
         input = null;
         gasLeft = 0;
         running = false;
