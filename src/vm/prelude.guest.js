@@ -689,7 +689,20 @@
     const r = BigIntFn(v);
     return checkBigint(r, bitsOf(r));
   }
-  for (const name of ['asIntN', 'asUintN']) SafeBigInt[name] = BigIntFn[name];
+  // BigInt.asUintN(1e8, -1n) made a 100,000,000-bit bigint for 12 gas.
+  for (const name of ['asIntN', 'asUintN']) {
+    const original = BigIntFn[name];
+    SafeBigInt[name] = {
+      [name](bits, value) {
+        // Converted once: a valueOf could answer differently the second time.
+        const n = Number(bits);
+        if (!(n >= 0 && n <= L.maxBigintBits)) checkBigint(0n, L.maxBigintBits + 1);
+        charge(G.builtin);
+        const r = original(n, value);
+        return checkBigint(r, bitsOf(r));
+      },
+    }[name];
+  }
   defineProperty(SafeBigInt, 'prototype', { value: BigIntFn.prototype });
   global.BigInt = SafeBigInt;
 
