@@ -238,6 +238,15 @@
       charge(G.builtin + G.perElement * n);
       return x;
     },
+    __forIn(x) {
+      let n = 0;
+      for (let o = x; o !== null && o !== undefined; o = getPrototypeOf(o)) {
+        charge(G.builtin);
+        n += objectKeys(o).length;
+      }
+      charge(G.perEntry * n);
+      return x;
+    },
     __spreadObj(x) {
       charge(G.builtin + (x === null || x === undefined ? 0 : G.perEntry * objectKeys(x).length));
       return x;

@@ -174,6 +174,10 @@ describe('bad input ends as a typed contract error with the node unharmed', () =
     ['bigint squaring', 'export function f() { let b = 3n; for (;;) b = b * b; }'],
     ['bigint power', 'export function f() { return 7n ** 100000000n; }'],
     ['bigint shift', 'export function f() { return 1n << 100000000n; }'],
+    [
+      'for-in starts over a large object',
+      'export function f() { const o = {}; for (let i = 0; i < 100000; i++) o["k" + i] = i; for (;;) { for (const k in o) break; } }',
+    ],
     ['BigInt.asUintN', 'export function f() { return BigInt.asUintN(100000000, -1n) > 0n; }'],
     ['BigInt of a huge string', 'export function f() { return BigInt("9".repeat(100000)); }'],
     [
