@@ -8,6 +8,7 @@ import {
   chainIdHash as hashChainId,
   type Lock,
   LockType,
+  pubkeyHash,
   SighashContext,
   sumAmounts,
   Transaction,
@@ -15,7 +16,7 @@ import {
   type TxOutput,
   type Witness,
 } from '../primitives/index.ts';
-import { fromHex } from '../util/index.ts';
+import { bytesEqual, fromHex, toHex } from '../util/index.ts';
 import {
   type BuildTransactionRequest,
   buildTransaction,
@@ -112,13 +113,27 @@ export interface ContractSpendRequest {
   /** Keys that sign the contract inputs, in order (ctx.tx.signers); the rest sign nothing. */
   readonly signers: readonly KeyPair[];
   readonly outputs: readonly TxOutput[];
-  /** Where what is left after outputs and fee goes (dropped to the fee when dust). */
+  /** Where what the contract coins hold beyond the outputs (and, unfunded, the fee) goes; dropped to the fee when dust. */
   readonly changeLock: Lock;
   readonly feeRate: bigint;
   /** The network's spendGasLimit and minGasPrice: each contract input owes their product. */
   readonly spendGasLimit: number;
   readonly minGasPrice: bigint;
   readonly lockTime?: number;
+  /**
+   * Wallet coins that pay the fee (and whatever the outputs take beyond the
+   * contract coins) instead of the contract coins. Their keys sign them, so
+   * those keys join ctx.tx.signers too.
+   */
+  readonly funding?: ContractSpendFunding;
+}
+
+export interface ContractSpendFunding {
+  /** Candidates, spent largest first and only as many as needed. */
+  readonly coins: readonly SpendableCoin[];
+  readonly keys: readonly KeyPair[];
+  /** Where the wallet's change goes (dropped to the fee when dust). */
+  readonly changeLock: Lock;
 }
 
 const EMPTY_WITNESS: Witness = { publicKey: new Uint8Array(33), signature: new Uint8Array(64) };
@@ -126,7 +141,10 @@ const EMPTY_WITNESS: Witness = { publicKey: new Uint8Array(33), signature: new U
 /**
  * Spends coins locked to a contract. Input i is signed by signers[i] when
  * there is one (its key joins ctx.tx.signers) and carries an empty witness
- * otherwise; the fee (size fee plus spend gas) comes out of the coins.
+ * otherwise. The fee (size fee plus spend gas) comes out of the contract
+ * coins, or out of `funding`'s coins when given: then the contract coins'
+ * surplus over the outputs goes to `changeLock` whole, which a rule such as
+ * "the rest must go back to the contract" needs.
  */
 export function buildContractSpend(req: ContractSpendRequest): Transaction {
   if (req.contractCoins.length === 0)
@@ -146,22 +164,17 @@ export function buildContractSpend(req: ContractSpendRequest): Transaction {
     'outputs',
   );
   const gasFee = BigInt(req.contractCoins.length) * BigInt(req.spendGasLimit) * req.minGasPrice;
-  const make = (outputs: readonly TxOutput[], witnesses: readonly Witness[]) =>
-    new Transaction({
-      version: TX_VERSION,
-      inputs: req.contractCoins.map((c) => ({ prevout: c.outpoint })),
-      outputs,
-      lockTime: req.lockTime ?? 0,
-      payload: null,
-      witnesses,
-    });
-  const placeholders = req.contractCoins.map(() => EMPTY_WITNESS);
-  const withChange = make([...req.outputs, { amount: 0n, lock: req.changeLock }], placeholders);
+  if (req.funding !== undefined) return fundedSpend(req, req.funding, total, paid, gasFee);
+  const withChange = spendDraft(req, req.contractCoins, [
+    ...req.outputs,
+    { amount: 0n, lock: req.changeLock },
+  ]);
   const fee = feeForSize(withChange.size, req.feeRate) + gasFee;
   if (total < paid + fee) {
     throw new TxBuildError(
       'INSUFFICIENT_FUNDS',
       `insufficient funds: ${formatCoins(total)} coins locked, ${formatCoins(paid)} coins plus a fee of ${formatCoins(fee)} needed`,
+      { available: total.toString(), needed: paid.toString(), fee: fee.toString() },
     );
   }
   const change = total - paid - fee;
@@ -171,14 +184,98 @@ export function buildContractSpend(req: ContractSpendRequest): Transaction {
       : [...req.outputs];
   if (outputs.length === 0)
     throw new TxBuildError('INVALID_TX_REQUEST', 'a transaction needs at least one output');
-  const unsigned = make(outputs, placeholders);
-  const context = new SighashContext(hashChainId(req.chainId), unsigned, req.contractCoins);
+  return signSpend(req, req.contractCoins, spendDraft(req, req.contractCoins, outputs), []);
+}
+
+/**
+ * The contract coins pay the outputs (their surplus to changeLock); wallet
+ * coins, largest first, pay the fee and any shortfall. The two changes stay
+ * apart so that neither side's coins end up at the other's lock.
+ */
+function fundedSpend(
+  req: ContractSpendRequest,
+  funding: ContractSpendFunding,
+  total: bigint,
+  paid: bigint,
+  gasFee: bigint,
+): Transaction {
+  const dust = dustLimit(req.feeRate);
+  const surplus = total > paid ? total - paid : 0n;
+  const contractChange: TxOutput[] =
+    surplus >= dust ? [{ amount: surplus, lock: req.changeLock }] : [];
+  const shortfall = paid > total ? paid - total : 0n;
+  const candidates = [...funding.coins].sort((a, b) =>
+    a.amount < b.amount ? 1 : a.amount > b.amount ? -1 : 0,
+  );
+  const selected: SpendableCoin[] = [];
+  let have = 0n;
+  let fee = 0n;
+  for (const coin of candidates) {
+    selected.push(coin);
+    have += coin.amount;
+    const coins = [...req.contractCoins, ...selected];
+    const withChange = spendDraft(req, coins, [
+      ...req.outputs,
+      ...contractChange,
+      { amount: 0n, lock: funding.changeLock },
+    ]);
+    fee = feeForSize(withChange.size, req.feeRate) + gasFee;
+    if (have < shortfall + fee) continue;
+    const change = have - shortfall - fee;
+    const outputs = [
+      ...req.outputs,
+      ...contractChange,
+      ...(change >= dust ? [{ amount: change, lock: funding.changeLock }] : []),
+    ];
+    if (outputs.length === 0)
+      throw new TxBuildError('INVALID_TX_REQUEST', 'a transaction needs at least one output');
+    return signSpend(req, coins, spendDraft(req, coins, outputs), funding.keys);
+  }
+  throw new TxBuildError(
+    'INSUFFICIENT_FUNDS',
+    `insufficient funds: the wallet has ${formatCoins(have)} coins, and ${formatCoins(shortfall)} coins plus a fee of ${formatCoins(fee)} are needed`,
+    { available: have.toString(), needed: shortfall.toString(), fee: fee.toString() },
+  );
+}
+
+function spendDraft(
+  req: ContractSpendRequest,
+  coins: readonly SpendableCoin[],
+  outputs: readonly TxOutput[],
+): Transaction {
+  return new Transaction({
+    version: TX_VERSION,
+    inputs: coins.map((c) => ({ prevout: c.outpoint })),
+    outputs,
+    lockTime: req.lockTime ?? 0,
+    payload: null,
+    witnesses: coins.map(() => EMPTY_WITNESS),
+  });
+}
+
+/** Contract input i signed by signers[i] (or empty); every later input by the wallet key its lock names. */
+function signSpend(
+  req: ContractSpendRequest,
+  coins: readonly SpendableCoin[],
+  unsigned: Transaction,
+  walletKeys: readonly KeyPair[],
+): Transaction {
+  const context = new SighashContext(hashChainId(req.chainId), unsigned, coins);
+  const contractInputs = req.contractCoins.length;
   return unsigned.withWitnesses(
-    req.contractCoins.map((_, i) => {
-      const key = req.signers[i];
-      return key === undefined
-        ? EMPTY_WITNESS
-        : { publicKey: key.publicKey, signature: sign(context.forInput(i), key.privateKey) };
+    coins.map((coin, i) => {
+      const key =
+        i < contractInputs
+          ? req.signers[i]
+          : walletKeys.find((k) => bytesEqual(pubkeyHash(k.publicKey), coin.lock.hash));
+      if (key === undefined) {
+        if (i < contractInputs) return EMPTY_WITNESS;
+        throw new TxBuildError(
+          'NO_KEY_FOR_COIN',
+          `no key for coin ${toHex(coin.outpoint.txid)}:${coin.outpoint.index}`,
+        );
+      }
+      return { publicKey: key.publicKey, signature: sign(context.forInput(i), key.privateKey) };
     }),
   );
 }

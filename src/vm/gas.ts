@@ -21,13 +21,39 @@ export const Gas = {
   /** Built-in calls: a base, plus per element or per 4 characters they touch or produce. */
   builtin: 2,
   perElement: 1,
+  /**
+   * Per element of a built-in that makes an object, a pair, a property, a
+   * collection entry or a key string for each element (Object.entries, assign,
+   * {...x}, new Map/Set, Object.keys), and iterators (keys, values, entries of
+   * arrays, Maps and Sets: a result object per step): each holds tens of
+   * bytes, not a pointer's 8, so at 1 gas such built-ins filled the heap (over
+   * 128 MB) and ran for seconds on 2,000,000 gas.
+   */
+  perEntry: 16,
+  /**
+   * Per element of a built-in that converts each element (join: numbers
+   * through dtoa) or makes a string per character ([...s]).
+   */
+  perSlowElement: 4,
+  /** Per match of replaceAll (V8 takes about a microsecond each). */
+  perMatch: 16,
   charsPerGas: 4,
   /** Per 64 bits of a bigint produced by +, *, ** or <<. */
   bigintWord: 1,
-  /** Storage: a read, a write and a delete, plus per 4 characters of key and value. */
+  /**
+   * Storage: a read, a write and a delete, plus per 4 characters of key and
+   * value. The first read of a key in a call goes to the state store (a
+   * guest-host round trip and a database lookup: 40 to 300 us measured, the
+   * cost of thousands of loop iterations), later reads of it in the same call
+   * and reads of the call's own writes do not. At 200 gas for every read, a
+   * block of reads of fresh keys took 30 s to validate. A write (or delete)
+   * of a successful call is committed to the authenticated tree with undo
+   * data: 1,900 of them added about 0.5 s of CPU to a block at 1,000 gas.
+   */
+  storageColdRead: 4_000,
   storageRead: 200,
-  storageWrite: 1_000,
-  storageDelete: 500,
+  storageWrite: 5_000,
+  storageDelete: 2_500,
   /** An event, plus per 4 characters of its name and data. */
   event: 100,
   /** Deploying, per byte of source (charged by the chain, not the sandbox). */

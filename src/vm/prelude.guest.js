@@ -40,11 +40,13 @@
   const MapCtor = Map;
   const SetCtor = Set;
   const ErrorCtor = Error;
+  const StringCtor = String;
   const jsonParse = JSON.parse;
   const jsonStringify = JSON.stringify;
   const arrayJoin = Array.prototype.join;
   const arrayPush = Array.prototype.push;
   const stringSlice = String.prototype.slice;
+  const stringIndexOf = String.prototype.indexOf;
   const stringIsWellFormed = String.prototype.isWellFormed;
   const engineErrors = [TypeError, RangeError, ReferenceError, SyntaxError, URIError, EvalError];
   const mathMax = Math.max;
@@ -223,7 +225,10 @@
       return sized(s);
     },
     __spread(x) {
-      charge(G.builtin + G.perElement * lengthOf(x));
+      // A string spreads into a new one-character string per character
+      // (two-byte ones are not shared): perSlowElement.
+      const per = typeof x === 'string' ? G.perSlowElement : G.perElement;
+      charge(G.builtin + per * lengthOf(x));
       return x;
     },
     __args(x) {
@@ -233,8 +238,17 @@
       charge(G.builtin + G.perElement * n);
       return x;
     },
+    __forIn(x) {
+      let n = 0;
+      for (let o = x; o !== null && o !== undefined; o = getPrototypeOf(o)) {
+        charge(G.builtin);
+        n += objectKeys(o).length;
+      }
+      charge(G.perEntry * n);
+      return x;
+    },
     __spreadObj(x) {
-      charge(G.builtin + (x === null || x === undefined ? 0 : G.perElement * objectKeys(x).length));
+      charge(G.builtin + (x === null || x === undefined ? 0 : G.perEntry * objectKeys(x).length));
       return x;
     },
   };
@@ -319,6 +333,38 @@
     ],
     [Number.prototype, ['toLocaleString']],
     [BigInt.prototype, ['toLocaleString']],
+    // Later than ES2022, and each copies a whole collection in one unmetered
+    // step (s.union(s), m.values().toArray()), or drains an iterator lazily.
+    [
+      Set.prototype,
+      [
+        'union',
+        'intersection',
+        'difference',
+        'symmetricDifference',
+        'isSubsetOf',
+        'isSupersetOf',
+        'isDisjointFrom',
+      ],
+    ],
+    [
+      getPrototypeOf(getPrototypeOf([][SymbolIterator]())),
+      [
+        'map',
+        'filter',
+        'take',
+        'drop',
+        'flatMap',
+        'reduce',
+        'toArray',
+        'forEach',
+        'some',
+        'every',
+        'find',
+      ],
+    ],
+    [Array, ['fromAsync']],
+    [JSON, ['rawJSON', 'isRawJSON']],
   ];
   for (const [proto, names] of protoRemovals) for (const name of names) delete proto[name];
   delete String.raw;
@@ -346,7 +392,13 @@
     });
   }
   const perThis = (self) => G.perElement * lengthOf(self);
-  const perThisChars = (self) => (typeof self === 'string' ? chars(self.length) : perThis(self));
+  // The runtime is sloppy-mode code, so a string method's `this` arrives as a
+  // String object: typeof is 'object', and reading it as one charged nothing
+  // for s.indexOf of a 1 Mi-character string.
+  const perThisChars = (self) =>
+    typeof self === 'string' || self instanceof StringCtor
+      ? chars(`${self}`.length)
+      : perThis(self);
   const perArgs = (_self, args) => G.perElement * args.length;
   const perResultLength = (n) => {
     if (!(n >= 0 && n <= L.maxStringChars)) fail('CONTRACT_TOO_LARGE_VALUE', `a length of ${n}`);
@@ -356,7 +408,6 @@
   for (const name of [
     'at',
     'copyWithin',
-    'entries',
     'every',
     'filter',
     'find',
@@ -366,7 +417,6 @@
     'forEach',
     'includes',
     'indexOf',
-    'keys',
     'lastIndexOf',
     'map',
     'reduce',
@@ -378,7 +428,6 @@
     'splice',
     'toReversed',
     'toSpliced',
-    'values',
     'with',
   ]) {
     wrap(Array.prototype, name, perThis);
@@ -388,6 +437,14 @@
     for (const a of args) n += isArray(a) ? a.length : 1;
     return G.perElement * n;
   });
+  const perThisEntry = (self) => G.perEntry * lengthOf(self);
+  // Iterators are charged for everything they can yield when they are made
+  // (spreading one cannot know its length). Each step goes through the
+  // generic iterator protocol (a result object per step, and entries() a new
+  // pair), several times the work of copying an array: perEntry.
+  wrap(Array.prototype, 'keys', perThisEntry);
+  wrap(Array.prototype, 'values', perThisEntry);
+  wrap(Array.prototype, 'entries', perThisEntry);
   wrap(Array.prototype, 'push', perArgs);
   wrap(Array.prototype, 'pop', () => 0);
   wrap(Array.prototype, 'unshift', (self, args) => perThis(self) + args.length);
@@ -395,7 +452,8 @@
 
   // join and toString convert every element first (charged, recursion counted), then join.
   function join(separator) {
-    charge(G.builtin + perThis(this));
+    // Each element is converted to text (a number through dtoa): perSlowElement.
+    charge(G.builtin + G.perSlowElement * lengthOf(this));
     depth++;
     try {
       if (depth > L.maxCallDepth) fail('CONTRACT_TOO_DEEP', 'arrays nested too deeply to join');
@@ -520,12 +578,38 @@
   for (const name of ['replace', 'replaceAll']) {
     wrap(String.prototype, name, (self, args) => {
       if (typeof args[0] !== 'string') fail('CONTRACT_FORBIDDEN', `${name} takes a string pattern`);
+      const text = `${self}`;
       const replacement = typeof args[1] === 'string' ? args[1].length : 1;
-      return chars(perResultLength(`${self}`.length * (1 + replacement)));
+      const cost = chars(perResultLength(text.length * (1 + replacement)));
+      if (name === 'replace') return cost;
+      // V8 spends about a microsecond per match: counted (and charged) first.
+      charge(cost);
+      const pattern = args[0];
+      if (pattern.length === 0) return G.perMatch * (text.length + 1);
+      for (
+        let i = apply(stringIndexOf, text, [pattern]);
+        i !== -1;
+        i = apply(stringIndexOf, text, [pattern, i + pattern.length])
+      ) {
+        charge(G.perMatch);
+      }
+      return 0;
     });
   }
   wrap(String, 'fromCharCode', perArgs);
   wrap(String, 'fromCodePoint', perArgs);
+  // String(x) makes a string; passed to map (a.map(String)) it made one per
+  // element for the 1 gas map charges, unlike a template literal, which pays.
+  const StringFn = String;
+  function SafeString(...args) {
+    if (new.target) throw new TypeErrorCtor('String is not a constructor');
+    charge(G.builtin);
+    return sized(apply(StringFn, undefined, args));
+  }
+  for (const name of ['fromCharCode', 'fromCodePoint']) SafeString[name] = StringFn[name];
+  defineProperty(SafeString, 'prototype', { value: StringFn.prototype });
+  defineProperty(StringFn.prototype, 'constructor', { value: SafeString });
+  global.String = SafeString;
   wrap(global, 'parseInt', (_self, args) => chars(lengthOf(args[0])));
   wrap(global, 'parseFloat', (_self, args) => chars(lengthOf(args[0])));
   wrap(Number.prototype, 'toString', (self, args) => {
@@ -535,10 +619,11 @@
     return 0;
   });
 
+  // A key string per index key, a pair per entry, a property per key copied.
   wrap(
     Object,
     'keys',
-    (_self, args) => G.perElement * (args[0] == null ? 0 : objectKeys(args[0]).length),
+    (_self, args) => G.perEntry * (args[0] == null ? 0 : objectKeys(args[0]).length),
   );
   wrap(
     Object,
@@ -548,26 +633,26 @@
   wrap(
     Object,
     'entries',
-    (_self, args) => G.perElement * (args[0] == null ? 0 : objectKeys(args[0]).length),
+    (_self, args) => G.perEntry * (args[0] == null ? 0 : objectKeys(args[0]).length),
   );
   wrap(
     Object,
     'getOwnPropertyNames',
-    (_self, args) => G.perElement * (args[0] == null ? 0 : getOwnPropertyNames(args[0]).length),
+    (_self, args) => G.perEntry * (args[0] == null ? 0 : getOwnPropertyNames(args[0]).length),
   );
   wrap(Object, 'assign', (_self, args) => {
     let n = 0;
     for (const a of args) n += a == null ? 0 : objectKeys(a).length;
-    return G.perElement * n;
+    return G.perEntry * n;
   });
-  wrap(Object, 'fromEntries', (_self, args) => G.perElement * lengthOf(args[0]));
+  wrap(Object, 'fromEntries', (_self, args) => G.perEntry * lengthOf(args[0]));
   wrap(
     Object,
     'freeze',
     (_self, args) => G.perElement * (args[0] == null ? 0 : objectKeys(args[0]).length),
   );
-  wrap(Object, 'groupBy', (_self, args) => G.perElement * lengthOf(args[0]));
-  wrap(Map, 'groupBy', (_self, args) => G.perElement * lengthOf(args[0]));
+  wrap(Object, 'groupBy', (_self, args) => G.perEntry * lengthOf(args[0]));
+  wrap(Map, 'groupBy', (_self, args) => G.perEntry * lengthOf(args[0]));
   wrap(Array, 'from', (_self, args) => {
     const source = args[0];
     const n =
@@ -581,9 +666,17 @@
     return G.perElement * n;
   });
   wrap(Array, 'of', perArgs);
+  // A new entry (and now and then a rehash of the table).
+  wrap(Map.prototype, 'set', () => G.perEntry);
+  wrap(Set.prototype, 'add', () => G.perEntry);
   for (const proto of [Map.prototype, Set.prototype]) {
     wrap(proto, 'forEach', perThis);
     wrap(proto, 'clear', perThis);
+    // Iterators: see Array.prototype.keys above.
+    wrap(proto, 'keys', perThisEntry);
+    wrap(proto, 'values', perThisEntry);
+    wrap(proto, 'entries', perThisEntry);
+    wrap(proto, SymbolIterator, perThisEntry);
   }
   wrap(FunctionPrototype, 'apply', (_self, args) => {
     const n = lengthOf(args[1]);
@@ -593,7 +686,8 @@
   });
   wrap(JSON, 'parse', (_self, args) => {
     if (args.length > 1) fail('CONTRACT_FORBIDDEN', 'JSON.parse takes no reviver');
-    return chars(lengthOf(`${args[0]}`));
+    // Builds an object or array every few characters: twice the character rate.
+    return 2 * chars(lengthOf(`${args[0]}`));
   });
   function SafeBigInt(v) {
     if (new.target) throw new TypeErrorCtor('BigInt is not a constructor');
@@ -604,7 +698,20 @@
     const r = BigIntFn(v);
     return checkBigint(r, bitsOf(r));
   }
-  for (const name of ['asIntN', 'asUintN']) SafeBigInt[name] = BigIntFn[name];
+  // BigInt.asUintN(1e8, -1n) made a 100,000,000-bit bigint for 12 gas.
+  for (const name of ['asIntN', 'asUintN']) {
+    const original = BigIntFn[name];
+    SafeBigInt[name] = {
+      [name](bits, value) {
+        // Converted once: a valueOf could answer differently the second time.
+        const n = Number(bits);
+        if (!(n >= 0 && n <= L.maxBigintBits)) checkBigint(0n, L.maxBigintBits + 1);
+        charge(G.builtin);
+        const r = original(n, value);
+        return checkBigint(r, bitsOf(r));
+      },
+    }[name];
+  }
   defineProperty(SafeBigInt, 'prototype', { value: BigIntFn.prototype });
   global.BigInt = SafeBigInt;
 
@@ -623,7 +730,7 @@
   function sizedCollection(Ctor) {
     function Safe(iterable) {
       if (!new.target) throw new TypeErrorCtor(`${Ctor.name} needs new`);
-      charge(G.builtin + G.perElement * lengthOf(iterable));
+      charge(G.builtin + G.perEntry * lengthOf(iterable));
       return iterable === undefined ? new Ctor() : new Ctor(iterable);
     }
     defineProperty(Safe, 'prototype', { value: Ctor.prototype });
@@ -661,6 +768,12 @@
         if (value === null) return 'null';
         const parts = [];
         if (isArray(value)) {
+          // Charged by length before the walk: a sparse array (a[1e8] = 1) has
+          // holes that print as null but are no nodes, and looking each up in
+          // its dictionary is slow.
+          if (value.length > L.maxStringChars)
+            fail('CONTRACT_TOO_LARGE_VALUE', `an array of ${value.length} elements`);
+          charge(G.perEntry * value.length);
           for (let i = 0; i < value.length; i++) {
             const item = value[i];
             const text =
@@ -720,6 +833,8 @@
   // ---- storage, events and the call ----
   // Per call: __run clears them before the contract runs.
   let writes = new MapCtor();
+  // What this call has read from the host, by key: a second read is warm.
+  let reads = new MapCtor();
   let events = [];
   let readOnly = false;
 
@@ -796,10 +911,16 @@
   const storage = freeze({
     get(key) {
       checkKey(key, 'a storage key');
-      charge(G.storageRead + chars(key.length));
-      if (writes.has(key)) return decode(writes.get(key));
+      // Warm: no round trip, but the value is decoded again, so it pays its size.
+      const warm = writes.has(key) ? writes.get(key) : reads.has(key) ? reads.get(key) : undefined;
+      if (warm !== undefined) {
+        charge(G.storageRead + chars(key.length + (warm === null ? 0 : warm.length)));
+        return decode(warm);
+      }
+      charge(G.storageColdRead + chars(key.length));
       const text = hostStorageGet(key);
       if (text !== null) charge(chars(text.length));
+      reads.set(key, text);
       return decode(text);
     },
     has(key) {
@@ -844,6 +965,7 @@
       depth = 0;
       // New objects rather than clear(): the built-ins are wrapped to charge gas.
       writes = new MapCtor();
+      reads = new MapCtor();
       events = [];
       gasLimit = input.gasLimit;
       gasLeft = gasLimit;
@@ -852,6 +974,7 @@
         return runCall();
       } finally {
         hostStorageGet = null;
+        reads = new MapCtor();
         input = null;
         gasLeft = 0;
         running = false;

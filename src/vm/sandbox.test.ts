@@ -174,6 +174,11 @@ describe('bad input ends as a typed contract error with the node unharmed', () =
     ['bigint squaring', 'export function f() { let b = 3n; for (;;) b = b * b; }'],
     ['bigint power', 'export function f() { return 7n ** 100000000n; }'],
     ['bigint shift', 'export function f() { return 1n << 100000000n; }'],
+    [
+      'for-in starts over a large object',
+      'export function f() { const o = {}; for (let i = 0; i < 100000; i++) o["k" + i] = i; for (;;) { for (const k in o) break; } }',
+    ],
+    ['BigInt.asUintN', 'export function f() { return BigInt.asUintN(100000000, -1n) > 0n; }'],
     ['BigInt of a huge string', 'export function f() { return BigInt("9".repeat(100000)); }'],
     [
       'spread into a call',
@@ -194,6 +199,57 @@ describe('bad input ends as a typed contract error with the node unharmed', () =
     [
       'prototype pollution through a built-in',
       'export function f() { Object.assign(Object, { keys: 1 }); return 1; }',
+    ],
+    // Built-ins that make an object, pair, property or string per element
+    // (perEntry), iterators, and later-than-ES2022 copies: each of these once
+    // ran past the 128 MB or 2 s safety net on 2,000,000 gas.
+    [
+      'Object.assign copies',
+      'export function f() { const big = {}; for (let i = 0; i < 1000; i++) big["k" + i] = i; const a = []; for (;;) a.push(Object.assign({}, big)); }',
+    ],
+    [
+      'object spread copies',
+      'export function f() { const big = {}; for (let i = 0; i < 1000; i++) big["k" + i] = i; const a = []; for (;;) a.push({ ...big }); }',
+    ],
+    [
+      'Object.entries pairs',
+      'export function f() { const o = {}; for (let i = 0; i < 100000; i++) o[i] = i; const out = []; for (;;) out.push(Object.entries(o)); }',
+    ],
+    [
+      'Object.keys strings',
+      'export function f() { const a = new Array(100000).fill(0); const out = []; for (;;) out.push(Object.keys(a)); }',
+    ],
+    [
+      'Object.fromEntries',
+      'export function f() { const e = []; for (let i = 0; i < 10000; i++) e.push(["k" + i, i]); const out = []; for (;;) out.push(Object.fromEntries(e)); }',
+    ],
+    [
+      'Map from pairs',
+      'export function f() { const a = []; for (let i = 0; i < 10000; i++) a.push([i, i]); const out = []; for (;;) out.push(new Map(a)); }',
+    ],
+    [
+      'spread of a Map iterator',
+      'export function f() { const m = new Map(); for (let i = 0; i < 10000; i++) m.set(i, i); const out = []; for (;;) out.push([...m.keys()]); }',
+    ],
+    [
+      'spread of array entries',
+      'export function f() { const a = new Array(100000).fill(0); const out = []; for (;;) out.push([...a.entries()]); }',
+    ],
+    [
+      'String as a map callback',
+      'export function f() { const a = [...new Array(100000).keys()]; const out = []; for (;;) out.push(a.map(String)); }',
+    ],
+    [
+      'JSON of a sparse array',
+      'export function f() { const a = []; a[100000000] = 1; return JSON.stringify(a).length; }',
+    ],
+    [
+      'Set union (not in the subset)',
+      'export function f() { const s = new Set([...new Array(10000).keys()]); const out = []; for (;;) out.push(s.union(s)); }',
+    ],
+    [
+      'iterator toArray (not in the subset)',
+      'export function f() { const m = new Map(); for (let i = 0; i < 10000; i++) m.set(i, i); const out = []; for (;;) out.push(m.values().toArray()); }',
     ],
     ['throwing a non-error', 'export function f() { throw { then: 1 }; }'],
     ['a value the host cannot read', 'export function f() { return new Map([[1, 2]]); }'],

@@ -231,6 +231,61 @@ describe('SDK contract builders', () => {
     );
   });
 
+  test('a funded contract spend: the wallet pays the fee, the contract surplus stays whole', () => {
+    const id = new Uint8Array(32).fill(6);
+    const locked = [
+      {
+        outpoint: { txid: new Uint8Array(32).fill(7), index: 0 },
+        amount: 1_000_000n,
+        lock: contractLock(id),
+      },
+    ];
+    const wallet = [
+      { outpoint: { txid: new Uint8Array(32).fill(8), index: 0 }, amount: 100n, lock: aliceLock },
+      ...coins,
+    ];
+    const spend = buildContractSpend({
+      ...spendReq(locked),
+      signers: [bob],
+      outputs: [{ amount: 400_000n, lock: pubkeyLock(bob.publicKey) }],
+      changeLock: contractLock(id),
+      spendGasLimit: DEFAULT_CONTRACT_PARAMS.spendGasLimit,
+      minGasPrice: DEFAULT_CONTRACT_PARAMS.minGasPrice,
+      funding: { coins: wallet, keys: [alice], changeLock: aliceLock },
+    });
+    const decoded = Transaction.decode(spend.encode());
+    // Only the largest wallet coin is needed; it comes after the contract input.
+    assert.deepEqual(
+      decoded.inputs.map((i) => i.prevout.txid[0]),
+      [7, 9],
+    );
+    assert.deepEqual(
+      decoded.outputs.map((o) => [o.amount, o.lock.type]),
+      [
+        [400_000n, LockType.pubkeyHash],
+        [600_000n, LockType.contract],
+        [decoded.outputs[2]!.amount, LockType.pubkeyHash],
+      ],
+    );
+    const fee = feeOf(decoded, 51_000_000n);
+    assert.ok(fee >= 100_000n && fee < 110_000n, `fee ${fee}`);
+    const context = new SighashContext(chainIdHash('test'), decoded, [locked[0]!, coins[0]!]);
+    assert.ok(
+      wasmVerifier.verify(context.forInput(0), decoded.witnesses[0]!.signature, bob.publicKey),
+    );
+    assert.ok(
+      wasmVerifier.verify(context.forInput(1), decoded.witnesses[1]!.signature, alice.publicKey),
+    );
+    assert.throws(
+      () =>
+        buildContractSpend({
+          ...spendReq(locked),
+          funding: { coins: [wallet[0]!], keys: [alice], changeLock: aliceLock },
+        }),
+      (e: unknown) => e instanceof TxBuildError && e.code === 'INSUFFICIENT_FUNDS',
+    );
+  });
+
   test('arguments without a canonical form are refused before anything is signed', () => {
     assert.throws(() => encodeContractArgs([Number.NaN]), TxBuildError);
     assert.throws(() => encodeContractArgs([undefined]), TxBuildError);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type RpcFlags, rpcClient, withRpcOptions } from '../rpc-options.ts';
 import { CliError, parseCount, print } from '../shared.ts';
+import { registerContractSpend } from './contract-spend.ts';
 
 interface TxFlags extends RpcFlags {
   fromKey: string;
@@ -94,7 +95,9 @@ function txOptions(command: Command): Command {
 export function registerContract(program: Command): void {
   const contract = program
     .command('contract')
-    .description('check, deploy, call and query JavaScript contracts (docs/contracts.md)');
+    .description(
+      'check, deploy, call, query and spend from JavaScript contracts (docs/contracts.md)',
+    );
 
   contract
     .command('check')
@@ -181,6 +184,8 @@ export function registerContract(program: Command): void {
     print(`gas used: ${answer.gasUsed}`);
     if (!answer.ok) process.exitCode = 1;
   });
+
+  registerContractSpend(contract);
 }
 
 type Sdk = typeof import('../../client/index.ts');
