@@ -126,6 +126,8 @@ describe('state sync', () => {
     );
     assert.equal(s.status().phase, 'done');
     assert.equal(s.status().chunksDone, manifest.chunkHashes.length);
+    // Three offered it; the banned one no longer counts among those serving it.
+    assert.equal(s.status().peers, 2);
     const { db, chain } = await openRebuilt('corrupt');
     try {
       assert.equal(chain.tipHeight, source.t.chain.tipHeight);

@@ -67,6 +67,8 @@ export interface StateSyncStatus {
   readonly bytesDone: number;
   /** Seconds left at the current rate; null until measurable. */
   readonly etaSeconds: number | null;
+  /** Peers asked for snapshots (discovering), or good peers serving the chosen one. */
+  readonly peers: number;
 }
 
 export class StateSync {
@@ -74,6 +76,8 @@ export class StateSync {
   private readonly modules: StateSyncModules;
   /** Peers that served wrong data: never asked again in this sync. */
   private readonly bad = new Set<string>();
+  /** The peers offering the snapshot being fetched. */
+  private serving: string[] = [];
   private current: StateSyncStatus = {
     phase: 'discovering',
     height: null,
@@ -81,6 +85,7 @@ export class StateSync {
     chunksTotal: 0,
     bytesDone: 0,
     etaSeconds: null,
+    peers: 0,
   };
 
   constructor(opts: StateSyncOptions, modules: StateSyncModules) {
@@ -120,6 +125,7 @@ export class StateSync {
   private async discover(): Promise<{ offer: SnapshotOffer; peers: string[] } | null> {
     const { peers } = this.modules;
     const asked = peers.peers().filter((p) => !this.bad.has(p));
+    this.update({ peers: asked.length });
     const answers = await Promise.all(
       asked.map(async (peer) => {
         try {
@@ -198,7 +204,13 @@ export class StateSync {
   ): Promise<void> {
     const started = Date.now();
     const total = manifest.chunkHashes.length;
-    this.update({ phase: 'fetching', height: manifest.height, chunksTotal: total });
+    this.serving = offering;
+    this.update({
+      phase: 'fetching',
+      height: manifest.height,
+      chunksTotal: total,
+      peers: this.goodServing(),
+    });
     this.modules.logger.info(
       { height: manifest.height, id: toHex(offer.id), chunks: total, peers: offering.length },
       'state sync: fetching snapshot',
@@ -273,6 +285,11 @@ export class StateSync {
     );
     if (error.penalty > 0) this.modules.peers.report(peer, error.penalty, error.message);
     this.bad.add(peer);
+    if (this.current.phase === 'fetching') this.update({ peers: this.goodServing() });
+  }
+
+  private goodServing(): number {
+    return this.serving.filter((p) => !this.bad.has(p)).length;
   }
 
   private update(change: Partial<StateSyncStatus>): void {
