@@ -260,14 +260,16 @@ function stateSyncDetail(progress: StateSyncProgress | null): string {
 async function probeDatabase(ctx: ApiContext): Promise<{ ok: boolean; detail: string }> {
   let timer: NodeJS.Timeout | undefined;
   try {
+    // The lowest stored block, not genesis: a chain that began at a snapshot has no genesis block.
+    const read = async () => ctx.chain.getHashAt(await ctx.chain.earliestHeight());
     const hash = await Promise.race([
-      ctx.chain.getHashAt(0),
+      read(),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('timed out')), DB_PROBE_TIMEOUT_MS);
       }),
     ]);
     return hash === undefined
-      ? { ok: false, detail: 'genesis is missing' }
+      ? { ok: false, detail: 'the earliest stored block is missing' }
       : { ok: true, detail: 'open' };
   } catch (error) {
     return { ok: false, detail: `read failed: ${(error as Error).message}` };
