@@ -158,13 +158,13 @@ describe('state sync from three peer processes', { timeout: 240_000 }, () => {
     const p = init('producer');
     await seed(p, SEEDED);
     producer = start(p, ['--block-interval', '300']);
-    const producerAddr = await producer.listenAddr();
+    const producerAddr = await producer.listenAddr(60_000);
     const genesis = join(p, 'genesis.json');
     const f1 = start(init('follower-1', genesis), ['--bootstrap', producerAddr]);
     badDir = init('follower-2', genesis);
     const f2 = start(badDir, ['--bootstrap', producerAddr]);
     peers = [producer, f1, f2];
-    addrs = [producerAddr, await f1.listenAddr(), await f2.listenAddr()];
+    addrs = [producerAddr, await f1.listenAddr(60_000), await f2.listenAddr(60_000)];
     // The second follower serves wrong bytes: every chunk file it writes is flipped on disk.
     const flipped = new Set<string>();
     corrupting = setInterval(() => {

@@ -2169,6 +2169,15 @@ export interface operations {
                 };
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
             429: {
                 headers: {
                     [name: string]: unknown;
