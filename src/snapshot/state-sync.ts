@@ -76,6 +76,8 @@ export class StateSync {
   private readonly modules: StateSyncModules;
   /** Peers that served wrong data: never asked again in this sync. */
   private readonly bad = new Set<string>();
+  /** Manifest ids whose content failed verification: never fetched again. */
+  private readonly rejected = new Set<string>();
   /** The peers offering the snapshot being fetched. */
   private serving: string[] = [];
   private current: StateSyncStatus = {
@@ -105,8 +107,7 @@ export class StateSync {
       const pick = await this.discover();
       if (pick !== null) {
         const manifest = await this.fetchManifest(pick.offer, pick.peers);
-        if (manifest !== null) {
-          await this.fetch(manifest, pick.offer, pick.peers, signal);
+        if (manifest !== null && (await this.tryFetch(manifest, pick, signal))) {
           this.update({ phase: 'done', etaSeconds: 0 });
           return manifest;
         }
@@ -118,6 +119,43 @@ export class StateSync {
         );
       }
       await sleep(1000, signal);
+    }
+  }
+
+  /**
+   * Fetches and rebuilds one snapshot; false when it failed in a way another
+   * snapshot or another try can get past. Chunks that match the manifest but
+   * whose content the roots refuse mean the snapshot itself is bad: every
+   * peer that offered it is blamed and it is never picked again. Chunks no
+   * peer would serve (timeouts) blame nobody; discovery simply runs again.
+   */
+  private async tryFetch(
+    manifest: Manifest,
+    pick: { offer: SnapshotOffer; peers: string[] },
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    try {
+      await this.fetch(manifest, pick.offer, pick.peers, signal);
+      return true;
+    } catch (error) {
+      if (!(error instanceof SnapshotError) || signal?.aborted === true) throw error;
+      if (error.code !== 'SNAPSHOT_LOCAL') {
+        this.rejected.add(bytesKey(pick.offer.id));
+        for (const peer of pick.peers) this.blame(peer, error);
+      }
+      this.modules.logger.warn(
+        { height: manifest.height, code: error.code, reason: error.reason },
+        'state sync: snapshot failed; looking for another',
+      );
+      this.update({
+        phase: 'discovering',
+        height: null,
+        chunksDone: 0,
+        chunksTotal: 0,
+        bytesDone: 0,
+        etaSeconds: null,
+      });
+      return false;
     }
   }
 
@@ -147,7 +185,9 @@ export class StateSync {
     }
     const { trusted } = this.opts;
     const candidates = [...byId.values()]
-      .filter((c) => c.peers.length >= this.opts.minPeers)
+      .filter(
+        (c) => c.peers.length >= this.opts.minPeers && !this.rejected.has(bytesKey(c.offer.id)),
+      )
       // With a trusted anchor only that block's snapshot will do; newer ones are not wrong, just not usable.
       .filter(
         (c) =>
