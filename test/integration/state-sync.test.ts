@@ -38,9 +38,11 @@ function init(name: string, genesisFile?: string): string {
   const dir = initNodeDir(join(root, name), genesisFile);
   const configFile = join(dir, 'utxod.json');
   const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+  // A snapshot every 3 s (10 blocks of 300 ms): kept for a minute, so a joiner on a
+  // loaded machine finishes fetching one before its peers prune it.
   writeFileSync(
     configFile,
-    JSON.stringify({ ...config, snapshotInterval: 10, snapshotKeep: 3, snapshotChunkBytes: 1024 }),
+    JSON.stringify({ ...config, snapshotInterval: 10, snapshotKeep: 20, snapshotChunkBytes: 1024 }),
   );
   return dir;
 }
@@ -118,6 +120,19 @@ async function sample(url: string, token: string): Promise<Sample> {
   return out;
 }
 
+async function chunksTotalGauge(metricsUrl: string): Promise<number | undefined> {
+  let text: string;
+  try {
+    text = await (await fetch(`${metricsUrl}/metrics`)).text();
+  } catch (error) {
+    // Closed for a moment between the state-sync pass and the normal start.
+    if (error instanceof TypeError) return undefined;
+    throw error;
+  }
+  const line = text.split('\n').find((l) => l.startsWith('utxod_state_sync_chunks_total '));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
+
 async function until(test: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
   while (!test()) {
@@ -141,7 +156,7 @@ function flipNewChunks(dir: string, flipped: Set<string>): void {
   }
 }
 
-describe('state sync from three peer processes', { timeout: 240_000 }, () => {
+describe('state sync from three peer processes', { timeout: 600_000 }, () => {
   after(async () => {
     clearInterval(corrupting);
     await Promise.all(started.map((n) => n.stop('SIGKILL')));
@@ -317,13 +332,20 @@ describe('state sync from three peer processes', { timeout: 240_000 }, () => {
     const samples: Sample[] = [];
     let polling = true;
     let token: string | undefined;
+    let chunksGauge: number | undefined;
     const poller = (async () => {
       while (polling) {
         // Each start (state sync, then the snapshot's chain) logs where its API listens.
         const line = node.logs.findLast((l) => l.msg === 'api listening');
         if (line !== undefined) {
           token ??= await readerToken(dir);
-          samples.push(await sample(String(line['url']), token));
+          const seen = await sample(String(line['url']), token);
+          samples.push(seen);
+          // The same progress on /metrics (served during and after the sync), read once.
+          const metrics = node.logs.findLast((l) => l.msg === 'metrics listening');
+          const total = seen.status?.stateSync?.chunksTotal ?? 0;
+          if (chunksGauge === undefined && total > 0 && metrics !== undefined)
+            chunksGauge = await chunksTotalGauge(String(metrics['url']));
         }
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -353,6 +375,7 @@ describe('state sync from three peer processes', { timeout: 240_000 }, () => {
         assert.equal(x.status!.syncing, true, what);
         assert.equal(x.tip, 'STATE_SYNC_IN_PROGRESS', what);
       }
+      assert.ok(chunksGauge !== undefined && chunksGauge > 0, `gauge ${chunksGauge}`);
       // Progress only moves forward, and it was seen moving.
       const rank = { discovering: 0, fetching: 1, done: 2 } as const;
       const steps = samples
