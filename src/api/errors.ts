@@ -34,6 +34,8 @@ export const API_ERROR_CODES = {
   INTERNAL_ERROR: 500,
   NOT_IMPLEMENTED: 501,
   SERVICE_UNAVAILABLE: 503,
+  /** The node is state-syncing: its chain is not there yet (docs/operations.md). */
+  STATE_SYNC_IN_PROGRESS: 503,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERROR_CODES;
@@ -49,6 +51,38 @@ export class ApiError extends UtxodError<ApiErrorCode> {
   ) {
     super(code, message, details);
     this.statusCode = statusCode;
+  }
+}
+
+/**
+ * A route that reads the chain, asked while state sync builds it: the node is
+ * alive and working, just not there yet. Retry-After is the sync's own ETA
+ * (bounded), so clients back off for about as long as it needs.
+ */
+export class StateSyncInProgressError extends ApiError {
+  readonly retryAfterSeconds: number;
+
+  constructor(
+    progress: {
+      readonly phase: string;
+      readonly chunksDone: number;
+      readonly chunksTotal: number;
+      readonly etaSeconds: number | null;
+    } | null,
+  ) {
+    super(
+      503,
+      'STATE_SYNC_IN_PROGRESS',
+      'state sync in progress: this node has no chain to answer from yet',
+      progress === null
+        ? {}
+        : {
+            phase: progress.phase,
+            chunksDone: progress.chunksDone,
+            chunksTotal: progress.chunksTotal,
+          },
+    );
+    this.retryAfterSeconds = Math.min(Math.max(progress?.etaSeconds ?? 10, 1), 300);
   }
 }
 

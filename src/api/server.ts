@@ -19,7 +19,7 @@ import { Value } from 'typebox/value';
 import type { Chain } from '../chain/index.ts';
 import type { Mempool } from '../mempool/index.ts';
 import { MAX_TX_BYTES } from '../primitives/index.ts';
-import { ApiError, errorHandler } from './errors.ts';
+import { ApiError, errorHandler, StateSyncInProgressError } from './errors.ts';
 import { httpMetrics } from './http-metrics.ts';
 import { demoteListenLines, listenText } from './listen-log.ts';
 import type { ConsensusQueries, StakingQueries } from './queries.ts';
@@ -175,6 +175,9 @@ function describeForClients(route: {
     const errors = [400, 429, 500];
     if (access !== 'public') errors.push(401, 403);
     if (method === 'post' || method === 'put') errors.push(413, 415);
+    // STATE_SYNC_IN_PROGRESS: refused while the node builds its chain from a snapshot.
+    if ((route.config as { duringStateSync?: boolean } | undefined)?.duringStateSync !== true)
+      errors.push(503);
     const out: Record<string, unknown> = { ...response };
     for (const status of errors) out[status] ??= ErrorRef;
     schema['response'] = out;
@@ -284,6 +287,7 @@ export async function buildApiApp(
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/v1/docs')) {
       if (route.config?.auth === undefined) route.config = { ...route.config, auth: 'public' };
+      route.config = { ...route.config, duringStateSync: true };
       return;
     }
     // A route that takes no query parameters refuses any (docs/api.md), like those that declare some.
@@ -376,6 +380,17 @@ export async function buildApiApp(
   });
 
   if (modules.auth !== undefined) await modules.auth(app as unknown as FastifyInstance);
+  // After auth: a caller without a valid token learns nothing more than before.
+  const status = modules.status ?? staticStatus;
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (
+      status.stateSyncRunning === true &&
+      request.routeOptions.url !== undefined &&
+      request.routeOptions.config.duringStateSync !== true
+    )
+      done(new StateSyncInProgressError(status.stateSync ?? null));
+    else done();
+  });
 
   const hub = new StreamHub(opts.stream ?? {}, {
     chain: modules.chain,
@@ -387,7 +402,7 @@ export async function buildApiApp(
     chain: modules.chain,
     mempool: modules.mempool,
     logger: modules.logger,
-    status: modules.status ?? staticStatus,
+    status,
     admin: modules.admin ?? {},
     hub,
     version: API_VERSION,

@@ -288,6 +288,18 @@ export interface NodeStatusResponse {
     blocksPerSecond: number;
     etaSeconds: number | null;
   } | null;
+  /** The state sync this node process ran or is running; null when none. */
+  stateSync: {
+    phase: 'discovering' | 'fetching' | 'done';
+    height: number | null;
+    chunksDone: number;
+    chunksTotal: number;
+    bytesDone: number;
+    etaSeconds: number | null;
+    peers: number;
+    /** The snapshot height, once done: where this node's history begins. */
+    earliestHeight: number | null;
+  } | null;
   peers: number;
   listenAddrs: string[];
   mempool: { size: number; bytes: number };

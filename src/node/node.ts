@@ -74,6 +74,21 @@ interface NodeModules {
   readonly syncer: BlockSyncer;
   readonly snapshots: SnapshotStore;
   readonly verifier: ParallelVerifier;
+  readonly stateSync: StateSyncState;
+}
+
+/** The state sync this process ran or is running: read by the API, the metrics and the logs. */
+interface StateSyncState {
+  status: StateSyncStatus | null;
+  /** The chain is the genesis-only placeholder that the snapshot will replace. */
+  running: boolean;
+}
+
+export interface NodeInitOptions {
+  /** False: no consensus engine even with a validator key (the state-sync pass). */
+  readonly consensus?: boolean;
+  /** A state sync this process finished before this init: node status keeps reporting it. */
+  readonly stateSync?: StateSyncStatus | null;
 }
 
 export interface StateSyncRequest {
@@ -108,7 +123,7 @@ export class UtxoNode {
   /** Snapshots this node wrote and serves to peers. */
   readonly snapshots: SnapshotStore;
   private readonly verifier: ParallelVerifier;
-  private stateSyncStatus: StateSyncStatus | null = null;
+  private readonly stateSyncState: StateSyncState;
   /** What init opened; close() unwinds it. */
   private readonly closers: CloseStack;
   private readonly engine: ConsensusEngine | null;
@@ -134,7 +149,8 @@ export class UtxoNode {
     this.syncer = modules.syncer;
     this.snapshots = modules.snapshots;
     this.verifier = modules.verifier;
-    registerStateSyncMetrics(this.metricsRegistry, () => this.stateSyncStatus);
+    this.stateSyncState = modules.stateSync;
+    registerStateSyncMetrics(this.metricsRegistry, () => this.stateSyncState.status);
   }
 
   /**
@@ -145,13 +161,14 @@ export class UtxoNode {
   static async init(
     config: NodeConfig,
     modules: { logger: Logger },
-    options: { consensus?: boolean } = {},
+    options: NodeInitOptions = {},
   ): Promise<UtxoNode> {
     const { logger } = modules;
     applyClockOffset(config.clockOffsetMs, logger);
     const paths = dataPaths(config.datadir);
     const genesis = loadGenesis(paths);
     const closers = new CloseStack();
+    const stateSync: StateSyncState = { status: options.stateSync ?? null, running: false };
     try {
       const storage = await openStorage(config, paths, closers);
       const core = await openCore(config, { logger, paths, genesis, ...storage }, closers);
@@ -164,7 +181,7 @@ export class UtxoNode {
           : openConsensus(config, { logger, paths, ...storage, ...core, p2p }, closers);
       const api = await openApi(
         config,
-        { logger, paths, ...storage, ...core, p2p, syncer, engine },
+        { logger, paths, ...storage, ...core, p2p, syncer, engine, stateSync },
         closers,
       );
       logger.info(
@@ -190,6 +207,7 @@ export class UtxoNode {
         syncer,
         snapshots,
         verifier: storage.verifier,
+        stateSync,
       });
     } catch (error) {
       await closers.closeAll(logger.child({ phase: 'cleanup after failed init' }));
@@ -210,11 +228,7 @@ export class UtxoNode {
   async start(): Promise<void> {
     if (this.status !== 'ready') return;
     this.status = 'started';
-    this.rpcAddress = await this.api.listen();
-    this.logger.info({ url: this.rpcAddress }, 'api listening');
-    writeCookie(this.paths.root, { url: this.rpcAddress });
-    this.metricsAddress = await this.metricsServer.listen();
-    this.logger.info({ url: this.metricsAddress }, 'metrics listening');
+    await this.listenServers();
     await this.p2p.start();
     this.syncer.start();
     this.engine?.start();
@@ -225,24 +239,36 @@ export class UtxoNode {
     this.expiryTimer.unref();
   }
 
+  private async listenServers(): Promise<void> {
+    this.rpcAddress = await this.api.listen();
+    this.logger.info({ url: this.rpcAddress }, 'api listening');
+    writeCookie(this.paths.root, { url: this.rpcAddress });
+    this.metricsAddress = await this.metricsServer.listen();
+    this.logger.info({ url: this.metricsAddress }, 'metrics listening');
+  }
+
   /** Progress of a running or finished state sync; null when none ran. */
   get stateSync(): StateSyncStatus | null {
-    return this.stateSyncStatus;
+    return this.stateSyncState.status;
   }
 
   /**
-   * State sync on a node whose chain holds only genesis: with p2p alone
-   * running (no API, no block sync, no consensus), fetch and verify the
+   * State sync on a node whose chain holds only genesis: with p2p, the API
+   * and /metrics running (no block sync, no consensus), fetch and verify the
    * newest snapshot enough peers offer, and build it next to the chain
-   * database. The caller closes this node; the next init puts the new chain
-   * in place (installStateSyncedChain) and block sync takes over from there.
+   * database. The API answers node status and health (alive, not ready)
+   * and refuses chain routes with 503 STATE_SYNC_IN_PROGRESS meanwhile. The
+   * caller closes this node; the next init puts the new chain in place
+   * (installStateSyncedChain) and block sync takes over from there.
    */
   async runStateSync(request: StateSyncRequest, signal?: AbortSignal): Promise<number> {
+    if (this.status !== 'ready') throw new Error(`state sync on a node already ${this.status}`);
     if (this.chain.tipHeight !== 0)
       throw new Error(`state sync needs an empty chain; this one is at ${this.chain.tipHeight}`);
-    // Progress gauges are scraped while the sync runs; the API waits for the chain.
-    this.metricsAddress = await this.metricsServer.listen();
-    this.logger.info({ url: this.metricsAddress }, 'metrics listening');
+    this.status = 'started';
+    // Before anything listens: no request may ever see the placeholder chain as real.
+    this.stateSyncState.running = true;
+    await this.listenServers();
     await this.p2p.start();
     const sync = new StateSync(
       {
@@ -262,13 +288,13 @@ export class UtxoNode {
         verifier: this.verifier,
         logger: this.logger.child({ module: 'state-sync' }),
         onProgress: (status) => {
-          this.stateSyncStatus = status;
+          this.stateSyncState.status = status;
           this.logger.info({ ...status }, 'state sync progress');
           request.onProgress?.(status);
         },
       },
     );
-    this.stateSyncStatus = sync.status();
+    this.stateSyncState.status = sync.status();
     const manifest = await sync.run(signal);
     return manifest.height;
   }
@@ -539,11 +565,13 @@ async function openApi(
     p2p: P2PHost;
     syncer: BlockSyncer;
     engine: ConsensusEngine | null;
+    stateSync: StateSyncState;
   },
   closers: CloseStack,
 ): Promise<{ api: ApiServer; metricsServer: MetricsServer }> {
   const { logger, paths, chain, mempool, importer, metricsRegistry, auth, p2p, syncer, engine } =
     modules;
+  const { stateSync } = modules;
   const api = await ApiServer.init(
     {
       host: config.rpcHost,
@@ -560,7 +588,13 @@ async function openApi(
       logger,
       status: {
         get syncing() {
-          return syncer.isFarBehind(SYNC_READY_LAG_BLOCKS);
+          return stateSync.running || syncer.isFarBehind(SYNC_READY_LAG_BLOCKS);
+        },
+        get stateSync() {
+          return stateSync.status;
+        },
+        get stateSyncRunning() {
+          return stateSync.running;
         },
         get peers() {
           return p2p.status.peers;

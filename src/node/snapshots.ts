@@ -31,7 +31,7 @@ import {
   SnapshotStore,
   SnapshotWriter,
 } from '../snapshot/index.ts';
-import { type Database, metaKey } from '../storage/index.ts';
+import { type BatchOp, Bucket, Database, metaKey } from '../storage/index.ts';
 import { bytesEqual, toHex } from '../util/index.ts';
 import type { CloseStack } from './close-stack.ts';
 import { type DataPaths, loadValidatorKey } from './datadir.ts';
@@ -100,18 +100,61 @@ export function stateSyncTarget(chainDb: string): string {
 }
 
 /**
+ * Records of this node, not of the chain, that the genesis-only database
+ * gathered while state sync ran and that must outlive it: API keys and
+ * revocations, the audit log (hash-chained: losing its head would break it),
+ * and the bans of peers that served bad snapshot data.
+ */
+const NODE_LOCAL_BUCKETS: readonly Bucket[] = [Bucket.audit, Bucket.auth, Bucket.peerBan];
+
+/**
  * Puts a state-synced chain in place. Runs at every start: a crash after the
  * genesis-only chain was removed and before the rename finishes the rename
  * here; a crash in the middle of the rebuild left only a staging directory,
- * which is removed (the sync starts again).
+ * which is removed (the sync starts again). The node-local records are
+ * copied over first; a crash during the copy repeats it (puts of the same
+ * keys), and once the old database is gone there is nothing left to copy.
  */
 export async function installStateSyncedChain(chainDb: string): Promise<boolean> {
   const target = stateSyncTarget(chainDb);
   await removeStaging(target);
   if (!(await exists(target))) return false;
+  if (await exists(chainDb)) await carryNodeRecords(chainDb, target);
   await rm(chainDb, { recursive: true, force: true });
   await rename(target, chainDb);
   return true;
+}
+
+/** Copies NODE_LOCAL_BUCKETS from one closed database to another; returns the records copied. */
+export async function carryNodeRecords(from: string, to: string): Promise<number> {
+  const source = await Database.open({ path: from, syncWrites: false });
+  try {
+    const dest = await Database.open({ path: to, syncWrites: true });
+    try {
+      let copied = 0;
+      for (const bucket of NODE_LOCAL_BUCKETS) {
+        let ops: BatchOp[] = [];
+        for await (const [key, value] of source.range(
+          Uint8Array.of(bucket),
+          Uint8Array.of(bucket + 1),
+        )) {
+          ops.push({ type: 'put', key, value });
+          if (ops.length === 1000) {
+            await dest.write(ops);
+            copied += ops.length;
+            ops = [];
+          }
+        }
+        await dest.write(ops);
+        copied += ops.length;
+      }
+      return copied;
+    } finally {
+      await dest.close();
+    }
+  } finally {
+    await source.close();
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -62,4 +62,9 @@ export function registerStateSyncMetrics(
   );
   gauge('utxod_state_sync_bytes', 'Snapshot bytes fetched and verified', (s) => s.bytesDone);
   gauge('utxod_state_sync_eta_seconds', 'Estimated seconds left', (s) => s.etaSeconds ?? -1);
+  gauge(
+    'utxod_state_sync_peers',
+    'Peers asked for snapshots (discovering) or serving the one being fetched',
+    (s) => s.peers,
+  );
 }

@@ -7,24 +7,64 @@ import { captureLogger } from '../../test/support/capture-logger.ts';
 import { buildSourceChain, type SourceChain } from '../../test/support/sync-fixture.ts';
 import { Chain } from '../chain/chain.ts';
 import { SignatureChecker } from '../consensus/signatures.ts';
+import { sha256 } from '../crypto/hash.ts';
 import { silentLogger } from '../logger/index.ts';
+import { decodeCoin, encodeCoin } from '../primitives/coin.ts';
 import { Database } from '../storage/db.ts';
 import { bytesEqual } from '../util/bytes.ts';
-import { manifestId } from './format.ts';
+import { decodeChunk, decodeManifest, encodeChunk, encodeManifest, manifestId } from './format.ts';
 import { type SnapshotOffer, type SnapshotPeers, StateSync } from './state-sync.ts';
 import { SnapshotStore } from './store.ts';
+
+/** A snapshot of the real block whose chunks match its manifest but whose content the roots refuse. */
+interface Forged {
+  readonly peers: string[];
+  readonly manifest: Uint8Array;
+  readonly chunks: Uint8Array[];
+}
+
+async function forge(store: SnapshotStore, peers: string[]): Promise<Forged> {
+  const [newest] = await store.list();
+  const manifest = decodeManifest(await store.manifestBytes(newest!.height));
+  const chunks: Uint8Array[] = [];
+  for (let i = 0; i < manifest.chunkHashes.length; i++)
+    chunks.push(await store.chunk(newest!.height, i));
+  const first = decodeChunk(chunks[0]!);
+  const records = first.records.map((r, i) => {
+    if (i !== 0 || r.kind !== 'coin') return r;
+    const coin = decodeCoin(r.coin);
+    return { ...r, coin: encodeCoin({ ...coin, height: coin.height + 1 }) };
+  });
+  chunks[0] = encodeChunk(0, records);
+  const chunkHashes = [...manifest.chunkHashes];
+  chunkHashes[0] = sha256(chunks[0]);
+  return { peers, manifest: encodeManifest({ ...manifest, chunkHashes }), chunks };
+}
 
 /** Peers serving one SnapshotStore; `corrupt` peers flip a byte of every chunk they serve. */
 function memoryPeers(
   store: SnapshotStore,
   names: string[],
-  behaviour: { corrupt?: string[]; silent?: string[] } = {},
+  behaviour: { corrupt?: string[]; silent?: string[]; forged?: Forged } = {},
 ) {
+  const forges = (peer: string) => behaviour.forged?.peers.includes(peer) === true;
   const reports: Array<{ peer: string; penalty: number }> = [];
   const served = new Map<string, number>();
   const peers: SnapshotPeers = {
     peers: () => names,
-    async offers(): Promise<SnapshotOffer[]> {
+    async offers(peer): Promise<SnapshotOffer[]> {
+      const forged = behaviour.forged;
+      if (forged !== undefined && forges(peer)) {
+        const m = decodeManifest(forged.manifest);
+        return [
+          {
+            height: m.height,
+            blockHash: m.blockHash,
+            id: manifestId(forged.manifest),
+            chunks: forged.chunks.length,
+          },
+        ];
+      }
       const out: SnapshotOffer[] = [];
       for (const height of await store.heights()) {
         const bytes = await store.manifestBytes(height);
@@ -38,10 +78,12 @@ function memoryPeers(
       }
       return out;
     },
-    async manifest(_peer, height) {
+    async manifest(peer, height) {
+      if (behaviour.forged !== undefined && forges(peer)) return behaviour.forged.manifest;
       return store.manifestBytes(height);
     },
     async chunk(peer, height, _id, index) {
+      if (behaviour.forged !== undefined && forges(peer)) return behaviour.forged.chunks[index]!;
       if (behaviour.silent?.includes(peer)) return new Promise<Uint8Array>(() => {});
       served.set(peer, (served.get(peer) ?? 0) + 1);
       const bytes = (await store.chunk(height, index)).slice();
@@ -126,6 +168,8 @@ describe('state sync', () => {
     );
     assert.equal(s.status().phase, 'done');
     assert.equal(s.status().chunksDone, manifest.chunkHashes.length);
+    // Three offered it; the banned one no longer counts among those serving it.
+    assert.equal(s.status().peers, 2);
     const { db, chain } = await openRebuilt('corrupt');
     try {
       assert.equal(chain.tipHeight, source.t.chain.tipHeight);
@@ -163,5 +207,28 @@ describe('state sync', () => {
     const { s } = sync(peers, 'trusted-hit', 2, { height: newest!.height, hash });
     const manifest = await s.run();
     assert.equal(manifest.height, newest!.height);
+  });
+
+  it('a snapshot whose content the roots refuse: its peers are penalised and the sync goes on with another', async () => {
+    const forged = await forge(store, ['x', 'y']);
+    // The forgers answer first, so their snapshot (same height) is the one tried first.
+    const { peers, reports } = memoryPeers(store, ['x', 'y', 'a', 'b'], { forged });
+    const { s, logger } = sync(peers, 'forged');
+    const manifest = await s.run();
+    assert.deepEqual(reports, [
+      { peer: 'x', penalty: 100 },
+      { peer: 'y', penalty: 100 },
+    ]);
+    assert.ok(
+      logger.lines.some((l) => l.msg === 'state sync: snapshot failed; looking for another'),
+    );
+    assert.ok(!bytesEqual(manifestId(encodeManifest(manifest)), manifestId(forged.manifest)));
+    assert.equal(s.status().phase, 'done');
+    const { db, chain } = await openRebuilt('forged');
+    try {
+      assert.ok(bytesEqual(chain.tip.hash, source.t.chain.tip.hash));
+    } finally {
+      await db.close();
+    }
   });
 });

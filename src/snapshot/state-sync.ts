@@ -67,6 +67,8 @@ export interface StateSyncStatus {
   readonly bytesDone: number;
   /** Seconds left at the current rate; null until measurable. */
   readonly etaSeconds: number | null;
+  /** Peers asked for snapshots (discovering), or good peers serving the chosen one. */
+  readonly peers: number;
 }
 
 export class StateSync {
@@ -74,6 +76,10 @@ export class StateSync {
   private readonly modules: StateSyncModules;
   /** Peers that served wrong data: never asked again in this sync. */
   private readonly bad = new Set<string>();
+  /** Manifest ids whose content failed verification: never fetched again. */
+  private readonly rejected = new Set<string>();
+  /** The peers offering the snapshot being fetched. */
+  private serving: string[] = [];
   private current: StateSyncStatus = {
     phase: 'discovering',
     height: null,
@@ -81,6 +87,7 @@ export class StateSync {
     chunksTotal: 0,
     bytesDone: 0,
     etaSeconds: null,
+    peers: 0,
   };
 
   constructor(opts: StateSyncOptions, modules: StateSyncModules) {
@@ -100,8 +107,7 @@ export class StateSync {
       const pick = await this.discover();
       if (pick !== null) {
         const manifest = await this.fetchManifest(pick.offer, pick.peers);
-        if (manifest !== null) {
-          await this.fetch(manifest, pick.offer, pick.peers, signal);
+        if (manifest !== null && (await this.tryFetch(manifest, pick, signal))) {
           this.update({ phase: 'done', etaSeconds: 0 });
           return manifest;
         }
@@ -116,10 +122,48 @@ export class StateSync {
     }
   }
 
+  /**
+   * Fetches and rebuilds one snapshot; false when it failed in a way another
+   * snapshot or another try can get past. Chunks that match the manifest but
+   * whose content the roots refuse mean the snapshot itself is bad: every
+   * peer that offered it is blamed and it is never picked again. Chunks no
+   * peer would serve (timeouts) blame nobody; discovery simply runs again.
+   */
+  private async tryFetch(
+    manifest: Manifest,
+    pick: { offer: SnapshotOffer; peers: string[] },
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    try {
+      await this.fetch(manifest, pick.offer, pick.peers, signal);
+      return true;
+    } catch (error) {
+      if (!(error instanceof SnapshotError) || signal?.aborted === true) throw error;
+      if (error.code !== 'SNAPSHOT_LOCAL') {
+        this.rejected.add(bytesKey(pick.offer.id));
+        for (const peer of pick.peers) this.blame(peer, error);
+      }
+      this.modules.logger.warn(
+        { height: manifest.height, code: error.code, reason: error.reason },
+        'state sync: snapshot failed; looking for another',
+      );
+      this.update({
+        phase: 'discovering',
+        height: null,
+        chunksDone: 0,
+        chunksTotal: 0,
+        bytesDone: 0,
+        etaSeconds: null,
+      });
+      return false;
+    }
+  }
+
   /** The newest snapshot that at least `minPeers` good peers offer, and those peers. */
   private async discover(): Promise<{ offer: SnapshotOffer; peers: string[] } | null> {
     const { peers } = this.modules;
     const asked = peers.peers().filter((p) => !this.bad.has(p));
+    this.update({ peers: asked.length });
     const answers = await Promise.all(
       asked.map(async (peer) => {
         try {
@@ -141,7 +185,9 @@ export class StateSync {
     }
     const { trusted } = this.opts;
     const candidates = [...byId.values()]
-      .filter((c) => c.peers.length >= this.opts.minPeers)
+      .filter(
+        (c) => c.peers.length >= this.opts.minPeers && !this.rejected.has(bytesKey(c.offer.id)),
+      )
       // With a trusted anchor only that block's snapshot will do; newer ones are not wrong, just not usable.
       .filter(
         (c) =>
@@ -198,7 +244,13 @@ export class StateSync {
   ): Promise<void> {
     const started = Date.now();
     const total = manifest.chunkHashes.length;
-    this.update({ phase: 'fetching', height: manifest.height, chunksTotal: total });
+    this.serving = offering;
+    this.update({
+      phase: 'fetching',
+      height: manifest.height,
+      chunksTotal: total,
+      peers: this.goodServing(),
+    });
     this.modules.logger.info(
       { height: manifest.height, id: toHex(offer.id), chunks: total, peers: offering.length },
       'state sync: fetching snapshot',
@@ -273,6 +325,11 @@ export class StateSync {
     );
     if (error.penalty > 0) this.modules.peers.report(peer, error.penalty, error.message);
     this.bad.add(peer);
+    if (this.current.phase === 'fetching') this.update({ peers: this.goodServing() });
+  }
+
+  private goodServing(): number {
+    return this.serving.filter((p) => !this.bad.has(p)).length;
   }
 
   private update(change: Partial<StateSyncStatus>): void {

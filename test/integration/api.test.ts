@@ -127,6 +127,83 @@ describe('api server', () => {
     assert.deepEqual((await call(f, 'GET', '/health/live')).body, { status: 'alive' });
   });
 
+  it('while state sync builds the chain: alive, not ready with the reason, progress in node status, chain routes 503', async () => {
+    f.status.stateSyncRunning = true;
+    f.status.syncing = true;
+    f.status.stateSync = {
+      phase: 'fetching',
+      height: 120,
+      chunksDone: 3,
+      chunksTotal: 10,
+      bytesDone: 3072,
+      etaSeconds: 7,
+      peers: 2,
+    };
+    try {
+      assert.deepEqual((await call(f, 'GET', '/health/live')).body, { status: 'alive' });
+      const ready = await call(f, 'GET', '/health/ready');
+      assert.equal(ready.status, 503);
+      const components = (
+        ready.body as { components: Record<string, { ok: boolean; detail: string }> }
+      ).components;
+      assert.equal(components['chain']!.ok, false);
+      assert.match(
+        components['sync']!.detail,
+        /state sync fetching: snapshot 120, 3\/10 chunks from 2 peers/,
+      );
+      const tip = await call(f, 'GET', '/api/v1/chain/tip');
+      const refused = assertError(
+        tip,
+        503,
+        'STATE_SYNC_IN_PROGRESS',
+        'chain tip during state sync',
+      );
+      assert.deepEqual(refused.error.details, {
+        phase: 'fetching',
+        chunksDone: 3,
+        chunksTotal: 10,
+      });
+      assert.equal(tip.headers.get('retry-after'), '7');
+      assertError(
+        await call(f, 'GET', `/api/v1/addresses/${f.aliceAddress}/balance`),
+        503,
+        'STATE_SYNC_IN_PROGRESS',
+        'balance during state sync',
+      );
+      // An unknown route is still a 404, not a state-sync refusal.
+      assertError(await call(f, 'GET', '/api/v1/nowhere'), 404, 'NOT_FOUND', 'unknown route');
+      // Node status needs a reader token when auth is on; this fixture runs without auth.
+      const status = await call(f, 'GET', '/api/v1/node/status');
+      assert.equal(status.status, 200, JSON.stringify(status.body));
+      const body = status.body as { syncing: boolean; stateSync: Record<string, unknown> };
+      assert.equal(body.syncing, true);
+      assert.deepEqual(body.stateSync, {
+        phase: 'fetching',
+        height: 120,
+        chunksDone: 3,
+        chunksTotal: 10,
+        bytesDone: 3072,
+        etaSeconds: 7,
+        peers: 2,
+        earliestHeight: null,
+      });
+      // Done and replaced by the snapshot's chain: everything answers again, the sync stays reported.
+      f.status.stateSyncRunning = false;
+      f.status.syncing = false;
+      f.status.stateSync = { ...f.status.stateSync, phase: 'done', chunksDone: 10, etaSeconds: 0 };
+      assert.equal((await call(f, 'GET', '/api/v1/chain/tip')).status, 200);
+      const after = (await call(f, 'GET', '/api/v1/node/status')).body as {
+        stateSync: { phase: string; earliestHeight: number | null };
+      };
+      assert.equal(after.stateSync.phase, 'done');
+      assert.equal(after.stateSync.earliestHeight, 120);
+    } finally {
+      f.status.stateSyncRunning = false;
+      f.status.syncing = false;
+      f.status.stateSync = null;
+    }
+  });
+
   it('submits, follows and confirms a payment; balances and history follow', async () => {
     const client = new RpcClient({ url: f.url });
     const pay = await f.pay(3n * COIN);

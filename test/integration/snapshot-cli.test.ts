@@ -117,6 +117,12 @@ describe('utxod snapshot commands', { timeout: 120_000 }, () => {
     assert.equal(pruned.body.error.code, 'PRUNED');
     assert.equal(pruned.body.error.details.earliestHeight, SEEDED);
     assert.equal((await getJson(`${url}/api/v1/blocks/height/${SEEDED}`)).status, 200);
+    const headers = await getJson<{ error: { code: string } }>(
+      `${url}/api/v1/headers?from=${SEEDED - 1}`,
+    );
+    assert.equal(headers.status, 410);
+    assert.equal(headers.body.error.code, 'PRUNED');
+    assert.equal((await getJson(`${url}/api/v1/headers?from=${SEEDED}`)).status, 200);
     const status = runUtxod(['status', '--datadir', target]);
     assert.equal(status.status, 0, status.stderr);
     assert.match(

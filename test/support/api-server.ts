@@ -27,6 +27,10 @@ import {
   testKey,
 } from './chain-fixture.ts';
 
+export type MutableStatus = {
+  -readonly [K in keyof NodeStatusSource]-?: NodeStatusSource[K];
+} & { listenAddrs: string[] };
+
 export interface ApiFixture {
   readonly t: TestChain;
   readonly mempool: Mempool;
@@ -39,7 +43,8 @@ export interface ApiFixture {
   readonly bob: KeyPair;
   readonly aliceAddress: string;
   readonly bobAddress: string;
-  readonly status: { syncing: boolean; peers: number; listenAddrs: string[] };
+  /** Mutable: tests flip sync and state-sync state under the running server. */
+  readonly status: MutableStatus;
   /** Where the admin flush route writes the mempool snapshot. */
   readonly mempoolFile: string;
   /** Builds a block from the mempool's template and imports it (observers fire). */
@@ -74,11 +79,13 @@ export async function startApiFixture(
   const registry = createMetricsRegistry({ defaultMetrics: false });
   const importer = new BlockImporter({ chain, mempool, metrics: null, logger });
   const mempoolFile = join(t.dir, 'mempool.dat');
-  const status: NodeStatusSource & { syncing: boolean; peers: number; listenAddrs: string[] } = {
+  const status: MutableStatus = {
     syncing: false,
     peers: 0,
     listenAddrs: [],
     sync: null,
+    stateSync: null,
+    stateSyncRunning: false,
   };
   const { auth, logger: _logger, staking, consensus, ...serverOpts } = opts;
   const api = await ApiServer.init(

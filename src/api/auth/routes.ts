@@ -133,7 +133,7 @@ export function registerAuthRoutes(app: FastifyInstance): void {
   app.post<{ Body: Static<typeof TokenRequest> }>(
     '/api/v1/auth/token',
     {
-      config: { auth: 'public', rateLimitClass: 'auth' },
+      config: { auth: 'public', rateLimitClass: 'auth', duringStateSync: true },
       schema: {
         tags: ['auth'],
         summary: 'Exchange an API key for an access token and a refresh token',
@@ -156,7 +156,7 @@ export function registerAuthRoutes(app: FastifyInstance): void {
   app.post<{ Body: Static<typeof RefreshRequest> }>(
     '/api/v1/auth/refresh',
     {
-      config: { auth: 'public', rateLimitClass: 'auth' },
+      config: { auth: 'public', rateLimitClass: 'auth', duringStateSync: true },
       schema: {
         tags: ['auth'],
         summary: 'Trade a refresh token for a new pair; the old one is spent',
@@ -177,7 +177,7 @@ export function registerAuthRoutes(app: FastifyInstance): void {
   app.post<{ Body: Static<typeof RevokeRequest> }>(
     '/api/v1/auth/revoke',
     {
-      config: { auth: 'public', rateLimitClass: 'auth' },
+      config: { auth: 'public', rateLimitClass: 'auth', duringStateSync: true },
       schema: {
         tags: ['auth'],
         summary: 'Revoke an access token, or a refresh token with its whole family',
@@ -202,7 +202,7 @@ export function registerAuthRoutes(app: FastifyInstance): void {
   app.get(
     '/.well-known/jwks.json',
     {
-      config: { auth: 'public' },
+      config: { auth: 'public', duringStateSync: true },
       schema: {
         tags: ['auth'],
         operationId: 'getJwks',
@@ -232,7 +232,7 @@ export function registerAuthRoutes(app: FastifyInstance): void {
   app.post<{ Body: Static<typeof CreateApiKeyRequest> }>(
     '/api/v1/admin/api-keys',
     {
-      config: { auth: 'admin', auditAction: 'admin.api-key.create' },
+      config: { auth: 'admin', auditAction: 'admin.api-key.create', duringStateSync: true },
       schema: {
         tags: ['admin'],
         summary: 'Create an API key; its secret is returned this once',
@@ -262,7 +262,7 @@ export function registerAuthRoutes(app: FastifyInstance): void {
   app.get(
     '/api/v1/admin/api-keys',
     {
-      config: { auth: 'admin', auditAction: 'admin.api-key.list' },
+      config: { auth: 'admin', auditAction: 'admin.api-key.list', duringStateSync: true },
       schema: {
         tags: ['admin'],
         summary: 'List API keys (never their secrets)',
@@ -283,7 +283,7 @@ export function registerAuthRoutes(app: FastifyInstance): void {
   app.delete<{ Params: Static<typeof ApiKeyParams> }>(
     '/api/v1/admin/api-keys/:id',
     {
-      config: { auth: 'admin', auditAction: 'admin.api-key.delete' },
+      config: { auth: 'admin', auditAction: 'admin.api-key.delete', duringStateSync: true },
       schema: {
         tags: ['admin'],
         summary: 'Delete an API key and revoke what it issued',
@@ -301,7 +301,7 @@ export function registerAuthRoutes(app: FastifyInstance): void {
   app.get<{ Querystring: Static<typeof AuditQuery> }>(
     '/api/v1/admin/audit',
     {
-      config: { auth: 'admin', auditAction: 'admin.audit.read' },
+      config: { auth: 'admin', auditAction: 'admin.audit.read', duringStateSync: true },
       schema: {
         tags: ['admin'],
         summary: 'Page through the hash-chained audit log',
@@ -327,7 +327,7 @@ export function registerAuthRoutes(app: FastifyInstance): void {
   app.post(
     '/api/v1/admin/signing-keys/rotate',
     {
-      config: { auth: 'admin', auditAction: 'admin.signing-key.rotate' },
+      config: { auth: 'admin', auditAction: 'admin.signing-key.rotate', duringStateSync: true },
       schema: {
         tags: ['admin'],
         summary: 'Make a new token signing key; the old one verifies for the overlap window',

@@ -138,11 +138,20 @@ export function registerChainRoutes(app: ApiApp, ctx: ApiContext): void {
         tags: ['chain'],
         summary: 'Up to 500 consecutive headers starting at `from`',
         querystring: HeadersQuery,
-        response: withErrors({ 200: HeadersResponse }),
+        response: withErrors({ 200: HeadersResponse }, [410]),
       },
     },
     async (request) => {
       const { from, count } = request.query;
+      // Below a snapshot-started chain's first block: say so, not an empty list that reads as "no blocks yet".
+      const earliestHeight = await chain.earliestHeight();
+      if (from < earliestHeight)
+        throw new ApiError(
+          410,
+          'PRUNED',
+          `headers from ${from} are below the height ${earliestHeight} this node's chain starts at (it began from a snapshot)`,
+          { earliestHeight },
+        );
       const last = Math.min(chain.tipHeight, from + count - 1);
       const headers = [];
       for (let height = from; height <= last; height++) {

@@ -8,6 +8,17 @@ import type { AccessLevel, RateLimitClass } from '../auth/roles.ts';
 import type { ConsensusQueries, StakingQueries } from '../queries.ts';
 import type { StreamHub } from '../stream-hub.ts';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Served while a state sync runs (the route does not read the chain, or
+     * reports the sync itself); every other route then answers 503
+     * STATE_SYNC_IN_PROGRESS.
+     */
+    duringStateSync?: boolean;
+  }
+}
+
 /**
  * Who may call a route: the auth plugin (src/api/auth, which declares
  * `config.auth` and `config.rateLimitClass` on Fastify's route config) reads
@@ -37,12 +48,32 @@ export interface SyncProgress {
   readonly etaSeconds: number | null;
 }
 
+/** State-sync progress as the node-status route reports it (src/snapshot StateSyncStatus). */
+export interface StateSyncProgress {
+  readonly phase: 'discovering' | 'fetching' | 'done';
+  /** Height of the snapshot being fetched; null while discovering. */
+  readonly height: number | null;
+  readonly chunksDone: number;
+  readonly chunksTotal: number;
+  readonly bytesDone: number;
+  readonly etaSeconds: number | null;
+  readonly peers: number;
+}
+
 export interface NodeStatusSource {
   readonly syncing: boolean;
   readonly peers: number;
   readonly listenAddrs: readonly string[];
   /** Null when the node runs no sync (no P2P layer). */
   readonly sync: SyncProgress | null;
+  /** The state sync this process ran or is running; null or absent when none. */
+  readonly stateSync?: StateSyncProgress | null;
+  /**
+   * True while a state sync builds the chain: the chain the API holds is the
+   * genesis-only placeholder the snapshot will replace, so every route that
+   * reads it answers 503 STATE_SYNC_IN_PROGRESS.
+   */
+  readonly stateSyncRunning?: boolean;
 }
 
 export const staticStatus: NodeStatusSource = {

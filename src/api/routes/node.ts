@@ -15,7 +15,7 @@ import {
   ReadinessResponse,
 } from '../schemas/node.ts';
 import { TxidParams } from '../schemas/txs.ts';
-import type { ApiApp, ApiContext, SyncProgress } from './context.ts';
+import type { ApiApp, ApiContext, StateSyncProgress, SyncProgress } from './context.ts';
 
 /** A database that does not answer a one-key read within this is not ready. */
 const DB_PROBE_TIMEOUT_MS = 2000;
@@ -27,13 +27,29 @@ function syncProgress(sync: SyncProgress | null): SyncProgress | null {
   return { state, currentHeight, targetHeight, blocksPerSecond, etaSeconds };
 }
 
+/** The schema's fields; the history starts at the snapshot height once the sync is done. */
+function stateSyncProgress(progress: StateSyncProgress | null) {
+  if (progress === null) return null;
+  const { phase, height, chunksDone, chunksTotal, bytesDone, etaSeconds, peers } = progress;
+  return {
+    phase,
+    height,
+    chunksDone,
+    chunksTotal,
+    bytesDone,
+    etaSeconds,
+    peers,
+    earliestHeight: phase === 'done' ? height : null,
+  };
+}
+
 export function registerNodeRoutes(app: ApiApp, ctx: ApiContext): void {
   const { chain, mempool } = ctx;
 
   app.get(
     '/api/v1/node/status',
     {
-      config: { auth: 'reader' },
+      config: { auth: 'reader', duringStateSync: true },
       schema: {
         tags: ['node'],
         summary: 'Version, tip, uptime, sync and peer state',
@@ -54,6 +70,7 @@ export function registerNodeRoutes(app: ApiApp, ctx: ApiContext): void {
       },
       syncing: ctx.status.syncing,
       sync: syncProgress(ctx.status.sync),
+      stateSync: stateSyncProgress(ctx.status.stateSync ?? null),
       peers: ctx.status.peers,
       listenAddrs: [...ctx.status.listenAddrs],
       mempool: { size: mempool.size, bytes: mempool.bytes },
@@ -65,7 +82,7 @@ export function registerNodeRoutes(app: ApiApp, ctx: ApiContext): void {
   app.get(
     '/api/v1/admin/log-level',
     {
-      config: { auth: 'admin' },
+      config: { auth: 'admin', duringStateSync: true },
       schema: {
         tags: ['admin'],
         summary: 'Current log level',
@@ -78,7 +95,7 @@ export function registerNodeRoutes(app: ApiApp, ctx: ApiContext): void {
   app.put(
     '/api/v1/admin/log-level',
     {
-      config: { auth: 'admin' },
+      config: { auth: 'admin', duringStateSync: true },
       schema: {
         tags: ['admin'],
         summary: 'Change the log level at runtime (not persisted)',
@@ -188,7 +205,7 @@ export function registerHealthRoutes(app: ApiApp, ctx: ApiContext): void {
   app.get(
     '/health/live',
     {
-      config: { auth: 'public' },
+      config: { auth: 'public', duringStateSync: true },
       schema: {
         tags: ['health'],
         summary: 'The process is up and serving requests',
@@ -201,21 +218,30 @@ export function registerHealthRoutes(app: ApiApp, ctx: ApiContext): void {
   app.get(
     '/health/ready',
     {
-      config: { auth: 'public' },
+      config: { auth: 'public', duringStateSync: true },
       schema: {
         tags: ['health'],
-        summary: 'Database open, chain loaded, tip recent, not syncing (503 when not ready)',
+        summary:
+          'Database open, chain loaded, tip recent, not syncing or state-syncing (503 when not ready)',
         response: { 200: ReadinessResponse, 503: ReadinessResponse },
       },
     },
     async (_request, reply) => {
+      const stateSyncing = ctx.status.stateSyncRunning === true;
       const components = {
         database: await probeDatabase(ctx),
-        chain: { ok: true, detail: `loaded at height ${chain.tipHeight}` },
+        chain: stateSyncing
+          ? {
+              ok: false,
+              detail: 'state sync in progress: the chain is being built from a snapshot',
+            }
+          : { ok: true, detail: `loaded at height ${chain.tipHeight}` },
         tip: tipState(ctx),
-        sync: ctx.status.syncing
-          ? { ok: false, detail: 'syncing from peers' }
-          : { ok: true, detail: `${ctx.status.peers} peers` },
+        sync: stateSyncing
+          ? { ok: false, detail: stateSyncDetail(ctx.status.stateSync ?? null) }
+          : ctx.status.syncing
+            ? { ok: false, detail: 'syncing from peers' }
+            : { ok: true, detail: `${ctx.status.peers} peers` },
       };
       const ready = Object.values(components).every((c) => c.ok);
       void reply.status(ready ? 200 : 503);
@@ -224,17 +250,26 @@ export function registerHealthRoutes(app: ApiApp, ctx: ApiContext): void {
   );
 }
 
+function stateSyncDetail(progress: StateSyncProgress | null): string {
+  if (progress === null || progress.phase === 'discovering')
+    return `state sync: looking for a snapshot (${progress?.peers ?? 0} peers asked)`;
+  const eta = progress.etaSeconds === null ? '' : `, about ${progress.etaSeconds} s left`;
+  return `state sync ${progress.phase}: snapshot ${progress.height}, ${progress.chunksDone}/${progress.chunksTotal} chunks from ${progress.peers} peers${eta}`;
+}
+
 async function probeDatabase(ctx: ApiContext): Promise<{ ok: boolean; detail: string }> {
   let timer: NodeJS.Timeout | undefined;
   try {
+    // The lowest stored block, not genesis: a chain that began at a snapshot has no genesis block.
+    const read = async () => ctx.chain.getHashAt(await ctx.chain.earliestHeight());
     const hash = await Promise.race([
-      ctx.chain.getHashAt(0),
+      read(),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('timed out')), DB_PROBE_TIMEOUT_MS);
       }),
     ]);
     return hash === undefined
-      ? { ok: false, detail: 'genesis is missing' }
+      ? { ok: false, detail: 'the earliest stored block is missing' }
       : { ok: true, detail: 'open' };
   } catch (error) {
     return { ok: false, detail: `read failed: ${(error as Error).message}` };

@@ -33,7 +33,7 @@ export function registerPeerRoutes(app: ApiApp, ctx: ApiContext): void {
   app.get(
     '/api/v1/admin/peers',
     {
-      config: { auth: 'admin' },
+      config: { auth: 'admin', duringStateSync: true },
       schema: {
         tags: ['admin'],
         summary: 'Connected peers with their score and handshake status',
@@ -46,7 +46,7 @@ export function registerPeerRoutes(app: ApiApp, ctx: ApiContext): void {
   app.get(
     '/api/v1/admin/peers/bans',
     {
-      config: { auth: 'admin' },
+      config: { auth: 'admin', duringStateSync: true },
       schema: {
         tags: ['admin'],
         summary: 'Banned peers (persisted, expiring)',
@@ -59,7 +59,7 @@ export function registerPeerRoutes(app: ApiApp, ctx: ApiContext): void {
   app.post(
     '/api/v1/admin/peers/:peerId/ban',
     {
-      config: { auth: 'admin', auditAction: 'peer.ban' },
+      config: { auth: 'admin', auditAction: 'peer.ban', duringStateSync: true },
       schema: {
         tags: ['admin'],
         summary: 'Ban a peer and disconnect it',
@@ -79,7 +79,7 @@ export function registerPeerRoutes(app: ApiApp, ctx: ApiContext): void {
   app.delete(
     '/api/v1/admin/peers/:peerId/ban',
     {
-      config: { auth: 'admin', auditAction: 'peer.unban' },
+      config: { auth: 'admin', auditAction: 'peer.unban', duringStateSync: true },
       schema: {
         tags: ['admin'],
         summary: 'Lift a ban',

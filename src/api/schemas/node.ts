@@ -20,6 +20,27 @@ export const NodeStatusResponse = Type.Object({
       etaSeconds: Type.Union([Type.Null(), Type.Number({ minimum: 0 })]),
     }),
   ]),
+  /** The state sync this process ran or is running (docs/operations.md); null when none. */
+  stateSync: Type.Union([
+    Type.Null(),
+    Type.Object({
+      phase: Type.Union([
+        Type.Literal('discovering'),
+        Type.Literal('fetching'),
+        Type.Literal('done'),
+      ]),
+      /** The snapshot's height; null while discovering. */
+      height: Type.Union([Type.Null(), Height]),
+      chunksDone: Type.Integer({ minimum: 0 }),
+      chunksTotal: Type.Integer({ minimum: 0 }),
+      bytesDone: Type.Integer({ minimum: 0 }),
+      etaSeconds: Type.Union([Type.Null(), Type.Number({ minimum: 0 })]),
+      /** Peers asked (discovering) or serving the snapshot (fetching, done). */
+      peers: Type.Integer({ minimum: 0 }),
+      /** Where this node's history begins once done: the snapshot height. */
+      earliestHeight: Type.Union([Type.Null(), Height]),
+    }),
+  ]),
   peers: Type.Integer({ minimum: 0 }),
   listenAddrs: Type.Array(Type.String()),
   mempool: Type.Object({ size: Type.Integer(), bytes: Type.Integer() }),

@@ -84,10 +84,11 @@ export function registerStart(program: Command): void {
         bootstrap: flags.bootstrap,
       });
       const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-      if (flags.stateSync === true) await stateSyncFirst(config, flags, logger);
+      const stateSync =
+        flags.stateSync === true ? await stateSyncFirst(config, flags, logger) : null;
       let node: Awaited<ReturnType<typeof UtxoNode.init>>;
       try {
-        node = await UtxoNode.init(config, { logger });
+        node = await UtxoNode.init(config, { logger }, { stateSync });
       } catch (error) {
         throw explainStartFailure(error, config);
       }
@@ -126,13 +127,15 @@ export function registerStart(program: Command): void {
  * `start --state-sync`: if the chain holds only genesis, a first node with
  * p2p alone fetches a snapshot; it closes, and the normal start below opens
  * the snapshot's chain and block-syncs from there. On a chain past genesis
- * (a restart after a finished state sync) it does nothing.
+ * (a restart after a finished state sync) it does nothing. Returns the
+ * finished sync's progress (null when none ran), which the second node keeps
+ * reporting in its status.
  */
 async function stateSyncFirst(
   config: import('../../config/index.ts').NodeConfig,
   flags: StartFlags,
   logger: import('pino').Logger,
-): Promise<void> {
+): Promise<import('../../snapshot/index.ts').StateSyncStatus | null> {
   const { UtxoNode } = await import('../../node/node.ts');
   const { fromHex } = await import('../../util/bytes.ts');
   const { explainStartFailure } = await import('../start-errors.ts');
@@ -152,7 +155,7 @@ async function stateSyncFirst(
   try {
     if (node.chain.tipHeight !== 0) {
       logger.info({ height: node.chain.tipHeight }, 'chain present: state sync not needed');
-      return;
+      return null;
     }
     const abort = new AbortController();
     const stop = () => abort.abort(new CliError('USAGE', 'state sync interrupted'));
@@ -171,6 +174,7 @@ async function stateSyncFirst(
       );
       bar.finish();
       logger.info({ height }, 'state sync complete; starting from the snapshot');
+      return node.stateSync;
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);

@@ -682,7 +682,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Database open, chain loaded, tip recent, not syncing (503 when not ready) */
+        /** Database open, chain loaded, tip recent, not syncing or state-syncing (503 when not ready) */
         get: operations["getHealthReady"];
         put?: never;
         post?: never;
@@ -1620,6 +1620,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     getChainInfo: {
@@ -1704,6 +1713,15 @@ export interface operations {
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1889,6 +1907,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     getBlocksHashByHash: {
@@ -2059,6 +2086,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     getHeaders: {
@@ -2133,6 +2169,15 @@ export interface operations {
                 };
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2143,6 +2188,15 @@ export interface operations {
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2230,6 +2284,15 @@ export interface operations {
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2654,6 +2717,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     getContractsByIdStorageByKey: {
@@ -2748,6 +2820,15 @@ export interface operations {
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2866,6 +2947,15 @@ export interface operations {
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3121,6 +3211,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     getCoinsByTxidByIndex: {
@@ -3204,6 +3303,15 @@ export interface operations {
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3300,6 +3408,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     getAddressesByAddressUtxos: {
@@ -3379,6 +3496,15 @@ export interface operations {
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3469,6 +3595,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     getMempool: {
@@ -3543,6 +3678,15 @@ export interface operations {
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3635,6 +3779,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     getFeesEstimate: {
@@ -3712,6 +3865,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     getNodeStatus: {
@@ -3750,6 +3912,16 @@ export interface operations {
                             targetHeight: number;
                             blocksPerSecond: number;
                             etaSeconds: null | number;
+                        };
+                        stateSync: null | {
+                            phase: "discovering" | "fetching" | "done";
+                            height: null | number;
+                            chunksDone: number;
+                            chunksTotal: number;
+                            bytesDone: number;
+                            etaSeconds: null | number;
+                            peers: number;
+                            earliestHeight: null | number;
                         };
                         peers: number;
                         listenAddrs: string[];
@@ -4058,6 +4230,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     postAdminBackup: {
@@ -4156,6 +4337,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     deleteAdminMempoolTxsByTxid: {
@@ -4235,6 +4425,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     deleteAdminMempoolTxs: {
@@ -4295,6 +4494,15 @@ export interface operations {
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4859,6 +5067,15 @@ export interface operations {
             };
             /** @description Every failed request answers with this shape (codes in docs/api.md). */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Every failed request answers with this shape (codes in docs/api.md). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
