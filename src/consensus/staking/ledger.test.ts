@@ -10,7 +10,8 @@ import {
   duplicateVotes,
   SHORT_STAKING_PARAMS,
   StakingHarness,
-  stakingKey,
+  twoValidators,
+  validatorKeys,
 } from '../../../test/support/staking-fixture.ts';
 import { COIN } from '../../primitives/amount.ts';
 import { StateKeys } from '../../state/keys.ts';
@@ -19,19 +20,15 @@ import { decodeJail, decodeUnbonding } from './records.ts';
 import { validatorIdOf } from './rules.ts';
 
 const params = SHORT_STAKING_PARAMS;
-const op = (n: string) => stakingKey(`ledger operator ${n}`);
-const cons = (n: string) => stakingKey(`ledger consensus ${n}`);
+const keys = validatorKeys('ledger');
+const { op, cons } = keys;
 const tx = (p: StakingPayload) => encodeStakingPayload(p);
 
 describe('staking ledger records', () => {
   let h: StakingHarness;
   afterEach(() => h.close());
 
-  const open = () =>
-    StakingHarness.open(params, [
-      { operatorKey: op('a').publicKey, consensusKey: cons('a').publicKey, bonded: 100n * COIN },
-      { operatorKey: op('b').publicKey, consensusKey: cons('b').publicKey, bonded: 50n * COIN },
-    ]);
+  const open = () => StakingHarness.open(params, twoValidators(keys));
 
   it('deletes a stake that reaches zero and an unbonding entry once withdrawn', async () => {
     h = await open();

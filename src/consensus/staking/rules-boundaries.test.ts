@@ -7,34 +7,25 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import {
   duplicateVotes,
+  rejectsWith,
   SHORT_STAKING_PARAMS,
   StakingHarness,
-  stakingKey,
+  twoValidators,
+  validatorKeys,
 } from '../../../test/support/staking-fixture.ts';
 import { COIN } from '../../primitives/amount.ts';
 import { StateKeys } from '../../state/keys.ts';
 import { bytesEqual } from '../../util/bytes.ts';
-import { VerificationError } from '../errors.ts';
 import { encodeStakingPayload, type StakingPayload } from './payload.ts';
 import { decodeJail, decodeUnbonding } from './records.ts';
 import { type StakingBlock, validatorIdOf } from './rules.ts';
 
 const params = SHORT_STAKING_PARAMS;
-const op = (n: string) => stakingKey(`boundary operator ${n}`);
-const cons = (n: string) => stakingKey(`boundary consensus ${n}`);
+const keys = validatorKeys('boundary');
+const { op, cons } = keys;
 const tx = (p: StakingPayload) => encodeStakingPayload(p);
-const genesis = [
-  { operatorKey: op('a').publicKey, consensusKey: cons('a').publicKey, bonded: 100n * COIN },
-  { operatorKey: op('b').publicKey, consensusKey: cons('b').publicKey, bonded: 50n * COIN },
-];
-
-function rejects(code: string) {
-  return (error: unknown) => {
-    assert.ok(error instanceof VerificationError, String(error));
-    assert.equal(error.code, code, error.message);
-    return true;
-  };
-}
+const genesis = twoValidators(keys);
+const rejects = rejectsWith;
 
 describe('staking rules at their exact boundaries', () => {
   let h: StakingHarness;
