@@ -26,9 +26,19 @@ const evidence = [
 ];
 
 export const mutationTargets: Record<string, { readonly tests: readonly string[] }> = {
-  // The staking tests cover the value a bond takes and a withdrawal adds (checkTxInputs).
+  // The staking tests cover the value a bond takes and a withdrawal adds
+  // (checkTxInputs); the contract chain test the contract paths (payload
+  // sanity, contract-locked inputs and their empty witness, TX_FEE_BELOW_GAS,
+  // a safety net passing through asVerificationError unchanged, a signed
+  // witness on a contract input verified).
   'src/consensus/tx-rules.ts': {
-    tests: [...rules, 'src/chain/staking.test.ts', 'src/mempool/staking.test.ts'],
+    tests: [
+      ...rules,
+      'src/chain/staking.test.ts',
+      'src/mempool/staking.test.ts',
+      'test/contracts/chain.test.ts',
+      'test/contracts/signed-spend.test.ts',
+    ],
   },
   // Proposals (planProposal, certifyProposal) and the sync range check
   // (checkBlockBinding, certificateJobs) run parts of the verifier alone.
