@@ -73,6 +73,15 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
     ],
   },
   'src/crypto/muhash.ts': { tests: ['src/crypto/muhash.test.ts'] },
+  // Signing and the one public-key check of consensus keys (staking payloads,
+  // evidence) and of the wallet SDK.
+  'src/crypto/signer.ts': {
+    tests: [
+      'src/crypto/signer.test.ts',
+      'src/consensus/staking/payload.test.ts',
+      'src/client/staking.test.ts',
+    ],
+  },
   'src/encoding/reader.ts': { tests: encoding },
   'src/encoding/writer.ts': { tests: encoding },
   'src/primitives/transaction.ts': {
