@@ -26,9 +26,19 @@ const evidence = [
 ];
 
 export const mutationTargets: Record<string, { readonly tests: readonly string[] }> = {
-  // The staking tests cover the value a bond takes and a withdrawal adds (checkTxInputs).
+  // The staking tests cover the value a bond takes and a withdrawal adds
+  // (checkTxInputs); the contract chain test the contract paths (payload
+  // sanity, contract-locked inputs and their empty witness, TX_FEE_BELOW_GAS,
+  // a safety net passing through asVerificationError unchanged, a signed
+  // witness on a contract input verified).
   'src/consensus/tx-rules.ts': {
-    tests: [...rules, 'src/chain/staking.test.ts', 'src/mempool/staking.test.ts'],
+    tests: [
+      ...rules,
+      'src/chain/staking.test.ts',
+      'src/mempool/staking.test.ts',
+      'test/contracts/chain.test.ts',
+      'test/contracts/signed-spend.test.ts',
+    ],
   },
   // Proposals (planProposal, certifyProposal) and the sync range check
   // (checkBlockBinding, certificateJobs) run parts of the verifier alone.
@@ -63,6 +73,15 @@ export const mutationTargets: Record<string, { readonly tests: readonly string[]
     ],
   },
   'src/crypto/muhash.ts': { tests: ['src/crypto/muhash.test.ts'] },
+  // Signing and the one public-key check of consensus keys (staking payloads,
+  // evidence) and of the wallet SDK.
+  'src/crypto/signer.ts': {
+    tests: [
+      'src/crypto/signer.test.ts',
+      'src/consensus/staking/payload.test.ts',
+      'src/client/staking.test.ts',
+    ],
+  },
   'src/encoding/reader.ts': { tests: encoding },
   'src/encoding/writer.ts': { tests: encoding },
   'src/primitives/transaction.ts': {

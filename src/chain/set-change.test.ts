@@ -17,6 +17,7 @@ import {
   testKey,
 } from '../../test/support/chain-fixture.ts';
 import { produceBlock, stakingTx } from '../../test/support/staking-chain.ts';
+import { withStaking } from '../../test/support/staking-fixture.ts';
 import { DEFAULT_STAKING_PARAMS } from '../consensus/staking/params.ts';
 import { COIN } from '../primitives/amount.ts';
 import { compareBytes } from '../util/bytes.ts';
@@ -26,7 +27,7 @@ const validator = testKey(1);
 const alice = testKey(2);
 const newcomer = testKey(7);
 const base = testGenesis({ validator, funded: [alice] });
-const genesis = { ...base, params: { ...base.params, staking: DEFAULT_STAKING_PARAMS } };
+const genesis = withStaking(base, DEFAULT_STAKING_PARAMS);
 
 describe('a validator set change under the certificates', () => {
   let t: TestChain;

@@ -14,6 +14,7 @@ import {
   stakingTx,
   supplySides,
 } from '../../test/support/staking-chain.ts';
+import { withStaking } from '../../test/support/staking-fixture.ts';
 import type { SpendableCoin } from '../client/tx-builder.ts';
 import { readTotals, StakingLedger, validatorIdOf } from '../consensus/index.ts';
 import { DEFAULT_STAKING_PARAMS } from '../consensus/staking/params.ts';
@@ -35,8 +36,7 @@ const staking = {
 const base = testGenesis({ validator, funded: operators });
 // The test signs every block with the genesis validator alone: it keeps > 2/3 of the power.
 const genesis = {
-  ...base,
-  params: { ...base.params, staking },
+  ...withStaking(base, staking),
   validators: new ValidatorSet([{ publicKey: validator.publicKey, power: 1000n }]),
 };
 const GENESIS_SUPPLY = 2n * 1000n * COIN + 1000n * COIN;

@@ -15,6 +15,7 @@ import {
   stakingTx,
   supplySides,
 } from '../../test/support/staking-chain.ts';
+import { withStaking } from '../../test/support/staking-fixture.ts';
 import type { SpendableCoin } from '../client/tx-builder.ts';
 import { StakingLedger, validatorIdOf } from '../consensus/index.ts';
 import { DEFAULT_STAKING_PARAMS } from '../consensus/staking/params.ts';
@@ -34,7 +35,7 @@ const staking = {
   downtimeJailMs: 2_000,
 };
 const base = testGenesis({ validator, funded: [alice] });
-const genesis = { ...base, params: { ...base.params, staking } };
+const genesis = withStaking(base, staking);
 const GENESIS_SUPPLY = 1000n * COIN + 10n * COIN; // alice's allocation + the validator's bond
 
 describe('staking inside the chain', () => {

@@ -1,11 +1,10 @@
-import { Point } from '@noble/secp256k1';
+import { isValidPublicKey } from '../crypto/index.ts';
 import {
   encodeStakingPayload,
   formatCoins,
   isValidAmount,
   type Lock,
   LockType,
-  PUBKEY_SIZE,
   pubkeyLock,
   type StakingPayload,
   Transaction,
@@ -74,16 +73,7 @@ const PLACEHOLDER_WITNESS: Witness = {
 };
 
 /** True for a 33-byte compressed secp256k1 point on the curve (the rule the node applies). */
-export function isValidConsensusKey(key: Uint8Array): boolean {
-  if (key.length !== PUBKEY_SIZE || (key[0] !== 2 && key[0] !== 3)) return false;
-  try {
-    Point.fromBytes(key);
-    return true;
-  } catch (error) {
-    if (error instanceof Error) return false;
-    throw error;
-  }
-}
+export const isValidConsensusKey: (key: Uint8Array) => boolean = isValidPublicKey;
 
 function toPayload(action: StakingAction): StakingPayload {
   return action.kind === 'withdraw'

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { isValidConsensusKey } from '../client/staking.ts';
+import { isValidPublicKey as payloadKeyCheck } from '../consensus/staking/payload.ts';
+import { PUBKEY_SIZE } from '../primitives/index.ts';
 import { fromHex, toHex } from '../util/bytes.ts';
 import { UtxodError } from '../util/errors.ts';
 import { sha256 } from './hash.ts';
@@ -11,6 +14,7 @@ import {
   InvalidDigestError,
   InvalidPrivateKeyError,
   isValidPrivateKey,
+  isValidPublicKey,
   sign,
 } from './signer.ts';
 import { isNativeAvailable, nobleVerifier } from './verifier.ts';
@@ -121,5 +125,16 @@ describe('signer', () => {
         (err: unknown) => err instanceof InvalidDigestError && err.code === 'INVALID_DIGEST',
       );
     }
+  });
+
+  it('isValidPublicKey: the one key check of the node and the wallet SDK', () => {
+    // Payload decoding (consensus) and the SDK's pre-signing check must agree.
+    assert.equal(payloadKeyCheck, isValidPublicKey);
+    assert.equal(isValidConsensusKey, isValidPublicKey);
+    const key = getPublicKey(generatePrivateKey());
+    assert.equal(key.length, PUBKEY_SIZE);
+    assert.equal(isValidPublicKey(key), true);
+    assert.equal(isValidPublicKey(key.subarray(0, PUBKEY_SIZE - 1)), false);
+    assert.equal(isValidPublicKey(Uint8Array.of(4, ...key.subarray(1))), false);
   });
 });

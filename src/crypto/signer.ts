@@ -15,6 +15,8 @@ secp.hashes.sha256 = sha256;
 secp.hashes.hmacSha256 = (key, msg) => hmac(sha256, key, msg);
 
 export const PRIVATE_KEY_BYTES = 32;
+/** primitives' PUBKEY_SIZE; crypto sits below primitives and may not import it. */
+const COMPRESSED_PUBLIC_KEY_BYTES = 33;
 /** verifier.ts's DIGEST_BYTES, not imported from there: the verifier loads native code, and the wallet SDK (browsers) signs. */
 const DIGEST_BYTES = 32;
 
@@ -58,6 +60,23 @@ function assertPrivateKey(priv32: Uint8Array): void {
 export function getPublicKey(priv32: Uint8Array): Uint8Array {
   assertPrivateKey(priv32);
   return secp.getPublicKey(priv32, true);
+}
+
+/**
+ * A 33-byte compressed secp256k1 point on the curve: the only public key the
+ * node accepts as a consensus or operator key. The wallet SDK refuses, before
+ * signing, what the node would refuse, so both call this one function.
+ */
+export function isValidPublicKey(key: Uint8Array): boolean {
+  // The point parser also takes a 65-byte uncompressed point: refuse it first.
+  if (key.length !== COMPRESSED_PUBLIC_KEY_BYTES || (key[0] !== 2 && key[0] !== 3)) return false;
+  try {
+    secp.Point.fromBytes(key);
+    return true;
+  } catch (error) {
+    if (error instanceof Error) return false;
+    throw error;
+  }
 }
 
 /** 64-byte compact low-S signature of a 32-byte digest, RFC 6979 nonce. */

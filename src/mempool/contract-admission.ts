@@ -7,10 +7,11 @@
  */
 import { type ConsensusParams, contractGasOfTx, VerificationError } from '../consensus/index.ts';
 import type { Coin, Transaction } from '../primitives/index.ts';
-import { type Clock, toHex } from '../util/index.ts';
+import { toHex } from '../util/index.ts';
 import { ContractEngineError, hasContractWork } from '../vm/index.ts';
 import type { MempoolEntry } from './entry.ts';
 import { MempoolError } from './errors.ts';
+import { PendingAdmissions } from './pending-admission.ts';
 import type { MempoolChainView } from './types.ts';
 
 /**
@@ -83,25 +84,12 @@ export async function checkContractAdmission(
  */
 export const MAX_CONTRACT_RECHECKS_PER_BLOCK = 256;
 
-/** The pool's contract entries, with the coins they spend, re-checked after blocks. */
-export class ContractAdmissions {
-  /** Pool key -> coins the entry spends (outpoints are immutable: still true while it is pooled). */
-  private readonly pending = new Map<string, readonly Coin[]>();
-  private readonly chain: MempoolChainView;
-  private readonly clock: Pick<Clock, 'now'>;
-  private readonly entries: ReadonlyMap<string, MempoolEntry>;
-
-  constructor(modules: {
-    chain: MempoolChainView;
-    clock: Pick<Clock, 'now'>;
-    /** The pool's entries by key. */
-    entries: ReadonlyMap<string, MempoolEntry>;
-  }) {
-    this.chain = modules.chain;
-    this.clock = modules.clock;
-    this.entries = modules.entries;
-  }
-
+/**
+ * The pool's contract entries, with the coins they spend, re-checked after
+ * blocks. `pending` maps pool key -> coins the entry spends (outpoints are
+ * immutable: still true while it is pooled).
+ */
+export class ContractAdmissions extends PendingAdmissions<readonly Coin[]> {
   /** `tx` entered the pool under `key`, spending `spent`. */
   admitted(tx: Transaction, key: string, spent: readonly Coin[]): void {
     if (hasContractWork(tx, spent)) this.pending.set(key, spent);

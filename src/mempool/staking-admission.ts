@@ -7,10 +7,10 @@
 import type { TxStakingEffect } from '../consensus/index.ts';
 import { isStakingPayloadType, VerificationError } from '../consensus/index.ts';
 import type { Transaction } from '../primitives/index.ts';
-import { type Clock, toHex } from '../util/index.ts';
+import { toHex } from '../util/index.ts';
 import type { MempoolEntry } from './entry.ts';
 import { MempoolError } from './errors.ts';
-import type { MempoolChainView } from './types.ts';
+import { PendingAdmissions } from './pending-admission.ts';
 
 /** Hex of the operator key of a staking transaction (its first witness), or null if it is none. */
 function stakingOperator(tx: Transaction): string | null {
@@ -19,24 +19,8 @@ function stakingOperator(tx: Transaction): string | null {
   return witness === undefined ? null : toHex(witness.publicKey);
 }
 
-export class StakingAdmissions {
-  /** Operator key (hex) -> pool key of its pending staking transaction. */
-  private readonly pending = new Map<string, string>();
-  private readonly chain: MempoolChainView;
-  private readonly clock: Pick<Clock, 'now'>;
-  private readonly entries: ReadonlyMap<string, MempoolEntry>;
-
-  constructor(modules: {
-    chain: MempoolChainView;
-    clock: Pick<Clock, 'now'>;
-    /** The pool's entries by key. */
-    entries: ReadonlyMap<string, MempoolEntry>;
-  }) {
-    this.chain = modules.chain;
-    this.clock = modules.clock;
-    this.entries = modules.entries;
-  }
-
+/** `pending` maps operator key (hex) -> pool key of its pending staking transaction. */
+export class StakingAdmissions extends PendingAdmissions<string> {
   /**
    * The staking effect of `tx` on the tip's state (undefined for a transaction
    * that is not a staking one), or the error that keeps it out.

@@ -14,6 +14,7 @@ import {
   produceBlock,
   stakingTx,
 } from '../../test/support/staking-chain.ts';
+import { withStaking } from '../../test/support/staking-fixture.ts';
 import type { SpendableCoin } from '../client/tx-builder.ts';
 import { VerificationError } from '../consensus/index.ts';
 import { SignatureChecker } from '../consensus/signatures.ts';
@@ -30,7 +31,7 @@ const bob = testKey(5);
 const key1 = testKey(3);
 const key2 = testKey(4);
 const base = testGenesis({ validator, funded: [alice, bob] });
-const genesis = { ...base, params: { ...base.params, staking: DEFAULT_STAKING_PARAMS } };
+const genesis = withStaking(base, DEFAULT_STAKING_PARAMS);
 
 const code = (expected: string) => (error: unknown) => {
   assert.ok(error instanceof VerificationError || error instanceof MempoolError, String(error));

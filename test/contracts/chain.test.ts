@@ -178,6 +178,22 @@ describe('contracts in blocks', () => {
       await r.rejectsTx(r.mempool(), junk, 'CONTRACT_PAYLOAD_MALFORMED');
     }));
 
+  it('CONTRACT_PAYLOAD_MALFORMED is stateless: before a later stateless fault, and never an orphan', () =>
+    withRuleChain(async (r) => {
+      const [c1, c2] = await r.genesisCoins();
+      const junkPayload = { type: 17, data: Uint8Array.of(1, 2, 3) };
+      const junk = build(r, [c1!], change(c1!, 100_000n), junkPayload);
+      const duplicate = build(r, [c2!, c2!], change(c2!, 100_000n));
+      // checkTxSanity runs for every transaction before any input is read:
+      // the block is refused for its first fault, not for the second one's.
+      await r.rejectsBlock(await r.block({ txs: [junk, duplicate] }), 'CONTRACT_PAYLOAD_MALFORMED');
+      await r.rejectsBlock(await r.block({ txs: [duplicate, junk] }), 'TX_DUPLICATE_INPUT');
+      // A coin nobody has seen: refused at once, not held as an orphan.
+      const ghost = { ...c1!, outpoint: { txid: c1!.outpoint.txid, index: 99 } };
+      const orphanJunk = build(r, [ghost], change(c1!, 100_000n), junkPayload);
+      await r.rejectsTx(r.mempool(), orphanJunk, 'CONTRACT_PAYLOAD_MALFORMED');
+    }));
+
   it('rollback across deploys and calls restores the state root; verify-chain replays them', () =>
     withRuleChain(async (r) => {
       const { id, funds } = await gateWithCoin(r);

@@ -1,5 +1,8 @@
 /** Staking rules over a real state store on LevelDB, one committed block at a time. */
 
+import assert from 'node:assert/strict';
+import type { Genesis } from '../../src/chain/genesis.ts';
+import { VerificationError } from '../../src/consensus/errors.ts';
 import type { DuplicateVoteEvidence } from '../../src/consensus/staking/evidence.ts';
 import { readTotals, readValidatorSet } from '../../src/consensus/staking/ledger.ts';
 import { DEFAULT_STAKING_PARAMS, type StakingParams } from '../../src/consensus/staking/params.ts';
@@ -12,12 +15,54 @@ import {
 import { sha256 } from '../../src/crypto/hash.ts';
 import type { KeyPair } from '../../src/crypto/key-file.ts';
 import { getPublicKey, sign } from '../../src/crypto/signer.ts';
+import { COIN } from '../../src/primitives/amount.ts';
 import { VoteType, voteDigest } from '../../src/primitives/commit.ts';
 import { commitOverlay, newOverlay, openTestState, type TestState } from './state-fixture.ts';
 
 export function stakingKey(label: string): KeyPair {
   const privateKey = sha256(new TextEncoder().encode(`utxod staking test key ${label}`));
   return { privateKey, publicKey: getPublicKey(privateKey) };
+}
+
+/**
+ * Operator and consensus keys of test validators by name (`op('a')`,
+ * `cons('a')`); `label` keeps one file's keys apart from another's.
+ */
+export function validatorKeys(label?: string): {
+  op: (name: string) => KeyPair;
+  cons: (name: string) => KeyPair;
+} {
+  const prefix = label === undefined ? '' : `${label} `;
+  return {
+    op: (name) => stakingKey(`${prefix}operator ${name}`),
+    cons: (name) => stakingKey(`${prefix}consensus ${name}`),
+  };
+}
+
+/** The usual genesis: validator a bonds 100 coins, b 50, so a alone holds exactly 2/3 of the power. */
+export function twoValidators(keys: ReturnType<typeof validatorKeys>): GenesisValidator[] {
+  const { op, cons } = keys;
+  return [
+    { operatorKey: op('a').publicKey, consensusKey: cons('a').publicKey, bonded: 100n * COIN },
+    { operatorKey: op('b').publicKey, consensusKey: cons('b').publicKey, bonded: 50n * COIN },
+  ];
+}
+
+/** For `assert.rejects`/`assert.throws`: a VerificationError carrying exactly `code`. */
+export function rejectsWith(code: string): (error: unknown) => true {
+  return (error) => {
+    assert.ok(
+      error instanceof VerificationError,
+      `expected VerificationError, got ${String(error)}`,
+    );
+    assert.equal(error.code, code, error.message);
+    return true;
+  };
+}
+
+/** A test chain's genesis with staking switched on under `staking`. */
+export function withStaking(genesis: Genesis, staking: StakingParams): Genesis {
+  return { ...genesis, params: { ...genesis.params, staking } };
 }
 
 export const TEST_CHAIN_ID_HASH = sha256(new TextEncoder().encode('staking-test-chain'));

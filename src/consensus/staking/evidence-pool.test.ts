@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { testKey } from '../../../test/support/chain-fixture.ts';
+import { rejectsWith } from '../../../test/support/staking-fixture.ts';
 import { sign } from '../../crypto/signer.ts';
 import { ParallelVerifier } from '../../crypto/verify-pool.ts';
 import { VoteType, voteDigest } from '../../primitives/commit.ts';
 import { compareBytes } from '../../util/bytes.ts';
-import { VerificationError } from '../errors.ts';
 import { ValidatorSet } from '../validator-set.ts';
 import type { DuplicateVoteEvidence } from './evidence.ts';
 import { EVIDENCE_BYTES, isEvidenceExpired } from './evidence.ts';
@@ -42,11 +42,7 @@ function equivocation(
   };
 }
 
-const code = (expected: string) => (error: unknown) => {
-  assert.ok(error instanceof VerificationError, String(error));
-  assert.equal(error.code, expected);
-  return true;
-};
+const code = rejectsWith;
 
 describe('EvidencePool', () => {
   let verifier: ParallelVerifier;

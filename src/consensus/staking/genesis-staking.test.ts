@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { stakingKey } from '../../../test/support/staking-fixture.ts';
+import { validatorKeys } from '../../../test/support/staking-fixture.ts';
 import { newOverlay, openTestState, type TestState } from '../../../test/support/state-fixture.ts';
 import { COIN, MAX_MONEY } from '../../primitives/amount.ts';
 import { compareBytes } from '../../util/bytes.ts';
@@ -15,8 +15,9 @@ import { DEFAULT_STAKING_PARAMS, type StakingParams } from './params.ts';
 import { type GenesisValidator, validatorIdOf, writeGenesisStaking } from './rules.ts';
 
 const params: StakingParams = { ...DEFAULT_STAKING_PARAMS, minSelfBond: 2n * COIN };
-const op = (n: string) => stakingKey(`genesis operator ${n}`).publicKey;
-const cons = (n: string) => stakingKey(`genesis consensus ${n}`).publicKey;
+const keys = validatorKeys('genesis');
+const op = (n: string) => keys.op(n).publicKey;
+const cons = (n: string) => keys.cons(n).publicKey;
 const v = (n: string, bonded = 10n * COIN): GenesisValidator => ({
   operatorKey: op(n),
   consensusKey: cons(n),

@@ -10,28 +10,29 @@ import {
   duplicateVotes,
   SHORT_STAKING_PARAMS,
   StakingHarness,
-  stakingKey,
+  twoValidators,
+  validatorKeys,
 } from '../../../test/support/staking-fixture.ts';
-import { COIN } from '../../primitives/amount.ts';
+import { newOverlay } from '../../../test/support/state-fixture.ts';
+import { COIN, MAX_MONEY } from '../../primitives/amount.ts';
 import { StateKeys } from '../../state/keys.ts';
+import { compareBytes } from '../../util/bytes.ts';
+import { VerificationError } from '../errors.ts';
+import { StakingLedger } from './ledger.ts';
 import { encodeStakingPayload, type StakingPayload } from './payload.ts';
-import { decodeJail, decodeUnbonding } from './records.ts';
+import { decodeJail, decodeSet, decodeUnbonding } from './records.ts';
 import { validatorIdOf } from './rules.ts';
 
 const params = SHORT_STAKING_PARAMS;
-const op = (n: string) => stakingKey(`ledger operator ${n}`);
-const cons = (n: string) => stakingKey(`ledger consensus ${n}`);
+const keys = validatorKeys('ledger');
+const { op, cons } = keys;
 const tx = (p: StakingPayload) => encodeStakingPayload(p);
 
 describe('staking ledger records', () => {
   let h: StakingHarness;
   afterEach(() => h.close());
 
-  const open = () =>
-    StakingHarness.open(params, [
-      { operatorKey: op('a').publicKey, consensusKey: cons('a').publicKey, bonded: 100n * COIN },
-      { operatorKey: op('b').publicKey, consensusKey: cons('b').publicKey, bonded: 50n * COIN },
-    ]);
+  const open = () => StakingHarness.open(params, twoValidators(keys));
 
   it('deletes a stake that reaches zero and an unbonding entry once withdrawn', async () => {
     h = await open();
@@ -82,5 +83,44 @@ describe('staking ledger records', () => {
       unbonding: 10n * COIN + 19n * COIN,
       slashed: bondedCut + COIN,
     });
+  });
+
+  it('seats the top maxValidators by power, a tie to the lower validator id, stored in consensus-key order', async () => {
+    // Labels picked so that no shortcut gives the same set: the strongest (b)
+    // has the highest validator id, so ordering by id alone drops it; a and e
+    // tie for the last seat and a has the lower id; b's consensus key sorts
+    // after a's, so power order is not the stored (commit index) order.
+    const set = validatorKeys('active set');
+    const id = (n: string) => validatorIdOf(set.op(n).publicKey);
+    assert.ok(compareBytes(id('b'), id('a')) > 0 && compareBytes(id('b'), id('e')) > 0);
+    assert.ok(compareBytes(id('a'), id('e')) < 0);
+    assert.ok(compareBytes(set.cons('b').publicKey, set.cons('a').publicKey) > 0);
+    const v = (n: string, bonded: bigint) => ({
+      operatorKey: set.op(n).publicKey,
+      consensusKey: set.cons(n).publicKey,
+      bonded,
+    });
+    h = await StakingHarness.open({ ...params, maxValidators: 2 }, [
+      v('a', 50n * COIN),
+      v('b', 100n * COIN),
+      v('e', 50n * COIN),
+    ]);
+    const stored = decodeSet((await h.t.store.get(StateKeys.validatorSet(1)))!);
+    assert.deepEqual(
+      stored.map((m) => m.consensusKey),
+      [set.cons('a').publicKey, set.cons('b').publicKey],
+    );
+  });
+
+  it('refuses to move a staking total below zero or above MAX_MONEY', async () => {
+    h = await open();
+    const ledger = new StakingLedger(newOverlay(h.t), params);
+    const { bonded } = await h.totals();
+    const outOfRange = (error: unknown) =>
+      error instanceof VerificationError && error.code === 'STAKE_AMOUNT_OUT_OF_RANGE';
+    await assert.rejects(ledger.moveTotals({ bonded: -bonded - 1n }), outOfRange);
+    await assert.rejects(ledger.moveTotals({ slashed: MAX_MONEY + 1n }), outOfRange);
+    await ledger.moveTotals({ bonded: -bonded, slashed: MAX_MONEY });
+    assert.deepEqual(await ledger.totals(), { bonded: 0n, unbonding: 0n, slashed: MAX_MONEY });
   });
 });

@@ -1,4 +1,4 @@
-import { Point } from '@noble/secp256k1';
+import { isValidPublicKey } from '../../crypto/index.ts';
 import { DecodeError, decodeExact, type Reader } from '../../encoding/index.ts';
 import {
   isValidAmount,
@@ -9,6 +9,8 @@ import {
 } from '../../primitives/index.ts';
 import { VerificationError } from '../errors.ts';
 
+// The staking rules and evidence checks import the key check from here.
+export { isValidPublicKey } from '../../crypto/index.ts';
 // The encoder lives in primitives so the wallet SDK can build payloads
 // (src/client may not import consensus); one encoder, re-exported here.
 export {
@@ -26,17 +28,6 @@ export function readConsensusKey(r: Reader, field: string): Uint8Array {
     throw new DecodeError('invalid-value', r.what, { field, reason: 'not a compressed point' });
   }
   return key;
-}
-
-export function isValidPublicKey(key: Uint8Array): boolean {
-  if (key.length !== PUBKEY_SIZE || (key[0] !== 2 && key[0] !== 3)) return false;
-  try {
-    Point.fromBytes(key);
-    return true;
-  } catch (error) {
-    if (error instanceof Error) return false;
-    throw error;
-  }
 }
 
 function readStakeAmount(r: Reader): bigint {

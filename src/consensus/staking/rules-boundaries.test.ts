@@ -7,34 +7,25 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import {
   duplicateVotes,
+  rejectsWith,
   SHORT_STAKING_PARAMS,
   StakingHarness,
-  stakingKey,
+  twoValidators,
+  validatorKeys,
 } from '../../../test/support/staking-fixture.ts';
-import { COIN } from '../../primitives/amount.ts';
+import { COIN, MAX_MONEY } from '../../primitives/amount.ts';
 import { StateKeys } from '../../state/keys.ts';
 import { bytesEqual } from '../../util/bytes.ts';
-import { VerificationError } from '../errors.ts';
 import { encodeStakingPayload, type StakingPayload } from './payload.ts';
 import { decodeJail, decodeUnbonding } from './records.ts';
 import { type StakingBlock, validatorIdOf } from './rules.ts';
 
 const params = SHORT_STAKING_PARAMS;
-const op = (n: string) => stakingKey(`boundary operator ${n}`);
-const cons = (n: string) => stakingKey(`boundary consensus ${n}`);
+const keys = validatorKeys('boundary');
+const { op, cons } = keys;
 const tx = (p: StakingPayload) => encodeStakingPayload(p);
-const genesis = [
-  { operatorKey: op('a').publicKey, consensusKey: cons('a').publicKey, bonded: 100n * COIN },
-  { operatorKey: op('b').publicKey, consensusKey: cons('b').publicKey, bonded: 50n * COIN },
-];
-
-function rejects(code: string) {
-  return (error: unknown) => {
-    assert.ok(error instanceof VerificationError, String(error));
-    assert.equal(error.code, code, error.message);
-    return true;
-  };
-}
+const genesis = twoValidators(keys);
+const rejects = rejectsWith;
 
 describe('staking rules at their exact boundaries', () => {
   let h: StakingHarness;
@@ -186,5 +177,39 @@ describe('staking rules at their exact boundaries', () => {
       await h.t.store.get(StateKeys.registry(validatorIdOf(op('c').publicKey))),
       undefined,
     );
+  });
+
+  it('bonds a validator up to exactly MAX_MONEY, not one unit more', async () => {
+    // A lone validator, so the totals guard (which a bond past any other
+    // stake trips first) does not decide it: the per-validator bound does.
+    h = await StakingHarness.open(params, [genesis[0]!]);
+    const bond = (amount: bigint) => (blk: StakingBlock) =>
+      blk.applyTx(
+        tx({ kind: 'bond', amount, consensusKey: cons('a').publicKey }),
+        op('a').publicKey,
+      );
+    await assert.rejects(
+      h.block(bond(MAX_MONEY - 100n * COIN + 1n)),
+      rejects('STAKE_AMOUNT_OUT_OF_RANGE'),
+    );
+    await h.block(bond(MAX_MONEY - 100n * COIN));
+    assert.equal((await h.totals()).bonded, MAX_MONEY);
+  });
+
+  it('indexes a rotated consensus key: no other validator may take it', async () => {
+    h = await StakingHarness.open(params, genesis);
+    const rotate = (who: string) => (blk: StakingBlock) =>
+      blk.applyTx(tx({ kind: 'rotateKey', consensusKey: cons('a2').publicKey }), op(who).publicKey);
+    await h.block(rotate('a'));
+    await assert.rejects(h.block(rotate('b')), rejects('STAKE_CONSENSUS_KEY_IN_USE'));
+  });
+
+  it('keeps the sets of heights h .. h+2 and drops the one of h-1', async () => {
+    h = await StakingHarness.open(params, genesis);
+    for (let i = 0; i < 3; i++) await h.block(async () => {});
+    assert.equal(await h.setAt(h.height - 1), undefined);
+    for (const at of [h.height, h.height + 1, h.height + 2]) {
+      assert.notEqual(await h.setAt(at), undefined, `set of ${at}`);
+    }
   });
 });

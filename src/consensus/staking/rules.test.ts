@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import {
+  rejectsWith,
+  SHORT_STAKING_PARAMS,
   StakingHarness,
-  stakingKey,
   TEST_CHAIN_ID_HASH,
+  twoValidators,
+  validatorKeys,
 } from '../../../test/support/staking-fixture.ts';
 import { rollbackOne } from '../../../test/support/state-fixture.ts';
 import { sign } from '../../crypto/signer.ts';
@@ -12,14 +15,12 @@ import { COIN, MAX_MONEY } from '../../primitives/amount.ts';
 import { VoteType, voteDigest } from '../../primitives/commit.ts';
 import { StateKeys } from '../../state/keys.ts';
 import { bytesEqual } from '../../util/bytes.ts';
-import { VerificationError } from '../errors.ts';
 import {
   type DuplicateVoteEvidence,
   decodeEvidence,
   EVIDENCE_BYTES,
   encodeEvidence,
 } from './evidence.ts';
-import { DEFAULT_STAKING_PARAMS, type StakingParams } from './params.ts';
 import {
   decodeStakingPayload,
   encodeStakingPayload,
@@ -29,34 +30,15 @@ import {
 import { decodeJail, decodeUnbonding } from './records.ts';
 import { toValidatorSet, validatorIdOf } from './rules.ts';
 
-const params: StakingParams = {
-  ...DEFAULT_STAKING_PARAMS,
-  unbondingPeriodMs: 10_000,
-  signedBlocksWindow: 10,
-  downtimeJailMs: 5_000,
-};
-
-const op = (n: string) => stakingKey(`operator ${n}`);
-const cons = (n: string) => stakingKey(`consensus ${n}`);
-
-function rejects(code: string) {
-  return (error: unknown) => {
-    assert.ok(
-      error instanceof VerificationError,
-      `expected VerificationError, got ${String(error)}`,
-    );
-    assert.equal(error.code, code, error.message);
-    return true;
-  };
-}
+const params = SHORT_STAKING_PARAMS;
+const keys = validatorKeys();
+const { op, cons } = keys;
+const rejects = rejectsWith;
 
 const tx = (p: StakingPayload) => encodeStakingPayload(p);
 
 async function harness(): Promise<StakingHarness> {
-  return StakingHarness.open(params, [
-    { operatorKey: op('a').publicKey, consensusKey: cons('a').publicKey, bonded: 100n * COIN },
-    { operatorKey: op('b').publicKey, consensusKey: cons('b').publicKey, bonded: 50n * COIN },
-  ]);
+  return StakingHarness.open(params, twoValidators(keys));
 }
 
 function evidence(
