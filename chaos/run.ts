@@ -127,11 +127,12 @@ async function runOne(
       `network ${net.id}: bridge ${net.bridge}, ${net.nodes.map((n) => `${n.ns}=${n.address}`).join(', ')}`,
     );
     cluster = new ChaosCluster(net, dir, {
-      blockIntervalMs: Number(values['block-interval']),
+      blockIntervalMs: scenario.blockIntervalMs ?? Number(values['block-interval']),
       validators: scenario.validators,
     });
     current = { net, cluster };
     cluster.init();
+    scenario.prepare?.(cluster);
     cluster.startAll();
     const apis = cluster.nodes.map((n) => new NodeApi(net!, n.rpcUrl, n.token));
     await waitUntil(

@@ -31,6 +31,10 @@ export interface Scenario {
   /** Part of the short subset CI runs. */
   readonly ci: boolean;
   readonly defaultSeconds: number;
+  /** The nodes' block interval when the scenario needs its own (default: --block-interval, 1000). */
+  readonly blockIntervalMs?: number;
+  /** Runs after the nodes' data directories are made and before any node starts (e.g. a key for a full node). */
+  prepare?(cluster: ChaosCluster): void;
   run(ctx: ScenarioContext): Promise<void>;
 }
 
