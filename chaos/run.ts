@@ -133,10 +133,12 @@ async function runOne(
     current = { net, cluster };
     cluster.init();
     scenario.prepare?.(cluster);
-    cluster.startAll();
+    const later = scenario.startLater ?? [];
+    cluster.startAll(later);
     const apis = cluster.nodes.map((n) => new NodeApi(net!, n.rpcUrl, n.token));
+    const first = apis.filter((_, i) => !later.includes(i));
     await waitUntil(
-      async () => (await Promise.all(apis.map((a) => a.tipHeight()))).every((h) => h >= 2),
+      async () => (await Promise.all(first.map((a) => a.tipHeight()))).every((h) => h >= 2),
       300_000,
       'nodes up and producing',
     );

@@ -47,6 +47,8 @@ export interface ClusterNode {
   starts: number;
   /** Extra environment for the next start (e.g. UTXOD_CLOCK_OFFSET_MS). */
   env: Record<string, string>;
+  /** Extra `utxod start` arguments for the next start (e.g. --state-sync). */
+  args: string[];
   /** The tmpfs mounted on the data directory, if any (unmounted at teardown). */
   tmpfsMb: number | null;
   /** Exit code or signal of the last process that ended, for scenarios that expect a stop. */
@@ -145,6 +147,7 @@ export class ChaosCluster {
         paused: false,
         starts: 0,
         env: {},
+        args: [],
         tmpfsMb: null,
         lastExit: null,
       });
@@ -193,6 +196,7 @@ export class ChaosCluster {
       '1',
       ...peers.flatMap((p) => ['--bootstrap', p]),
       ...(this.opts.extraArgs ?? []),
+      ...node.args,
     ];
     // `ip netns exec` execs the command, so the child's pid is the node's pid.
     const child = spawn('ip', ['netns', 'exec', node.net.ns, process.execPath, ...args], {
@@ -210,8 +214,9 @@ export class ChaosCluster {
     });
   }
 
-  startAll(): void {
-    for (const node of this.nodes) this.start(node.net.index);
+  /** Starts every node but the `later` ones (a scenario starts those itself). */
+  startAll(later: readonly number[] = []): void {
+    for (const node of this.nodes) if (!later.includes(node.net.index)) this.start(node.net.index);
   }
 
   /** SIGKILL; resolves when the process is gone. */

@@ -33,6 +33,8 @@ export interface Scenario {
   readonly defaultSeconds: number;
   /** The nodes' block interval when the scenario needs its own (default: --block-interval, 1000). */
   readonly blockIntervalMs?: number;
+  /** Nodes the scenario starts itself (e.g. one that joins by state sync); the others start first. */
+  readonly startLater?: readonly number[];
   /** Runs after the nodes' data directories are made and before any node starts (e.g. a key for a full node). */
   prepare?(cluster: ChaosCluster): void;
   run(ctx: ScenarioContext): Promise<void>;
