@@ -49,6 +49,7 @@ export class CorruptSnapshotPeer {
         tipHeight: 0,
         tipHash: genesisHash,
       },
+      dialTimeoutMs: 60_000,
     });
     const self = new CorruptSnapshotPeer(peer, peerIdOf(opts.sourceAddress));
     try {
@@ -89,7 +90,7 @@ export class CorruptSnapshotPeer {
     const deadline = Date.now() + withinMs;
     for (;;) {
       try {
-        await this.peer.libp2p.dial(ma, { signal: AbortSignal.timeout(30_000) });
+        await this.peer.libp2p.dial(ma, { signal: AbortSignal.timeout(60_000) });
         await this.peer.reqResp.getStatus(peerIdOf(address));
         return;
       } catch (error) {

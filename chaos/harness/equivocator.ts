@@ -101,6 +101,7 @@ export class Equivocator {
           tipHash: chain.genesisHash,
         },
         subscribe: true,
+        dialTimeoutMs: 60_000,
       });
       this.peers.set(side.name, peer);
       if (side.addresses[0] !== undefined)
@@ -110,11 +111,11 @@ export class Equivocator {
         // A Noise handshake with a node on a loaded machine can take longer than libp2p's default.
         for (let attempt = 1; ; attempt++) {
           try {
-            await peer.libp2p.dial(ma, { signal: AbortSignal.timeout(30_000) });
+            await peer.libp2p.dial(ma, { signal: AbortSignal.timeout(60_000) });
             await peer.reqResp.getStatus(peerIdOf(address));
             break;
           } catch (error) {
-            if (attempt >= 8) throw error;
+            if (attempt >= 4) throw error;
             await sleep(1_000);
           }
         }
