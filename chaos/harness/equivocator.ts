@@ -46,6 +46,7 @@ export class Equivocator {
   private readonly offline: OfflineChain;
   private readonly peers = new Map<string, TestPeer>();
   private readonly firstNode = new Map<string, string>();
+  private readonly connectedTo = new Map<string, string[]>();
   /** This height's blocks by side; a new height starts a new map. */
   private blocks = new Map<string, Block>();
   private blocksHeight = -1;
@@ -91,44 +92,58 @@ export class Equivocator {
   async connect(sides: readonly Side[]): Promise<void> {
     const chain = this.offline.chain;
     for (const side of sides) {
-      const peer = await createTestPeer({
-        status: {
-          protocolVersion: P2P_PROTOCOL_VERSION,
-          chainId: this.chainId,
-          genesisHash: chain.genesisHash,
-          earliestHeight: 0,
-          tipHeight: 0,
-          tipHash: chain.genesisHash,
-        },
-        subscribe: true,
-        dialTimeoutMs: 60_000,
-      });
-      this.peers.set(side.name, peer);
-      if (side.addresses[0] !== undefined)
-        this.firstNode.set(side.name, peerIdOf(side.addresses[0]));
-      for (const address of side.addresses) {
-        const ma = multiaddr(address);
-        // A Noise handshake with a node on a loaded machine can take longer than libp2p's default.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await peer.libp2p.dial(ma, { signal: AbortSignal.timeout(60_000) });
-            await peer.reqResp.getStatus(peerIdOf(address));
-            break;
-          } catch (error) {
-            if (attempt >= 4) throw error;
-            await sleep(1_000);
-          }
+      // On a loaded machine a dial to a node sometimes stalls in the Noise
+      // handshake until it times out, and the dial queue holds on to it: each
+      // round takes a fresh peer, and one connected node per side is enough
+      // (gossip carries the messages on to the others on its side).
+      let peer: TestPeer | null = null;
+      let connected: string[] = [];
+      for (let round = 1; connected.length === 0; round++) {
+        await peer?.close();
+        peer = await createTestPeer({
+          status: {
+            protocolVersion: P2P_PROTOCOL_VERSION,
+            chainId: this.chainId,
+            genesisHash: chain.genesisHash,
+            earliestHeight: 0,
+            tipHeight: 0,
+            tipHash: chain.genesisHash,
+          },
+          subscribe: true,
+          dialTimeoutMs: 45_000,
+        });
+        const p = peer;
+        const results = await Promise.allSettled(
+          side.addresses.map(async (address) => {
+            await p.libp2p.dial(multiaddr(address), { signal: AbortSignal.timeout(45_000) });
+            await p.reqResp.getStatus(peerIdOf(address));
+            return peerIdOf(address);
+          }),
+        );
+        connected = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        if (connected.length === 0 && round >= 4) {
+          await peer.close();
+          const first = results.find((r) => r.status === 'rejected');
+          throw first?.status === 'rejected' ? first.reason : new Error('no node connected');
         }
       }
+      if (peer === null) throw new Error('unreachable: no peer');
+      this.peers.set(side.name, peer);
+      this.firstNode.set(side.name, connected[0]!);
+      this.connectedTo.set(side.name, connected);
       // Publishing needs the nodes to know this peer subscribes (gossipsub's mesh).
       const topic = topicName(this.chainId, 'proposal');
-      const ids = side.addresses.map(peerIdOf);
       for (let i = 0; i < 100; i++) {
         const subscribed = peer.libp2p.services.pubsub.getSubscribers(topic).map(String);
-        if (ids.every((id) => subscribed.includes(id))) break;
+        if (connected.every((id) => subscribed.includes(id))) break;
         await sleep(100);
       }
     }
+  }
+
+  /** Which nodes (peer ids) each side's peer is connected to. */
+  connections(side: string): readonly string[] {
+    return this.connectedTo.get(side) ?? [];
   }
 
   /**

@@ -57,7 +57,7 @@ export const scenario: Scenario = {
       ]);
       report.log(
         'note',
-        `Byzantine validator index ${eq.index}: chain copy at ${eq.height - 1}, peers connected to {0,1} and {2}`,
+        `Byzantine validator index ${eq.index}: chain copy at ${eq.height - 1}, side A's peer connected to ${eq.connections('A').length} of nodes 0,1, side B's to node 2`,
       );
       const evidenceBefore = await evidenceSeen(net, cluster.nodes.slice(0, 3));
 
