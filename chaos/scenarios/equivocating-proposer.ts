@@ -83,11 +83,12 @@ export const scenario: Scenario = {
             [0, 1],
             [2, byz],
           ]);
+          // Read before anything is sent: side {0,1} may commit block A within a second of it.
+          const tipsAtSplit = await tipsOf(apis, honest);
           const splitAt = Date.now();
           const a = await eq.equivocate('A', 0, 0);
           const b = await eq.equivocate('B', 1, 0);
           rounds.add(0);
-          const tipsAtSplit = await tipsOf(apis, honest);
           report.check(
             'the equivocation hit the tip',
             tipsAtSplit.every((t) => t === h - 1),
