@@ -10,6 +10,7 @@
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { NodeApi } from './harness/api.ts';
 import { ChaosCluster } from './harness/cluster.ts';
@@ -119,6 +120,7 @@ async function runOne(
   let cluster: ChaosCluster | null = null;
   let load: LoadGenerator | null = null;
   let checker: NodeJS.Timeout | null = null;
+  const loopDelay = monitorEventLoopDelay({ resolution: 50 });
   try {
     net = ChaosNetwork.create(scenario.validators + (scenario.fullNodes ?? 0));
     current = { net, cluster: null };
@@ -127,16 +129,18 @@ async function runOne(
       `network ${net.id}: bridge ${net.bridge}, ${net.nodes.map((n) => `${n.ns}=${n.address}`).join(', ')}`,
     );
     cluster = new ChaosCluster(net, dir, {
-      blockIntervalMs: Number(values['block-interval']),
+      blockIntervalMs: scenario.blockIntervalMs ?? Number(values['block-interval']),
       validators: scenario.validators,
     });
     current = { net, cluster };
     cluster.init();
-    await scenario.beforeStart?.(cluster, report);
-    cluster.startAll();
+    await scenario.prepare?.(cluster, report);
+    const later = scenario.startLater ?? [];
+    cluster.startAll(later);
     const apis = cluster.nodes.map((n) => new NodeApi(net!, n.rpcUrl, n.token));
+    const first = apis.filter((_, i) => !later.includes(i));
     await waitUntil(
-      async () => (await Promise.all(apis.map((a) => a.tipHeight()))).every((h) => h >= 2),
+      async () => (await Promise.all(first.map((a) => a.tipHeight()))).every((h) => h >= 2),
       300_000,
       'nodes up and producing',
     );
@@ -153,12 +157,23 @@ async function runOne(
     await sleep(5_000);
     report.log('note', `load started (${load.committed.size} committed before the first fault)`);
     const c = cluster;
+    // One fork check at a time: on a loaded machine one can take longer than
+    // the 2 s period, and overlapping ones pile up in this process, which also
+    // runs the load and any bare Byzantine peer.
+    let checking = false;
     checker = setInterval(() => {
       sampleMemory(c, report);
-      checkNoFork(apis, report, false).catch((error: unknown) =>
-        report.log('note', `periodic fork check skipped: ${(error as Error).message}`),
-      );
+      if (checking) return;
+      checking = true;
+      checkNoFork(apis, report, false)
+        .catch((error: unknown) =>
+          report.log('note', `periodic fork check skipped: ${(error as Error).message}`),
+        )
+        .finally(() => {
+          checking = false;
+        });
     }, 2_000);
+    loopDelay.enable();
     await scenario.run({
       net,
       cluster,
@@ -171,6 +186,11 @@ async function runOne(
     });
     clearInterval(checker);
     checker = null;
+    loopDelay.disable();
+    report.log(
+      'note',
+      `harness event-loop delay during the scenario: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(0)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`,
+    );
     await load.stop();
     report.log(
       'note',

@@ -7,6 +7,8 @@ export interface HeaderView {
   readonly utxoRoot: string;
   /** The proposer's validator key, hex. */
   readonly proposer: string;
+  /** The hash of the validator set deciding this height. */
+  readonly validatorSetHash: string;
 }
 
 export interface ConsensusView {
@@ -54,10 +56,34 @@ export class NodeApi {
     return (await this.get('/api/v1/consensus')) as ConsensusView;
   }
 
+  /** The set deciding the next block (GET /api/v1/validators). */
+  async validators(): Promise<{
+    height: number;
+    validators: Array<{ index: number; publicKey: string; power: string }>;
+  }> {
+    return (await this.get('/api/v1/validators')) as {
+      height: number;
+      validators: Array<{ index: number; publicKey: string; power: string }>;
+    };
+  }
+
   async txStatus(txid: string): Promise<'mempool' | 'committed' | 'unknown'> {
-    return (
-      (await this.get(`/api/v1/txs/${txid}`)) as { status: 'mempool' | 'committed' | 'unknown' }
-    ).status;
+    return (await this.tx(txid)).status;
+  }
+
+  /** A transaction's status and, once committed, its height. */
+  async tx(
+    txid: string,
+  ): Promise<{ status: 'mempool' | 'committed' | 'unknown'; height?: number }> {
+    return (await this.get(`/api/v1/txs/${txid}`)) as {
+      status: 'mempool' | 'committed' | 'unknown';
+      height?: number;
+    };
+  }
+
+  /** The lowest height the node stores: 0, or the snapshot height a state-synced node began at. */
+  async earliestHeight(): Promise<number> {
+    return ((await this.get('/api/v1/node/status')) as { earliestHeight: number }).earliestHeight;
   }
 
   async submit(hex: string): Promise<void> {

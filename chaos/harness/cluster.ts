@@ -49,6 +49,8 @@ export interface ClusterNode {
   env: Record<string, string>;
   /** The utxod entry point the next start runs (another build's, for an upgrade). */
   bin: string;
+  /** Extra `utxod start` arguments for the next start (e.g. --state-sync). */
+  args: string[];
   /** The tmpfs mounted on the data directory, if any (unmounted at teardown). */
   tmpfsMb: number | null;
   /** Exit code or signal of the last process that ended, for scenarios that expect a stop. */
@@ -148,6 +150,7 @@ export class ChaosCluster {
         starts: 0,
         env: {},
         bin: UTXOD_BIN,
+        args: [],
         tmpfsMb: null,
         lastExit: null,
       });
@@ -196,6 +199,7 @@ export class ChaosCluster {
       '1',
       ...peers.flatMap((p) => ['--bootstrap', p]),
       ...(this.opts.extraArgs ?? []),
+      ...node.args,
     ];
     // `ip netns exec` execs the command, so the child's pid is the node's pid.
     const child = spawn('ip', ['netns', 'exec', node.net.ns, process.execPath, ...args], {
@@ -213,8 +217,9 @@ export class ChaosCluster {
     });
   }
 
-  startAll(): void {
-    for (const node of this.nodes) this.start(node.net.index);
+  /** Starts every node but the `later` ones (a scenario starts those itself). */
+  startAll(later: readonly number[] = []): void {
+    for (const node of this.nodes) if (!later.includes(node.net.index)) this.start(node.net.index);
   }
 
   /** SIGKILL; resolves when the process is gone. */

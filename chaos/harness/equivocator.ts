@@ -1,9 +1,10 @@
 /**
  * A Byzantine validator that exists only here, never in a node's
  * configuration (as test/integration/byzantine.test.ts does a double-signer):
- * the harness holds one validator's key, builds two different valid blocks
- * for the next height on a restored copy of an honest node's chain, and from
- * one bare libp2p peer per side of a partition publishes, for the round it
+ * the harness holds one validator's key, keeps a restored copy of an honest
+ * node's chain following the network (blocks by range from a side's node),
+ * builds two different valid blocks for the next height on it, and from one
+ * bare libp2p peer per side of a partition publishes, for the round it
  * proposes, proposal A with its prevote and precommit for A to one side and
  * proposal B with votes for B to the other.
  */
@@ -17,6 +18,7 @@ import { type KeyPair, readKeyFile } from '../../src/crypto/key-file.ts';
 import { sign } from '../../src/crypto/signer.ts';
 import { silentLogger } from '../../src/logger/index.ts';
 import { P2P_PROTOCOL_VERSION } from '../../src/p2p/messages.ts';
+import { MAX_BLOCKS_PER_REQUEST } from '../../src/p2p/reqresp/protocols/limits.ts';
 import { topicName } from '../../src/p2p/topics.ts';
 import type { Block } from '../../src/primitives/index.ts';
 import { proposalDigest, pubkeyLock, VoteType, voteDigest } from '../../src/primitives/index.ts';
@@ -40,11 +42,14 @@ export interface Equivocation {
 export class Equivocator {
   readonly key: KeyPair;
   readonly index: number;
-  readonly height: number;
   private readonly chainId: string;
   private readonly offline: OfflineChain;
   private readonly peers = new Map<string, TestPeer>();
-  private readonly blocks = new Map<string, Block>();
+  private readonly firstNode = new Map<string, string>();
+  private readonly connectedTo = new Map<string, string[]>();
+  /** This height's blocks by side; a new height starts a new map. */
+  private blocks = new Map<string, Block>();
+  private blocksHeight = -1;
   /** What was published, side by side: the evidence of the equivocation. */
   readonly sent: Equivocation[] = [];
 
@@ -57,7 +62,11 @@ export class Equivocator {
     ).chainId;
     this.key = key;
     this.index = index;
-    this.height = offline.chain.tipHeight + 1;
+  }
+
+  /** The height it would propose now: one past its chain copy's tip. */
+  get height(): number {
+    return this.offline.chain.tipHeight + 1;
   }
 
   /**
@@ -83,41 +92,79 @@ export class Equivocator {
   async connect(sides: readonly Side[]): Promise<void> {
     const chain = this.offline.chain;
     for (const side of sides) {
-      const peer = await createTestPeer({
-        status: {
-          protocolVersion: P2P_PROTOCOL_VERSION,
-          chainId: this.chainId,
-          genesisHash: chain.genesisHash,
-          earliestHeight: 0,
-          tipHeight: 0,
-          tipHash: chain.genesisHash,
-        },
-        subscribe: true,
-      });
-      this.peers.set(side.name, peer);
-      for (const address of side.addresses) {
-        const ma = multiaddr(address);
-        // A Noise handshake with a node on a loaded machine can take longer than libp2p's default.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await peer.libp2p.dial(ma, { signal: AbortSignal.timeout(30_000) });
-            await peer.reqResp.getStatus(peerIdOf(address));
-            break;
-          } catch (error) {
-            if (attempt >= 4) throw error;
-            await sleep(1_000);
-          }
+      // On a loaded machine a dial to a node sometimes stalls in the Noise
+      // handshake until it times out, and the dial queue holds on to it: each
+      // round takes a fresh peer, and one connected node per side is enough
+      // (gossip carries the messages on to the others on its side).
+      let peer: TestPeer | null = null;
+      let connected: string[] = [];
+      for (let round = 1; connected.length === 0; round++) {
+        await peer?.close();
+        peer = await createTestPeer({
+          status: {
+            protocolVersion: P2P_PROTOCOL_VERSION,
+            chainId: this.chainId,
+            genesisHash: chain.genesisHash,
+            earliestHeight: 0,
+            tipHeight: 0,
+            tipHash: chain.genesisHash,
+          },
+          subscribe: true,
+          dialTimeoutMs: 45_000,
+        });
+        const p = peer;
+        const results = await Promise.allSettled(
+          side.addresses.map(async (address) => {
+            await p.libp2p.dial(multiaddr(address), { signal: AbortSignal.timeout(45_000) });
+            await p.reqResp.getStatus(peerIdOf(address));
+            return peerIdOf(address);
+          }),
+        );
+        connected = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        if (connected.length === 0 && round >= 4) {
+          await peer.close();
+          const first = results.find((r) => r.status === 'rejected');
+          throw first?.status === 'rejected' ? first.reason : new Error('no node connected');
         }
       }
+      if (peer === null) throw new Error('unreachable: no peer');
+      this.peers.set(side.name, peer);
+      this.firstNode.set(side.name, connected[0]!);
+      this.connectedTo.set(side.name, connected);
       // Publishing needs the nodes to know this peer subscribes (gossipsub's mesh).
       const topic = topicName(this.chainId, 'proposal');
-      const ids = side.addresses.map(peerIdOf);
       for (let i = 0; i < 100; i++) {
         const subscribed = peer.libp2p.services.pubsub.getSubscribers(topic).map(String);
-        if (ids.every((id) => subscribed.includes(id))) break;
+        if (connected.every((id) => subscribed.includes(id))) break;
         await sleep(100);
       }
     }
+  }
+
+  /** Which nodes (peer ids) each side's peer is connected to. */
+  connections(side: string): readonly string[] {
+    return this.connectedTo.get(side) ?? [];
+  }
+
+  /**
+   * Connects the blocks `side`'s first node holds up to `height` (each with
+   * its commit, every rule checked) to the chain copy, so the next proposal
+   * builds on the network's tip. Returns the copy's tip.
+   */
+  async follow(side: string, height: number): Promise<number> {
+    const peer = this.peers.get(side);
+    const node = this.firstNode.get(side);
+    if (peer === undefined || node === undefined) throw new Error(`no peer for side ${side}`);
+    const chain = this.offline.chain;
+    while (chain.tipHeight < height) {
+      const count = Math.min(MAX_BLOCKS_PER_REQUEST, height - chain.tipHeight);
+      const items = await peer.reqResp.getBlocksByRange(node, chain.tipHeight + 1, count, {
+        timeoutMs: 10_000,
+      });
+      if (items.length === 0) break;
+      for (const { block, commit } of items) await chain.connectBlock(block, commit);
+    }
+    return chain.tipHeight;
   }
 
   /**
@@ -126,6 +173,10 @@ export class Equivocator {
    * passes every rule but the two hashes differ.
    */
   private async blockFor(side: string, position: number): Promise<Block> {
+    if (this.blocksHeight !== this.height) {
+      this.blocks = new Map();
+      this.blocksHeight = this.height;
+    }
     const held = this.blocks.get(side);
     if (held !== undefined) return held;
     const block = await assembleBlock(this.offline.chain, {

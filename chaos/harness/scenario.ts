@@ -31,8 +31,15 @@ export interface Scenario {
   /** Part of the short subset CI runs. */
   readonly ci: boolean;
   readonly defaultSeconds: number;
-  /** After the nodes are initialised, before their first start (e.g. another build to start on). */
-  beforeStart?(cluster: ChaosCluster, report: ScenarioReport): Promise<void>;
+  /** The nodes' block interval when the scenario needs its own (default: --block-interval, 1000). */
+  readonly blockIntervalMs?: number;
+  /** Nodes the scenario starts itself (e.g. one that joins by state sync); the others start first. */
+  readonly startLater?: readonly number[];
+  /**
+   * Runs after the nodes' data directories are made and before any node
+   * starts (e.g. a key for a full node, another build to start on).
+   */
+  prepare?(cluster: ChaosCluster, report: ScenarioReport): void | Promise<void>;
   run(ctx: ScenarioContext): Promise<void>;
 }
 

@@ -56,7 +56,7 @@ export const scenario: Scenario = {
   fullNodes: 0,
   ci: false,
   defaultSeconds: 0,
-  async beforeStart(cluster, report) {
+  async prepare(cluster, report) {
     const old = exportOldBuild(join(cluster.dir, 'data', 'old-build'));
     for (const node of cluster.nodes) node.bin = old.bin;
     report.log('note', `every node starts on ${old.ref.slice(0, 12)} (database schema 1)`);

@@ -34,6 +34,8 @@ export async function createTestPeer(opts: {
   logger?: Logger;
   /** Reuse an identity (e.g. to check that a banned peer stays refused). */
   privateKey?: PrivateKey;
+  /** libp2p's whole-dial timeout (default 10 s): a handshake with a node on a loaded machine can take longer. */
+  dialTimeoutMs?: number;
 }): Promise<TestPeer> {
   const chainId = opts.status.chainId;
   const privateKey = opts.privateKey ?? (await generateKeyPair('Ed25519'));
@@ -43,6 +45,9 @@ export async function createTestPeer(opts: {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    ...(opts.dialTimeoutMs === undefined
+      ? {}
+      : { connectionManager: { dialTimeout: opts.dialTimeoutMs } }),
     services: {
       identify: identify(),
       pubsub: gossipService({ allowedTopics: TOPIC_KINDS.map((k) => topicName(chainId, k)) }),
