@@ -14,14 +14,14 @@ import { sign } from '../../crypto/signer.ts';
 import { nobleVerifier } from '../../crypto/verifier.ts';
 import { silentLogger } from '../../logger/index.ts';
 import type { Block } from '../../primitives/block.ts';
-import { NO_POL_ROUND, VoteType, voteDigest } from '../../primitives/commit.ts';
+import { CommitCertificate, NO_POL_ROUND, VoteType, voteDigest } from '../../primitives/commit.ts';
 import { pubkeyLock } from '../../primitives/lock.ts';
 import { chainIdHash } from '../../primitives/sighash.ts';
 import { bytesEqual } from '../../util/bytes.ts';
 import { ValidatorSet } from '../validator-set.ts';
 import { ValidatorSigner } from '../validator-signer.ts';
 import { BftDriver, type BftHost } from './driver.ts';
-import { encodeVote } from './messages.ts';
+import { decodeEvidence, encodeVote } from './messages.ts';
 import { ProposerPriorities } from './proposer.ts';
 import { DEFAULT_BFT_PARAMS, NIL_HASH } from './types.ts';
 import { ConsensusWal } from './wal.ts';
@@ -68,6 +68,7 @@ function driverFor(
   signerPath = join(t.dir, 'bft-signer.json'),
 ) {
   const wal = ConsensusWal.open({ path: join(t.dir, 'consensus.wal') });
+  const evidence: Uint8Array[] = [];
   const signer = new ValidatorSigner(
     { statePath: signerPath, chainIdHash: t.chain.chainIdHash },
     { key: t.validator },
@@ -79,7 +80,10 @@ function driverFor(
       transport: {
         broadcastProposal: (b) => sent.push(b),
         broadcastVote: (b) => sent.push(b),
-        broadcastEvidence: (b) => sent.push(b),
+        broadcastEvidence: (b) => {
+          sent.push(b);
+          evidence.push(b);
+        },
       },
       clock,
       signer,
@@ -91,7 +95,7 @@ function driverFor(
       penalise: (peer, penalty, reason) => penalties.push(`${peer}:${penalty}:${reason}`),
     },
   );
-  return { driver, wal, signer };
+  return { driver, wal, signer, evidence };
 }
 
 /** A one-validator chain (validator 0) and a manual clock. */
@@ -244,6 +248,56 @@ describe('BFT driver', () => {
     assert.deepEqual(penalties, []);
     await runUntil(clock, driver, () => driver.height === 3);
     assert.deepEqual(driver.votesAt(3, 0), [], 'two heights ahead is not held');
+    await driver.stop();
+    wal.wal.close();
+    await t.destroy();
+  });
+
+  it('finds a double sign between a precommit it holds and the certificate of a synced block', async () => {
+    const me = testKey(0);
+    const other = testKey(1);
+    const genesis = {
+      ...testGenesis({ validator: me, funded: [testKey(2)] }),
+      validators: new ValidatorSet([
+        { publicKey: me.publicKey, power: 10n },
+        { publicKey: other.publicKey, power: 1n },
+      ]),
+    };
+    const t = await openTestChain({ genesis, validator: me });
+    const clock = new ManualClock();
+    const { driver, wal, evidence } = driverFor(t, clock);
+    const otherIndex = genesis.validators.indexOf(other.publicKey);
+    const precommitFor = (blockHash: Uint8Array) =>
+      sign(voteDigest(t.chain.chainIdHash, VoteType.precommit, 1, 0, blockHash), other.privateKey);
+    const blockB = new Uint8Array(32).fill(0xbb);
+    const blockA = new Uint8Array(32).fill(0xaa);
+    driver.start([]);
+    // The losing side of an equivocation: `other` precommitted B to this node...
+    const held = {
+      type: VoteType.precommit,
+      height: 1,
+      round: 0,
+      blockHash: blockB,
+      validatorIndex: otherIndex,
+      signature: precommitFor(blockB),
+    };
+    assert.equal(driver.receiveVote('p1', encodeVote(held)), 'accept');
+    // ...and the block sync brings A, finalised with its precommit for A.
+    const certificate = new CommitCertificate({
+      height: 1,
+      round: 0,
+      blockHash: blockA,
+      signatures: [{ validatorIndex: otherIndex, signature: precommitFor(blockA) }],
+    });
+    assert.equal(evidence.length, 0);
+    driver.syncedTo(1, undefined, certificate);
+    assert.equal(evidence.length, 1, 'duplicate-vote evidence broadcast');
+    const e = decodeEvidence(evidence[0]!);
+    assert.deepEqual(
+      [e.voteA.validatorIndex, e.voteA.blockHash, e.voteB.blockHash],
+      [otherIndex, blockB, blockA],
+    );
+    assert.equal(driver.height, 2, 'and it moved on');
     await driver.stop();
     wal.wal.close();
     await t.destroy();

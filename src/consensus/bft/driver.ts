@@ -10,8 +10,6 @@
  * an invalid message penalises its sender through `penalise`.
  */
 
-import type { Logger } from 'pino';
-import type { SignatureVerifier } from '../../crypto/node.ts';
 import { DecodeError } from '../../encoding/index.ts';
 import type { Block } from '../../primitives/index.ts';
 import {
@@ -21,11 +19,15 @@ import {
   VoteType,
   voteDigest,
 } from '../../primitives/index.ts';
-import { asError, bytesEqual, type Clock, type Timer } from '../../util/index.ts';
+import { asError, bytesEqual, type Timer } from '../../util/index.ts';
 import { VerificationError } from '../errors.ts';
-import type { VerifiedSignatureCache } from '../signatures.ts';
-import type { ValidatorSet } from '../validator-set.ts';
-import { DoubleSignError, type SignedMessage, type ValidatorSigner } from '../validator-signer.ts';
+import { DoubleSignError, type SignedMessage } from '../validator-signer.ts';
+import type {
+  BftDriverModules,
+  BftDriverOptions,
+  ConsensusVerdict,
+  RoundChange,
+} from './driver-types.ts';
 import {
   type ConsensusSummary,
   createState,
@@ -47,80 +49,11 @@ import {
   type VoteMessage,
 } from './messages.ts';
 import { NextHeightBuffer } from './next-height-buffer.ts';
-import type { ConsensusObserver } from './observer.ts';
 import type { ProposerPriorities } from './proposer.ts';
-import type {
-  BftAction,
-  BftEvent,
-  BftParams,
-  BftState,
-  SignedProposal,
-  SignedVote,
-} from './types.ts';
-import type { ConsensusWal, WalEntry } from './wal.ts';
+import type { BftAction, BftEvent, BftState, SignedProposal, SignedVote } from './types.ts';
+import type { WalEntry } from './wal.ts';
 
-export interface ConsensusTransport {
-  broadcastProposal(bytes: Uint8Array): void;
-  broadcastVote(bytes: Uint8Array): void;
-  broadcastEvidence(bytes: Uint8Array): void;
-}
-
-/** What the driver needs from the node. */
-export interface BftHost {
-  readonly chainIdHash: Uint8Array;
-  /** A block for (height, round) on the current tip, or null if none can be built now. */
-  proposeBlock(height: number, round: number): Promise<Block | null>;
-  /**
-   * Every block rule except the block's own commit. Called once per block hash
-   * and height; the host keeps what it computed (the connect plan) for commit.
-   */
-  validateProposal(block: Block): Promise<boolean>;
-  /**
-   * Connects a final block. The certificate's signatures were verified by the
-   * driver and are in the signature cache: the host does not verify them again.
-   */
-  commitBlock(block: Block, certificate: CommitCertificate): Promise<void>;
-  /** The validator set of `height` (known once height - 1 is connected). */
-  validatorsAt(height: number): ValidatorSet;
-  /** False: nothing to propose yet, so the next height waits (see ConsensusHost.hasWork). */
-  hasWork?(): boolean;
-}
-
-export type PenaliseFn = (peerId: string, penalty: number, reason: string) => void;
-
-/** As gossip validators answer: taken in, dropped quietly, or proof of a bad peer. */
-export type ConsensusVerdict = 'accept' | 'ignore' | 'reject';
-
-export interface BftDriverOptions {
-  readonly params: BftParams;
-  /** The height to work on: the host's tip + 1. */
-  readonly height: number;
-  /** Buffered WAL records reach the OS at least this often. */
-  readonly walFlushMs?: number;
-}
-
-export interface BftDriverModules {
-  readonly host: BftHost;
-  readonly transport: ConsensusTransport;
-  /**
-   * Timers for the round timeouts and WAL flushes; `now()` for reporting and
-   * for pacing heights to the block interval (never for a consensus result).
-   */
-  readonly clock: Clock;
-  /** Null for a node that follows consensus without a validator key. */
-  readonly signer: ValidatorSigner | null;
-  readonly wal: ConsensusWal;
-  readonly verifier: SignatureVerifier;
-  readonly sigCache: VerifiedSignatureCache | null;
-  readonly proposers: ProposerPriorities;
-  readonly logger: Logger;
-  readonly penalise: PenaliseFn;
-  readonly onEvidence?: (evidence: EvidenceMessage) => void;
-  /** A peer sent a message of a later height: this node may need block sync. */
-  readonly onAhead?: (peerId: string, height: number) => void;
-  /** Metrics of the engine's transitions; null in tests and simulations. */
-  readonly observer?: ConsensusObserver | null;
-}
+export type * from './driver-types.ts';
 
 /** How often a validator with nothing to propose looks at the mempool again. */
 const IDLE_POLL_MS = 50;
@@ -128,13 +61,6 @@ const IDLE_POLL_MS = 50;
 const MIN_COMMIT_WAIT_SHARE = 0.25;
 
 type Queued = { event: BftEvent<Block>; wal: boolean };
-
-/** The (height, round) the engine last moved to, and when by the clock (null: it has none). */
-export interface RoundChange {
-  readonly height: number;
-  readonly round: number;
-  readonly atMs: number | null;
-}
 
 export class BftDriver {
   private readonly opts: BftDriverOptions;
@@ -379,8 +305,9 @@ export class BftDriver {
    * are those of height + 1 when the caller knows them (a jump over a
    * validator-set change needs them).
    */
-  syncedTo(height: number, priorities?: ProposerPriorities): void {
+  syncedTo(height: number, priorities?: ProposerPriorities, certificate?: CommitCertificate): void {
     if (height < this.state.height) return;
+    if (certificate !== undefined) this.compareWithHeld(certificate);
     this.m.wal.endHeight(height);
     this.enqueue(
       {
@@ -392,6 +319,42 @@ export class BftDriver {
       false,
     );
     this.drain();
+  }
+
+  /**
+   * The certificate that finalised this height (from block sync or gossip)
+   * against the votes this node holds: a validator whose precommit in the
+   * certificate names another block than a precommit it sent this node for
+   * the same round signed both. Without this check a node that held the
+   * losing side of an equivocation and then synced the winning block never
+   * put the two side by side, and the double sign went unpunished. The
+   * certificate's signatures were verified when its block was connected; the
+   * evidence pool verifies both votes again.
+   */
+  private compareWithHeld(certificate: CommitCertificate): void {
+    if (certificate.height !== this.state.height || this.replaying) return;
+    const held = roundMessages(this.state, certificate.round).votes;
+    for (const { validatorIndex, signature } of certificate.signatures) {
+      const conflicting = held.find(
+        (v) =>
+          v.type === VoteType.precommit &&
+          v.validatorIndex === validatorIndex &&
+          !bytesEqual(v.blockHash, certificate.blockHash),
+      );
+      if (conflicting === undefined) continue;
+      this.perform({
+        kind: 'evidence',
+        voteA: conflicting,
+        voteB: {
+          type: VoteType.precommit,
+          height: certificate.height,
+          round: certificate.round,
+          blockHash: certificate.blockHash,
+          validatorIndex,
+          signature,
+        },
+      });
+    }
   }
 
   private verify(digest: Uint8Array, sig: Uint8Array, pub: Uint8Array): boolean {

@@ -300,7 +300,21 @@ export class BftEngine implements ConsensusEngine {
     // Block sync or gossip connected the height this engine works on: move on.
     const tip = this.m.chain.tipHeight;
     if (tip >= d.height && !d.busy) {
-      d.syncedTo(tip, this.proposersFor(tip + 1));
+      // With the certificate of the height it worked on: the driver compares
+      // it with the votes it holds (a double sign this node saw only half of).
+      const height = d.height;
+      this.catchingUp = this.m.chain
+        .getCommitAt(height)
+        .then((certificate) => {
+          if (this.driver === d && d.height === height)
+            d.syncedTo(tip, this.proposersFor(tip + 1), certificate);
+        })
+        .catch((error: unknown) => {
+          this.m.logger.error({ err: asError(error), height }, 'consensus: moving on after sync');
+        })
+        .finally(() => {
+          this.catchingUp = null;
+        });
       return;
     }
     const s = d.summary;
